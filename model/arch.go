@@ -1,0 +1,140 @@
+// Package model is VGG16 itself: the architecture, the inference forward pass
+// over package kernels, image preprocessing, the readers for pretrained weight
+// files (Keras .h5, torchvision .pth, .safetensors) and the vggo model file.
+//
+// Tensor layouts are fixed across the whole project so that no reader or
+// writer has to guess: activations are NHWC, conv kernels are HWIO
+// ([3][3][Cin][Cout], the Keras order), dense kernels are [In][Out].
+package model
+
+import "fmt"
+
+// ConvSpec describes one of VGG16's 13 convolution layers at full width.
+type ConvSpec struct {
+	Name      string // Keras layer name, e.g. "block1_conv1"
+	Block     int    // 1..5
+	Cin, Cout int    // channel counts at full width
+	PoolAfter bool   // a 2x2/2 max-pool follows (last conv of each block)
+}
+
+// VGG16Convs is the conv base of Keras VGG16(include_top=False) and
+// torchvision vgg16().features, in order.
+var VGG16Convs = [13]ConvSpec{
+	{"block1_conv1", 1, 3, 64, false},
+	{"block1_conv2", 1, 64, 64, true},
+	{"block2_conv1", 2, 64, 128, false},
+	{"block2_conv2", 2, 128, 128, true},
+	{"block3_conv1", 3, 128, 256, false},
+	{"block3_conv2", 3, 256, 256, false},
+	{"block3_conv3", 3, 256, 256, true},
+	{"block4_conv1", 4, 256, 512, false},
+	{"block4_conv2", 4, 512, 512, false},
+	{"block4_conv3", 4, 512, 512, true},
+	{"block5_conv1", 5, 512, 512, false},
+	{"block5_conv2", 5, 512, 512, false},
+	{"block5_conv3", 5, 512, 512, true},
+}
+
+// TorchFeatureIndex is the index of each conv layer inside torchvision's
+// vgg16().features Sequential (ReLU and MaxPool take the other slots).
+var TorchFeatureIndex = [13]int{0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28}
+
+// Arch selects a VGG16 variant. WidthDiv divides every channel count except
+// the 3 input channels: 1 is the real VGG16; the test fixtures use 16 so
+// they stay small while keeping every layer and name.
+type Arch struct {
+	WidthDiv int
+}
+
+// FullVGG16 is the real network.
+var FullVGG16 = Arch{WidthDiv: 1}
+
+// Conv returns layer i's spec with the width divisor applied.
+func (a Arch) Conv(i int) ConvSpec {
+	s := VGG16Convs[i]
+	d := a.WidthDiv
+	if d <= 0 {
+		d = 1
+	}
+	if s.Cin != 3 {
+		s.Cin /= d
+	}
+	s.Cout /= d
+	return s
+}
+
+// Channels is the channel count of the conv base's output.
+func (a Arch) Channels() int { return a.Conv(12).Cout }
+
+// ConvParams holds one conv layer's float32 parameters: Kernel HWIO
+// ([3][3][Cin][Cout]), Bias [Cout].
+type ConvParams struct {
+	Kernel []float32
+	Bias   []float32
+}
+
+// ConvBase is VGG16's 13 conv layers.
+type ConvBase struct {
+	Arch   Arch
+	Layers [13]ConvParams
+}
+
+// DenseParams is one dense layer: Kernel [In][Out], Bias [Out].
+type DenseParams struct {
+	In, Out int
+	Kernel  []float32
+	Bias    []float32
+}
+
+// Head kinds.
+const (
+	HeadSeed   = "seed"   // Flatten → Dense 4096 ReLU → Dense 1072 ReLU → Dropout 0.2 → Dense n softmax
+	HeadGAP    = "gap"    // GlobalAveragePooling → Dense 256 ReLU → Dropout → Dense n softmax
+	HeadLinear = "linear" // GlobalAveragePooling → Dense n softmax
+)
+
+// Head is the classifier on top of the conv base. Dense layers are in order;
+// every layer but the last is followed by ReLU, the last by softmax.
+type Head struct {
+	Kind  string
+	Dense []DenseParams
+}
+
+// Check verifies every shape of b against its Arch and reports all
+// mismatches in one error.
+func (b *ConvBase) Check() error {
+	var errs []string
+	for i := range b.Layers {
+		s := b.Arch.Conv(i)
+		p := b.Layers[i]
+		if want := 9 * s.Cin * s.Cout; len(p.Kernel) != want {
+			errs = append(errs, fmt.Sprintf("%s kernel: %d values, want 3x3x%dx%d=%d", s.Name, len(p.Kernel), s.Cin, s.Cout, want))
+		}
+		if len(p.Bias) != s.Cout {
+			errs = append(errs, fmt.Sprintf("%s bias: %d values, want %d", s.Name, len(p.Bias), s.Cout))
+		}
+	}
+	if len(errs) > 0 {
+		return &ShapeError{Problems: errs}
+	}
+	return nil
+}
+
+// ShapeError lists every mismatch found between a weight source and the
+// architecture.
+type ShapeError struct {
+	File     string
+	Problems []string
+}
+
+func (e *ShapeError) Error() string {
+	s := ""
+	if e.File != "" {
+		s = e.File + ": "
+	}
+	s += fmt.Sprintf("%d mismatch(es) with the VGG16 architecture:", len(e.Problems))
+	for _, p := range e.Problems {
+		s += "\n  - " + p
+	}
+	return s
+}
