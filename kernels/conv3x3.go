@@ -1,0 +1,112 @@
+package kernels
+
+import "fmt"
+
+// Conv3x3 is a 3x3 convolution with stride 1 and zero padding 1 (the only
+// kind VGG16 has), computed directly as an implicit GEMM: M = output pixels,
+// K = 9·Cin, N = Cout. The weights are packed once, in NewConv3x3, into the
+// panel layout of the SGEMM microkernel; image patches are gathered straight
+// into the packed-A buffer block by block, so the im2col matrix is never
+// built. Bias and ReLU are fused into the GEMM epilogue.
+type Conv3x3 struct {
+	cin, cout int
+	weights   *PackedB
+	bias      []float32
+}
+
+// NewConv3x3 packs a 3x3 convolution. kernel is HWIO (3·3·cin·cout floats,
+// index ((ky·3+kx)·cin+ci)·cout+co, as Keras stores it), bias has cout floats
+// or is nil for no bias.
+func NewConv3x3(cin, cout int, kernel, bias []float32) *Conv3x3 {
+	return newConv3x3With(bestGemm, cin, cout, kernel, bias)
+}
+
+func newConv3x3With(kern *gemmKernel, cin, cout int, kernel, bias []float32) *Conv3x3 {
+	if cin <= 0 || cout <= 0 {
+		panic(fmt.Sprintf("kernels: NewConv3x3: bad channel counts cin=%d cout=%d", cin, cout))
+	}
+	if len(kernel) != 9*cin*cout {
+		panic(fmt.Sprintf("kernels: NewConv3x3: len(kernel)=%d, want 3*3*%d*%d=%d", len(kernel), cin, cout, 9*cin*cout))
+	}
+	if bias != nil && len(bias) != cout {
+		panic(fmt.Sprintf("kernels: NewConv3x3: len(bias)=%d, want %d", len(bias), cout))
+	}
+	c := &Conv3x3{cin: cin, cout: cout, weights: packBWith(kern, false, 9*cin, cout, kernel, cout)}
+	if bias != nil {
+		c.bias = append([]float32(nil), bias...)
+	}
+	return c
+}
+
+// Cin returns the number of input channels.
+func (c *Conv3x3) Cin() int { return c.cin }
+
+// Cout returns the number of output channels.
+func (c *Conv3x3) Cout() int { return c.cout }
+
+// Forward convolves a batch of n images of h×w pixels: in is NHWC with Cin
+// channels (n·h·w·cin floats), out is NHWC with Cout channels (n·h·w·cout
+// floats, only written). relu applies max(·, 0) after the bias.
+func (c *Conv3x3) Forward(n, h, w int, in, out []float32, relu bool) {
+	if n < 0 || h < 0 || w < 0 {
+		panic(fmt.Sprintf("kernels: Conv3x3.Forward: negative size n=%d h=%d w=%d", n, h, w))
+	}
+	m := n * h * w
+	if len(in) < m*c.cin {
+		panic(fmt.Sprintf("kernels: Conv3x3.Forward: len(in)=%d, need %d·%d·%d·%d=%d", len(in), n, h, w, c.cin, m*c.cin))
+	}
+	if len(out) < m*c.cout {
+		panic(fmt.Sprintf("kernels: Conv3x3.Forward: len(out)=%d, need %d·%d·%d·%d=%d", len(out), n, h, w, c.cout, m*c.cout))
+	}
+	if m == 0 {
+		return
+	}
+	kern := c.weights.kern
+	cin, mr := c.cin, kern.mr
+	packA := func(dst []float32, i0, rows, k0, kc int) {
+		packPatches(dst, in, h, w, cin, i0, rows, k0, kc, mr)
+	}
+	gemmRun(kern, m, packA, c.weights, out, c.cout, false, c.bias, relu)
+}
+
+// packPatches is the implicit-GEMM A packer: it writes, for output pixels
+// [i0, i0+rows) and reduction columns [k0, k0+kc) (column = tap·cin + ci,
+// tap = ky·3+kx), the input value under each tap, or 0 in the padding, in
+// strips of mr pixels (the packed-A layout of gemmKernel).
+func packPatches(dst, in []float32, h, w, cin, i0, rows, k0, kc, mr int) {
+	hw := h * w
+	strips := (rows + mr - 1) / mr
+	for s := 0; s < strips; s++ {
+		strip := dst[s*kc*mr : (s+1)*kc*mr]
+		for i := 0; i < mr; i++ {
+			p := i0 + s*mr + i
+			if s*mr+i >= rows {
+				for kk := 0; kk < kc; kk++ {
+					strip[kk*mr+i] = 0
+				}
+				continue
+			}
+			img, rem := p/hw, p%hw
+			y, x := rem/w, rem%w
+			base := img * hw
+			for kk := 0; kk < kc; {
+				col := k0 + kk
+				tap, ci := col/cin, col%cin
+				span := min(cin-ci, kc-kk) // columns left in this tap
+				sy, sx := y+tap/3-1, x+tap%3-1
+				if sy < 0 || sy >= h || sx < 0 || sx >= w {
+					for j := 0; j < span; j++ {
+						strip[(kk+j)*mr+i] = 0
+					}
+				} else {
+					src := in[(base+sy*w+sx)*cin+ci : (base+sy*w+sx)*cin+ci+span]
+					d := strip[kk*mr:]
+					for j, v := range src {
+						d[j*mr+i] = v
+					}
+				}
+				kk += span
+			}
+		}
+	}
+}
