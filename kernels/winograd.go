@@ -1,0 +1,459 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Winograd3x3 is a 3x3 convolution (stride 1, padding 1) with bias and
+// optional ReLU, computed with Winograd's minimal filtering algorithm
+// F(4x4, 3x3): each 4x4 output tile is A^T [ (G g G^T) ⊙ (B^T d B) ] A over a
+// 6x6 input patch d, so the 36 pointwise products replace 144 multiplies of
+// the direct method. Summed over input channels, the 36 pointwise products
+// become 36 independent GEMMs (tiles × Cin) · (Cin × Cout), which run on the
+// packed SGEMM. The kernel transform G g G^T is done once, in float64, by
+// NewWinograd3x3, and its 36 matrices are packed for GemmPacked then.
+//
+// Tiles are processed in blocks sized so that one block's transformed input
+// and output (36 planes each) stay in the L2 cache between the transform and
+// the GEMMs. Blocks are the unit of parallel work and their size depends only
+// on the problem shape, so results are bit-identical for any thread count.
+//
+// Accuracy: F(4x4) loses more precision than the direct method because its
+// transforms contain factors up to 8 and 1/24; the tests bound the error at
+// 1e-4 of max|reference| for VGG16-like data with Cin up to 512.
+type Winograd3x3 struct {
+	cin, cout int
+	tile      int // output tile side m: 4 for F(4x4,3x3), 2 for F(2x2,3x3)
+	alpha     int // input tile side m+2
+	u         []*PackedB
+	bias      []float32
+	scratch   sync.Pool // *[]float32 per worker: transformed input + GEMM output of one block
+}
+
+// NewWinograd3x3 transforms and packs the HWIO kernel ([3][3][cin][cout])
+// once; bias ([cout]) may be nil for no bias.
+func NewWinograd3x3(cin, cout int, kernel, bias []float32) *Winograd3x3 {
+	return newWinograd3x3(cin, cout, kernel, bias, 4)
+}
+
+// newWinograd3x3 builds the F(tile x tile, 3x3) variant; tile is 4 or 2
+// (F(2x2) exists to compare accuracy and speed against F(4x4)).
+func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int) *Winograd3x3 {
+	if cin <= 0 || cout <= 0 {
+		panic(fmt.Sprintf("kernels: NewWinograd3x3: bad channel counts cin=%d cout=%d", cin, cout))
+	}
+	checkLen("NewWinograd3x3 kernel", kernel, 9*cin*cout)
+	mt := winoMatricesFor(tile)
+	a := mt.alpha
+	wg := &Winograd3x3{cin: cin, cout: cout, tile: tile, alpha: a}
+	wg.bias = make([]float32, cout)
+	if bias != nil {
+		checkLen("NewWinograd3x3 bias", bias, cout)
+		copy(wg.bias, bias)
+	}
+	// u[f] is the (cin × cout) matrix of frequency f = i*alpha+j.
+	planes := make([][]float32, a*a)
+	for f := range planes {
+		planes[f] = make([]float32, cin*cout)
+	}
+	var g [3][3]float64
+	var tmp [6][3]float64
+	for ci := 0; ci < cin; ci++ {
+		for co := 0; co < cout; co++ {
+			for ky := 0; ky < 3; ky++ {
+				for kx := 0; kx < 3; kx++ {
+					g[ky][kx] = float64(kernel[((ky*3+kx)*cin+ci)*cout+co])
+				}
+			}
+			// tmp = G g (alpha × 3), then U = tmp G^T (alpha × alpha).
+			for i := 0; i < a; i++ {
+				for l := 0; l < 3; l++ {
+					s := 0.0
+					for k := 0; k < 3; k++ {
+						s += mt.g[i][k] * g[k][l]
+					}
+					tmp[i][l] = s
+				}
+			}
+			for i := 0; i < a; i++ {
+				for j := 0; j < a; j++ {
+					s := 0.0
+					for l := 0; l < 3; l++ {
+						s += tmp[i][l] * mt.g[j][l]
+					}
+					planes[i*a+j][ci*cout+co] = float32(s)
+				}
+			}
+		}
+	}
+	wg.u = make([]*PackedB, a*a)
+	for f, p := range planes {
+		wg.u[f] = PackB(false, cin, cout, p, cout)
+	}
+	return wg
+}
+
+// Forward computes out = conv3x3(in) + bias, then ReLU when relu is set.
+// in is [n][h][w][cin] and out [n][h][w][cout], NHWC; any h, w ≥ 1 works
+// (edge tiles are partial).
+func (wg *Winograd3x3) Forward(n, h, w int, in, out []float32, relu bool) {
+	cin, cout, m, a := wg.cin, wg.cout, wg.tile, wg.alpha
+	checkLen("Winograd3x3.Forward in", in, n*h*w*cin)
+	checkLen("Winograd3x3.Forward out", out, n*h*w*cout)
+	if n <= 0 || h <= 0 || w <= 0 {
+		return
+	}
+	tilesX := (w + m - 1) / m
+	tilesY := (h + m - 1) / m
+	perImage := tilesX * tilesY
+	tiles := n * perImage
+	bt := winoBlockTiles(tiles, cin, cout, a)
+	blocks := (tiles + bt - 1) / bt
+	freqs := a * a
+	inPlane := bt * cin   // floats per frequency plane of the transformed input
+	outPlane := bt * cout // floats per frequency plane of the GEMM output
+	kern := wg.u[0].kern
+	packLen := (bt + kern.mr - 1) / kern.mr * kern.mr * min(kern.kc, cin) // packed-A strips for gemmPackedSerial
+	need := freqs*(inPlane+outPlane) + packLen
+	inputTile, outputTile := winoTileFuncs(m)
+
+	bufs := make([]*[]float32, 0, 4)
+	parallelFor(blocks, func(workers int) {
+		for range workers {
+			p, _ := wg.scratch.Get().(*[]float32)
+			if p == nil || cap(*p) < need {
+				s := make([]float32, need)
+				p = &s
+			}
+			bufs = append(bufs, p)
+		}
+	}, func(worker, block int) {
+		buf := (*bufs[worker])[:need]
+		v := buf[:freqs*inPlane]
+		mo := buf[freqs*inPlane : freqs*(inPlane+outPlane)]
+		packed := buf[freqs*(inPlane+outPlane):]
+		t0 := block * bt
+		cnt := min(bt, tiles-t0)
+		for j := 0; j < cnt; j++ {
+			t := t0 + j
+			img, r := t/perImage, t%perImage
+			y0, x0 := (r/tilesX)*m-1, (r%tilesX)*m-1
+			inputTile(in[img*h*w*cin:(img+1)*h*w*cin], h, w, cin, y0, x0, v[j*cin:], inPlane)
+		}
+		for f := 0; f < freqs; f++ {
+			gemmPackedSerial(cnt, v[f*inPlane:], cin, wg.u[f], mo[f*outPlane:], cout, packed)
+		}
+		for j := 0; j < cnt; j++ {
+			t := t0 + j
+			img, r := t/perImage, t%perImage
+			y0, x0 := (r/tilesX)*m, (r%tilesX)*m
+			outputTile(mo[j*cout:], outPlane, cout, wg.bias, relu, out[img*h*w*cout:(img+1)*h*w*cout], h, w, y0, x0)
+		}
+	})
+	for _, p := range bufs {
+		wg.scratch.Put(p)
+	}
+}
+
+// gemmPackedSerial computes C = A·B for a small A (m rows, lda) on the
+// calling goroutine: Winograd runs its 36 GEMMs inside its own parallel
+// blocks, so GemmPacked's internal parallelFor would only oversubscribe.
+// It is a thin single-task copy of [gemm]'s driver loop over the same
+// microkernel and K blocking, so it computes exactly what GemmPacked does.
+// packed is scratch for ceil(m/mr)*mr*min(kc, K) floats.
+func gemmPackedSerial(m int, a []float32, lda int, b *PackedB, c []float32, ldc int, packed []float32) {
+	kern := b.kern
+	n, k := b.n, b.k
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		epilogueOnly(m, n, c, ldc, false, nil, false)
+		return
+	}
+	checkMatrix("gemmPackedSerial", "a", a, m, k, lda)
+	checkMatrix("gemmPackedSerial", "c", c, m, n, ldc)
+	mr, nr, kc := kern.mr, kern.nr, kern.kc
+	panels := (n + nr - 1) / nr
+	for k0 := 0; k0 < k; k0 += kc {
+		kb := min(kc, k-k0)
+		packAStrips(packed, a, lda, false, 0, m, k0, kb, mr)
+		for p := 0; p < panels; p++ {
+			bp := b.data[p*k*nr+k0*nr : p*k*nr+(k0+kb)*nr]
+			j0 := p * nr
+			cols := min(nr, n-j0)
+			for s := 0; s*mr < m; s++ {
+				r := min(mr, m-s*mr)
+				kern.micro(kb, packed[s*kb*mr:(s+1)*kb*mr], bp, c[s*mr*ldc+j0:], ldc, r, cols, k0 > 0, nil, false)
+			}
+		}
+	}
+}
+
+// winoBlockTiles picks how many tiles one block holds: enough that one
+// block's transformed input and output (alpha² planes each) take about 1 MiB,
+// half an L2 cache, but at least 16 rows for the GEMMs; fewer when the layer
+// has so few tiles that blocks would not spread over the threads. It depends
+// only on the shape, never on the thread count.
+func winoBlockTiles(tiles, cin, cout, alpha int) int {
+	bt := (1 << 20) / (4 * alpha * alpha * (cin + cout))
+	bt = max(16, min(bt, 128))
+	if per := (tiles + 7) / 8; per < bt {
+		bt = max(per, 4)
+	}
+	return max(1, min(bt, tiles))
+}
+
+// winoMatrices holds the transform matrices of F(m x m, 3x3) in the
+// convention Y = A^T [ (G g G^T) ⊙ (B^T d B) ] A.
+type winoMatrices struct {
+	m, alpha int
+	bt       [6][6]float32 // B^T, alpha × alpha
+	at       [4][6]float32 // A^T, m × alpha
+	g        [6][3]float64 // G, alpha × 3
+}
+
+// Interpolation points 0, ±1, ±2 and ∞ for F(4x4); 0, ±1 and ∞ for F(2x2).
+var winoF4 = winoMatrices{
+	m: 4, alpha: 6,
+	bt: [6][6]float32{
+		{4, 0, -5, 0, 1, 0},
+		{0, -4, -4, 1, 1, 0},
+		{0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0},
+		{0, 2, -1, -2, 1, 0},
+		{0, 4, 0, -5, 0, 1},
+	},
+	at: [4][6]float32{
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 0},
+		{0, 1, -1, 8, -8, 1},
+	},
+	g: [6][3]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	},
+}
+
+var winoF2 = winoMatrices{
+	m: 2, alpha: 4,
+	bt: [6][6]float32{
+		{1, 0, -1, 0},
+		{0, 1, 1, 0},
+		{0, -1, 1, 0},
+		{0, 1, 0, -1},
+	},
+	at: [4][6]float32{
+		{1, 1, 1, 0},
+		{0, 1, -1, -1},
+	},
+	g: [6][3]float64{
+		{1, 0, 0},
+		{0.5, 0.5, 0.5},
+		{0.5, -0.5, 0.5},
+		{0, 0, 1},
+	},
+}
+
+func winoMatricesFor(tile int) *winoMatrices {
+	switch tile {
+	case 4:
+		return &winoF4
+	case 2:
+		return &winoF2
+	}
+	panic(fmt.Sprintf("kernels: Winograd tile %d not supported (4 or 2)", tile))
+}
+
+// winoInputFunc transforms the alpha×alpha input patch whose top-left pixel
+// is (y0, x0) (it may hang over the image edge: outside pixels count as the
+// zero padding) of one image ([h][w][cin]) into v: frequency f of channel c
+// goes to v[f*plane+c].
+type winoInputFunc func(in []float32, h, w, cin, y0, x0 int, v []float32, plane int)
+
+// winoOutputFunc transforms one tile's GEMM output (frequency f of channel c
+// at mo[f*plane+c]) into the m×m output pixels at (y0, x0) of one image
+// ([h][w][cout]), adding bias and applying ReLU; pixels past the edge are
+// skipped.
+type winoOutputFunc func(mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int)
+
+// winoTileFuncs returns the fastest transforms available for tile size m.
+func winoTileFuncs(m int) (winoInputFunc, winoOutputFunc) {
+	if m == 4 {
+		return winoInput4, winoOutput4
+	}
+	return func(in []float32, h, w, cin, y0, x0 int, v []float32, plane int) {
+			winoInputGeneric(&winoF2, in, h, w, cin, y0, x0, v, plane)
+		}, func(mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int) {
+			winoOutputGeneric(&winoF2, mo, plane, cout, bias, relu, out, h, w, y0, x0)
+		}
+}
+
+// winoInput4 and winoOutput4 are the F(4x4) transforms; SIMD builds replace
+// them at init when the CPU allows.
+var (
+	winoInput4  winoInputFunc  = winoInput4Scalar
+	winoOutput4 winoOutputFunc = winoOutput4Scalar
+)
+
+// winoInputGeneric is the matrix-driven input transform V = B^T d B for any
+// tile size, one channel at a time.
+func winoInputGeneric(mt *winoMatrices, in []float32, h, w, cin, y0, x0 int, v []float32, plane int) {
+	a := mt.alpha
+	var d, t [36]float32
+	for c := 0; c < cin; c++ {
+		for i := 0; i < a; i++ {
+			for j := 0; j < a; j++ {
+				y, x := y0+i, x0+j
+				d[i*a+j] = 0
+				if y >= 0 && y < h && x >= 0 && x < w {
+					d[i*a+j] = in[(y*w+x)*cin+c]
+				}
+			}
+		}
+		for i := 0; i < a; i++ {
+			for j := 0; j < a; j++ {
+				var s float32
+				for k := 0; k < a; k++ {
+					if b := mt.bt[i][k]; b != 0 {
+						s += b * d[k*a+j]
+					}
+				}
+				t[i*a+j] = s
+			}
+		}
+		for i := 0; i < a; i++ {
+			for j := 0; j < a; j++ {
+				var s float32
+				for k := 0; k < a; k++ {
+					if b := mt.bt[j][k]; b != 0 {
+						s += t[i*a+k] * b
+					}
+				}
+				v[(i*a+j)*plane+c] = s
+			}
+		}
+	}
+}
+
+// winoOutputGeneric is the matrix-driven output transform Y = A^T M A.
+func winoOutputGeneric(mt *winoMatrices, mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int) {
+	a, m := mt.alpha, mt.m
+	var d [36]float32
+	var t [24]float32
+	for c := 0; c < cout; c++ {
+		for f := 0; f < a*a; f++ {
+			d[f] = mo[f*plane+c]
+		}
+		for i := 0; i < m; i++ {
+			for j := 0; j < a; j++ {
+				var s float32
+				for k := 0; k < a; k++ {
+					if b := mt.at[i][k]; b != 0 {
+						s += b * d[k*a+j]
+					}
+				}
+				t[i*a+j] = s
+			}
+		}
+		for i := 0; i < m && y0+i < h; i++ {
+			for j := 0; j < m && x0+j < w; j++ {
+				s := bias[c]
+				for k := 0; k < a; k++ {
+					if b := mt.at[j][k]; b != 0 {
+						s += t[i*a+k] * b
+					}
+				}
+				if relu && s < 0 {
+					s = 0
+				}
+				out[((y0+i)*w+x0+j)*cout+c] = s
+			}
+		}
+	}
+}
+
+// winoIn6 applies B^T of F(4x4) to one column of six values.
+func winoIn6(d0, d1, d2, d3, d4, d5 float32) (r0, r1, r2, r3, r4, r5 float32) {
+	r0 = 4*d0 - 5*d2 + d4
+	r1 = -4*(d1+d2) + (d3 + d4)
+	r2 = 4*(d1-d2) + (d4 - d3)
+	r3 = 2*(d3-d1) + (d4 - d2)
+	r4 = 2*(d1-d3) + (d4 - d2)
+	r5 = 4*d1 - 5*d3 + d5
+	return
+}
+
+// winoOut6 applies A^T of F(4x4) to one column of six values.
+func winoOut6(m0, m1, m2, m3, m4, m5 float32) (o0, o1, o2, o3 float32) {
+	s12, d12 := m1+m2, m1-m2
+	s34, d34 := m3+m4, m3-m4
+	o0 = m0 + s12 + s34
+	o1 = d12 + 2*d34
+	o2 = s12 + 4*s34
+	o3 = d12 + 8*d34 + m5
+	return
+}
+
+// winoInput4Scalar is the straight-line F(4x4) input transform, one channel
+// at a time: the portable version (wasm and builds without SIMD).
+func winoInput4Scalar(in []float32, h, w, cin, y0, x0 int, v []float32, plane int) {
+	var t [36]float32
+	inside := y0 >= 0 && x0 >= 0 && y0+6 <= h && x0+6 <= w
+	for c := 0; c < cin; c++ {
+		for i := 0; i < 6; i++ {
+			var d [6]float32
+			y := y0 + i
+			if inside {
+				row := in[(y*w+x0)*cin+c:]
+				d = [6]float32{row[0], row[cin], row[2*cin], row[3*cin], row[4*cin], row[5*cin]}
+			} else if y >= 0 && y < h {
+				for j := 0; j < 6; j++ {
+					if x := x0 + j; x >= 0 && x < w {
+						d[j] = in[(y*w+x)*cin+c]
+					}
+				}
+			}
+			t[i*6], t[i*6+1], t[i*6+2], t[i*6+3], t[i*6+4], t[i*6+5] = winoIn6(d[0], d[1], d[2], d[3], d[4], d[5])
+		}
+		for j := 0; j < 6; j++ {
+			r0, r1, r2, r3, r4, r5 := winoIn6(t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j])
+			v[j*plane+c] = r0
+			v[(6+j)*plane+c] = r1
+			v[(12+j)*plane+c] = r2
+			v[(18+j)*plane+c] = r3
+			v[(24+j)*plane+c] = r4
+			v[(30+j)*plane+c] = r5
+		}
+	}
+}
+
+// winoOutput4Scalar is the straight-line F(4x4) output transform with bias
+// and ReLU, one channel at a time.
+func winoOutput4Scalar(mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int) {
+	var t [24]float32 // t[j*4+i']: A^T applied down column j
+	rows, cols := min(4, h-y0), min(4, w-x0)
+	for c := 0; c < cout; c++ {
+		for j := 0; j < 6; j++ {
+			t[j*4], t[j*4+1], t[j*4+2], t[j*4+3] = winoOut6(mo[j*plane+c], mo[(6+j)*plane+c], mo[(12+j)*plane+c],
+				mo[(18+j)*plane+c], mo[(24+j)*plane+c], mo[(30+j)*plane+c])
+		}
+		for i := 0; i < rows; i++ {
+			o0, o1, o2, o3 := winoOut6(t[i], t[4+i], t[8+i], t[12+i], t[16+i], t[20+i])
+			o := [4]float32{o0, o1, o2, o3}
+			for j := 0; j < cols; j++ {
+				s := o[j] + bias[c]
+				if relu && s < 0 {
+					s = 0
+				}
+				out[((y0+i)*w+x0+j)*cout+c] = s
+			}
+		}
+	}
+}

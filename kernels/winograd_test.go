@@ -1,0 +1,168 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// f64Conv3x3 is the float64 reference 3x3 convolution (stride 1, padding 1,
+// NHWC, HWIO kernel) with bias and optional ReLU, written as the plain
+// definition: out[y][x][co] = bias[co] + Σ in[y+ky-1][x+kx-1][ci]·k[ky][kx][ci][co].
+func f64Conv3x3(n, h, w, cin, cout int, in, kernel, bias []float32, relu bool) []float64 {
+	out := make([]float64, n*h*w*cout)
+	for img := 0; img < n; img++ {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				o := out[((img*h+y)*w+x)*cout:][:cout]
+				for co := range o {
+					if bias != nil {
+						o[co] = float64(bias[co])
+					}
+				}
+				for ky := 0; ky < 3; ky++ {
+					for kx := 0; kx < 3; kx++ {
+						yy, xx := y+ky-1, x+kx-1
+						if yy < 0 || yy >= h || xx < 0 || xx >= w {
+							continue
+						}
+						px := in[((img*h+yy)*w+xx)*cin:][:cin]
+						for ci, v := range px {
+							kr := kernel[((ky*3+kx)*cin+ci)*cout:][:cout]
+							for co, k := range kr {
+								o[co] += float64(v) * float64(k)
+							}
+						}
+					}
+				}
+				if relu {
+					for co := range o {
+						o[co] = max(o[co], 0)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+type convShape struct{ n, h, w, cin, cout int }
+
+// awkwardConvShapes covers Cin=3, 1x1 and odd images, partial edge tiles,
+// channel counts that are not multiples of any vector width, and batch > 1.
+var awkwardConvShapes = []convShape{
+	{1, 1, 1, 3, 5},
+	{1, 3, 5, 3, 8},
+	{2, 7, 7, 5, 17},
+	{1, 4, 4, 16, 16},
+	{1, 8, 8, 16, 16},
+	{3, 9, 6, 19, 33},
+	{2, 13, 11, 32, 24},
+	{1, 5, 12, 64, 70},
+	{1, 2, 1, 1, 1},
+}
+
+func TestWinogradMatchesReference(t *testing.T) {
+	for _, tile := range []int{4, 2} {
+		for i, s := range awkwardConvShapes {
+			for _, relu := range []bool{false, true} {
+				name := fmt.Sprintf("F%d/%dx%dx%dx%d->%d/relu=%v", tile, s.n, s.h, s.w, s.cin, s.cout, relu)
+				t.Run(name, func(t *testing.T) {
+					rng := newRand(uint64(100*i + tile))
+					in := randFloats(rng, s.n*s.h*s.w*s.cin)
+					kernel := randFloats(rng, 9*s.cin*s.cout)
+					bias := randFloats(rng, s.cout)
+					wg := newWinograd3x3(s.cin, s.cout, kernel, bias, tile)
+					out := newGuarded(s.n * s.h * s.w * s.cout)
+					wg.Forward(s.n, s.h, s.w, in, out.data, relu)
+					out.check(t)
+					want := f64Conv3x3(s.n, s.h, s.w, s.cin, s.cout, in, kernel, bias, relu)
+					if e := maxRelErr(out.data, want); e > 1e-4 {
+						t.Fatalf("max error %.3g relative to max|ref|, want ≤ 1e-4", e)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestWinogradNilBias(t *testing.T) {
+	rng := newRand(7)
+	in := randFloats(rng, 2*6*7*4)
+	kernel := randFloats(rng, 9*4*9)
+	wg := NewWinograd3x3(4, 9, kernel, nil)
+	out := newGuarded(2 * 6 * 7 * 9)
+	wg.Forward(2, 6, 7, in, out.data, false)
+	out.check(t)
+	if e := maxRelErr(out.data, f64Conv3x3(2, 6, 7, 4, 9, in, kernel, nil, false)); e > 1e-4 {
+		t.Fatalf("error %.3g", e)
+	}
+}
+
+// vggLikeData returns post-ReLU-like activations (half zeros, the rest
+// |N(0,1)|·scale) and He-initialised weights, the magnitudes a VGG16 layer sees.
+func vggLikeData(rng *rand.Rand, npix, cin, cout int, scale float64) (in, kernel, bias []float32) {
+	in = make([]float32, npix*cin)
+	for i := range in {
+		in[i] = float32(max(0, rng.NormFloat64()) * scale)
+	}
+	kernel = make([]float32, 9*cin*cout)
+	std := math.Sqrt(2 / float64(9*cin))
+	for i := range kernel {
+		kernel[i] = float32(rng.NormFloat64() * std)
+	}
+	bias = make([]float32, cout)
+	for i := range bias {
+		bias[i] = float32(rng.NormFloat64() * 0.1)
+	}
+	return in, kernel, bias
+}
+
+// TestWinogradAccuracyVGGMagnitudes measures F(4x4) and F(2x2) against the
+// float64 reference with VGG16-like data and Cin up to 512 and holds F(4x4)
+// (the one NewWinograd3x3 builds) to 1e-4 of max|ref|.
+func TestWinogradAccuracyVGGMagnitudes(t *testing.T) {
+	const n, h, w, cout = 1, 12, 12, 32
+	for _, cin := range []int{3, 64, 256, 512} {
+		scale := 1.0
+		if cin == 3 {
+			scale = 60 // caffe-preprocessed pixels: BGR minus the ImageNet mean
+		}
+		rng := newRand(uint64(cin))
+		in, kernel, bias := vggLikeData(rng, n*h*w, cin, cout, scale)
+		want := f64Conv3x3(n, h, w, cin, cout, in, kernel, bias, false)
+		errs := map[int]float64{}
+		for _, tile := range []int{4, 2} {
+			out := newGuarded(n * h * w * cout)
+			newWinograd3x3(cin, cout, kernel, bias, tile).Forward(n, h, w, in, out.data, false)
+			out.check(t)
+			errs[tile] = maxRelErr(out.data, want)
+		}
+		t.Logf("Cin=%d: F(4x4) error %.2e, F(2x2) error %.2e (relative to max|ref|)", cin, errs[4], errs[2])
+		if errs[4] > 1e-4 {
+			t.Errorf("Cin=%d: F(4x4) error %.3g > 1e-4", cin, errs[4])
+		}
+	}
+}
+
+func TestWinogradThreadsBitIdentical(t *testing.T) {
+	const n, h, w, cin, cout = 2, 19, 23, 24, 40
+	rng := newRand(11)
+	in := randFloats(rng, n*h*w*cin)
+	kernel := randFloats(rng, 9*cin*cout)
+	bias := randFloats(rng, cout)
+	wg := NewWinograd3x3(cin, cout, kernel, bias)
+	var ref []float32
+	for _, threads := range []int{1, 2, 3, 8} {
+		out := make([]float32, n*h*w*cout)
+		withThreads(threads, func() { wg.Forward(n, h, w, in, out, true) })
+		if ref == nil {
+			ref = out
+			continue
+		}
+		if i := bitsEqual(ref, out); i >= 0 {
+			t.Fatalf("threads=%d differs from threads=1 at %d: %v vs %v", threads, i, out[i], ref[i])
+		}
+	}
+}
