@@ -1,0 +1,181 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// f64MaxPool2x2 is the float64 reference 2x2/2 max-pool (floor).
+func f64MaxPool2x2(n, h, w, c int, in []float64) []float64 {
+	oh, ow := h/2, w/2
+	out := make([]float64, n*oh*ow*c)
+	for img := 0; img < n; img++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				for ch := 0; ch < c; ch++ {
+					m := math.Inf(-1)
+					for dy := 0; dy < 2; dy++ {
+						for dx := 0; dx < 2; dx++ {
+							m = max(m, in[((img*h+2*oy+dy)*w+2*ox+dx)*c+ch])
+						}
+					}
+					out[((img*oh+oy)*ow+ox)*c+ch] = m
+				}
+			}
+		}
+	}
+	return out
+}
+
+// f64GlobalAvgPool is the float64 reference global average pool.
+func f64GlobalAvgPool(n, h, w, c int, in []float64) []float64 {
+	out := make([]float64, n*c)
+	for img := 0; img < n; img++ {
+		for p := 0; p < h*w; p++ {
+			for ch := 0; ch < c; ch++ {
+				out[img*c+ch] += in[(img*h*w+p)*c+ch] / float64(h*w)
+			}
+		}
+	}
+	return out
+}
+
+func to64(s []float32) []float64 {
+	d := make([]float64, len(s))
+	for i, v := range s {
+		d[i] = float64(v)
+	}
+	return d
+}
+
+// numericGrad returns d/dx of Σ dout·f(x) by central differences in float64,
+// the independent check of every analytic backward kernel.
+func numericGrad(f func(x []float64) []float64, x, dout []float64, eps float64) []float64 {
+	g := make([]float64, len(x))
+	xp := append([]float64(nil), x...)
+	loss := func() float64 {
+		s := 0.0
+		for i, v := range f(xp) {
+			s += v * dout[i]
+		}
+		return s
+	}
+	for i := range x {
+		xp[i] = x[i] + eps
+		lp := loss()
+		xp[i] = x[i] - eps
+		lm := loss()
+		xp[i] = x[i]
+		g[i] = (lp - lm) / (2 * eps)
+	}
+	return g
+}
+
+// maxRelErr64 is maxRelErr for two float64 slices (reference vs reference).
+func maxRelErr64(got, want []float64) float64 {
+	g := make([]float32, len(got))
+	for i, v := range got {
+		g[i] = float32(v)
+	}
+	return maxRelErr(g, want)
+}
+
+var poolShapes = []struct{ n, h, w, c int }{
+	{1, 1, 1, 3}, {1, 2, 2, 1}, {1, 3, 5, 3}, {2, 7, 7, 5}, {1, 4, 6, 17}, {3, 8, 9, 16}, {1, 14, 14, 33},
+}
+
+func TestMaxPool2x2(t *testing.T) {
+	for i, s := range poolShapes {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d", s.n, s.h, s.w, s.c), func(t *testing.T) {
+			in := randFloats(newRand(uint64(i)), s.n*s.h*s.w*s.c)
+			out := newGuarded(s.n * (s.h / 2) * (s.w / 2) * s.c)
+			MaxPool2x2(s.n, s.h, s.w, s.c, in, out.data)
+			out.check(t)
+			if e := maxRelErr(out.data, f64MaxPool2x2(s.n, s.h, s.w, s.c, to64(in))); e != 0 {
+				t.Fatalf("max-pool differs from reference: %g", e)
+			}
+		})
+	}
+}
+
+func TestMaxPool2x2Backward(t *testing.T) {
+	for i, s := range poolShapes {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d", s.n, s.h, s.w, s.c), func(t *testing.T) {
+			rng := newRand(uint64(50 + i))
+			in := randFloats(rng, s.n*s.h*s.w*s.c)
+			dout := randFloats(rng, s.n*(s.h/2)*(s.w/2)*s.c)
+			din := newGuarded(len(in))
+			MaxPool2x2Backward(s.n, s.h, s.w, s.c, in, dout, din.data)
+			din.check(t)
+			// Analytic reference: the gradient goes to the argmax.
+			want := make([]float64, len(in))
+			oh, ow := s.h/2, s.w/2
+			for img := 0; img < s.n; img++ {
+				for oy := 0; oy < oh; oy++ {
+					for ox := 0; ox < ow; ox++ {
+						for ch := 0; ch < s.c; ch++ {
+							best := -1
+							for dy := 0; dy < 2; dy++ {
+								for dx := 0; dx < 2; dx++ {
+									p := ((img*s.h+2*oy+dy)*s.w+2*ox+dx)*s.c + ch
+									if best < 0 || in[p] > in[best] {
+										best = p
+									}
+								}
+							}
+							want[best] += float64(dout[((img*oh+oy)*ow+ox)*s.c+ch])
+						}
+					}
+				}
+			}
+			if e := maxRelErr(din.data, want); e > 1e-6 {
+				t.Fatalf("differs from analytic reference: %g", e)
+			}
+			fd := numericGrad(func(x []float64) []float64 { return f64MaxPool2x2(s.n, s.h, s.w, s.c, x) }, to64(in), to64(dout), 1e-6)
+			if e := maxRelErr(din.data, fd); e > 1e-5 {
+				t.Fatalf("differs from finite differences: %g", e)
+			}
+		})
+	}
+}
+
+func TestGlobalAvgPool(t *testing.T) {
+	for i, s := range poolShapes {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d", s.n, s.h, s.w, s.c), func(t *testing.T) {
+			rng := newRand(uint64(90 + i))
+			in := randFloats(rng, s.n*s.h*s.w*s.c)
+			out := newGuarded(s.n * s.c)
+			GlobalAvgPool(s.n, s.h, s.w, s.c, in, out.data)
+			out.check(t)
+			if e := maxRelErr(out.data, f64GlobalAvgPool(s.n, s.h, s.w, s.c, to64(in))); e > 1e-6 {
+				t.Fatalf("forward error %g", e)
+			}
+			dout := randFloats(rng, s.n*s.c)
+			din := newGuarded(len(in))
+			GlobalAvgPoolBackward(s.n, s.h, s.w, s.c, dout, din.data)
+			din.check(t)
+			want := make([]float64, len(in))
+			for j := range want {
+				img, ch := j/(s.h*s.w*s.c), j%s.c
+				want[j] = float64(dout[img*s.c+ch]) / float64(s.h*s.w)
+			}
+			if e := maxRelErr(din.data, want); e > 1e-6 {
+				t.Fatalf("backward differs from analytic reference: %g", e)
+			}
+			fd := numericGrad(func(x []float64) []float64 { return f64GlobalAvgPool(s.n, s.h, s.w, s.c, x) }, to64(in), to64(dout), 1e-3)
+			if e := maxRelErr(din.data, fd); e > 1e-5 {
+				t.Fatalf("backward differs from finite differences: %g", e)
+			}
+		})
+	}
+}
+
+func TestPoolPanicsOnShortBuffer(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("MaxPool2x2 accepted an output buffer that is too short")
+		}
+	}()
+	MaxPool2x2(1, 4, 4, 2, make([]float32, 32), make([]float32, 7))
+}
