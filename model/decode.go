@@ -1,0 +1,103 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+
+	// Decoders register themselves with package image. The set is the same
+	// natively and under GOOS=js, so the browser accepts what the trainer does.
+	_ "image/gif"
+	_ "image/jpeg"
+	_ "image/png"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+// MaxPixels is the largest image DecodeImage accepts, in pixels (50 MP).
+// A decoded 50 MP image takes 200 MB as RGBA, which is about what a browser
+// tab can spare; a phone camera's 12-48 MP photos fit.
+const MaxPixels = 50_000_000
+
+// MaxInputBytes is the largest encoded file DecodeImage reads. Real photos
+// of at most MaxPixels are far smaller; the bound keeps a hostile or
+// mistaken input (a video, a disk image) from filling memory.
+const MaxInputBytes = 64 << 20
+
+// formatNames maps package image's format names to the names people use.
+var formatNames = map[string]string{
+	"jpeg": "JPEG",
+	"png":  "PNG",
+	"gif":  "GIF",
+	"webp": "WebP",
+	"bmp":  "BMP",
+	"tiff": "TIFF",
+}
+
+// DecodeImage reads one image file (JPEG, PNG, GIF, WebP, BMP or TIFF; a
+// GIF gives its first frame) and returns it upright: a JPEG's EXIF
+// orientation tag (1-8) is applied, so phone photos are not sideways.
+//
+// The input is read into memory once, at most MaxInputBytes. The pixel
+// count is read from the header with image.DecodeConfig and checked against
+// MaxPixels before any pixel memory is allocated, so a small file whose
+// header claims a huge image is refused cheaply.
+//
+// name is only used in error messages, which always start with it:
+// "cat.jpg: not an image ...", "cat.jpg: corrupt JPEG: ...",
+// "cat.jpg: image too large: 12000x9000 = 108 MP > 50 MP".
+func DecodeImage(r io.Reader, name string) (image.Image, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading image: %w", name, err)
+	}
+	if len(data) > MaxInputBytes {
+		return nil, fmt.Errorf("%s: file too large: more than %d MB (the limit for an image is %d MB)",
+			name, MaxInputBytes>>20, MaxInputBytes>>20)
+	}
+	return decodeImageBytes(data, name, MaxPixels)
+}
+
+// decodeImageBytes is DecodeImage on bytes already in memory, with the
+// pixel budget as a parameter so fuzz tests can use a small one.
+func decodeImageBytes(data []byte, name string, maxPixels int) (image.Image, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: not an image: the file is empty", name)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if errors.Is(err, image.ErrFormat) {
+		return nil, fmt.Errorf("%s: not an image: unrecognised format (want JPEG, PNG, GIF, WebP, BMP or TIFF)", name)
+	}
+	pretty := formatNames[format]
+	if pretty == "" {
+		pretty = format
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: corrupt %s: %v", name, pretty, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("%s: corrupt %s: image size %dx%d", name, pretty, cfg.Width, cfg.Height)
+	}
+	// Compare in int64 via division so a lying header cannot overflow.
+	if cfg.Width > maxPixels/cfg.Height {
+		mp := float64(cfg.Width) * float64(cfg.Height) / 1e6
+		return nil, fmt.Errorf("%s: image too large: %dx%d = %.0f MP > %g MP",
+			name, cfg.Width, cfg.Height, mp, float64(maxPixels)/1e6)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: corrupt %s: %v", name, pretty, err)
+	}
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, fmt.Errorf("%s: corrupt %s: decoded image is empty", name, pretty)
+	}
+	if format == "jpeg" {
+		img = applyOrientation(img, jpegOrientation(data))
+	}
+	return img, nil
+}
