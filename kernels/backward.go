@@ -1,0 +1,127 @@
+package kernels
+
+import "fmt"
+
+// ReLUBackward computes dx = dy where the ReLU output y is positive, else 0
+// (the subgradient at 0 is taken as 0). All three slices have len(y)
+// elements; dx may be the same slice as dy.
+func ReLUBackward(y, dy, dx []float32) {
+	n := len(y)
+	checkLen("ReLUBackward dy", dy, n)
+	checkLen("ReLUBackward dx", dx, n)
+	dy, dx = dy[:n], dx[:n]
+	for i, v := range y {
+		if v > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}
+
+// Conv3x3BackwardData computes the gradient of a 3x3 convolution (stride 1,
+// padding 1) with respect to its input: din ([n][h][w][cin], overwritten)
+// from dout ([n][h][w][cout]) and the HWIO kernel. It is itself a 3x3
+// convolution of dout with the kernel rotated by 180° and its channel axes
+// swapped, W'[ky][kx][co][ci] = W[2-ky][2-kx][ci][co], so it runs on the
+// direct convolution (packed implicit GEMM, threaded over output pixels).
+// Bias and ReLU do not enter: apply ReLUBackward to dout first.
+func Conv3x3BackwardData(n, h, w, cin, cout int, kernel, dout, din []float32) {
+	checkLen("Conv3x3BackwardData kernel", kernel, 9*cin*cout)
+	checkLen("Conv3x3BackwardData dout", dout, n*h*w*cout)
+	checkLen("Conv3x3BackwardData din", din, n*h*w*cin)
+	flipped := make([]float32, 9*cin*cout)
+	for tap := 0; tap < 9; tap++ {
+		src := kernel[(8-tap)*cin*cout:][:cin*cout]
+		dst := flipped[tap*cout*cin:][:cout*cin]
+		for ci := 0; ci < cin; ci++ {
+			for co := 0; co < cout; co++ {
+				dst[co*cin+ci] = src[ci*cout+co]
+			}
+		}
+	}
+	NewConv3x3(cout, cin, flipped, nil).Forward(n, h, w, dout, din, false)
+}
+
+// backwardFilterChunkFloats bounds the im2col buffer of
+// Conv3x3BackwardFilter (in floats, 8 MiB), which sets how many pixels one
+// GEMM reduces over. It depends only on cin, so the summation order, and
+// with it every bit of the result, is the same for any thread count.
+const backwardFilterChunkFloats = 2 << 20
+
+// Conv3x3BackwardFilter computes the gradients of a 3x3 convolution with
+// respect to its HWIO kernel and its bias: dkernel[ky][kx][ci][co] =
+// Σ_pixels in[y+ky-1][x+kx-1][ci]·dout[y][x][co] and dbias[co] = Σ dout[..][co],
+// over all n images. With accumulate set the results are added to dkernel
+// and dbias (gradient accumulation over micro-batches), otherwise they
+// overwrite them. dbias may be nil when the layer has no bias.
+//
+// The kernel gradient is im2col(in)ᵀ·dout, done as a sequence of GEMMs over
+// chunks of pixels (so the im2col buffer stays small); each GEMM is threaded
+// over the rows of dkernel, never over pixels.
+func Conv3x3BackwardFilter(n, h, w, cin, cout int, in, dout, dkernel, dbias []float32, accumulate bool) {
+	pixels := n * h * w
+	checkLen("Conv3x3BackwardFilter in", in, pixels*cin)
+	checkLen("Conv3x3BackwardFilter dout", dout, pixels*cout)
+	checkLen("Conv3x3BackwardFilter dkernel", dkernel, 9*cin*cout)
+	if dbias != nil {
+		checkLen("Conv3x3BackwardFilter dbias", dbias, cout)
+		sum := make([]float64, cout)
+		for p := 0; p < pixels; p++ {
+			for co, v := range dout[p*cout : p*cout+cout] {
+				sum[co] += float64(v)
+			}
+		}
+		for co, s := range sum {
+			if accumulate {
+				s += float64(dbias[co])
+			}
+			dbias[co] = float32(s)
+		}
+	}
+	if pixels == 0 {
+		if !accumulate {
+			clear(dkernel[:9*cin*cout])
+		}
+		return
+	}
+	k9 := 9 * cin
+	chunk := max(1, min(pixels, backwardFilterChunkFloats/k9))
+	col := make([]float32, chunk*k9)
+	for p0 := 0; p0 < pixels; p0 += chunk {
+		cnt := min(chunk, pixels-p0)
+		im2col3x3(in, h, w, cin, p0, cnt, col)
+		Gemm(true, false, k9, cout, cnt, col, k9, dout[p0*cout:], cout, dkernel, cout, accumulate || p0 > 0)
+	}
+}
+
+// im2col3x3 writes, for the cnt pixels starting at flat pixel index p0 (over
+// n images of h×w), the 3x3 neighbourhood of each: col[j][tap*cin+ci] =
+// in[y+ky-1][x+kx-1][ci], 0 in the padding.
+func im2col3x3(in []float32, h, w, cin, p0, cnt int, col []float32) {
+	const rowsPerTask = 64
+	parallelFor((cnt+rowsPerTask-1)/rowsPerTask, nil, func(_, task int) {
+		for j := task * rowsPerTask; j < min(cnt, (task+1)*rowsPerTask); j++ {
+			p := p0 + j
+			img, r := p/(h*w), p%(h*w)
+			y, x := r/w, r%w
+			dst := col[j*9*cin : (j+1)*9*cin]
+			for ky := 0; ky < 3; ky++ {
+				for kx := 0; kx < 3; kx++ {
+					d := dst[(ky*3+kx)*cin : (ky*3+kx+1)*cin]
+					yy, xx := y+ky-1, x+kx-1
+					if yy < 0 || yy >= h || xx < 0 || xx >= w {
+						clear(d)
+						continue
+					}
+					copy(d, in[((img*h+yy)*w+xx)*cin:])
+				}
+			}
+		}
+	})
+}
+
+// shapePanic reports a programming error in a kernel's arguments.
+func shapePanic(fn string, format string, args ...any) {
+	panic(fmt.Sprintf("kernels: %s: ", fn) + fmt.Sprintf(format, args...))
+}
