@@ -1,0 +1,208 @@
+package model
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strings"
+
+	"vggo/model/safetensors"
+)
+
+// LoadWeights reads VGG16's conv base from a pretrained weight file,
+// choosing the reader from the file's first bytes, not its name: the HDF5
+// signature → Keras .h5, a zip → torch.save .pth, a little-endian header
+// length followed by '{' → .safetensors.
+func LoadWeights(path string, arch Arch) (*ConvBase, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var head [9]byte
+	n, err := f.ReadAt(head[:], 0)
+	f.Close()
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	switch b := head[:n]; {
+	case bytes.HasPrefix(b, []byte("\x89HDF\r\n\x1a\n")):
+		return loadKerasH5(path, arch)
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return LoadTorch(path, arch)
+	case len(b) == 9 && b[8] == '{':
+		return LoadSafetensors(path, arch)
+	case bytes.HasPrefix(b, []byte{0x80, 0x02}):
+		return nil, fmt.Errorf("%s: legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current PyTorch", path)
+	}
+	return nil, fmt.Errorf("%s: unknown weight file format (not HDF5, torch.save zip or safetensors)", path)
+}
+
+// LoadSafetensors reads VGG16's conv base from a safetensors file with
+// torchvision/timm names ("features.0.weight", OIHW; "module." prefixes
+// are stripped). F32, F16, BF16 and F64 tensors are accepted and widened or
+// narrowed to float32. Only the conv tensors are read from disk.
+func LoadSafetensors(path string, arch Arch) (*ConvBase, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	h, err := safetensors.ReadHeader(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tensors := map[string]rawTensor{}
+	for _, t := range h.Tensors {
+		t := t
+		tensors[t.Name] = rawTensor{dtype: t.DType, shape: t.Shape, read: func() ([]float32, error) {
+			raw, err := h.ReadData(f, t)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]float32, t.NumElements())
+			return out, safetensors.ToFloat32(t.DType, raw, out)
+		}}
+	}
+	return convBaseFromTorchNames(path, arch, tensors)
+}
+
+// rawTensor is a named tensor of a weight file whose values are read on
+// demand, so that a file's classifier (most of a full VGG16) is never read.
+type rawTensor struct {
+	dtype safetensors.DType
+	shape []int
+	read  func() ([]float32, error)
+}
+
+// convBaseFromTorchNames maps torchvision names (features.N.weight OIHW,
+// features.N.bias) onto the 13 conv layers, checks names, shapes and dtypes
+// first (all problems in one *ShapeError), then reads the values, rejects
+// NaN/Inf and transposes kernels to HWIO.
+func convBaseFromTorchNames(file string, arch Arch, tensors map[string]rawTensor) (*ConvBase, error) {
+	// DataParallel wraps every name in "module.".
+	stripped := map[string]rawTensor{}
+	for name, t := range tensors {
+		stripped[strings.TrimPrefix(name, "module.")] = t
+	}
+	tensors = stripped
+
+	var problems []string
+	expected := map[string]bool{}
+	for i := range VGG16Convs {
+		s := arch.Conv(i)
+		for _, part := range []struct {
+			suffix, what string
+			shape        []int
+		}{
+			{"weight", "kernel", []int{s.Cout, s.Cin, 3, 3}},
+			{"bias", "bias", []int{s.Cout}},
+		} {
+			key := fmt.Sprintf("features.%d.%s", TorchFeatureIndex[i], part.suffix)
+			expected[key] = true
+			t, ok := tensors[key]
+			switch {
+			case !ok:
+				problems = append(problems, fmt.Sprintf("%s (%s %s): missing", key, s.Name, part.what))
+			case !equalShape(t.shape, part.shape):
+				problems = append(problems, fmt.Sprintf("%s (%s %s): shape %v, want %v", key, s.Name, part.what, t.shape, part.shape))
+			case !t.dtype.IsFloat():
+				problems = append(problems, fmt.Sprintf("%s (%s %s): dtype %s, want F32, F16 or BF16", key, s.Name, part.what, t.dtype))
+			}
+		}
+	}
+	var names, features, others []string
+	for name := range tensors {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		switch {
+		case strings.HasPrefix(name, "features."):
+			features = append(features, name)
+			if !expected[name] {
+				problems = append(problems, fmt.Sprintf("%s: unexpected tensor in the conv base (batch-norm VGG16 or another network?)", name))
+			}
+		default:
+			others = append(others, name)
+		}
+	}
+	if len(features) == 0 {
+		if len(others) > 5 {
+			others = append(others[:5], "...")
+		}
+		problems = []string{fmt.Sprintf("no features.* tensors (not a torchvision VGG16 state dict); found %d tensors: %s", len(tensors), strings.Join(others, ", "))}
+	}
+	if len(problems) > 0 {
+		return nil, &ShapeError{File: file, Problems: problems}
+	}
+
+	base := &ConvBase{Arch: arch}
+	var bad []string
+	for i := range VGG16Convs {
+		s := arch.Conv(i)
+		wkey := fmt.Sprintf("features.%d.weight", TorchFeatureIndex[i])
+		bkey := fmt.Sprintf("features.%d.bias", TorchFeatureIndex[i])
+		w, err := tensors[wkey].read()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", file, wkey, err)
+		}
+		b, err := tensors[bkey].read()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", file, bkey, err)
+		}
+		if n := countNonFinite(w); n > 0 {
+			bad = append(bad, fmt.Sprintf("%s (%s kernel): %d NaN/Inf values", wkey, s.Name, n))
+		}
+		if n := countNonFinite(b); n > 0 {
+			bad = append(bad, fmt.Sprintf("%s (%s bias): %d NaN/Inf values", bkey, s.Name, n))
+		}
+		base.Layers[i] = ConvParams{Kernel: oihwToHWIO(w, s.Cout, s.Cin), Bias: b}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s: non-finite weights:\n  - %s", file, strings.Join(bad, "\n  - "))
+	}
+	return base, nil
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func countNonFinite(x []float32) int {
+	n := 0
+	for _, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			n++
+		}
+	}
+	return n
+}
+
+// oihwToHWIO turns PyTorch's [Cout][Cin][3][3] kernel into [3][3][Cin][Cout].
+func oihwToHWIO(w []float32, cout, cin int) []float32 {
+	out := make([]float32, len(w))
+	for o := 0; o < cout; o++ {
+		for i := 0; i < cin; i++ {
+			src := w[(o*cin+i)*9 : (o*cin+i)*9+9]
+			for k := 0; k < 9; k++ {
+				out[(k*cin+i)*cout+o] = src[k]
+			}
+		}
+	}
+	return out
+}

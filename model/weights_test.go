@@ -1,0 +1,436 @@
+package model
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"vggo/model/safetensors"
+)
+
+const fixtureDir = "../testdata"
+
+// hwioRef is the reference dump make_weights.py writes next to the weight
+// files: each conv's kernel already permuted to HWIO by PyTorch, then its
+// bias, as raw little-endian float32.
+func hwioRef(t testing.TB, prefix string, arch Arch) *ConvBase {
+	t.Helper()
+	idx, err := os.ReadFile(prefix + "_hwio.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []struct {
+		Name   string
+		Shape  []int
+		Offset int64
+	}
+	if err := json.Unmarshal(idx, &entries); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(prefix + "_hwio.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 26 {
+		t.Fatalf("%s_hwio.json: %d entries, want 26", prefix, len(entries))
+	}
+	base := &ConvBase{Arch: arch}
+	for i, e := range entries {
+		n := 1
+		for _, d := range e.Shape {
+			n *= d
+		}
+		v := make([]float32, n)
+		for k := range v {
+			v[k] = math.Float32frombits(binary.LittleEndian.Uint32(raw[e.Offset+4*int64(k):]))
+		}
+		if i%2 == 0 {
+			base.Layers[i/2].Kernel = v
+		} else {
+			base.Layers[i/2].Bias = v
+		}
+	}
+	if err := base.Check(); err != nil {
+		t.Fatal(err)
+	}
+	return base
+}
+
+var div16 = Arch{WidthDiv: 16}
+
+// checkBaseEqual compares every weight; tol is relative (0: bit-exact).
+func checkBaseEqual(t *testing.T, got, want *ConvBase, tol float64) {
+	t.Helper()
+	if err := got.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Layers {
+		for part, pair := range [2][2][]float32{{got.Layers[i].Kernel, want.Layers[i].Kernel}, {got.Layers[i].Bias, want.Layers[i].Bias}} {
+			for k := range pair[1] {
+				g, w := float64(pair[0][k]), float64(pair[1][k])
+				if math.Abs(g-w) > tol*math.Abs(w)+tol*1e-4 || (tol == 0 && g != w) {
+					t.Fatalf("layer %d %s[%d] = %v, want %v (tol %g)", i, [2]string{"kernel", "bias"}[part], k, g, w, tol)
+				}
+			}
+		}
+	}
+}
+
+func TestLoadFixturesMatchPyTorch(t *testing.T) {
+	want := hwioRef(t, filepath.Join(fixtureDir, "vgg16_div16"), div16)
+	nonZeroBias := false
+	for _, v := range want.Layers[12].Bias {
+		nonZeroBias = nonZeroBias || v != 0
+	}
+	if !nonZeroBias {
+		t.Fatal("fixture biases are zero: a loader that drops biases would pass")
+	}
+	cases := []struct {
+		file string
+		load func(string, Arch) (*ConvBase, error)
+		tol  float64
+	}{
+		{"vgg16_div16.pth", LoadTorch, 0},
+		{"vgg16_div16_full.pth", LoadTorch, 0},
+		{"vgg16_div16_module.pth", LoadTorch, 0},
+		{"vgg16_div16.safetensors", LoadSafetensors, 0},
+		{"vgg16_div16_f16.safetensors", LoadSafetensors, 1.0 / 2048},
+		{"vgg16_div16_bf16.safetensors", LoadSafetensors, 1.0 / 256},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			path := filepath.Join(fixtureDir, c.file)
+			got, err := c.load(path, div16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkBaseEqual(t, got, want, c.tol)
+			got, err = LoadWeights(path, div16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkBaseEqual(t, got, want, c.tol)
+		})
+	}
+}
+
+// writeSafetensors writes a torchvision-named conv base (OIHW) from a
+// reference base, letting edit change the tensor list first.
+func writeSafetensors(t *testing.T, base *ConvBase, edit func([]safetensors.Tensor) []safetensors.Tensor) string {
+	t.Helper()
+	var tensors []safetensors.Tensor
+	for i := range base.Layers {
+		s := base.Arch.Conv(i)
+		oihw := make([]float32, len(base.Layers[i].Kernel))
+		for k := 0; k < 9; k++ {
+			for ci := 0; ci < s.Cin; ci++ {
+				for co := 0; co < s.Cout; co++ {
+					oihw[(co*s.Cin+ci)*9+k] = base.Layers[i].Kernel[(k*s.Cin+ci)*s.Cout+co]
+				}
+			}
+		}
+		tensors = append(tensors,
+			safetensors.Tensor{Name: "features." + strconv.Itoa(TorchFeatureIndex[i]) + ".weight", DType: safetensors.F32, Shape: []int{s.Cout, s.Cin, 3, 3}, Data: f32bytes(oihw)},
+			safetensors.Tensor{Name: "features." + strconv.Itoa(TorchFeatureIndex[i]) + ".bias", DType: safetensors.F32, Shape: []int{s.Cout}, Data: f32bytes(base.Layers[i].Bias)})
+	}
+	if edit != nil {
+		tensors = edit(tensors)
+	}
+	path := filepath.Join(t.TempDir(), "w.safetensors")
+	var b bytes.Buffer
+	if err := safetensors.Write(&b, tensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func f32bytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+func TestLoadErrors(t *testing.T) {
+	ref := hwioRef(t, filepath.Join(fixtureDir, "vgg16_div16"), div16)
+	drop := func(name string) func([]safetensors.Tensor) []safetensors.Tensor {
+		return func(ts []safetensors.Tensor) []safetensors.Tensor {
+			var out []safetensors.Tensor
+			for _, x := range ts {
+				if x.Name != name {
+					out = append(out, x)
+				}
+			}
+			return out
+		}
+	}
+	poison := func(ts []safetensors.Tensor) []safetensors.Tensor {
+		d := ts[0].Data
+		binary.LittleEndian.PutUint32(d[0:], math.Float32bits(float32(math.NaN())))
+		binary.LittleEndian.PutUint32(d[8:], math.Float32bits(float32(math.Inf(-1))))
+		binary.LittleEndian.PutUint32(d[40:], math.Float32bits(float32(math.NaN())))
+		return ts
+	}
+	intBias := func(ts []safetensors.Tensor) []safetensors.Tensor {
+		ts[1].DType = safetensors.I32
+		return ts
+	}
+	extra := func(ts []safetensors.Tensor) []safetensors.Tensor {
+		return append(ts, safetensors.Tensor{Name: "features.1.running_mean", DType: safetensors.F32, Shape: []int{1}, Data: make([]byte, 4)})
+	}
+	renamed := func(ts []safetensors.Tensor) []safetensors.Tensor {
+		for i := range ts {
+			ts[i].Name = strings.Replace(ts[i].Name, "features.", "conv.", 1)
+		}
+		return ts
+	}
+	cases := []struct {
+		name  string
+		path  string
+		arch  Arch
+		shape bool // want a *ShapeError
+		want  []string
+	}{
+		{"wrong width", filepath.Join(fixtureDir, "vgg16_div16.pth"), FullVGG16, true, []string{"26 mismatch", "features.0.weight (block1_conv1 kernel): shape [4 3 3 3], want [64 3 3 3]", "features.28.bias (block5_conv3 bias): shape [32], want [512]"}},
+		{"wrong width safetensors", filepath.Join(fixtureDir, "vgg16_div16.safetensors"), Arch{WidthDiv: 8}, true, []string{"26 mismatch"}},
+		{"missing tensor", writeSafetensors(t, ref, drop("features.28.bias")), div16, true, []string{"1 mismatch", "features.28.bias (block5_conv3 bias): missing"}},
+		{"two missing", writeSafetensors(t, ref, func(ts []safetensors.Tensor) []safetensors.Tensor {
+			return drop("features.0.weight")(drop("features.12.bias")(ts))
+		}), div16, true, []string{"2 mismatch", "features.0.weight", "features.12.bias"}},
+		{"int bias", writeSafetensors(t, ref, intBias), div16, true, []string{"features.0.bias (block1_conv1 bias): dtype I32"}},
+		{"batch norm", writeSafetensors(t, ref, extra), div16, true, []string{"features.1.running_mean: unexpected"}},
+		{"not vgg", writeSafetensors(t, ref, renamed), div16, true, []string{"no features.* tensors", "conv.0.bias"}},
+		{"nan", writeSafetensors(t, ref, poison), div16, false, []string{"features.0.weight (block1_conv1 kernel): 3 NaN/Inf values"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LoadWeights(c.path, c.arch)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var se *ShapeError
+			if errors.As(err, &se) != c.shape {
+				t.Errorf("error %T, ShapeError wanted: %v", err, c.shape)
+			}
+			if c.shape && se.File != c.path {
+				t.Errorf("ShapeError.File = %q, want %q", se.File, c.path)
+			}
+			msg := err.Error()
+			for _, w := range append(c.want, c.path) {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not mention %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadUnknownAndLegacy(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, content, want string
+	}{
+		{"text.bin", "hello, not weights", "unknown weight file format"},
+		{"empty.bin", "", "unknown weight file format"},
+		{"legacy.pth", "\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.", "legacy"},
+		{"zip.pth", "PK\x03\x04 broken zip", "not a torch.save zip"},
+		{"h5.h5", "\x89HDF\r\n\x1a\n\x00\x00", "h5"},
+	}
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name)
+		os.WriteFile(path, []byte(c.content), 0o644)
+		_, err := LoadWeights(path, div16)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error %v, want one naming the file and %q", c.name, err, c.want)
+		}
+	}
+	if _, err := LoadWeights(filepath.Join(dir, "absent.pth"), div16); err == nil {
+		t.Error("absent file: no error")
+	}
+}
+
+// TestTruncatedFiles cuts each fixture at many lengths: every cut must give
+// an error naming the file, never a panic or a silently partial load.
+func TestTruncatedFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"vgg16_div16.pth", "vgg16_div16.safetensors", "vgg16_div16_full.pth"} {
+		raw, err := os.ReadFile(filepath.Join(fixtureDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cuts []int
+		for n := 0; n < 64; n++ {
+			cuts = append(cuts, n)
+		}
+		for n := 64; n < len(raw); n += len(raw)/97 + 1 {
+			cuts = append(cuts, n)
+		}
+		for n := len(raw) - 64; n < len(raw); n++ {
+			cuts = append(cuts, n)
+		}
+		for _, n := range cuts {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, raw[:n], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadWeights(path, div16)
+			if err == nil || !strings.Contains(err.Error(), path) {
+				t.Fatalf("%s cut to %d of %d bytes: error %v", name, n, len(raw), err)
+			}
+		}
+	}
+}
+
+// TestCorruptTorchBytes flips bytes all over a .pth: the loader must either
+// fail with an error naming the file or (when the flip hit padding) load.
+// Flips inside tensor data are caught by the zip CRC.
+func TestCorruptTorchBytes(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(fixtureDir, "vgg16_div16.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "flip.pth")
+	for n := 0; n < len(raw); n += len(raw)/300 + 1 {
+		b := bytes.Clone(raw)
+		b[n] ^= 0x5a
+		os.WriteFile(path, b, 0o644)
+		if _, err := LoadTorch(path, div16); err != nil && !strings.Contains(err.Error(), path) {
+			t.Fatalf("flip at %d: error %v does not name the file", n, err)
+		}
+	}
+}
+
+func TestCheckPickle(t *testing.T) {
+	cases := []struct {
+		name string
+		p    string
+		ok   bool
+	}{
+		{"empty", "", false},
+		{"stop", ".", true},
+		{"proto", "\x80\x02}q\x00.", true},
+		{"lying binbytes8", "\x8e\xff\xff\xff\xff\xff\xff\xff\x7f.", false},
+		{"lying binunicode", "X\xff\xff\xff\x00.", false},
+		{"lying frame", "\x95\x00\x00\x00\x00\x00\x01\x00\x00.", false},
+		{"ext", "\x82\x01.", false},
+		{"no stop", "}q\x00", false},
+		{"long text int", "I" + strings.Repeat("9", 5000) + "\n.", false},
+		{"global", "ctorch._utils\n_rebuild_tensor_v2\n.", true},
+	}
+	for _, c := range cases {
+		if err := checkPickle([]byte(c.p)); (err == nil) != c.ok {
+			t.Errorf("%s: err = %v, want ok=%v", c.name, err, c.ok)
+		}
+	}
+}
+
+func TestTorchRefusesArbitraryClasses(t *testing.T) {
+	_, err := torchFindClass("torchvision.models.vgg", "VGG")
+	if err == nil || !strings.Contains(err.Error(), "state_dict") {
+		t.Errorf("VGG class: %v", err)
+	}
+	if _, err := torchFindClass("os", "system"); err == nil {
+		t.Error("os.system accepted")
+	}
+}
+
+// FuzzReadTorch: no input may panic or allocate beyond the file's size.
+func FuzzReadTorch(f *testing.F) {
+	if raw, err := os.ReadFile(filepath.Join(fixtureDir, "vgg16_div16.pth")); err == nil {
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tensors, err := readTorch(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		for _, x := range tensors {
+			v, err := x.read()
+			if err == nil && len(v)*x.dtype.Size() > len(data) {
+				t.Fatalf("tensor of %d elements from a %d-byte file", len(v), len(data))
+			}
+		}
+	})
+}
+
+// weightsPython runs Debian's python3 (the one with torch, also under a
+// pyenv shim).
+func weightsPython(args ...string) *exec.Cmd {
+	py := "python3"
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		py = "/usr/bin/python3"
+	}
+	cmd := exec.Command(py, args...)
+	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
+	return cmd
+}
+
+// makeFullWeights writes real-width VGG16 files with make_weights.py into a
+// temporary directory. It fails (never skips) without python3+torch: CI
+// installs them.
+func makeFullWeights(t testing.TB, kinds string) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := weightsPython(filepath.Join(fixtureDir, "make_weights.py"), "--full", dir, "--only", kinds).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make_weights.py --full: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// TestLoadFullSize loads real-width files (58 MB of conv weights; the
+// safetensors file holds the whole 553 MB model) and compares every value.
+func TestLoadFullSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates 0.7 GB of weights with PyTorch (-short)")
+	}
+	dir := makeFullWeights(t, "pth,safetensors,hwio")
+	want := hwioRef(t, filepath.Join(dir, "vgg16"), FullVGG16)
+	for _, name := range []string{"vgg16.pth", "vgg16.safetensors"} {
+		start := time.Now()
+		got, err := LoadWeights(filepath.Join(dir, name), FullVGG16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: loaded in %v", name, time.Since(start))
+		checkBaseEqual(t, got, want, 0)
+	}
+}
+
+func benchmarkLoadFull(b *testing.B, kinds, name string) {
+	dir := makeFullWeights(b, kinds)
+	path := filepath.Join(dir, name)
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := LoadWeights(path, FullVGG16); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadTorchFull: torchvision vgg16().features state dict, 58 MB.
+func BenchmarkLoadTorchFull(b *testing.B) { benchmarkLoadFull(b, "pth", "vgg16.pth") }
+
+// BenchmarkLoadTorchWholeModelFull: whole vgg16() state dict, 553 MB (the
+// classifier is never read).
+func BenchmarkLoadTorchWholeModelFull(b *testing.B) { benchmarkLoadFull(b, "full", "vgg16_full.pth") }
+
+// BenchmarkLoadSafetensorsFull: whole vgg16() in safetensors, 553 MB.
+func BenchmarkLoadSafetensorsFull(b *testing.B) {
+	benchmarkLoadFull(b, "safetensors", "vgg16.safetensors")
+}
