@@ -1,0 +1,108 @@
+package main
+
+import (
+	"io/fs"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// URLs of the embedded app resources (WebFS static/... is served at
+// /web/static/...). The wasm file names are shared with [client]'s build.
+const (
+	appWASMURL = "/web/static/app.wasm"
+	icon192URL = "/web/static/icon-192.png"
+	icon512URL = "/web/static/icon-512.png"
+	iconSVGURL = "/web/static/icon.svg"
+)
+
+// embeddedResources tells go-app where its resources are: package
+// resources (/app.js, /wasm_exec.js, ...) at the site root, static ones
+// below /web/ and app.wasm at appWASMURL. As an http.Handler it answers the
+// static requests go-app forwards to it (its /app.wasm alias) with the
+// server's own static file handling, so headers and precompression are the
+// same on every path.
+type embeddedResources struct {
+	static *staticFiles
+}
+
+func (embeddedResources) Package() string { return "" }
+func (embeddedResources) Static() string  { return "" }
+func (embeddedResources) AppWASM() string { return appWASMURL }
+
+func (e embeddedResources) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutPrefix(r.URL.Path, routeStatic)
+	if !ok || !strings.HasPrefix(name, staticTreePrefix) {
+		http.NotFound(w, r)
+		return
+	}
+	e.static.serve(w, r, name)
+}
+
+// appVersion derives go-app's version from the content of the built wasm
+// files, so the page ETag and the service worker's cache name change
+// exactly when the app does (go-app's default is the start time, which
+// would make every restart look like an update). "" when no wasm is built.
+func appVersion(static *staticFiles) string {
+	var v strings.Builder
+	for _, name := range []string{"static/app.wasm", "static/worker.wasm"} {
+		if tag, err := static.etag(name); err == nil {
+			v.WriteString(strings.Trim(tag, `"`)[:16])
+		}
+	}
+	return v.String()
+}
+
+var registerRoutes sync.Once
+
+// appHandler returns go-app's handler for the app pages, configured to take
+// its resources from the embedded tree. Until [client]'s vggo/wasm/ui lands
+// it is a placeholder page; the server's tests do not depend on its content.
+func appHandler(webFS fs.FS, static *staticFiles) http.Handler {
+	registerRoutes.Do(func() {
+		app.Route("/", &placeholderPage{})
+	})
+	h := &app.Handler{
+		Name:        "vggo",
+		ShortName:   "vggo",
+		Title:       "vggo — photo classification with VGG16, in your browser",
+		Description: "Classify photos offline in the browser with a fine-tuned VGG16.",
+	}
+	configureAppHandler(h, static)
+	return h
+}
+
+// configureAppHandler points a go-app handler at the embedded resources and
+// fills what go-app would otherwise take from the internet: its default
+// icons are on raw.githubusercontent.com, which the Content-Security-Policy
+// and Cross-Origin-Embedder-Policy would block anyway.
+func configureAppHandler(h *app.Handler, static *staticFiles) {
+	h.Resources = embeddedResources{static: static}
+	if h.Icon.Default == "" {
+		h.Icon.Default = icon192URL
+		h.Icon.Large = icon512URL
+	}
+	if h.Icon.SVG == "" {
+		h.Icon.SVG = iconSVGURL
+	}
+	if h.WasmContentLengthHeader == "" {
+		h.WasmContentLengthHeader = uncompressedLengthHeader
+	}
+	if h.Version == "" {
+		h.Version = appVersion(static)
+	}
+}
+
+// placeholderPage stands in for the app until the UI package lands.
+type placeholderPage struct {
+	app.Compo
+}
+
+func (p *placeholderPage) Render() app.UI {
+	return app.Main().Body(
+		app.H1().Text("vggo"),
+		app.P().Text("Photo classification with VGG16, in your browser."),
+	)
+}

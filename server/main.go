@@ -1,0 +1,136 @@
+// Command vggo-server serves the vggo web app, its WebAssembly binaries and
+// the model files from one binary: the web/ tree (app.wasm, worker.wasm,
+// their precompressed siblings, icons, CSS, the default model) is embedded.
+//
+//	vggo-server [-addr 127.0.0.1:8080] [-models DIR] [-log-format text|json]
+//	vggo-server precompress [-brotli-quality 11] DIR...   (build step, see precompress.go)
+//
+// Routes:
+//
+//	/                 the app pages (go-app), plus go-app's /app.js,
+//	                  /wasm_exec.js, /app-worker.js, /manifest.webmanifest
+//	/web/static/...   embedded static files (precompressed .br/.gz chosen by
+//	                  Accept-Encoding for .wasm, .js, .css)
+//	/models           JSON index of the embedded and -models DIR models
+//	/models/<file>    a model file (ETag = SHA-256, Range, If-None-Match)
+//	/healthz          "ok"
+//
+// SIGINT or SIGTERM stop accepting connections and let in-flight requests
+// (model downloads) finish, up to -shutdown-timeout.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"vggo/web"
+)
+
+// Server limits. A vggo request is a GET with no body and small headers;
+// responses can be large (models of tens of MB over slow links), so the
+// write timeout is generous while reads are short.
+const (
+	readHeaderTimeout = 5 * time.Second  // slow-loris protection
+	readTimeout       = 15 * time.Second // whole request; we take no bodies
+	writeTimeout      = 10 * time.Minute // whole response: a big model on a slow link
+	idleTimeout       = 2 * time.Minute  // keep-alive between requests
+	maxHeaderBytes    = 16 << 10
+)
+
+func main() {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "precompress" {
+		err = runPrecompress(os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		err = run(os.Args[1:], os.Stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vggo-server:", err)
+		os.Exit(1)
+	}
+}
+
+// newLogger returns a slog logger writing text or JSON lines to w.
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
+
+func run(args []string, stderr io.Writer) error {
+	flags := flag.NewFlagSet("vggo-server", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
+	modelsDir := flags.String("models", "", "directory of extra model files (*.safetensors), rescanned on request")
+	logFormat := flags.String("log-format", "text", "log format: text or json")
+	shutdownTimeout := flags.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() != 0 {
+		return fmt.Errorf("unexpected arguments %q", flags.Args())
+	}
+	log, err := newLogger(*logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	if *modelsDir != "" {
+		if info, err := os.Stat(*modelsDir); err != nil {
+			return fmt.Errorf("-models: %w", err)
+		} else if !info.IsDir() {
+			return fmt.Errorf("-models %s: not a directory", *modelsDir)
+		}
+	}
+
+	srv := &http.Server{
+		Handler:           newHandler(config{WebFS: web.FS, ModelsDir: *modelsDir, Logger: log}),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "models", *modelsDir)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	stop() // a second signal kills the process the default way
+	log.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

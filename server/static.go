@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// contentTypes maps file extensions to the Content-Type the server sends.
+// The table is explicit instead of mime.TypeByExtension because that one
+// depends on the machine's /etc/mime.types; unknown extensions get
+// application/octet-stream (never sniffed: responses carry nosniff).
+var contentTypes = map[string]string{
+	".html":        "text/html; charset=utf-8",
+	".css":         "text/css; charset=utf-8",
+	".js":          "text/javascript; charset=utf-8",
+	".mjs":         "text/javascript; charset=utf-8",
+	".json":        "application/json",
+	".webmanifest": "application/manifest+json",
+	".wasm":        "application/wasm",
+	".png":         "image/png",
+	".jpg":         "image/jpeg",
+	".jpeg":        "image/jpeg",
+	".webp":        "image/webp",
+	".gif":         "image/gif",
+	".svg":         "image/svg+xml",
+	".ico":         "image/x-icon",
+	".txt":         "text/plain; charset=utf-8",
+	".xml":         "application/xml",
+	".woff2":       "font/woff2",
+	".safetensors": "application/octet-stream",
+}
+
+// contentTypeOf returns the Content-Type for a file name.
+func contentTypeOf(name string) string {
+	if t, ok := contentTypes[strings.ToLower(path.Ext(name))]; ok {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// precompressedExts are the extensions for which make writes .br and .gz
+// siblings (see server/precompress) and the server negotiates encodings.
+var precompressedExts = map[string]bool{".wasm": true, ".js": true, ".css": true}
+
+// isPrecompressible reports whether name is a type served with
+// Vary: Accept-Encoding and precompressed siblings.
+func isPrecompressible(name string) bool {
+	return precompressedExts[strings.ToLower(path.Ext(name))]
+}
+
+// encodings lists the precompressed variants in server preference order:
+// brotli is smaller than gzip for wasm by about 20%.
+var encodings = []struct{ token, suffix string }{
+	{"br", ".br"},
+	{"gzip", ".gz"},
+}
+
+// acceptedEncodings parses an Accept-Encoding header and returns the q-value
+// of each coding (lower-cased) that it names; "*" stands for all others.
+// Malformed q-values count as 0 (not acceptable), the safe reading.
+func acceptedEncodings(header string) map[string]float64 {
+	q := make(map[string]float64)
+	for _, part := range strings.Split(header, ",") {
+		fields := strings.Split(part, ";")
+		coding := strings.ToLower(strings.TrimSpace(fields[0]))
+		if coding == "" {
+			continue
+		}
+		value := 1.0
+		for _, param := range fields[1:] {
+			k, v, ok := strings.Cut(strings.TrimSpace(param), "=")
+			if !ok || strings.ToLower(strings.TrimSpace(k)) != "q" {
+				continue
+			}
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || f < 0 || f > 1 {
+				f = 0
+			}
+			value = f
+		}
+		q[coding] = value
+	}
+	return q
+}
+
+// acceptsEncoding reports whether the parsed Accept-Encoding allows coding.
+func acceptsEncoding(q map[string]float64, coding string) bool {
+	if v, ok := q[coding]; ok {
+		return v > 0
+	}
+	if v, ok := q["*"]; ok {
+		return v > 0
+	}
+	return false
+}
+
+// isContentHashed reports whether a file name carries a content hash, such
+// as "app.3f2a9c1b.wasm": a dot-separated inner segment of 8 to 64 hex
+// digits. Such names never change content, so they may be cached forever.
+func isContentHashed(name string) bool {
+	parts := strings.Split(path.Base(name), ".")
+	if len(parts) < 3 {
+		return false
+	}
+	for _, p := range parts[1 : len(parts)-1] {
+		if len(p) < 8 || len(p) > 64 {
+			continue
+		}
+		if strings.Trim(strings.ToLower(p), "0123456789abcdef") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	cacheImmutable = "public, max-age=31536000, immutable"
+	// cacheRevalidate lets browsers keep a copy but ask (with the ETag)
+	// before every use; a 304 costs one round trip and no body.
+	cacheRevalidate = "no-cache"
+)
+
+// staticFiles serves the files of one fs.FS (the embedded web tree) with
+// precompressed variants, strong ETags and caching headers. Directories are
+// never listed.
+type staticFiles struct {
+	fsys fs.FS
+
+	mu    sync.Mutex
+	etags map[string]string // file name in fsys → quoted SHA-256 ETag
+}
+
+func newStaticFiles(fsys fs.FS) *staticFiles {
+	return &staticFiles{fsys: fsys, etags: make(map[string]string)}
+}
+
+// etag returns the strong ETag of a file: its SHA-256 in quotes. The tree
+// is read-only (embedded), so each file is hashed once.
+func (s *staticFiles) etag(name string) (string, error) {
+	s.mu.Lock()
+	tag, ok := s.etags[name]
+	s.mu.Unlock()
+	if ok {
+		return tag, nil
+	}
+	f, err := s.fsys.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	tag = `"` + hex.EncodeToString(h.Sum(nil)) + `"`
+	s.mu.Lock()
+	s.etags[name] = tag
+	s.mu.Unlock()
+	return tag, nil
+}
+
+// isRegularFile reports whether name exists in fsys and is a regular file.
+func isRegularFile(fsys fs.FS, name string) bool {
+	info, err := fs.Stat(fsys, name)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// serve writes the file name (a path inside fsys, already checked by
+// checkPath) to w, choosing a precompressed sibling when the client
+// accepts it. Hidden files, the .br/.gz siblings themselves and
+// directories are 404.
+func (s *staticFiles) serve(w http.ResponseWriter, r *http.Request, name string) {
+	base := path.Base(name)
+	if name == "" || strings.HasPrefix(base, ".") || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") ||
+		!fs.ValidPath(name) || !isRegularFile(s.fsys, name) {
+		http.NotFound(w, r)
+		return
+	}
+
+	h := w.Header()
+	h.Set("Content-Type", contentTypeOf(name))
+	if isContentHashed(name) {
+		h.Set("Cache-Control", cacheImmutable)
+	} else {
+		h.Set("Cache-Control", cacheRevalidate)
+	}
+
+	file := name
+	if isPrecompressible(name) {
+		h.Add("Vary", "Accept-Encoding")
+		accepted := acceptedEncodings(r.Header.Get("Accept-Encoding"))
+		for _, e := range encodings {
+			if acceptsEncoding(accepted, e.token) && isRegularFile(s.fsys, name+e.suffix) {
+				file = name + e.suffix
+				h.Set("Content-Encoding", e.token)
+				if info, err := fs.Stat(s.fsys, name); err == nil {
+					h.Set(uncompressedLengthHeader, strconv.FormatInt(info.Size(), 10))
+				}
+				break
+			}
+		}
+	}
+
+	tag, err := s.etag(file)
+	if err != nil {
+		http.Error(w, "cannot read file", http.StatusInternalServerError)
+		return
+	}
+	h.Set("ETag", tag)
+
+	content, size, closer, err := openContent(s.fsys, file)
+	if err != nil {
+		http.Error(w, "cannot read file", http.StatusInternalServerError)
+		return
+	}
+	defer closer.Close()
+	var modTime time.Time // embedded files have none; the ETag does the job
+	if info, err := fs.Stat(s.fsys, file); err == nil {
+		modTime = info.ModTime()
+	}
+	if h.Get("Content-Encoding") != "" {
+		// http.ServeContent leaves out Content-Length on full responses
+		// with a Content-Encoding (it guards against on-the-fly
+		// compression middleware); our bytes are exactly the sibling's,
+		// so the length is known and lets clients show progress.
+		w = &fullLengthWriter{ResponseWriter: w, size: size}
+	}
+	http.ServeContent(w, r, base, modTime, content)
+}
+
+// uncompressedLengthHeader carries the decoded size of a precompressed
+// response. Download progress in the browser counts decoded bytes, so
+// Content-Length (the compressed size) cannot be its total; go-app reads
+// this header for app.wasm (Handler.WasmContentLengthHeader).
+const uncompressedLengthHeader = "X-Uncompressed-Content-Length"
+
+// fullLengthWriter sets Content-Length on a 200 response that has none.
+type fullLengthWriter struct {
+	http.ResponseWriter
+	size        int64
+	wroteHeader bool
+}
+
+func (w *fullLengthWriter) WriteHeader(code int) {
+	if w.wroteHeader {
+		return
+	}
+	w.wroteHeader = true
+	if code == http.StatusOK && w.Header().Get("Content-Length") == "" {
+		w.Header().Set("Content-Length", strconv.FormatInt(w.size, 10))
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *fullLengthWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *fullLengthWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// seekReaderAt is what http.ServeContent and the model hashing need.
+type seekReaderAt interface {
+	io.ReadSeeker
+	io.ReaderAt
+}
+
+// openContent opens a file of fsys for serving without copying it: embedded
+// files (and fstest.MapFS files) already seek and read at offsets; any
+// other fs.File is read into memory once.
+func openContent(fsys fs.FS, name string) (seekReaderAt, int64, io.Closer, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, nil, err
+	}
+	if c, ok := f.(seekReaderAt); ok {
+		return c, info.Size(), f, nil
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, 0, nil, err
+	}
+	return bytes.NewReader(data), int64(len(data)), f, nil
+}
