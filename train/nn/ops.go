@@ -197,12 +197,7 @@ func (o *reluGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *reluGradOp) Do(vs ...G.Value) (G.Value, error) {
 	dx := newDense(shapeOf(vs[0])...)
-	y, dy, d := f32(vs[0]), f32(vs[1]), dx.Float32s()
-	for i := range d {
-		if y[i] > 0 {
-			d[i] = dy[i]
-		}
-	}
+	kernels.ReLUBackward(f32(vs[0]), f32(vs[1]), dx.Float32s())
 	return dx, nil
 }
 
