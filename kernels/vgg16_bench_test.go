@@ -1,0 +1,100 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// vgg16Layer is one conv layer of the benchmark network with both
+// implementations built from the same random weights.
+type vgg16Layer struct {
+	cin, cout int
+	direct    *Conv3x3
+	wino      *Winograd3x3
+	useWino   bool
+}
+
+// forward runs the chosen implementation (bias + ReLU fused).
+func (l *vgg16Layer) forward(n, hw int, in, out []float32, wino bool) {
+	if wino {
+		l.wino.Forward(n, hw, hw, in, out, true)
+	} else {
+		l.direct.Forward(n, hw, hw, in, out, true)
+	}
+}
+
+// timeOnce returns the fastest of reps runs of fn.
+func timeOnce(reps int, fn func()) time.Duration {
+	best := time.Duration(1 << 62)
+	for range reps {
+		t0 := time.Now()
+		fn()
+		best = min(best, time.Since(t0))
+	}
+	return best
+}
+
+// BenchmarkVGG16ConvBase runs VGG16's whole conv base (13 convs with bias and
+// ReLU + 5 max-pools, random weights) at 224x224 batch 1 and 32x32 batch 64.
+// For each layer it first times the direct and the Winograd convolution and
+// keeps the faster one, as the model's forward pass would; the per-layer
+// times and choices are logged (go test -bench VGG16ConvBase -v).
+func BenchmarkVGG16ConvBase(b *testing.B) {
+	for _, size := range []struct{ hw, n int }{{224, 1}, {32, 64}} {
+		b.Run(fmt.Sprintf("%d/n=%d", size.hw, size.n), func(b *testing.B) {
+			n := size.n
+			rng := newRand(42)
+			maxAct := n * size.hw * size.hw * 64
+			bufA := make([]float32, maxAct)
+			bufB := make([]float32, maxAct)
+			input := randFloats(rng, n*size.hw*size.hw*3)
+			var layers [13]vgg16Layer
+			flops := 0.0
+			hw := size.hw
+			for i, ch := range vgg16ConvChannels {
+				cin, cout := ch[0], ch[1]
+				kernel := randFloats(rng, 9*cin*cout)
+				for j := range kernel {
+					kernel[j] *= 0.1
+				}
+				bias := randFloats(rng, cout)
+				l := &layers[i]
+				*l = vgg16Layer{cin: cin, cout: cout, direct: NewConv3x3(cin, cout, kernel, bias), wino: NewWinograd3x3(cin, cout, kernel, bias)}
+				fillRandom(rng, bufA[:n*hw*hw*cin])
+				tDirect := timeOnce(2, func() { l.forward(n, hw, bufA, bufB, false) })
+				tWino := timeOnce(2, func() { l.forward(n, hw, bufA, bufB, true) })
+				l.useWino = tWino < tDirect
+				b.Logf("%-12s %3dx%-3d %3d->%3d  direct %7.2f ms  winograd %7.2f ms  -> %s",
+					vgg16ConvNames[i], hw, hw, cin, cout,
+					tDirect.Seconds()*1e3, tWino.Seconds()*1e3, map[bool]string{false: "direct", true: "winograd"}[l.useWino])
+				flops += convFlops(n, hw, hw, cin, cout)
+				if vgg16PoolAfter[i] {
+					hw /= 2
+				}
+			}
+			run := func() {
+				hw := size.hw
+				copy(bufA, input)
+				cur, next := bufA, bufB
+				for i := range layers {
+					l := &layers[i]
+					l.forward(n, hw, cur, next, l.useWino)
+					cur, next = next, cur
+					if vgg16PoolAfter[i] {
+						MaxPool2x2(n, hw, hw, l.cout, cur, next)
+						cur, next = next, cur
+						hw /= 2
+					}
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				run()
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(sec*1e3, "ms/forward")
+			b.ReportMetric(flops/sec/1e9, "GFLOP/s")
+		})
+	}
+}
