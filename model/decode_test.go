@@ -66,10 +66,10 @@ func TestDecodeImageGreyJPEG(t *testing.T) {
 	}
 }
 
-// zeroReader yields zero bytes forever.
-type zeroReader struct{}
+// zeroBytes yields zero bytes forever.
+type zeroBytes struct{}
 
-func (zeroReader) Read(p []byte) (int, error) {
+func (zeroBytes) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
@@ -87,7 +87,7 @@ func TestDecodeImageErrors(t *testing.T) {
 		{"huge_header.png", bytes.NewReader(pngHeader), "huge_header.png: image too large: 20000x20000 = 400 MP > 50 MP"},
 		{"huge_header.jpg", bytes.NewReader(readImageFile(t, "huge_header.jpg")), "huge_header.jpg: image too large: 12000x9000 = 108 MP > 50 MP"},
 		{"truncated.png", bytes.NewReader(pngHeader[:20]), "truncated.png: corrupt PNG: "},
-		{"video.mp4", io.LimitReader(zeroReader{}, MaxInputBytes+1), "video.mp4: file too large: more than 64 MB"},
+		{"video.mp4", io.LimitReader(zeroBytes{}, MaxInputBytes+1), "video.mp4: file too large: more than 64 MB"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,7 +105,7 @@ func TestDecodeImageErrors(t *testing.T) {
 // A file of exactly MaxInputBytes is read (and then refused as not an
 // image), not refused for its size.
 func TestDecodeImageSizeLimitIsInclusive(t *testing.T) {
-	_, err := DecodeImage(io.LimitReader(zeroReader{}, MaxInputBytes), "zeros.bin")
+	_, err := DecodeImage(io.LimitReader(zeroBytes{}, MaxInputBytes), "zeros.bin")
 	if err == nil || !strings.Contains(err.Error(), "not an image") {
 		t.Fatalf("error %v, want not an image", err)
 	}

@@ -80,7 +80,7 @@ func ifdEntry(order binary.ByteOrder, tag, typ uint16, count uint32, value uint1
 }
 
 // segment returns a JPEG marker segment: FF marker, length, payload.
-func segment(marker byte, payload []byte) []byte {
+func jpegSegment(marker byte, payload []byte) []byte {
 	s := []byte{0xFF, marker, 0, 0}
 	binary.BigEndian.PutUint16(s[2:], uint16(len(payload)+2))
 	return append(s, payload...)
@@ -89,10 +89,10 @@ func segment(marker byte, payload []byte) []byte {
 func TestJPEGOrientation(t *testing.T) {
 	le, be := binary.LittleEndian, binary.BigEndian
 	soi := []byte{0xFF, 0xD8}
-	sos := segment(0xDA, []byte{1, 1, 0, 0, 63, 0})
+	sos := jpegSegment(0xDA, []byte{1, 1, 0, 0, 63, 0})
 	join := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	orient := func(order binary.ByteOrder, o uint16) []byte {
-		return segment(0xE1, exifBlock(order, ifdEntry(order, 0x0112, 3, 1, o)))
+		return jpegSegment(0xE1, exifBlock(order, ifdEntry(order, 0x0112, 3, 1, o)))
 	}
 	tests := []struct {
 		name string
@@ -101,21 +101,21 @@ func TestJPEGOrientation(t *testing.T) {
 	}{
 		{"empty", nil, 1},
 		{"not JPEG", []byte("\x89PNG\r\n\x1a\n"), 1},
-		{"no EXIF", join(soi, segment(0xE0, []byte("JFIF\x00\x01\x02")), sos), 1},
+		{"no EXIF", join(soi, jpegSegment(0xE0, []byte("JFIF\x00\x01\x02")), sos), 1},
 		{"little-endian 6", join(soi, orient(le, 6), sos), 6},
 		{"big-endian 8", join(soi, orient(be, 8), sos), 8},
-		{"after JFIF and fill bytes", join(soi, segment(0xE0, []byte("JFIF\x00")), []byte{0xFF, 0xFF}, orient(le, 3), sos), 3},
-		{"second entry", join(soi, segment(0xE1, exifBlock(le, ifdEntry(le, 0x010F, 2, 4, 0), ifdEntry(le, 0x0112, 3, 1, 5))), sos), 5},
+		{"after JFIF and fill bytes", join(soi, jpegSegment(0xE0, []byte("JFIF\x00")), []byte{0xFF, 0xFF}, orient(le, 3), sos), 3},
+		{"second entry", join(soi, jpegSegment(0xE1, exifBlock(le, ifdEntry(le, 0x010F, 2, 4, 0), ifdEntry(le, 0x0112, 3, 1, 5))), sos), 5},
 		{"after SOS ignored", join(soi, sos, orient(le, 6)), 1},
 		{"value 0", join(soi, orient(le, 0), sos), 1},
 		{"value 9", join(soi, orient(le, 9), sos), 1},
-		{"wrong type LONG", join(soi, segment(0xE1, exifBlock(le, ifdEntry(le, 0x0112, 4, 1, 6))), sos), 1},
-		{"count 2", join(soi, segment(0xE1, exifBlock(le, ifdEntry(le, 0x0112, 3, 2, 6))), sos), 1},
-		{"XMP APP1 skipped", join(soi, segment(0xE1, []byte("http://ns.adobe.com/xap/1.0/\x00")), orient(be, 7), sos), 7},
-		{"bad TIFF magic", join(soi, segment(0xE1, []byte("Exif\x00\x00XX*\x00\x08\x00\x00\x00")), sos), 1},
+		{"wrong type LONG", join(soi, jpegSegment(0xE1, exifBlock(le, ifdEntry(le, 0x0112, 4, 1, 6))), sos), 1},
+		{"count 2", join(soi, jpegSegment(0xE1, exifBlock(le, ifdEntry(le, 0x0112, 3, 2, 6))), sos), 1},
+		{"XMP APP1 skipped", join(soi, jpegSegment(0xE1, []byte("http://ns.adobe.com/xap/1.0/\x00")), orient(be, 7), sos), 7},
+		{"bad TIFF magic", join(soi, jpegSegment(0xE1, []byte("Exif\x00\x00XX*\x00\x08\x00\x00\x00")), sos), 1},
 		{"segment longer than file", join(soi, []byte{0xFF, 0xE1, 0xFF, 0xFF, 'E', 'x'}), 1},
-		{"IFD offset past end", join(soi, segment(0xE1, []byte("Exif\x00\x00II*\x00\xff\xff\x00\x00")), sos), 1},
-		{"entry count past end", join(soi, segment(0xE1, []byte("Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff")), sos), 1},
+		{"IFD offset past end", join(soi, jpegSegment(0xE1, []byte("Exif\x00\x00II*\x00\xff\xff\x00\x00")), sos), 1},
+		{"entry count past end", join(soi, jpegSegment(0xE1, []byte("Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff")), sos), 1},
 	}
 	for _, tc := range tests {
 		if got := jpegOrientation(tc.data); got != tc.want {
@@ -138,7 +138,7 @@ func TestDecodeImageSplicedEXIF(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
-		app1 := segment(0xE1, exifBlock(order, ifdEntry(order, 0x0112, 3, 1, 6)))
+		app1 := jpegSegment(0xE1, exifBlock(order, ifdEntry(order, 0x0112, 3, 1, 6)))
 		data := append(append([]byte{0xFF, 0xD8}, app1...), buf.Bytes()[2:]...)
 		img, err := DecodeImage(bytes.NewReader(data), "spliced.jpg")
 		if err != nil {

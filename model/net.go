@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"image"
+	"io"
 	"sort"
 	"unsafe"
 
@@ -50,9 +52,10 @@ type Net struct {
 	classes  []string
 	mode     string
 
-	// Ping-pong activation buffers, grown to the largest batch seen.
+	// Ping-pong activation buffers, grown to the largest batch seen, and
+	// the head's per-layer outputs.
 	bufA, bufB []float32
-	logits     []float32
+	headBufs   [][]float32
 }
 
 // useWinograd is the fixed rule choosing the convolution algorithm per
@@ -103,6 +106,130 @@ func NewFeatureNet(base *ConvBase, inputSize int) (*Net, error) {
 		}
 	}
 	return n, nil
+}
+
+// NewNet packs a complete model for inference: the conv base as in
+// NewFeatureNet (each layer packed once, Winograd-transformed once where
+// useWinograd says so) and the head's dense layers. The model's weights are
+// float32 here whatever the file stored: ReadModelFile dequantizes int8 and
+// float16 once, at load, never per image. m is checked first (Model.Check)
+// and every problem reported.
+//
+// Heads (Model.Head.Kind), as in the Keras transfer-learning tutorial:
+//   - HeadSeed: Flatten of the size/32 × size/32 × C conv output in NHWC
+//     order (row, column, channel, channel fastest: exactly what Keras'
+//     Flatten gives on channels_last tensors, so Keras dense kernels load
+//     unchanged) → Dense 4096 ReLU → Dense 1072 ReLU → Dropout (the
+//     identity at inference) → Dense n softmax.
+//   - HeadGAP: global average pool → Dense 256 ReLU → Dropout → Dense n softmax.
+//   - HeadLinear: global average pool → Dense n softmax.
+//
+// Whatever the kind, every dense layer but the last is followed by ReLU
+// and the last by softmax; Model.Check fixes the layer counts.
+func NewNet(m *Model) (*Net, error) {
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	n, err := NewFeatureNet(&m.Base, m.Info.InputSize)
+	if err != nil {
+		return nil, err
+	}
+	n.headKind = m.Head.Kind
+	n.classes = append([]string(nil), m.Info.Classes...)
+	n.mode = m.Info.Preprocess
+	for _, d := range m.Head.Dense {
+		n.head = append(n.head, denseLayer{in: d.In, out: d.Out, dense: kernels.NewDense(d.In, d.Out, d.Kernel, d.Bias)})
+	}
+	n.headBufs = make([][]float32, len(n.head)+1)
+	return n, nil
+}
+
+// Classes are the class names, in output order (nil for a feature net).
+func (n *Net) Classes() []string { return n.classes }
+
+// PreprocessMode is the preprocessing the model was trained with
+// (PreprocessCaffe or PreprocessTorch; "" for a feature net).
+func (n *Net) PreprocessMode() string { return n.mode }
+
+// Forward classifies batch preprocessed images x (NHWC,
+// batch×size×size×3, see Preprocess) and returns a new slice of
+// batch×classes softmax probabilities. It panics on a wrong len(x) or on a
+// Net without a head (NewFeatureNet).
+func (n *Net) Forward(batch int, x []float32) []float32 {
+	n.checkHead("Forward")
+	n.checkLen("Forward", "x", len(x), batch, n.size*n.size*3)
+	return n.runHead(batch, n.runConvs(batch, x, 0, 12))
+}
+
+// ForwardFrom finishes the forward pass from act, the activation after
+// conv layer `layer` as ForwardTo returns it (batch × ActivationShape(layer)):
+// it runs conv layers layer+1..12 and the head, and returns batch×classes
+// probabilities. Forward(b, x) equals ForwardFrom(b, ForwardTo(b, x, l), l)
+// for every l. act is not modified.
+func (n *Net) ForwardFrom(batch int, act []float32, layer int) []float32 {
+	n.checkHead("ForwardFrom")
+	n.checkLayer("ForwardFrom", layer)
+	h, w, c := n.ActivationShape(layer)
+	n.checkLen("ForwardFrom", "act", len(act), batch, h*w*c)
+	if layer < 12 {
+		act = n.runConvs(batch, act, layer+1, 12)
+	}
+	return n.runHead(batch, act)
+}
+
+func (n *Net) checkHead(fn string) {
+	if n.headKind == "" {
+		panic("model: Net." + fn + ": this Net has no classifier head (made by NewFeatureNet); use Features or PooledFeatures")
+	}
+}
+
+// runHead applies the head to the conv base output (batch × size/32 ×
+// size/32 × C) and returns fresh probabilities.
+func (n *Net) runHead(batch int, features []float32) []float32 {
+	h, w, c := n.ActivationShape(12)
+	x := features // HeadSeed: Flatten is the NHWC memory order itself
+	if n.headKind != HeadSeed {
+		n.headBufs[0] = growFloats(n.headBufs[0], batch*c)
+		kernels.GlobalAvgPool(batch, h, w, c, features, n.headBufs[0])
+		x = n.headBufs[0]
+	}
+	for i, d := range n.head {
+		y := growFloats(n.headBufs[i+1], batch*d.out)
+		n.headBufs[i+1] = y
+		d.dense.Forward(batch, x, y, i < len(n.head)-1) // ReLU on all but the last
+		x = y
+	}
+	probs := make([]float32, len(x))
+	kernels.Softmax(batch, n.head[len(n.head)-1].out, x, probs)
+	return probs
+}
+
+// growFloats returns buf resliced to n values, reallocated if too small.
+func growFloats(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+// Classify preprocesses img the way the model expects (Preprocess with the
+// Net's input size and mode), runs it, and returns every class with its
+// probability, most probable first.
+func (n *Net) Classify(img image.Image) []Prediction {
+	n.checkHead("Classify")
+	probs := n.Forward(1, Preprocess(img, n.size, n.mode))
+	return TopK(probs, n.classes, len(probs))
+}
+
+// ClassifyImage decodes one image file (DecodeImage: any supported format,
+// EXIF orientation applied, size budgets checked) and classifies it with n.
+// Errors name the file.
+func ClassifyImage(n *Net, r io.Reader, name string) ([]Prediction, error) {
+	img, err := DecodeImage(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return n.Classify(img), nil
 }
 
 // InputSize is the side of the square images the Net takes.

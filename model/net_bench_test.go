@@ -19,9 +19,9 @@ func BenchmarkConvAlgorithms(b *testing.B) {
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, s := range shapes {
-		kernel := randomFloats(rng, 9*s.cin*s.cout, 0.05)
-		bias := randomFloats(rng, s.cout, 0.1)
-		in := randomFloats(rng, s.hw*s.hw*s.cin, 1)
+		kernel := uniformFloats(rng, 9*s.cin*s.cout, 0.05)
+		bias := uniformFloats(rng, s.cout, 0.1)
+		in := uniformFloats(rng, s.hw*s.hw*s.cin, 1)
 		out := make([]float32, s.hw*s.hw*s.cout)
 		direct := kernels.NewConv3x3(s.cin, s.cout, kernel, bias)
 		wino := kernels.NewWinograd3x3(s.cin, s.cout, kernel, bias)
@@ -39,7 +39,7 @@ func BenchmarkConvAlgorithms(b *testing.B) {
 	}
 }
 
-func randomFloats(rng *rand.Rand, n int, scale float64) []float32 {
+func uniformFloats(rng *rand.Rand, n int, scale float64) []float32 {
 	x := make([]float32, n)
 	for i := range x {
 		x[i] = float32((2*rng.Float64() - 1) * scale)

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-var weightsDir = filepath.Join("..", "testdata")
+var weightsFixtureDir = filepath.Join("..", "testdata")
 
 // loadHWIOBase reads testdata/vgg16_div16_hwio.bin, the make_weights.py
 // oracle dump of vgg16_div16.pth with kernels already in HWIO, without any
@@ -23,14 +23,14 @@ func loadHWIOBase(t testing.TB) *ConvBase {
 		Shape  []int  `json:"shape"`
 		Offset int    `json:"offset"`
 	}
-	js, err := os.ReadFile(filepath.Join(weightsDir, "vgg16_div16_hwio.json"))
+	js, err := os.ReadFile(filepath.Join(weightsFixtureDir, "vgg16_div16_hwio.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(js, &index); err != nil {
 		t.Fatal(err)
 	}
-	bin, err := os.ReadFile(filepath.Join(weightsDir, "vgg16_div16_hwio.bin"))
+	bin, err := os.ReadFile(filepath.Join(weightsFixtureDir, "vgg16_div16_hwio.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func loadHWIOBase(t testing.TB) *ConvBase {
 	return base
 }
 
-func toFloat32(x []float64) []float32 {
+func float64sTo32(x []float64) []float32 {
 	y := make([]float32, len(x))
 	for i, v := range x {
 		y[i] = float32(v)
@@ -79,7 +79,7 @@ func checkFeaturesAgainstReference(t *testing.T, base *ConvBase, fromImage bool)
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := toFloat32(c.Input.Data)
+		x := float64sTo32(c.Input.Data)
 		if fromImage {
 			x = Preprocess(decodeFile(t, c.Image), c.Size, c.Mode)
 		}
@@ -176,9 +176,9 @@ func convBaseFloat64(base *ConvBase, size int, x []float32) [13][]float64 {
 	return acts
 }
 
-// randomBase is a VGG16 conv base with He-initialised random weights and
+// randomConvBase is a VGG16 conv base with He-initialised random weights and
 // small random biases, so activations keep their scale through 13 layers.
-func randomBase(rng *rand.Rand, arch Arch) *ConvBase {
+func randomConvBase(rng *rand.Rand, arch Arch) *ConvBase {
 	base := &ConvBase{Arch: arch}
 	for i := range base.Layers {
 		s := arch.Conv(i)
@@ -187,7 +187,7 @@ func randomBase(rng *rand.Rand, arch Arch) *ConvBase {
 		for j := range k {
 			k[j] = float32(rng.NormFloat64() * std)
 		}
-		base.Layers[i] = ConvParams{Kernel: k, Bias: randomFloats(rng, s.Cout, 0.1)}
+		base.Layers[i] = ConvParams{Kernel: k, Bias: uniformFloats(rng, s.Cout, 0.1)}
 	}
 	return base
 }
@@ -199,7 +199,7 @@ func randomBase(rng *rand.Rand, arch Arch) *ConvBase {
 func TestForwardToMatchesFloat64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const size, batch = 64, 2
-	base := randomBase(rng, Arch{WidthDiv: 4})
+	base := randomConvBase(rng, Arch{WidthDiv: 4})
 	net, err := NewFeatureNet(base, size)
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestForwardToMatchesFloat64(t *testing.T) {
 	if !sawWinograd || !sawDirect {
 		t.Fatalf("test does not cover both algorithms (winograd %v, direct %v)", sawWinograd, sawDirect)
 	}
-	x := randomFloats(rng, batch*size*size*3, 100)
+	x := uniformFloats(rng, batch*size*size*3, 100)
 	per := size * size * 3
 	var want [batch][13][]float64
 	for b := 0; b < batch; b++ {
@@ -239,7 +239,7 @@ func TestForwardToMatchesFloat64(t *testing.T) {
 }
 
 func TestNewFeatureNetErrors(t *testing.T) {
-	base := randomBase(rand.New(rand.NewPCG(1, 1)), Arch{WidthDiv: 16})
+	base := randomConvBase(rand.New(rand.NewPCG(1, 1)), Arch{WidthDiv: 16})
 	for _, size := range []int{0, 16, 48, 100, 225} {
 		_, err := NewFeatureNet(base, size)
 		if err == nil || !strings.Contains(err.Error(), "multiple of 32") {

@@ -109,9 +109,9 @@ func maxRelError(got []float32, want []float64) (float64, int) {
 	return worst / scale, at
 }
 
-// pythonCommand runs Debian's python3 (the one with torch): under a pyenv
+// referencePython runs Debian's python3 (the one with torch): under a pyenv
 // shim PYENV_VERSION=system selects it, as the Makefile does.
-func pythonCommand(args ...string) *exec.Cmd {
+func referencePython(args ...string) *exec.Cmd {
 	cmd := exec.Command("python3", args...)
 	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
 	return cmd
@@ -125,7 +125,7 @@ func TestReferenceFixturesReproducible(t *testing.T) {
 		t.Skip("runs PyTorch (-short)")
 	}
 	out := t.TempDir()
-	cmd := pythonCommand(filepath.Join("..", "testdata", "make_reference.py"), "--out", out)
+	cmd := referencePython(filepath.Join("..", "testdata", "make_reference.py"), "--out", out)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make_reference.py (needs python3 with torch, torchvision, numpy, PIL): %v\n%s", err, msg)
 	}
