@@ -16,10 +16,10 @@ import (
 	"vggo/model/safetensors"
 )
 
-// randomModel builds a deterministic random model: He-scaled conv kernels,
+// randomFileModel builds a deterministic random model: He-scaled conv kernels,
 // non-zero biases, and a head of the given kind whose dimensions chain
 // correctly.
-func randomModel(seed int64, arch Arch, inputSize int, head string, classes int) *Model {
+func randomFileModel(seed int64, arch Arch, inputSize int, head string, classes int) *Model {
 	rng := rand.New(rand.NewSource(seed))
 	fill := func(n int, scale float64) []float32 {
 		v := make([]float32, n)
@@ -59,9 +59,9 @@ func randomModel(seed int64, arch Arch, inputSize int, head string, classes int)
 	return m
 }
 
-// eachWeight calls f for every kernel (with its output-channel count) and
+// eachModelWeight calls f for every kernel (with its output-channel count) and
 // every bias of two models side by side.
-func eachWeight(a, b *Model, f func(name string, got, want []float32, cout int, kernel bool)) {
+func eachModelWeight(a, b *Model, f func(name string, got, want []float32, cout int, kernel bool)) {
 	for i := range a.Base.Layers {
 		s := a.Base.Arch.Conv(i)
 		f(s.Name+".kernel", a.Base.Layers[i].Kernel, b.Base.Layers[i].Kernel, s.Cout, true)
@@ -87,7 +87,7 @@ func TestModelFileRoundTrip(t *testing.T) {
 	for _, head := range []string{HeadSeed, HeadGAP, HeadLinear} {
 		for _, dtype := range []string{DTypeFloat32, DTypeFloat16, DTypeInt8} {
 			t.Run(head+"/"+dtype, func(t *testing.T) {
-				want := randomModel(1, div16, 64, head, 5)
+				want := randomFileModel(1, archDiv16, 64, head, 5)
 				path := filepath.Join(dir, head+"-"+dtype+".vggo")
 				if err := WriteModelFile(path, want, dtype); err != nil {
 					t.Fatal(err)
@@ -120,7 +120,7 @@ func TestModelFileRoundTrip(t *testing.T) {
 // float32 rounding of the dequantized product (2^-22 relative).
 func checkModelWeights(t *testing.T, got, want *Model, dtype string) {
 	t.Helper()
-	eachWeight(got, want, func(name string, g, w []float32, cout int, kernel bool) {
+	eachModelWeight(got, want, func(name string, g, w []float32, cout int, kernel bool) {
 		if len(g) != len(w) {
 			t.Fatalf("%s: %d values, want %d", name, len(g), len(w))
 		}
@@ -156,7 +156,7 @@ func TestModelFileSizeFullWidth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 60 MB (-short)")
 	}
-	m := randomModel(2, FullVGG16, 224, HeadGAP, 10)
+	m := randomFileModel(2, FullVGG16, 224, HeadGAP, 10)
 	dir := t.TempDir()
 	sizes := map[string]int64{}
 	for _, dtype := range []string{DTypeFloat32, DTypeInt8} {
@@ -200,7 +200,7 @@ func TestModelCheck(t *testing.T) {
 		{"inf head", func(m *Model) { m.Head.Dense[1].Bias[0] = float32(math.Inf(1)) }, "head.dense1.bias: 1 NaN/Inf"},
 	}
 	for _, c := range cases {
-		m := randomModel(3, div16, 64, HeadGAP, 5)
+		m := randomFileModel(3, archDiv16, 64, HeadGAP, 5)
 		c.edit(m)
 		err := m.Check()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -214,7 +214,7 @@ func TestModelCheck(t *testing.T) {
 			t.Errorf("%s: invalid model left a file behind", c.name)
 		}
 	}
-	seed := randomModel(3, div16, 96, HeadSeed, 4)
+	seed := randomFileModel(3, archDiv16, 96, HeadSeed, 4)
 	seed.Head.Dense[0].In = 32 // conv channels, not the 3x3x32 flatten size
 	if err := seed.Check(); err == nil || !strings.Contains(err.Error(), "previous layer gives 288") {
 		t.Errorf("seed flatten size: %v", err)
@@ -226,7 +226,7 @@ func TestModelCheck(t *testing.T) {
 func TestWriteModelFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.vggo")
-	good := randomModel(4, div16, 32, HeadLinear, 3)
+	good := randomFileModel(4, archDiv16, 32, HeadLinear, 3)
 	if err := WriteModelFile(path, good, DTypeFloat32); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestWriteModelFileAtomic(t *testing.T) {
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Error("failed write changed the existing file")
 	}
-	huge := randomModel(4, div16, 32, HeadLinear, 3)
+	huge := randomFileModel(4, archDiv16, 32, HeadLinear, 3)
 	huge.Base.Layers[0].Kernel[0] = 1e6
 	if err := WriteModelFile(path, huge, DTypeFloat16); err == nil || !strings.Contains(err.Error(), "float16 range") {
 		t.Errorf("float16 overflow: %v", err)
@@ -276,7 +276,7 @@ func writeRawModel(t *testing.T, m *Model, edit func(ts []safetensors.Tensor, md
 }
 
 func TestReadModelErrors(t *testing.T) {
-	m := randomModel(5, div16, 64, HeadGAP, 5)
+	m := randomFileModel(5, archDiv16, 64, HeadGAP, 5)
 	without := func(name string) func([]safetensors.Tensor, map[string]string) []safetensors.Tensor {
 		return func(ts []safetensors.Tensor, md map[string]string) []safetensors.Tensor {
 			var out []safetensors.Tensor
@@ -370,7 +370,7 @@ func TestReadModelErrors(t *testing.T) {
 // TestReadModelTruncated cuts a model file at many lengths.
 func TestReadModelTruncated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.vggo")
-	if err := WriteModelFile(path, randomModel(6, div16, 32, HeadGAP, 3), DTypeInt8); err != nil {
+	if err := WriteModelFile(path, randomFileModel(6, archDiv16, 32, HeadGAP, 3), DTypeInt8); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(path)
@@ -384,7 +384,7 @@ func TestReadModelTruncated(t *testing.T) {
 
 // tinyModelBytes is a valid model at width/64 for fuzz seeds.
 func tinyModelBytes(t testing.TB, head, dtype string) []byte {
-	m := randomModel(7, Arch{WidthDiv: 64}, 32, head, 2)
+	m := randomFileModel(7, Arch{WidthDiv: 64}, 32, head, 2)
 	ts, md, err := encodeModel(m, dtype)
 	if err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func hwioRef(t testing.TB, prefix string, arch Arch) *ConvBase {
 	return base
 }
 
-var div16 = Arch{WidthDiv: 16}
+var archDiv16 = Arch{WidthDiv: 16}
 
 // checkBaseEqual compares every weight; tol is relative (0: bit-exact).
 func checkBaseEqual(t *testing.T, got, want *ConvBase, tol float64) {
@@ -86,7 +86,7 @@ func checkBaseEqual(t *testing.T, got, want *ConvBase, tol float64) {
 }
 
 func TestLoadFixturesMatchPyTorch(t *testing.T) {
-	want := hwioRef(t, filepath.Join(fixtureDir, "vgg16_div16"), div16)
+	want := hwioRef(t, filepath.Join(fixtureDir, "vgg16_div16"), archDiv16)
 	nonZeroBias := false
 	for _, v := range want.Layers[12].Bias {
 		nonZeroBias = nonZeroBias || v != 0
@@ -109,12 +109,12 @@ func TestLoadFixturesMatchPyTorch(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			path := filepath.Join(fixtureDir, c.file)
-			got, err := c.load(path, div16)
+			got, err := c.load(path, archDiv16)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkBaseEqual(t, got, want, c.tol)
-			got, err = LoadWeights(path, div16)
+			got, err = LoadWeights(path, archDiv16)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,8 +139,8 @@ func writeSafetensors(t *testing.T, base *ConvBase, edit func([]safetensors.Tens
 			}
 		}
 		tensors = append(tensors,
-			safetensors.Tensor{Name: "features." + strconv.Itoa(TorchFeatureIndex[i]) + ".weight", DType: safetensors.F32, Shape: []int{s.Cout, s.Cin, 3, 3}, Data: f32bytes(oihw)},
-			safetensors.Tensor{Name: "features." + strconv.Itoa(TorchFeatureIndex[i]) + ".bias", DType: safetensors.F32, Shape: []int{s.Cout}, Data: f32bytes(base.Layers[i].Bias)})
+			safetensors.Tensor{Name: "features." + strconv.Itoa(TorchFeatureIndex[i]) + ".weight", DType: safetensors.F32, Shape: []int{s.Cout, s.Cin, 3, 3}, Data: f32LEBytes(oihw)},
+			safetensors.Tensor{Name: "features." + strconv.Itoa(TorchFeatureIndex[i]) + ".bias", DType: safetensors.F32, Shape: []int{s.Cout}, Data: f32LEBytes(base.Layers[i].Bias)})
 	}
 	if edit != nil {
 		tensors = edit(tensors)
@@ -156,7 +156,7 @@ func writeSafetensors(t *testing.T, base *ConvBase, edit func([]safetensors.Tens
 	return path
 }
 
-func f32bytes(v []float32) []byte {
+func f32LEBytes(v []float32) []byte {
 	b := make([]byte, 4*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
@@ -165,7 +165,7 @@ func f32bytes(v []float32) []byte {
 }
 
 func TestLoadErrors(t *testing.T) {
-	ref := hwioRef(t, filepath.Join(fixtureDir, "vgg16_div16"), div16)
+	ref := hwioRef(t, filepath.Join(fixtureDir, "vgg16_div16"), archDiv16)
 	drop := func(name string) func([]safetensors.Tensor) []safetensors.Tensor {
 		return func(ts []safetensors.Tensor) []safetensors.Tensor {
 			var out []safetensors.Tensor
@@ -206,14 +206,14 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"wrong width", filepath.Join(fixtureDir, "vgg16_div16.pth"), FullVGG16, true, []string{"26 mismatch", "features.0.weight (block1_conv1 kernel): shape [4 3 3 3], want [64 3 3 3]", "features.28.bias (block5_conv3 bias): shape [32], want [512]"}},
 		{"wrong width safetensors", filepath.Join(fixtureDir, "vgg16_div16.safetensors"), Arch{WidthDiv: 8}, true, []string{"26 mismatch"}},
-		{"missing tensor", writeSafetensors(t, ref, drop("features.28.bias")), div16, true, []string{"1 mismatch", "features.28.bias (block5_conv3 bias): missing"}},
+		{"missing tensor", writeSafetensors(t, ref, drop("features.28.bias")), archDiv16, true, []string{"1 mismatch", "features.28.bias (block5_conv3 bias): missing"}},
 		{"two missing", writeSafetensors(t, ref, func(ts []safetensors.Tensor) []safetensors.Tensor {
 			return drop("features.0.weight")(drop("features.12.bias")(ts))
-		}), div16, true, []string{"2 mismatch", "features.0.weight", "features.12.bias"}},
-		{"int bias", writeSafetensors(t, ref, intBias), div16, true, []string{"features.0.bias (block1_conv1 bias): dtype I32"}},
-		{"batch norm", writeSafetensors(t, ref, extra), div16, true, []string{"features.1.running_mean: unexpected"}},
-		{"not vgg", writeSafetensors(t, ref, renamed), div16, true, []string{"no features.* tensors", "conv.0.bias"}},
-		{"nan", writeSafetensors(t, ref, poison), div16, false, []string{"features.0.weight (block1_conv1 kernel): 3 NaN/Inf values"}},
+		}), archDiv16, true, []string{"2 mismatch", "features.0.weight", "features.12.bias"}},
+		{"int bias", writeSafetensors(t, ref, intBias), archDiv16, true, []string{"features.0.bias (block1_conv1 bias): dtype I32"}},
+		{"batch norm", writeSafetensors(t, ref, extra), archDiv16, true, []string{"features.1.running_mean: unexpected"}},
+		{"not vgg", writeSafetensors(t, ref, renamed), archDiv16, true, []string{"no features.* tensors", "conv.0.bias"}},
+		{"nan", writeSafetensors(t, ref, poison), archDiv16, false, []string{"features.0.weight (block1_conv1 kernel): 3 NaN/Inf values"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -252,12 +252,12 @@ func TestLoadUnknownAndLegacy(t *testing.T) {
 	for _, c := range cases {
 		path := filepath.Join(dir, c.name)
 		os.WriteFile(path, []byte(c.content), 0o644)
-		_, err := LoadWeights(path, div16)
+		_, err := LoadWeights(path, archDiv16)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s: error %v, want one naming the file and %q", c.name, err, c.want)
 		}
 	}
-	if _, err := LoadWeights(filepath.Join(dir, "absent.pth"), div16); err == nil {
+	if _, err := LoadWeights(filepath.Join(dir, "absent.pth"), archDiv16); err == nil {
 		t.Error("absent file: no error")
 	}
 }
@@ -286,7 +286,7 @@ func TestTruncatedFiles(t *testing.T) {
 			if err := os.WriteFile(path, raw[:n], 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := LoadWeights(path, div16)
+			_, err := LoadWeights(path, archDiv16)
 			if err == nil || !strings.Contains(err.Error(), path) {
 				t.Fatalf("%s cut to %d of %d bytes: error %v", name, n, len(raw), err)
 			}
@@ -307,7 +307,7 @@ func TestCorruptTorchBytes(t *testing.T) {
 		b := bytes.Clone(raw)
 		b[n] ^= 0x5a
 		os.WriteFile(path, b, 0o644)
-		if _, err := LoadTorch(path, div16); err != nil && !strings.Contains(err.Error(), path) {
+		if _, err := LoadTorch(path, archDiv16); err != nil && !strings.Contains(err.Error(), path) {
 			t.Fatalf("flip at %d: error %v does not name the file", n, err)
 		}
 	}
