@@ -102,6 +102,7 @@ func TestLoadFixturesMatchPyTorch(t *testing.T) {
 		{"vgg16_div16.pth", LoadTorch, 0},
 		{"vgg16_div16_full.pth", LoadTorch, 0},
 		{"vgg16_div16_module.pth", LoadTorch, 0},
+		{"vgg16_div16_checkpoint.pth", LoadTorch, 0},
 		{"vgg16_div16.safetensors", LoadSafetensors, 0},
 		{"vgg16_div16_f16.safetensors", LoadSafetensors, 1.0 / 2048},
 		{"vgg16_div16_bf16.safetensors", LoadSafetensors, 1.0 / 256},

@@ -9,6 +9,9 @@ features.2, features.5, ... see model.TorchFeatureIndex in model/arch.go):
                               "features.N.weight" / "features.N.bias" (OIHW)
   vgg16_div16_full.pth        whole-model state dict: features.* and classifier.*
   vgg16_div16_module.pth      features.* with DataParallel's "module." prefix
+  vgg16_div16_checkpoint.pth  a training checkpoint {"state_dict": ..., "epoch": 3}
+                              whose kernels are non-contiguous views (HWIO
+                              storage, OIHW strides), "module." prefixed
   vgg16_div16.safetensors     whole model, torchvision/timm names, F32
   vgg16_div16_f16.safetensors features only, F16
   vgg16_div16_bf16.safetensors features only, BF16
@@ -26,7 +29,7 @@ stays small); the Go loaders ignore it.
                1000 classes) into DIR with prefix "vgg16" instead of
                "vgg16_div16". Tests call this at test time in a temporary
                directory; those files are never committed.
-  --only LIST  comma-separated subset of: pth,full,module,safetensors,f16,bf16,hwio
+  --only LIST  comma-separated subset of: pth,full,module,checkpoint,safetensors,f16,bf16,hwio
 
 Usage:  testdata/make_weights.py [--out DIR] [--full DIR] [--only LIST]
 Needs Debian's python3-torch and python3-torchvision; used only to make
@@ -52,7 +55,7 @@ KERAS_NAMES = [
     "block4_conv1", "block4_conv2", "block4_conv3",
     "block5_conv1", "block5_conv2", "block5_conv3",
 ]
-ALL_KINDS = ["pth", "full", "module", "safetensors", "f16", "bf16", "hwio"]
+ALL_KINDS = ["pth", "full", "module", "checkpoint", "safetensors", "f16", "bf16", "hwio"]
 
 
 def build_model(div):
@@ -158,6 +161,14 @@ def write_all(out_dir, stem, div, kinds):
         torch.save(full, prefix + "_full.pth")
     if "module" in kinds:
         torch.save(OrderedDict(("module." + k, v) for k, v in feats.items()), prefix + "_module.pth")
+    if "checkpoint" in kinds:
+        strided = OrderedDict()
+        for k, v in feats.items():
+            if v.dim() == 4:  # same values, storage in HWIO order: strides are not row-major
+                v = v.permute(2, 3, 1, 0).contiguous().permute(3, 2, 0, 1)
+                assert not v.is_contiguous()
+            strided["module." + k] = v
+        torch.save({"state_dict": strided, "epoch": 3}, prefix + "_checkpoint.pth")
     if "safetensors" in kinds:
         write_safetensors(prefix + ".safetensors", full, {"format": "pt"})
     if "f16" in kinds:
