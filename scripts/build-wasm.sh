@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the two browser programs with GOOS=js GOARCH=wasm and writes the
+# precompressed .br/.gz siblings of everything in OUTDIR (the server's
+# `precompress` subcommand: brotli via github.com/andybalholm/brotli, gzip):
+#   web/static/app.wasm     the go-app UI (wasm/app)
+#   web/static/worker.wasm  the inference worker (wasm/worker)
+# Usage: scripts/build-wasm.sh [OUTDIR]   (default web/static)
+# Each file is built into a temporary name and renamed, so a server embedding
+# web/static never picks up a half-written binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
+export GOEXPERIMENT="${GOEXPERIMENT-simd}"
+out="${1:-web/static}"
+mkdir -p "$out"
+build() { # build PKG NAME
+	local tmp="$out/.$2.tmp.$$"
+	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$tmp" "$1"
+	mv -f "$tmp" "$out/$2"
+}
+build ./wasm/app app.wasm
+build ./wasm/worker worker.wasm
+go run ./server precompress "$out"

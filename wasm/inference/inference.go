@@ -1,0 +1,193 @@
+// Package inference is the inference worker's engine, kept free of
+// syscall/js so it builds and is tested natively: it verifies and loads a
+// model file from bytes, classifies image files with exactly the code path of
+// the native classifier (model.DecodeImage → model.Preprocess → Net.Forward),
+// and times the forward pass with random weights for the benchmark page.
+package inference
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand"
+	"time"
+
+	"vggo/model"
+	"vggo/wasm/protocol"
+)
+
+// Engine holds at most one ready model. It is not safe for concurrent use;
+// the worker handles one message at a time.
+type Engine struct {
+	name  string
+	model *model.Model
+	net   *model.Net
+}
+
+// CheckSHA256 returns an error naming name when data's SHA-256 is not want
+// (lower-case hex).
+func CheckSHA256(data []byte, want, name string) error {
+	sum := sha256.Sum256(data)
+	got := hex.EncodeToString(sum[:])
+	if got != want {
+		return fmt.Errorf("%s: integrity check failed: SHA-256 is %s, the index says %s (%d bytes received)", name, got, want, len(data))
+	}
+	return nil
+}
+
+// Load parses a vggo model file from data and builds its network (weights
+// are dequantized and transformed once here, not per image). On error the
+// previously loaded model stays in use.
+func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
+	start := time.Now()
+	m, err := model.ReadModel(bytes.NewReader(data), int64(len(data)), name)
+	if err != nil {
+		return protocol.Loaded{}, err
+	}
+	net, err := model.NewNet(m)
+	if err != nil {
+		return protocol.Loaded{}, fmt.Errorf("%s: %w", name, err)
+	}
+	e.name, e.model, e.net = name, m, net
+	return protocol.Loaded{
+		Name:       name,
+		Classes:    m.Info.Classes,
+		InputSize:  m.Info.InputSize,
+		Preprocess: m.Info.Preprocess,
+		Bytes:      int64(len(data)),
+		LoadMillis: millisSince(start),
+	}, nil
+}
+
+// Ready reports whether a model is loaded.
+func (e *Engine) Ready() bool { return e.net != nil }
+
+// Classify decodes an image file (EXIF orientation applied, pixel budget
+// checked from the header), preprocesses it for the loaded model and runs
+// the forward pass. Errors name the file.
+func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
+	if e.net == nil {
+		return protocol.Result{}, fmt.Errorf("%s: no model is loaded yet", name)
+	}
+	if len(data) > protocol.MaxImageBytes {
+		return protocol.Result{}, fmt.Errorf("%s: file is %s, larger than the %s limit", name, protocol.HumanBytes(int64(len(data))), protocol.HumanBytes(protocol.MaxImageBytes))
+	}
+	if len(data) == 0 {
+		return protocol.Result{}, fmt.Errorf("%s: file is empty", name)
+	}
+	start := time.Now()
+	img, err := model.DecodeImage(bytes.NewReader(data), name)
+	if err != nil {
+		return protocol.Result{}, err
+	}
+	decoded := time.Now()
+	info := e.model.Info
+	x := model.Preprocess(img, info.InputSize, info.Preprocess)
+	probs := e.net.Forward(1, x)
+	done := time.Now()
+	b := img.Bounds()
+	return protocol.Result{
+		Name:          name,
+		Model:         e.name,
+		Width:         b.Dx(),
+		Height:        b.Dy(),
+		Top:           protocol.TopK(probs, info.Classes, 5),
+		Probs:         append([]float32(nil), probs...),
+		DecodeMillis:  float64(decoded.Sub(start).Microseconds()) / 1000,
+		ForwardMillis: float64(done.Sub(decoded).Microseconds()) / 1000,
+	}, nil
+}
+
+// BenchClasses is the class count of the random benchmark head.
+const BenchClasses = 10
+
+// RandomModel builds a model with random weights (He-scaled, fixed seed) at
+// the given input size and width divisor, with a linear head (global average
+// pooling → dense), so every input size from 32 up has the same head.
+func RandomModel(size, widthDiv int, seed int64) *model.Model {
+	rng := rand.New(rand.NewSource(seed))
+	arch := model.Arch{WidthDiv: widthDiv}
+	m := &model.Model{
+		Info: model.Info{
+			FormatVersion: 1,
+			Arch:          "vgg16",
+			InputSize:     size,
+			Head:          model.HeadLinear,
+			Preprocess:    "caffe",
+			WidthDiv:      widthDiv,
+		},
+		Base: model.ConvBase{Arch: arch},
+	}
+	for i := 0; i < BenchClasses; i++ {
+		m.Info.Classes = append(m.Info.Classes, fmt.Sprintf("class %d", i))
+	}
+	fill := func(n int, scale float64) []float32 {
+		w := make([]float32, n)
+		for i := range w {
+			w[i] = float32(rng.NormFloat64() * scale)
+		}
+		return w
+	}
+	for i := range m.Base.Layers {
+		s := arch.Conv(i)
+		m.Base.Layers[i] = model.ConvParams{
+			Kernel: fill(9*s.Cin*s.Cout, 1/float64(3*s.Cin)),
+			Bias:   fill(s.Cout, 0.01),
+		}
+	}
+	c := arch.Channels()
+	m.Head = model.Head{Kind: model.HeadLinear, Dense: []model.DenseParams{{
+		In: c, Out: BenchClasses,
+		Kernel: fill(c*BenchClasses, 1/float64(c)),
+		Bias:   make([]float32, BenchClasses),
+	}}}
+	return m
+}
+
+// Bench times Net.Forward on one random image per run at each size: warmup
+// untimed runs, then runs timed ones; the row holds each time and their
+// median. report is called after each size so a page can show rows as they
+// come.
+func Bench(req protocol.BenchRequest, report func(protocol.BenchRow)) error {
+	if req.WidthDiv <= 0 {
+		req.WidthDiv = 1
+	}
+	if req.Runs <= 0 {
+		req.Runs = 1
+	}
+	for _, size := range req.Sizes {
+		if size < 32 || size > 512 {
+			return fmt.Errorf("bench: input size %d outside 32..512", size)
+		}
+		net, err := model.NewNet(RandomModel(size, req.WidthDiv, 1))
+		if err != nil {
+			return fmt.Errorf("bench: size %d: %w", size, err)
+		}
+		rng := rand.New(rand.NewSource(2))
+		x := make([]float32, size*size*3)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 50)
+		}
+		for i := 0; i < req.Warmup; i++ {
+			net.Forward(1, x)
+		}
+		row := protocol.BenchRow{Size: size, WidthDiv: req.WidthDiv, Runs: req.Runs}
+		for i := 0; i < req.Runs; i++ {
+			start := time.Now()
+			net.Forward(1, x)
+			row.Millis = append(row.Millis, millisSince(start))
+		}
+		row.MedianMillis = protocol.Median(row.Millis)
+		row.MinMillis = row.Millis[0]
+		for _, v := range row.Millis {
+			row.MinMillis = min(row.MinMillis, v)
+		}
+		report(row)
+	}
+	return nil
+}
+
+func millisSince(t time.Time) float64 {
+	return float64(time.Since(t).Microseconds()) / 1000
+}

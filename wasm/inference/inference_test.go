@@ -1,0 +1,184 @@
+package inference
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"vggo/model"
+	"vggo/wasm/protocol"
+)
+
+// fashionClasses are the Fashion-MNIST class names, used for fixtures.
+var fashionClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// writeFixture writes a random width/16 model at input size 32 and returns
+// its path and bytes.
+func writeFixture(t *testing.T, dtype string) (string, []byte) {
+	t.Helper()
+	m := RandomModel(32, 16, 7)
+	m.Info.Classes = fashionClasses
+	path := filepath.Join(t.TempDir(), "fixture.vggo.safetensors")
+	if err := model.WriteModelFile(path, m, dtype); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, data
+}
+
+// testImage is a 40x30 colour gradient PNG.
+func testImage(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for y := 0; y < 30; y++ {
+		for x := 0; x < 40; x++ {
+			img.Set(x, y, color.RGBA{uint8(6 * x), uint8(8 * y), uint8(255 - 3*x - 2*y), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestClassifyMatchesNative checks that the worker's engine, fed the file's
+// bytes, gives exactly what the native path gives (ReadModelFile, NewNet,
+// DecodeImage, Classify): same preprocessing, same forward pass.
+func TestClassifyMatchesNative(t *testing.T) {
+	for _, dtype := range []string{"int8", "float32"} {
+		t.Run(dtype, func(t *testing.T) {
+			path, data := writeFixture(t, dtype)
+			imgBytes := testImage(t)
+
+			var e Engine
+			loaded, err := e.Load(data, "fixture")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loaded.InputSize != 32 || len(loaded.Classes) != 10 || loaded.Bytes != int64(len(data)) {
+				t.Fatalf("loaded = %+v", loaded)
+			}
+			res, err := e.Classify(imgBytes, "gradient.png")
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			m, err := model.ReadModelFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			net, err := model.NewNet(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := model.DecodeImage(bytes.NewReader(imgBytes), "gradient.png")
+			if err != nil {
+				t.Fatal(err)
+			}
+			native := net.Classify(img)
+			if len(res.Probs) != len(native) {
+				t.Fatalf("%d probabilities, native gives %d", len(res.Probs), len(native))
+			}
+			var sum float64
+			for _, p := range native {
+				if got := res.Probs[p.Index]; got != p.Prob {
+					t.Errorf("class %d (%s): worker %v, native %v", p.Index, p.Class, got, p.Prob)
+				}
+				sum += float64(p.Prob)
+			}
+			if math.Abs(sum-1) > 1e-4 {
+				t.Errorf("probabilities sum to %v", sum)
+			}
+			if len(res.Top) != 5 || res.Top[0].Index != native[0].Index || res.Top[0].Class != native[0].Class {
+				t.Errorf("top = %+v, native best = %+v", res.Top, native[0])
+			}
+			if res.Width != 40 || res.Height != 30 {
+				t.Errorf("size %dx%d, want 40x30", res.Width, res.Height)
+			}
+		})
+	}
+}
+
+func TestCheckSHA256(t *testing.T) {
+	data := []byte("model bytes")
+	sum := sha256.Sum256(data)
+	good := hex.EncodeToString(sum[:])
+	if err := CheckSHA256(data, good, "m"); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckSHA256(data[:5], good, "m.safetensors")
+	if err == nil || !strings.Contains(err.Error(), "m.safetensors") || !strings.Contains(err.Error(), "integrity") {
+		t.Fatalf("truncated data: err = %v", err)
+	}
+}
+
+func TestLoadAndClassifyErrors(t *testing.T) {
+	_, data := writeFixture(t, "int8")
+	var e Engine
+	if _, err := e.Classify(testImage(t), "early.png"); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("classify before load: err = %v", err)
+	}
+	// A truncated model file is refused and names the file.
+	if _, err := e.Load(data[:len(data)/2], "half.vggo.safetensors"); err == nil || !strings.Contains(err.Error(), "half.vggo.safetensors") {
+		t.Errorf("truncated model: err = %v", err)
+	}
+	if e.Ready() {
+		t.Fatal("engine ready after a failed load")
+	}
+	if _, err := e.Load(data, "good"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, file string
+		data       []byte
+		want       string
+	}{
+		{"empty", "empty.png", nil, "empty"},
+		{"text", "notes.txt", []byte("hello, this is not an image at all"), "notes.txt"},
+		{"corrupt png", "broken.png", testImage(t)[:60], "broken.png"},
+		{"oversized", "huge.jpg", make([]byte, protocol.MaxImageBytes+1), "larger than"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := e.Classify(c.data, c.file)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, c.want)
+			}
+		})
+	}
+	// The engine still works after the errors.
+	if _, err := e.Classify(testImage(t), "after.png"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBench(t *testing.T) {
+	var rows []protocol.BenchRow
+	err := Bench(protocol.BenchRequest{Sizes: []int{32, 64}, WidthDiv: 16, Warmup: 1, Runs: 3}, func(r protocol.BenchRow) { rows = append(rows, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Size != 32 || rows[1].Size != 64 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	for _, r := range rows {
+		if len(r.Millis) != 3 || r.MedianMillis <= 0 || r.MinMillis > r.MedianMillis {
+			t.Errorf("row = %+v", r)
+		}
+	}
+	if err := Bench(protocol.BenchRequest{Sizes: []int{16}}, func(protocol.BenchRow) {}); err == nil {
+		t.Error("size 16 accepted")
+	}
+}

@@ -1,0 +1,111 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+)
+
+const sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func TestParseIndex(t *testing.T) {
+	cases := []struct {
+		name         string
+		json         string
+		usable       []string // names, in order
+		broken       int
+		errSubstring string
+	}{
+		{"object", `{"models":[{"name":"b","file":"b.vggo.safetensors","sha256":"` + sha + `","bytes":10},{"name":"a","file":"a.vggo.safetensors","sha256":"` + strings.ToUpper(sha) + `"}]}`, []string{"a", "b"}, 0, ""},
+		{"array", `[{"file":"x.vggo.safetensors","sha256":"` + sha + `"}]`, []string{"x.vggo.safetensors"}, 0, ""},
+		{"server error entry", `{"models":[{"name":"bad","file":"bad.safetensors","error":"truncated"}]}`, nil, 1, ""},
+		{"missing hash", `[{"name":"nohash","file":"n.safetensors"}]`, nil, 1, ""},
+		{"short hash", `[{"name":"s","file":"s.safetensors","sha256":"abc"}]`, nil, 1, ""},
+		{"not json", `<html>`, nil, 0, "models index"},
+		{"bad types", `{"models":[{"name":3}]}`, nil, 0, "models index"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			usable, broken, err := ParseIndex([]byte(c.json))
+			if c.errSubstring != "" {
+				if err == nil || !strings.Contains(err.Error(), c.errSubstring) {
+					t.Fatalf("err = %v, want %q", err, c.errSubstring)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, m := range usable {
+				names = append(names, m.Name)
+				if m.SHA256 != sha {
+					t.Errorf("%s: sha %q not normalised", m.Name, m.SHA256)
+				}
+			}
+			if strings.Join(names, ",") != strings.Join(c.usable, ",") || len(broken) != c.broken {
+				t.Fatalf("usable %v broken %d, want %v and %d", names, len(broken), c.usable, c.broken)
+			}
+			for _, b := range broken {
+				if b.Error == "" {
+					t.Errorf("broken entry %+v has no reason", b)
+				}
+			}
+		})
+	}
+}
+
+func TestHref(t *testing.T) {
+	if got := (ModelEntry{File: "m.safetensors"}).Href(); got != "/models/m.safetensors" {
+		t.Errorf("Href = %q", got)
+	}
+	if got := (ModelEntry{File: "m", URL: "/x/m"}).Href(); got != "/x/m" {
+		t.Errorf("Href = %q", got)
+	}
+}
+
+func TestTopK(t *testing.T) {
+	probs := []float32{0.1, 0.4, 0.05, 0.4, 0.05}
+	top := TopK(probs, []string{"a", "b", "c", "d"}, 3)
+	want := []Prediction{{"b", 1, 0.4}, {"d", 3, 0.4}, {"a", 0, 0.1}}
+	if len(top) != 3 {
+		t.Fatalf("len %d", len(top))
+	}
+	for i := range want {
+		if top[i] != want[i] {
+			t.Errorf("top[%d] = %+v, want %+v", i, top[i], want[i])
+		}
+	}
+	// A class without a name gets a placeholder; k beyond len is clamped.
+	all := TopK(probs, []string{"a"}, 10)
+	if len(all) != 5 || all[4].Class != "class 4" {
+		t.Errorf("all = %+v", all)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	cases := []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5},
+	}
+	for _, c := range cases {
+		if got := Median(c.in); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestProgressPercentAndHumanBytes(t *testing.T) {
+	if p := (Progress{Loaded: 50, Total: 200}).Percent(); p != 25 {
+		t.Errorf("Percent = %v", p)
+	}
+	if p := (Progress{Loaded: 50}).Percent(); p != 0 {
+		t.Errorf("Percent with unknown total = %v", p)
+	}
+	for n, want := range map[int64]string{512: "512 B", 1536: "1.5 KB", 3 << 20: "3.0 MB", 5 << 30: "5.0 GB"} {
+		if got := HumanBytes(n); got != want {
+			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

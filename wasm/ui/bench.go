@@ -1,0 +1,219 @@
+package ui
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"vggo/wasm/protocol"
+)
+
+// BenchSettings are the benchmark's parameters, read from the page URL
+// (/bench?sizes=224,32&width=1&warmup=1&runs=5&auto=1) so a run can be
+// linked to and scripted.
+type BenchSettings struct {
+	Sizes    []int
+	WidthDiv int
+	Warmup   int
+	Runs     int
+	Auto     bool // start on load
+}
+
+// ParseBenchSettings reads settings from a query string, with defaults
+// sizes 224 and 32, full-width VGG16, 1 warm-up and 5 timed runs. Values
+// out of range are clamped so a typo cannot hang the page for hours.
+func ParseBenchSettings(q url.Values) BenchSettings {
+	s := BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}
+	if v := q.Get("sizes"); v != "" {
+		var sizes []int
+		for _, f := range strings.Split(v, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n >= 32 && n <= 512 {
+				sizes = append(sizes, n)
+			}
+		}
+		if len(sizes) > 0 {
+			s.Sizes = sizes
+		}
+	}
+	atoi := func(key string, def, lo, hi int) int {
+		n, err := strconv.Atoi(q.Get(key))
+		if err != nil {
+			return def
+		}
+		return max(lo, min(hi, n))
+	}
+	s.WidthDiv = atoi("width", s.WidthDiv, 1, 64)
+	switch s.WidthDiv {
+	case 1, 2, 4, 8, 16, 32, 64:
+	default:
+		s.WidthDiv = 1
+	}
+	s.Warmup = atoi("warmup", s.Warmup, 0, 10)
+	s.Runs = atoi("runs", s.Runs, 1, 100)
+	s.Auto = q.Get("auto") == "1"
+	return s
+}
+
+// Bench is the benchmark page: it times the forward pass in the inference
+// worker with random weights and shows a table, while a frame counter shows
+// that the page itself keeps running.
+type Bench struct {
+	app.Compo
+
+	worker   *workerClient
+	settings BenchSettings
+	runID    int
+	running  bool
+	rows     []protocol.BenchRow
+	err      string
+
+	frames      int     // animation frames seen during the run
+	longestGap  float64 // longest gap between two frames during the run, ms
+	lastFrame   float64
+	frameFunc   app.Func
+	stopFrames  bool
+}
+
+// OnMount starts the worker and, with auto=1, the run.
+func (b *Bench) OnMount(ctx app.Context) {
+	b.settings = ParseBenchSettings(ctx.Page().URL().Query())
+	if app.IsServer {
+		return
+	}
+	b.worker = startWorker(ctx, b.onReply)
+	if b.settings.Auto {
+		b.start(ctx, app.Event{})
+	}
+}
+
+// OnDismount stops the worker.
+func (b *Bench) OnDismount() {
+	b.stopFrames = true
+	b.worker.stop()
+}
+
+func (b *Bench) start(ctx app.Context, e app.Event) {
+	if b.running {
+		return
+	}
+	b.running = true
+	b.rows = nil
+	b.err = ""
+	b.frames, b.longestGap, b.lastFrame = 0, 0, 0
+	s := b.settings
+	b.runID = b.worker.send(protocol.KindBench, protocol.BenchRequest{
+		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs,
+	}, nil)
+	b.watchFrames(ctx)
+}
+
+// watchFrames counts requestAnimationFrame callbacks while the run lasts:
+// if the forward pass ran on the page's thread, there would be none.
+func (b *Bench) watchFrames(ctx app.Context) {
+	b.stopFrames = false
+	if b.frameFunc == nil {
+		b.frameFunc = app.FuncOf(func(this app.Value, args []app.Value) any {
+			now := args[0].Float()
+			if b.lastFrame > 0 {
+				b.longestGap = max(b.longestGap, now-b.lastFrame)
+			}
+			b.lastFrame = now
+			b.frames++
+			if !b.stopFrames {
+				app.Window().Call("requestAnimationFrame", b.frameFunc)
+			}
+			if b.frames%15 == 0 {
+				ctx.Dispatch(func(ctx app.Context) {})
+			}
+			return nil
+		})
+	}
+	app.Window().Call("requestAnimationFrame", b.frameFunc)
+}
+
+func (b *Bench) onReply(ctx app.Context, r workerReply) {
+	if r.ID != b.runID && r.ID != 0 {
+		return
+	}
+	switch r.Kind {
+	case protocol.KindBenchRow:
+		var row protocol.BenchRow
+		if err := r.decode(&row); err == nil {
+			b.rows = append(b.rows, row)
+		}
+	case protocol.KindBenchDone:
+		b.running = false
+		b.stopFrames = true
+	case protocol.KindError:
+		var er protocol.ErrorReply
+		r.decode(&er)
+		b.err = er.Message
+		b.running = false
+		b.stopFrames = true
+	}
+}
+
+// Render draws the page.
+func (b *Bench) Render() app.UI {
+	s := b.settings
+	if len(s.Sizes) == 0 {
+		s = ParseBenchSettings(nil)
+	}
+	state := "idle"
+	switch {
+	case b.running:
+		state = "running"
+	case b.err != "":
+		state = "error"
+	case len(b.rows) > 0:
+		state = "done"
+	}
+	width := "VGG16 (full width)"
+	if s.WidthDiv > 1 {
+		width = fmt.Sprintf("VGG16 at 1/%d width", s.WidthDiv)
+	}
+	return app.Div().Class("page").Body(
+		pageHeader(BenchPath),
+		app.Main().ID("main").Body(
+			app.Section().Class("panel").Aria("labelledby", "bench-heading").Body(
+				app.H2().ID("bench-heading").Text("Forward-pass benchmark"),
+				app.P().Text(fmt.Sprintf("%s with random weights, batch 1, in the inference worker: %d warm-up run(s), then the median of %d timed runs per input size. Change the settings in the address: ?sizes=224,32&width=1&warmup=1&runs=5.",
+					width, s.Warmup, s.Runs)),
+				app.Div().Class("row").Body(
+					app.Button().ID("bench-start").Type("button").Class("button").Disabled(b.running).
+						Text("Run benchmark").OnClick(b.start),
+					app.If(b.running, app.Span().ID("busy").Class("spinner").Role("progressbar").Aria("label", "Benchmark running")),
+					app.Span().ID("bench-frames").Class("note").DataSet("frames", b.frames).
+						DataSet("longest-gap", fmt.Sprintf("%.0f", b.longestGap)).
+						Text(fmt.Sprintf("Page frames during the run: %d (longest gap %.0f ms)", b.frames, b.longestGap)),
+				),
+				app.If(b.err != "", app.P().ID("bench-error").Class("error").Role("alert").Text(b.err)),
+				app.Table().ID("bench-table").DataSet("state", state).Body(
+					app.Caption().Text("Milliseconds per image"),
+					app.THead().Body(app.Tr().Body(
+						app.Th().Scope("col").Text("Input"),
+						app.Th().Scope("col").Text("Width"),
+						app.Th().Scope("col").Text("Runs"),
+						app.Th().Scope("col").Text("Median ms"),
+						app.Th().Scope("col").Text("Fastest ms"),
+					)),
+					app.TBody().Body(
+						app.Range(b.rows).Slice(func(i int) app.UI {
+							r := b.rows[i]
+							return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).Body(
+								app.Td().Text(fmt.Sprintf("%d×%d", r.Size, r.Size)),
+								app.Td().Text(fmt.Sprintf("1/%d", r.WidthDiv)),
+								app.Td().Text(r.Runs),
+								app.Td().Text(fmt.Sprintf("%.1f", r.MedianMillis)),
+								app.Td().Text(fmt.Sprintf("%.1f", r.MinMillis)),
+							)
+						}),
+					),
+				),
+			),
+		),
+	)
+}

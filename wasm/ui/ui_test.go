@@ -1,0 +1,117 @@
+package ui
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func get(t *testing.T, h http.Handler, path string) (int, string, http.Header) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	body, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(body), rec.Result().Header
+}
+
+// TestPagesPrerender renders both routes on the server side (as the server
+// does for the first load) and checks the controls the browser test and
+// users rely on: labelled model picker and file input, results list, the
+// style sheet, the benchmark table.
+func TestPagesPrerender(t *testing.T) {
+	Routes()
+	h := Handler()
+	cases := []struct {
+		path string
+		want []string
+	}{
+		{"/", []string{`id="model-select"`, `for="model-select"`, `id="file-input"`, `for="file-input"`, `multiple`,
+			`accept="image/*"`, `capture="environment"`, `id="results"`, `id="dropzone"`, StyleSheet, `/app.js`, `lang="en"`}},
+		{"/bench", []string{`id="bench-table"`, `id="bench-start"`, "Median ms", `aria-current="page"`}},
+	}
+	for _, c := range cases {
+		code, body, _ := get(t, h, c.path)
+		if code != 200 {
+			t.Fatalf("%s: status %d", c.path, code)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: page lacks %s", c.path, w)
+			}
+		}
+	}
+	if code, _, _ := get(t, h, "/no-such-page"); code != 404 {
+		t.Errorf("unknown page: status %d, want 404", code)
+	}
+}
+
+// TestServiceWorkerCachesEverythingForOffline checks the generated service
+// worker pre-caches the pages, both wasm programs, the worker script and the
+// style sheet, and that it keeps caches that are not go-app's own (the
+// model cache).
+func TestServiceWorkerCachesEverythingForOffline(t *testing.T) {
+	Routes()
+	code, body, _ := get(t, Handler(), "/app-worker.js")
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	for _, w := range []string{`"/"`, `"/bench"`, `"/web/static/app.wasm"`, `"/web/static/worker.wasm"`, `"/web/static/worker.js"`,
+		`"/web/static/app.css"`, `"/wasm_exec.js"`, `"/app.js"`, `"/manifest.webmanifest"`, `"/web/static/icon-192.png"`, `key.startsWith("app-")`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("app-worker.js lacks %s", w)
+		}
+	}
+	if strings.Contains(body, "githubusercontent") {
+		t.Error("app-worker.js refers to a remote resource")
+	}
+}
+
+func TestManifest(t *testing.T) {
+	Routes()
+	code, body, _ := get(t, Handler(), "/manifest.webmanifest")
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	var m struct {
+		Name      string `json:"name"`
+		ShortName string `json:"short_name"`
+		StartURL  string `json:"start_url"`
+		Display   string `json:"display"`
+		Icons     []struct{ Src, Type, Sizes string }
+	}
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("manifest is not JSON: %v\n%s", err, body)
+	}
+	if m.ShortName != "vggo" || !strings.Contains(m.Name, "vggo") || m.StartURL != "/" || m.Display != "standalone" {
+		t.Errorf("manifest = %+v", m)
+	}
+	sizes := map[string]string{}
+	for _, ic := range m.Icons {
+		sizes[ic.Sizes] = ic.Src
+	}
+	if sizes["192x192"] != Icon192 || sizes["512x512"] != Icon512 || sizes["any"] != IconSVG {
+		t.Errorf("icons = %+v", m.Icons)
+	}
+}
+
+func TestParseBenchSettings(t *testing.T) {
+	cases := []struct {
+		query string
+		want  BenchSettings
+	}{
+		{"", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}},
+		{"sizes=64,32&width=16&warmup=0&runs=3&auto=1", BenchSettings{Sizes: []int{64, 32}, WidthDiv: 16, Warmup: 0, Runs: 3, Auto: true}},
+		{"sizes=8,abc&width=3&runs=100000&warmup=-2", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 0, Runs: 100}},
+	}
+	for _, c := range cases {
+		q, _ := url.ParseQuery(c.query)
+		if got := ParseBenchSettings(q); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q: got %+v, want %+v", c.query, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package ui
+
+import (
+	"encoding/json"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"vggo/wasm/protocol"
+)
+
+// WorkerScript is the URL of the inference worker's bootstrap script.
+const WorkerScript = "/web/static/worker.js"
+
+// workerReply is one decoded message from the worker.
+type workerReply struct {
+	Kind string
+	ID   int
+	Body []byte
+}
+
+// decode unmarshals the reply's body into v.
+func (r workerReply) decode(v any) error { return json.Unmarshal(r.Body, v) }
+
+// workerClient talks to the inference worker. Messages sent before the worker
+// reports KindReady are queued and sent then. Replies are handed to onReply
+// on the component's goroutine (through ctx.Dispatch), so handlers can touch
+// component state directly.
+type workerClient struct {
+	worker  app.Value
+	ready   bool
+	queued  []map[string]any
+	nextID  int
+	release []func()
+}
+
+// startWorker creates the Web Worker. onReply gets every reply; a worker
+// that fails to load its script is reported as a KindError with id 0.
+func startWorker(ctx app.Context, onReply func(app.Context, workerReply)) *workerClient {
+	c := &workerClient{}
+	c.worker = app.Window().Get("Worker").New(WorkerScript)
+	onMessage := app.FuncOf(func(this app.Value, args []app.Value) any {
+		data := args[0].Get("data")
+		r := workerReply{
+			Kind: data.Get(protocol.FieldKind).String(),
+			ID:   data.Get(protocol.FieldID).Int(),
+		}
+		if b := data.Get(protocol.FieldBody); b.Type() == app.TypeString {
+			r.Body = []byte(b.String())
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			if r.Kind == protocol.KindReady {
+				c.ready = true
+				for _, m := range c.queued {
+					c.worker.Call("postMessage", m)
+				}
+				c.queued = nil
+			}
+			onReply(ctx, r)
+		})
+		return nil
+	})
+	onError := app.FuncOf(func(this app.Value, args []app.Value) any {
+		msg := "the inference worker could not be started"
+		if len(args) > 0 && args[0].Get("message").Type() == app.TypeString {
+			msg += ": " + args[0].Get("message").String()
+		}
+		body, _ := json.Marshal(protocol.ErrorReply{Message: msg})
+		ctx.Dispatch(func(ctx app.Context) { onReply(ctx, workerReply{Kind: protocol.KindError, Body: body}) })
+		return nil
+	})
+	c.worker.Set("onmessage", onMessage)
+	c.worker.Set("onerror", onError)
+	c.release = append(c.release, onMessage.Release, onError.Release)
+	return c
+}
+
+// send posts a request and returns its id. blob (may be nil) is sent as is:
+// structured cloning hands the worker the file without copying it here.
+func (c *workerClient) send(kind string, body any, blob app.Value) int {
+	c.nextID++
+	msg := map[string]any{protocol.FieldKind: kind, protocol.FieldID: c.nextID}
+	if body != nil {
+		b, _ := json.Marshal(body)
+		msg[protocol.FieldBody] = string(b)
+	}
+	if blob != nil {
+		msg[protocol.FieldBlob] = blob
+	}
+	if !c.ready {
+		c.queued = append(c.queued, msg)
+	} else {
+		c.worker.Call("postMessage", msg)
+	}
+	return c.nextID
+}
+
+// stop terminates the worker and frees the callbacks.
+func (c *workerClient) stop() {
+	if c == nil {
+		return
+	}
+	c.worker.Call("terminate")
+	for _, f := range c.release {
+		f()
+	}
+}
+
+// awaitPromise calls ok with the promise's value or fail with its error text.
+// Both run on the component's goroutine.
+func awaitPromise(ctx app.Context, p app.Value, ok func(app.Context, app.Value), fail func(app.Context, string)) {
+	var onOK, onErr app.Func
+	onOK = app.FuncOf(func(this app.Value, args []app.Value) any {
+		v := args[0]
+		ctx.Dispatch(func(ctx app.Context) { ok(ctx, v) })
+		onOK.Release()
+		onErr.Release()
+		return nil
+	})
+	onErr = app.FuncOf(func(this app.Value, args []app.Value) any {
+		msg := "failed"
+		if len(args) > 0 {
+			msg = args[0].Call("toString").String()
+		}
+		ctx.Dispatch(func(ctx app.Context) { fail(ctx, msg) })
+		onOK.Release()
+		onErr.Release()
+		return nil
+	})
+	p.Call("then", onOK, onErr)
+}

@@ -1,0 +1,24 @@
+// worker.js starts the vggo inference worker: Go's wasm_exec.js glue (served
+// by go-app at /wasm_exec.js) and worker.wasm, a Go program that answers the
+// page's messages (see wasm/protocol). If the wasm cannot start, the page
+// gets an error message instead of silence.
+"use strict";
+importScripts("/wasm_exec.js");
+
+(async () => {
+  try {
+    const go = new Go();
+    const resp = fetch("/web/static/worker.wasm");
+    let result;
+    try {
+      result = await WebAssembly.instantiateStreaming(resp, go.importObject);
+    } catch (e) {
+      // Servers or caches that lose the application/wasm type: fall back to bytes.
+      const bytes = await (await fetch("/web/static/worker.wasm")).arrayBuffer();
+      result = await WebAssembly.instantiate(bytes, go.importObject);
+    }
+    await go.run(result.instance);
+  } catch (e) {
+    postMessage({ kind: "error", id: 0, body: JSON.stringify({ message: "the inference worker failed to start: " + e }) });
+  }
+})();
