@@ -213,7 +213,7 @@ func readTorch(r io.ReaderAt, size int64) (map[string]rawTensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data.pkl: %v", err)
 	}
-	dict, err := stateDict(obj)
+	dict, err := stateDict(obj, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -266,8 +266,12 @@ func unpickle(p []byte) (obj interface{}, err error) {
 
 type dictEntry struct{ Key, Value interface{} }
 
-// stateDict finds the name→tensor mapping in the unpickled object.
-func stateDict(obj interface{}) ([]dictEntry, error) {
+// stateDict finds the name→tensor mapping in the unpickled object. depth
+// bounds the descent into checkpoint dicts (a pickle can hold cycles).
+func stateDict(obj interface{}, depth int) ([]dictEntry, error) {
+	if depth > 4 {
+		return nil, fmt.Errorf("state dict nested more than 4 levels deep")
+	}
 	var entries []dictEntry
 	switch d := obj.(type) {
 	case *types.OrderedDict:
@@ -287,7 +291,7 @@ func stateDict(obj interface{}) ([]dictEntry, error) {
 		if k, _ := e.Key.(string); k == "state_dict" || k == "model" {
 			switch e.Value.(type) {
 			case *types.OrderedDict, *types.Dict:
-				return stateDict(e.Value)
+				return stateDict(e.Value, depth+1)
 			}
 		}
 	}

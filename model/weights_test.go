@@ -338,6 +338,22 @@ func TestCheckPickle(t *testing.T) {
 	}
 }
 
+// TestTorchCyclicCheckpoint: {"state_dict": <itself>} must not recurse forever.
+func TestTorchCyclicCheckpoint(t *testing.T) {
+	// PROTO 2, EMPTY_DICT, BINPUT 0, SHORT_BINSTRING "state_dict", BINGET 0, SETITEM, STOP
+	p := []byte("\x80\x02}q\x00U\x0astate_dicth\x00s.")
+	if err := checkPickle(p); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := unpickle(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stateDict(obj, 0); err == nil || !strings.Contains(err.Error(), "nested") {
+		t.Errorf("cyclic checkpoint: %v", err)
+	}
+}
+
 func TestTorchRefusesArbitraryClasses(t *testing.T) {
 	_, err := torchFindClass("torchvision.models.vgg", "VGG")
 	if err == nil || !strings.Contains(err.Error(), "state_dict") {
