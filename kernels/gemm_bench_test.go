@@ -1,0 +1,44 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkGemm measures GemmPacked (B packed once outside the loop, A
+// packed inside as in real use) for square sizes, per variant, with one
+// thread and with all threads. Compare variants within one run: timings on
+// a shared machine are only meaningful as ratios.
+//
+//	go test -run '^$' -bench Gemm ./kernels
+func BenchmarkGemm(b *testing.B) {
+	for _, kern := range gemmVariants {
+		for _, size := range []int{256, 512, 1024} {
+			for _, threads := range []int{1, defaultThreads()} {
+				name := fmt.Sprintf("%s/%d/threads=%d", kern.name, size, threads)
+				b.Run(name, func(b *testing.B) { benchGemm(b, kern, size, size, size, threads) })
+			}
+		}
+	}
+}
+
+func benchGemm(b *testing.B, kern *gemmKernel, m, n, k, threads int) {
+	rng := newRand(1)
+	a := randFloats(rng, m*k)
+	pb := packBWith(kern, false, k, n, randFloats(rng, k*n), n)
+	c := make([]float32, m*n)
+	SetThreads(threads)
+	defer SetThreads(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		gemmWith(kern, false, m, a, k, pb, c, n, false, nil, false)
+	}
+	reportGFLOPS(b, 2*float64(m)*float64(n)*float64(k))
+}
+
+// reportGFLOPS reports flopsPerOp·b.N / elapsed as a "GFLOP/s" metric.
+func reportGFLOPS(b *testing.B, flopsPerOp float64) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(flopsPerOp*float64(b.N)/s/1e9, "GFLOP/s")
+	}
+}
