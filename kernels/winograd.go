@@ -57,32 +57,36 @@ func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int) *Winograd3x
 	for f := range planes {
 		planes[f] = make([]float32, cin*cout)
 	}
-	var g [3][3]float64
-	var tmp [6][3]float64
+	// For one input channel at a time, with the output channel innermost so
+	// every loop runs over contiguous memory: tmp = G g (alpha × 3 × cout),
+	// then U = tmp G^T (alpha × alpha × cout), all in float64.
+	tmp := make([]float64, a*3*cout)
 	for ci := 0; ci < cin; ci++ {
-		for co := 0; co < cout; co++ {
-			for ky := 0; ky < 3; ky++ {
-				for kx := 0; kx < 3; kx++ {
-					g[ky][kx] = float64(kernel[((ky*3+kx)*cin+ci)*cout+co])
+		clear(tmp)
+		for i := 0; i < a; i++ {
+			for k := 0; k < 3; k++ {
+				gik := mt.g[i][k]
+				if gik == 0 {
+					continue
 				}
-			}
-			// tmp = G g (alpha × 3), then U = tmp G^T (alpha × alpha).
-			for i := 0; i < a; i++ {
 				for l := 0; l < 3; l++ {
-					s := 0.0
-					for k := 0; k < 3; k++ {
-						s += mt.g[i][k] * g[k][l]
+					src := kernel[((k*3+l)*cin+ci)*cout:][:cout]
+					dst := tmp[(i*3+l)*cout:][:cout]
+					for co, v := range src {
+						dst[co] += gik * float64(v)
 					}
-					tmp[i][l] = s
 				}
 			}
-			for i := 0; i < a; i++ {
-				for j := 0; j < a; j++ {
-					s := 0.0
-					for l := 0; l < 3; l++ {
-						s += tmp[i][l] * mt.g[j][l]
-					}
-					planes[i*a+j][ci*cout+co] = float32(s)
+		}
+		for i := 0; i < a; i++ {
+			for j := 0; j < a; j++ {
+				dst := planes[i*a+j][ci*cout:][:cout]
+				t0 := tmp[(i*3)*cout:][:cout]
+				t1 := tmp[(i*3+1)*cout:][:cout]
+				t2 := tmp[(i*3+2)*cout:][:cout]
+				g0, g1, g2 := mt.g[j][0], mt.g[j][1], mt.g[j][2]
+				for co := range dst {
+					dst[co] = float32(t0[co]*g0 + t1[co]*g1 + t2[co]*g2)
 				}
 			}
 		}
@@ -98,60 +102,171 @@ func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int) *Winograd3x
 // in is [n][h][w][cin] and out [n][h][w][cout], NHWC; any h, w ≥ 1 works
 // (edge tiles are partial).
 func (wg *Winograd3x3) Forward(n, h, w int, in, out []float32, relu bool) {
-	cin, cout, m, a := wg.cin, wg.cout, wg.tile, wg.alpha
-	checkLen("Winograd3x3.Forward in", in, n*h*w*cin)
-	checkLen("Winograd3x3.Forward out", out, n*h*w*cout)
+	checkLen("Winograd3x3.Forward in", in, n*h*w*wg.cin)
+	checkLen("Winograd3x3.Forward out", out, n*h*w*wg.cout)
 	if n <= 0 || h <= 0 || w <= 0 {
 		return
 	}
-	tilesX := (w + m - 1) / m
-	tilesY := (h + m - 1) / m
-	perImage := tilesX * tilesY
-	tiles := n * perImage
-	bt := winoBlockTiles(tiles, cin, cout, a)
-	blocks := (tiles + bt - 1) / bt
+	g := wg.geometry(n, h, w)
+	if wg.usePhased(g.tiles) {
+		wg.forwardPhased(g, in, out, relu)
+	} else {
+		wg.forwardBlocks(g, in, out, relu)
+	}
+}
+
+// winoGeometry is the tiling of one Forward call.
+type winoGeometry struct {
+	n, h, w          int
+	tilesX, perImage int
+	tiles            int
+}
+
+func (wg *Winograd3x3) geometry(n, h, w int) winoGeometry {
+	m := wg.tile
+	tilesX, tilesY := (w+m-1)/m, (h+m-1)/m
+	return winoGeometry{n: n, h: h, w: w, tilesX: tilesX, perImage: tilesX * tilesY, tiles: n * tilesX * tilesY}
+}
+
+// inputTiles transforms tiles [t0, t0+cnt) into v (tile j at v[j*cin:]).
+func (wg *Winograd3x3) inputTiles(g winoGeometry, in []float32, t0, cnt int, v []float32, plane int) {
+	inputTile, _ := winoTileFuncs(wg.tile)
+	m, cin, img := wg.tile, wg.cin, g.h*g.w*wg.cin
+	for j := 0; j < cnt; j++ {
+		t := t0 + j
+		b, r := t/g.perImage, t%g.perImage
+		inputTile(in[b*img:(b+1)*img], g.h, g.w, cin, (r/g.tilesX)*m-1, (r%g.tilesX)*m-1, v[j*cin:], plane)
+	}
+}
+
+// outputTiles turns the GEMM results of tiles [t0, t0+cnt) into output pixels.
+func (wg *Winograd3x3) outputTiles(g winoGeometry, mo []float32, t0, cnt, plane int, out []float32, relu bool) {
+	_, outputTile := winoTileFuncs(wg.tile)
+	m, cout, img := wg.tile, wg.cout, g.h*g.w*wg.cout
+	for j := 0; j < cnt; j++ {
+		t := t0 + j
+		b, r := t/g.perImage, t%g.perImage
+		outputTile(mo[j*cout:], plane, cout, wg.bias, relu, out[b*img:(b+1)*img], g.h, g.w, (r/g.tilesX)*m, (r%g.tilesX)*m)
+	}
+}
+
+// getScratch returns a pooled buffer of at least n floats.
+func (wg *Winograd3x3) getScratch(n int) *[]float32 {
+	if p, ok := wg.scratch.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+// packScratchLen is the packed-A scratch gemmPackedSerial needs for m rows.
+func (wg *Winograd3x3) packScratchLen(m int) int {
+	kern := wg.u[0].kern
+	return (m + kern.mr - 1) / kern.mr * kern.mr * min(kern.kc, wg.cin)
+}
+
+// winoPhasedTiles is the number of tiles the phased strategy transforms
+// and multiplies at once (the GEMMs' M).
+const winoPhasedTiles = 64
+
+// winoForceMode overrides the strategy choice in tests and benchmarks:
+// 0 automatic, 1 blocks, 2 phased.
+var winoForceMode = 0
+
+// usePhased picks the strategy from the shape alone (never from the thread
+// count, so results stay bit-identical). The block strategy keeps a whole
+// block private to one core, transform to output, which is best while
+// blocks hold enough tiles to reuse each GEMM's right-hand matrix; with wide
+// layers (a block would hold fewer than 32 tiles to stay in cache) or few
+// tiles, each transformed-kernel matrix would be streamed from memory for a
+// handful of rows, so the phased strategy multiplies up to 64 tiles per GEMM
+// and spreads the alpha² GEMMs over the threads instead.
+func (wg *Winograd3x3) usePhased(tiles int) bool {
+	switch winoForceMode {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	return winoCacheTiles(wg.cin, wg.cout, wg.alpha) < 32 || tiles < 8*32
+}
+
+// winoCacheTiles is how many tiles keep one block's transformed input and
+// GEMM output (alpha² planes each) within about 1 MiB, half an L2 cache.
+func winoCacheTiles(cin, cout, alpha int) int {
+	return (1 << 20) / (4 * alpha * alpha * (cin + cout))
+}
+
+// forwardBlocks is the block strategy: each parallel task takes a block of
+// tiles through input transform, the alpha² GEMMs and output transform.
+func (wg *Winograd3x3) forwardBlocks(g winoGeometry, in, out []float32, relu bool) {
+	cin, cout, a := wg.cin, wg.cout, wg.alpha
+	bt := winoBlockTiles(g.tiles, cin, cout, a, wg.u[0].kern.mr)
+	blocks := (g.tiles + bt - 1) / bt
 	freqs := a * a
 	inPlane := bt * cin   // floats per frequency plane of the transformed input
 	outPlane := bt * cout // floats per frequency plane of the GEMM output
-	kern := wg.u[0].kern
-	packLen := (bt + kern.mr - 1) / kern.mr * kern.mr * min(kern.kc, cin) // packed-A strips for gemmPackedSerial
-	need := freqs*(inPlane+outPlane) + packLen
-	inputTile, outputTile := winoTileFuncs(m)
+	need := freqs*(inPlane+outPlane) + wg.packScratchLen(bt)
 
 	bufs := make([]*[]float32, 0, 4)
 	parallelFor(blocks, func(workers int) {
 		for range workers {
-			p, _ := wg.scratch.Get().(*[]float32)
-			if p == nil || cap(*p) < need {
-				s := make([]float32, need)
-				p = &s
-			}
-			bufs = append(bufs, p)
+			bufs = append(bufs, wg.getScratch(need))
 		}
 	}, func(worker, block int) {
-		buf := (*bufs[worker])[:need]
+		buf := *bufs[worker]
 		v := buf[:freqs*inPlane]
 		mo := buf[freqs*inPlane : freqs*(inPlane+outPlane)]
 		packed := buf[freqs*(inPlane+outPlane):]
 		t0 := block * bt
-		cnt := min(bt, tiles-t0)
-		for j := 0; j < cnt; j++ {
-			t := t0 + j
-			img, r := t/perImage, t%perImage
-			y0, x0 := (r/tilesX)*m-1, (r%tilesX)*m-1
-			inputTile(in[img*h*w*cin:(img+1)*h*w*cin], h, w, cin, y0, x0, v[j*cin:], inPlane)
-		}
+		cnt := min(bt, g.tiles-t0)
+		wg.inputTiles(g, in, t0, cnt, v, inPlane)
 		for f := 0; f < freqs; f++ {
 			gemmPackedSerial(cnt, v[f*inPlane:], cin, wg.u[f], mo[f*outPlane:], cout, packed)
 		}
-		for j := 0; j < cnt; j++ {
-			t := t0 + j
-			img, r := t/perImage, t%perImage
-			y0, x0 := (r/tilesX)*m, (r%tilesX)*m
-			outputTile(mo[j*cout:], outPlane, cout, wg.bias, relu, out[img*h*w*cout:(img+1)*h*w*cout], h, w, y0, x0)
-		}
+		wg.outputTiles(g, mo, t0, cnt, outPlane, out, relu)
 	})
 	for _, p := range bufs {
+		wg.scratch.Put(p)
+	}
+}
+
+// forwardPhased is the phased strategy: for each group of up to
+// winoPhasedTiles tiles, transform the inputs (parallel over tiles), run the
+// alpha² GEMMs (parallel over frequencies), transform the outputs.
+func (wg *Winograd3x3) forwardPhased(g winoGeometry, in, out []float32, relu bool) {
+	cin, cout, a := wg.cin, wg.cout, wg.alpha
+	freqs := a * a
+	mr := wg.u[0].kern.mr
+	st := min(max(mr, winoPhasedTiles/mr*mr), g.tiles) // whole microkernel strips
+	inPlane, outPlane := st*cin, st*cout
+	shared := wg.getScratch(freqs * (inPlane + outPlane))
+	defer wg.scratch.Put(shared)
+	v := (*shared)[:freqs*inPlane]
+	mo := (*shared)[freqs*inPlane:]
+	const tilesPerTask = 4
+	var packs []*[]float32
+	for t0 := 0; t0 < g.tiles; t0 += st {
+		cnt := min(st, g.tiles-t0)
+		tasks := (cnt + tilesPerTask - 1) / tilesPerTask
+		parallelFor(tasks, nil, func(_, task int) {
+			j := task * tilesPerTask
+			wg.inputTiles(g, in, t0+j, min(tilesPerTask, cnt-j), v[j*cin:], inPlane)
+		})
+		parallelFor(freqs, func(workers int) {
+			for len(packs) < workers {
+				packs = append(packs, wg.getScratch(wg.packScratchLen(st)))
+			}
+		}, func(worker, f int) {
+			gemmPackedSerial(cnt, v[f*inPlane:], cin, wg.u[f], mo[f*outPlane:], cout, *packs[worker])
+		})
+		parallelFor(tasks, nil, func(_, task int) {
+			j := task * tilesPerTask
+			wg.outputTiles(g, mo[j*cout:], t0+j, min(tilesPerTask, cnt-j), outPlane, out, relu)
+		})
+	}
+	for _, p := range packs {
 		wg.scratch.Put(p)
 	}
 }
@@ -195,10 +310,11 @@ func gemmPackedSerial(m int, a []float32, lda int, b *PackedB, c []float32, ldc 
 // block's transformed input and output (alpha² planes each) take about 1 MiB,
 // half an L2 cache, but at least 16 rows for the GEMMs; fewer when the layer
 // has so few tiles that blocks would not spread over the threads. It depends
-// only on the shape, never on the thread count.
-func winoBlockTiles(tiles, cin, cout, alpha int) int {
-	bt := (1 << 20) / (4 * alpha * alpha * (cin + cout))
-	bt = max(16, min(bt, 128))
+// only on the shape (and the GEMM microkernel's row count mr, a multiple of
+// which it prefers), never on the thread count.
+func winoBlockTiles(tiles, cin, cout, alpha, mr int) int {
+	bt := max(16, min(winoCacheTiles(cin, cout, alpha), 128))
+	bt = max(mr, bt/mr*mr) // whole microkernel strips
 	if per := (tiles + 7) / 8; per < bt {
 		bt = max(per, 4)
 	}

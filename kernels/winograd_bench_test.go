@@ -40,29 +40,43 @@ func BenchmarkWinogradVGG16Layers(b *testing.B) {
 		hw := size.hw
 		for l, ch := range vgg16ConvChannels {
 			cin, cout := ch[0], ch[1]
-			rng := newRand(uint64(l))
-			in := randFloats(rng, size.n*hw*hw*cin)
-			kernel := randFloats(rng, 9*cin*cout)
-			bias := randFloats(rng, cout)
-			out := make([]float32, size.n*hw*hw*cout)
-			flops := convFlops(size.n, hw, hw, cin, cout)
+			lhw := hw
+			var in, out []float32
+			var direct *Conv3x3
+			var wino *Winograd3x3
+			// Built on first use, so a -bench filter that skips the layer
+			// does not pay for it.
+			setup := func() {
+				if in != nil {
+					return
+				}
+				rng := newRand(uint64(l))
+				in = randFloats(rng, size.n*lhw*lhw*cin)
+				kernel := randFloats(rng, 9*cin*cout)
+				bias := randFloats(rng, cout)
+				out = make([]float32, size.n*lhw*lhw*cout)
+				direct = NewConv3x3(cin, cout, kernel, bias)
+				wino = NewWinograd3x3(cin, cout, kernel, bias)
+			}
+			flops := convFlops(size.n, lhw, lhw, cin, cout)
 			convs := []struct {
 				name string
 				fwd  func()
 			}{
-				{"direct", func() { NewConv3x3(cin, cout, kernel, bias).Forward(size.n, hw, hw, in, out, true) }},
-				{"winograd", nil},
+				{"direct", func() { direct.Forward(size.n, lhw, lhw, in, out, true) }},
+				{"winograd", func() { wino.Forward(size.n, lhw, lhw, in, out, true) }},
+				{"winograd-blocks", func() { withWinoMode(1, func() { wino.Forward(size.n, lhw, lhw, in, out, true) }) }},
+				{"winograd-phased", func() { withWinoMode(2, func() { wino.Forward(size.n, lhw, lhw, in, out, true) }) }},
 			}
-			direct := NewConv3x3(cin, cout, kernel, bias)
-			wino := NewWinograd3x3(cin, cout, kernel, bias)
-			convs[0].fwd = func() { direct.Forward(size.n, hw, hw, in, out, true) }
-			convs[1].fwd = func() { wino.Forward(size.n, hw, hw, in, out, true) }
 			for _, c := range convs {
 				b.Run(fmt.Sprintf("%d/n=%d/%s/%s", size.hw, size.n, vgg16ConvNames[l], c.name), func(b *testing.B) {
+					setup()
+					c0 := processCPUTime()
 					for b.Loop() {
 						c.fwd()
 					}
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					b.ReportMetric(ms(processCPUTime()-c0)/float64(b.N), "cpu-ms/op")
 				})
 			}
 			if vgg16PoolAfter[l] {

@@ -61,13 +61,29 @@ var awkwardConvShapes = []convShape{
 	{2, 13, 11, 32, 24},
 	{1, 5, 12, 64, 70},
 	{1, 2, 1, 1, 1},
+	{3, 17, 21, 8, 12}, // more tiles than one phased group
 }
 
+// withWinoMode runs fn with the Winograd strategy forced (1 blocks, 2 phased).
+func withWinoMode(mode int, fn func()) {
+	winoForceMode = mode
+	defer func() { winoForceMode = 0 }()
+	fn()
+}
+
+var winoModeNames = map[int]string{1: "blocks", 2: "phased"}
+
 func TestWinogradMatchesReference(t *testing.T) {
+	for _, mode := range []int{1, 2} {
+		withWinoMode(mode, func() { testWinogradMatchesReference(t, winoModeNames[mode]) })
+	}
+}
+
+func testWinogradMatchesReference(t *testing.T, mode string) {
 	for _, tile := range []int{4, 2} {
 		for i, s := range awkwardConvShapes {
 			for _, relu := range []bool{false, true} {
-				name := fmt.Sprintf("F%d/%dx%dx%dx%d->%d/relu=%v", tile, s.n, s.h, s.w, s.cin, s.cout, relu)
+				name := fmt.Sprintf("%s/F%d/%dx%dx%dx%d->%d/relu=%v", mode, tile, s.n, s.h, s.w, s.cin, s.cout, relu)
 				t.Run(name, func(t *testing.T) {
 					rng := newRand(uint64(100*i + tile))
 					in := randFloats(rng, s.n*s.h*s.w*s.cin)
@@ -153,16 +169,20 @@ func TestWinogradThreadsBitIdentical(t *testing.T) {
 	kernel := randFloats(rng, 9*cin*cout)
 	bias := randFloats(rng, cout)
 	wg := NewWinograd3x3(cin, cout, kernel, bias)
-	var ref []float32
-	for _, threads := range []int{1, 2, 3, 8} {
-		out := make([]float32, n*h*w*cout)
-		withThreads(threads, func() { wg.Forward(n, h, w, in, out, true) })
-		if ref == nil {
-			ref = out
-			continue
-		}
-		if i := bitsEqual(ref, out); i >= 0 {
-			t.Fatalf("threads=%d differs from threads=1 at %d: %v vs %v", threads, i, out[i], ref[i])
+	for _, mode := range []int{1, 2} {
+		var ref []float32
+		for _, threads := range []int{1, 2, 3, 8} {
+			out := make([]float32, n*h*w*cout)
+			withWinoMode(mode, func() {
+				withThreads(threads, func() { wg.Forward(n, h, w, in, out, true) })
+			})
+			if ref == nil {
+				ref = out
+				continue
+			}
+			if i := bitsEqual(ref, out); i >= 0 {
+				t.Fatalf("%s: threads=%d differs from threads=1 at %d: %v vs %v", winoModeNames[mode], threads, i, out[i], ref[i])
+			}
 		}
 	}
 }
