@@ -310,6 +310,7 @@ func TestAcceptedEncodings(t *testing.T) {
 		{"*;q=0, gzip", false, true, true},
 		{"br;q=abc", false, false, true},
 		{"br;q=2", false, false, true},
+		{"br;q=NaN", false, false, true}, // found by FuzzAcceptedEncodings
 		{" Br ; Q=0.5 ", true, false, true},
 		{",,;", false, false, true},
 	}

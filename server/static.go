@@ -82,7 +82,7 @@ func acceptedEncodings(header string) map[string]float64 {
 				continue
 			}
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil || f < 0 || f > 1 {
+			if err != nil || !(f >= 0 && f <= 1) { // also refuses NaN
 				f = 0
 			}
 			value = f

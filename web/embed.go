@@ -8,16 +8,19 @@
 //	                   their precompressed .br/.gz siblings
 //	models/            the default model(s), *.vggo.safetensors
 //
-// Both directories always exist in git (each holds a .gitkeep), so the embed
-// patterns match on a fresh checkout before anything has been built. The
-// "all:" prefix keeps files whose names start with "." or "_"; the server
-// itself decides what it serves (it never lists directories and skips
-// dot-files).
+// Both directories always exist in git, so the embed patterns match on a
+// fresh checkout before anything has been built: static/ holds the
+// committed icons, models/ a .gitkeep until a default model is committed
+// (hence "all:", which also embeds dot-files, for models/ only). static/
+// is embedded without "all:" on purpose: files whose names start with "."
+// or "_" are left out, which keeps out the temporary files that
+// "vggo-server precompress" writes (".app.wasm.gz.tmp...") if a build runs
+// while it works. The server never lists directories and skips dot-files.
 package web
 
 import "embed"
 
 // FS is the embedded tree described in the package comment.
 //
-//go:embed all:static all:models
+//go:embed static all:models
 var FS embed.FS
