@@ -277,7 +277,7 @@ func TestAdamMatchesGorgonia(t *testing.T) {
 		if err := mine.Step([]G.ValueGrad{a}); err != nil {
 			t.Fatal(err)
 		}
-		if err := theirs.Step([]G.ValueGrad{b}); err != nil {
+		if err := theirs.Step([]G.ValueGrad{b}); err != nil { // gorgonia zeroes b.g as we zero a.g
 			t.Fatal(err)
 		}
 		if d, _ := maxAbsDiff(a.w.Float32s(), b.w.Float32s()); d > 1e-5 {
@@ -296,6 +296,7 @@ func TestSGDAndRMSProp(t *testing.T) {
 		p := fakeVG{tdense([]float32{1}, 1), tdense([]float32{0.5}, 1)}
 		w, state := 1.0, 0.0
 		for step := 0; step < 2; step++ {
+			p.g.Float32s()[0] = 0.5
 			s.Step([]G.ValueGrad{p})
 			g := 0.5
 			if kind == "sgd" {
@@ -404,6 +405,39 @@ func TestGorgoniaMatMulUsesKernelsGemm(t *testing.T) {
 			if math.Abs(float64(got[i*n+j])-s) > 1e-5 {
 				t.Fatalf("c[%d,%d] = %g, want %g", i, j, got[i*n+j], s)
 			}
+		}
+	}
+}
+
+// TestGradientsDoNotAccumulate runs the same batch twice with a solver
+// step (of negligible size) between and expects the same gradient: the
+// tape machine adds into gradient values, so the solver must zero them.
+func TestGradientsDoNotAccumulate(t *testing.T) {
+	spec := Spec{Arch: model.Arch{WidthDiv: 16}, InputSize: 32, Boundary: 13, Head: model.HeadLinear, Classes: 2}
+	p := spec.InitParams(nil, 1)
+	g, err := spec.Build(p, 4, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 4*32)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	tg := []float32{1, 0, 0, 1, 1, 0, 0, 1}
+	s, _ := NewSolver("sgd", 1e-30)
+	var first []float32
+	for i := 0; i < 3; i++ {
+		if _, err := g.Step(x, tg, nil); err != nil {
+			t.Fatal(err)
+		}
+		gv, _ := g.ValueGrads()[0].Grad()
+		if i == 0 {
+			first = append([]float32(nil), f32(gv)...)
+		} else if d, _ := maxAbsDiff(f32(gv), first); d > 1e-6 {
+			t.Fatalf("run %d: gradient differs from the first by %g", i+1, d)
+		}
+		if err := s.Step(g.ValueGrads()); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -96,6 +96,9 @@ func (s *Solver) Step(model []G.ValueGrad) error {
 				w[j] += m[j]
 			}
 		}
+		// The tape machine adds into gradient values; zero them for the
+		// next batch, as gorgonia's own solvers do.
+		clear(g)
 	}
 	return nil
 }

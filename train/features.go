@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/schollz/progressbar/v3"
+
+	"vggo/model"
+	"vggo/train/augment"
+	"vggo/train/cache"
+	"vggo/train/data"
+)
+
+// featureSource computes and caches each image's activation at the freeze
+// boundary: the output of conv layer boundary−1 (the preprocessed image
+// itself when boundary is 0).
+type featureSource struct {
+	cache     *cache.Cache
+	net       *model.Net // frozen prefix; nil when boundary is 0
+	boundary  int
+	size      int
+	mode      string
+	weightsID string // identifies the frozen weights (file hash or scratch seed)
+	widthDiv  int
+	aug       augment.Params
+	augSeed   uint64
+	batch     int // images per forward pass of the frozen prefix
+
+	computed int // activations computed (cache misses filled) in this process
+}
+
+// featureSet is one split's images that decoded, with their cache keys
+// (one per augmentation copy).
+type featureSet struct {
+	Samples []data.Sample
+	Keys    [][]string
+	Skipped []string // files that could not be read or decoded
+}
+
+// key is the cache key for one image content hash and augmentation copy
+// (copy < 0: no augmentation).
+func (f *featureSource) key(content string, copy int) string {
+	augDesc := "none"
+	if copy >= 0 {
+		augDesc = f.aug.String() + "/seed=" + strconv.FormatUint(f.augSeed, 10) + "/copy=" + strconv.Itoa(copy)
+	}
+	return cache.Key("vggo-features-v1", f.weightsID, "div="+strconv.Itoa(f.widthDiv), "size="+strconv.Itoa(f.size),
+		"mode="+f.mode, "boundary="+strconv.Itoa(f.boundary), content, augDesc)
+}
+
+// prepare makes sure every (image, copy) of samples is in the cache,
+// computing what is missing in batches, and returns the kept samples with
+// their keys. copies > 1 or augment set draw augmented copies; unreadable
+// or corrupt files are reported on warn, naming the file, and left out.
+func (f *featureSource) prepare(label string, samples []data.Sample, copies int, doAug bool, warn io.Writer) (*featureSet, error) {
+	set := &featureSet{}
+	bar := newBar(len(samples), "features "+label, warn)
+	type pending struct {
+		key string
+		x   []float32
+	}
+	var queue []pending
+	flush := func() error {
+		if len(queue) == 0 {
+			return nil
+		}
+		per := f.size * f.size * 3
+		var out []float32
+		outPer := per
+		if f.boundary > 0 {
+			x := make([]float32, 0, len(queue)*per)
+			for _, q := range queue {
+				x = append(x, q.x...)
+			}
+			out = f.net.ForwardTo(len(queue), x, f.boundary-1)
+			outPer = len(out) / len(queue)
+		}
+		for i, q := range queue {
+			v := q.x
+			if out != nil {
+				v = out[i*outPer : (i+1)*outPer]
+			}
+			if err := f.cache.Put(q.key, v); err != nil {
+				return err
+			}
+			f.computed++
+		}
+		queue = queue[:0]
+		return nil
+	}
+	for _, s := range samples {
+		bar.Add(1)
+		raw, err := os.ReadFile(s.Path)
+		if err != nil {
+			fmt.Fprintf(warn, "warning: skipping %s: %v\n", s.Path, err)
+			set.Skipped = append(set.Skipped, s.Path)
+			continue
+		}
+		sum := sha256.Sum256(raw)
+		content := hex.EncodeToString(sum[:])
+		keys := make([]string, copies)
+		missing := false
+		for c := range keys {
+			cp := -1
+			if doAug {
+				cp = c
+			}
+			keys[c] = f.key(content, cp)
+			if !f.cache.Has(keys[c]) {
+				missing = true
+			}
+		}
+		if missing {
+			img, err := model.DecodeImage(bytes.NewReader(raw), s.Path)
+			if err != nil {
+				fmt.Fprintf(warn, "warning: skipping %s: %v\n", s.Path, err)
+				set.Skipped = append(set.Skipped, s.Path)
+				continue
+			}
+			for c, k := range keys {
+				if f.cache.Has(k) {
+					continue
+				}
+				src := img
+				if doAug {
+					b := img.Bounds()
+					d := f.aug.Sample(augment.RNG(f.augSeed, content, c), b.Dx(), b.Dy())
+					src = d.Apply(img)
+				}
+				queue = append(queue, pending{k, model.Preprocess(src, f.size, f.mode)})
+				if len(queue) >= f.batch {
+					if err := flush(); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		set.Samples = append(set.Samples, s)
+		set.Keys = append(set.Keys, keys)
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	bar.Finish()
+	return set, nil
+}
+
+// newBar is a progress bar with rate and ETA on w.
+func newBar(n int, desc string, w io.Writer) *progressbar.ProgressBar {
+	return progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("img"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200_000_000),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		progressbar.OptionSetWidth(24),
+	)
+}
