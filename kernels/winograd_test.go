@@ -73,9 +73,32 @@ func withWinoMode(mode int, fn func()) {
 
 var winoModeNames = map[int]string{1: "blocks", 2: "phased"}
 
+// winoTransformVariants lists the F(4x4) transform implementations this
+// build has: the portable scalar one and the one chosen at init (SIMD where
+// the build and the CPU allow).
+func winoTransformVariants() []struct {
+	name string
+	in   winoInputFunc
+	out  winoOutputFunc
+} {
+	return []struct {
+		name string
+		in   winoInputFunc
+		out  winoOutputFunc
+	}{
+		{"scalar", winoInput4Scalar, winoOutput4Scalar},
+		{"active", winoInput4, winoOutput4},
+	}
+}
+
 func TestWinogradMatchesReference(t *testing.T) {
-	for _, mode := range []int{1, 2} {
-		withWinoMode(mode, func() { testWinogradMatchesReference(t, winoModeNames[mode]) })
+	for _, v := range winoTransformVariants() {
+		saveIn, saveOut := winoInput4, winoOutput4
+		winoInput4, winoOutput4 = v.in, v.out
+		for _, mode := range []int{1, 2} {
+			withWinoMode(mode, func() { testWinogradMatchesReference(t, v.name+"/"+winoModeNames[mode]) })
+		}
+		winoInput4, winoOutput4 = saveIn, saveOut
 	}
 }
 
