@@ -128,7 +128,7 @@ func cmdEvaluate(args []string, stdout, stderr io.Writer) error {
 			samples = append(samples, data.Sample{Path: f, Label: c})
 		}
 	}
-	conf, err := evaluateModelFile(*modelPath, samples, info.Classes, *batch, stderr)
+	conf, err := evaluateModelFile(*modelPath, samples, info.Classes, *batch, stderr, stderr)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func cmdEvaluate(args []string, stdout, stderr io.Writer) error {
 // evaluateModelFile classifies samples with a model file exactly as
 // `classify` does and returns the confusion matrix. Unreadable images are
 // skipped with a warning.
-func evaluateModelFile(path string, samples []data.Sample, classes []string, batch int, progress io.Writer) (*report.Confusion, error) {
+func evaluateModelFile(path string, samples []data.Sample, classes []string, batch int, progress, warn io.Writer) (*report.Confusion, error) {
 	m, err := model.ReadModelFile(path)
 	if err != nil {
 		return nil, err
@@ -178,13 +178,13 @@ func evaluateModelFile(path string, samples []data.Sample, classes []string, bat
 		bar.Add(1)
 		f, err := os.Open(s.Path)
 		if err != nil {
-			fmt.Fprintf(progress, "warning: skipping %s: %v\n", s.Path, err)
+			fmt.Fprintf(warn, "warning: skipping %s: %v\n", s.Path, err)
 			continue
 		}
 		img, err := model.DecodeImage(f, s.Path)
 		f.Close()
 		if err != nil {
-			fmt.Fprintf(progress, "warning: skipping %s: %v\n", s.Path, err)
+			fmt.Fprintf(warn, "warning: skipping %s: %v\n", s.Path, err)
 			continue
 		}
 		x = append(x, model.Preprocess(img, size, mode)...)

@@ -38,7 +38,7 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 	if c.Quiet {
 		progress = io.Discard
 	}
-	pr, err := prepare(c, stdout, progress)
+	pr, err := prepare(c, stdout, progress, stderr)
 	if err != nil {
 		return err
 	}

@@ -58,9 +58,9 @@ func (f *featureSource) key(content string, copy int) string {
 // computing what is missing in batches, and returns the kept samples with
 // their keys. copies > 1 or augment set draw augmented copies; unreadable
 // or corrupt files are reported on warn, naming the file, and left out.
-func (f *featureSource) prepare(label string, samples []data.Sample, copies int, doAug bool, warn io.Writer) (*featureSet, error) {
+func (f *featureSource) prepare(label string, samples []data.Sample, copies int, doAug bool, progress, warn io.Writer) (*featureSet, error) {
 	set := &featureSet{}
-	bar := newBar(len(samples), "features "+label, warn)
+	bar := newBar(len(samples), "features "+label, progress)
 	type pending struct {
 		key string
 		x   []float32

@@ -244,7 +244,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 		}
 	}
 
-	pr, err := prepare(c, stdout, progress)
+	pr, err := prepare(c, stdout, progress, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +386,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 	if err := model.WriteModelFile(res.ModelPath, m, c.Export); err != nil {
 		return nil, err
 	}
-	expConf, err := evaluateModelFile(res.ModelPath, testSet.Samples, ds.Classes, c.Batch, progress)
+	expConf, err := evaluateModelFile(res.ModelPath, testSet.Samples, ds.Classes, c.Batch, progress, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -626,7 +626,7 @@ type prepared struct {
 // prepare loads the dataset and the conv base and fills the feature cache
 // for every split; a class left without images (after skipping unreadable
 // files) is an error here, before any training.
-func prepare(c *fitConfig, stdout, progress io.Writer) (*prepared, error) {
+func prepare(c *fitConfig, stdout, progress, warn io.Writer) (*prepared, error) {
 	var err error
 	// Data.
 	ds, err := data.Load(c.Data, data.Options{ValFraction: c.ValFraction, TestFraction: c.TestFraction, Seed: c.Seed,
@@ -688,15 +688,15 @@ func prepare(c *fitConfig, stdout, progress io.Writer) (*prepared, error) {
 	}
 	fmt.Fprintf(stdout, "%s (activations cached in %s), %d trainable conv layer(s) + %s head %v\n",
 		frozen, cacheDir, 13-spec.Boundary, c.Head, hidden)
-	trainSet, err := src.prepare("train", ds.Train, c.AugCopies, c.Aug.Enabled(), progress)
+	trainSet, err := src.prepare("train", ds.Train, c.AugCopies, c.Aug.Enabled(), progress, warn)
 	if err != nil {
 		return nil, err
 	}
-	valSet, err := src.prepare("validation", ds.Val, 1, false, progress)
+	valSet, err := src.prepare("validation", ds.Val, 1, false, progress, warn)
 	if err != nil {
 		return nil, err
 	}
-	testSet, err := src.prepare("test", ds.Test, 1, false, progress)
+	testSet, err := src.prepare("test", ds.Test, 1, false, progress, warn)
 	if err != nil {
 		return nil, err
 	}

@@ -261,14 +261,14 @@ func loadTrainTest(dir string, opt Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	train, err := scanFolders(trainDir, classes, "train")
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range classes {
 		if !slices.Contains(testAll, c) {
 			return nil, &EmptyClassError{Class: c, Split: "test", Dir: filepath.Join(testDir, c)}
 		}
-	}
-	train, err := scanFolders(trainDir, classes, "train")
-	if err != nil {
-		return nil, err
 	}
 	test, err := scanFolders(testDir, classes, "test")
 	if err != nil {
