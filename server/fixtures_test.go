@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/binary"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -18,6 +16,8 @@ import (
 	"testing/fstest"
 
 	"github.com/andybalholm/brotli"
+
+	"vggo/model"
 )
 
 // Test fixtures: a small web tree in memory (fstest.MapFS) with the same
@@ -66,33 +66,49 @@ func gzipBytes(t testing.TB, data []byte) []byte {
 	return b.Bytes()
 }
 
-// safetensorsBytes builds a valid safetensors file: one float32 tensor "w"
-// of n zeros and the given metadata. It is a fixture writer, not a parser.
-func safetensorsBytes(t testing.TB, meta map[string]string, n int) []byte {
-	header := map[string]any{
-		"w": map[string]any{"dtype": "F32", "shape": []int{n}, "data_offsets": []int{0, 4 * n}},
+// testModel returns a small valid model: VGG16 at width/16, 32×32 input,
+// a linear head over the given classes, deterministic weights.
+func testModel(classes []string) *model.Model {
+	arch := model.Arch{WidthDiv: 16}
+	m := &model.Model{
+		Info: model.Info{
+			Arch: "vgg16", InputSize: 32, WidthDiv: 16, Head: model.HeadLinear,
+			Classes: classes, Preprocess: model.PreprocessCaffe,
+			Provenance: map[string]string{"dataset": "server test fixture"},
+		},
+		Base: model.ConvBase{Arch: arch},
+		Head: model.Head{Kind: model.HeadLinear},
 	}
-	if meta != nil {
-		header["__metadata__"] = meta
+	r := rand.New(rand.NewPCG(uint64(len(classes)), 3))
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32() - 0.5
+		}
+		return v
 	}
-	text, err := json.Marshal(header)
+	for i := range m.Base.Layers {
+		s := arch.Conv(i)
+		m.Base.Layers[i] = model.ConvParams{Kernel: fill(9 * s.Cin * s.Cout), Bias: fill(s.Cout)}
+	}
+	in := arch.Channels()
+	m.Head.Dense = []model.DenseParams{{In: in, Out: len(classes), Kernel: fill(in * len(classes)), Bias: fill(len(classes))}}
+	return m
+}
+
+// fixtureModel returns the bytes of a small valid vggo model file with the
+// given classes, written by model.WriteModelFile.
+func fixtureModel(t testing.TB, classes []string) []byte {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "m.vggo.safetensors")
+	if err := model.WriteModelFile(p, testModel(classes), model.DTypeInt8); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for len(text)%8 != 0 { // the format pads the header with spaces
-		text = append(text, ' ')
-	}
-	var b bytes.Buffer
-	binary.Write(&b, binary.LittleEndian, uint64(len(text)))
-	b.Write(text)
-	b.Write(make([]byte, 4*n))
-	return b.Bytes()
-}
-
-// fixtureModel returns the bytes of a small valid model file with the given
-// classes.
-func fixtureModel(t testing.TB, classes []string, n int) []byte {
-	return safetensorsBytes(t, map[string]string{"classes": strings.Join(classes, ",")}, n)
+	return data
 }
 
 // fixture is a web tree plus its original (uncompressed) file contents.
@@ -106,11 +122,11 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	appWASM := compressibleBytes(200_000, 1)
 	workerJS := []byte(strings.Repeat("importScripts('/wasm_exec.js');\n", 200))
-	model := fixtureModel(t, []string{"cat", "dog"}, 1000)
+	defaultModel := fixtureModel(t, []string{"cat", "dog"})
 	return &fixture{
 		appWASM:  appWASM,
 		workerJS: workerJS,
-		model:    model,
+		model:    defaultModel,
 		fs: fstest.MapFS{
 			"static/.gitkeep":                 {Data: nil},
 			"static/app.wasm":                 {Data: appWASM},
@@ -125,7 +141,7 @@ func newFixture(t testing.TB) *fixture {
 			"static/sub/inner.txt":            {Data: []byte("inner")},
 			"static/robots.txt":               {Data: []byte("User-agent: *\n")},
 			"models/.gitkeep":                 {Data: nil},
-			"models/default.vggo.safetensors": {Data: model},
+			"models/default.vggo.safetensors": {Data: defaultModel},
 			"secret.txt":                      {Data: []byte("SECRET outside static/")},
 		},
 	}

@@ -1,29 +1,31 @@
 package main
 
 import (
-	"io/fs"
 	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"vggo/wasm/ui"
 )
 
 // URLs of the embedded app resources (WebFS static/... is served at
-// /web/static/...). The wasm file names are shared with [client]'s build.
+// /web/static/...), shared with the UI package.
 const (
-	appWASMURL = "/web/static/app.wasm"
-	icon192URL = "/web/static/icon-192.png"
-	icon512URL = "/web/static/icon-512.png"
-	iconSVGURL = "/web/static/icon.svg"
+	appWASMURL = ui.AppWASM
+	icon192URL = ui.Icon192
+	icon512URL = ui.Icon512
+	iconSVGURL = ui.IconSVG
 )
 
 // embeddedResources tells go-app where its resources are: package
 // resources (/app.js, /wasm_exec.js, ...) at the site root, static ones
-// below /web/ and app.wasm at appWASMURL. As an http.Handler it answers the
-// static requests go-app forwards to it (its /app.wasm alias) with the
-// server's own static file handling, so headers and precompression are the
-// same on every path.
+// below /web/ and app.wasm at appWASMURL (the same answers as the UI
+// package's provider). Unlike that one it is an http.Handler: go-app
+// forwards its /app.wasm alias to it, and it answers with the server's own
+// static file handling, so headers and precompression are the same on
+// every path.
 type embeddedResources struct {
 	static *staticFiles
 }
@@ -57,19 +59,12 @@ func appVersion(static *staticFiles) string {
 
 var registerRoutes sync.Once
 
-// appHandler returns go-app's handler for the app pages, configured to take
-// its resources from the embedded tree. Until [client]'s vggo/wasm/ui lands
-// it is a placeholder page; the server's tests do not depend on its content.
-func appHandler(webFS fs.FS, static *staticFiles) http.Handler {
-	registerRoutes.Do(func() {
-		app.Route("/", &placeholderPage{})
-	})
-	h := &app.Handler{
-		Name:        "vggo",
-		ShortName:   "vggo",
-		Title:       "vggo — photo classification with VGG16, in your browser",
-		Description: "Classify photos offline in the browser with a fine-tuned VGG16.",
-	}
+// appHandler returns go-app's handler for the app pages (package
+// vggo/wasm/ui: its routes and handler), configured to take its resources
+// from the embedded tree.
+func appHandler(static *staticFiles) http.Handler {
+	registerRoutes.Do(ui.Routes)
+	h := ui.Handler()
 	configureAppHandler(h, static)
 	return h
 }
@@ -93,16 +88,4 @@ func configureAppHandler(h *app.Handler, static *staticFiles) {
 	if h.Version == "" {
 		h.Version = appVersion(static)
 	}
-}
-
-// placeholderPage stands in for the app until the UI package lands.
-type placeholderPage struct {
-	app.Compo
-}
-
-func (p *placeholderPage) Render() app.UI {
-	return app.Main().Body(
-		app.H1().Text("vggo"),
-		app.P().Text("Photo classification with VGG16, in your browser."),
-	)
 }

@@ -19,7 +19,7 @@ type config struct {
 	Logger *slog.Logger
 	// App serves the app pages and go-app's own resources (/app.js,
 	// /wasm_exec.js, /app-worker.js, /manifest.webmanifest, /app.css). nil
-	// means appHandler(WebFS).
+	// means the UI package's go-app handler (appHandler).
 	App http.Handler
 }
 
@@ -53,7 +53,7 @@ func newHandler(cfg config) http.Handler {
 	models := newModelStore(cfg.WebFS, cfg.ModelsDir, cfg.Logger)
 	app := cfg.App
 	if app == nil {
-		app = appHandler(cfg.WebFS, static)
+		app = appHandler(static)
 	}
 
 	routes := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

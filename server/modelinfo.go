@@ -1,8 +1,9 @@
 package main
 
 import (
-	"errors"
 	"io"
+
+	"vggo/model"
 )
 
 // modelMeta is what the /models index tells about a model, taken from the
@@ -21,16 +22,35 @@ type modelMeta struct {
 type modelSource struct {
 	name string      // file name, for error messages
 	path string      // on disk; "" for embedded files
-	r    io.ReaderAt // embedded bytes when path is ""
+	r    io.ReaderAt // the bytes, used when path is ""
 	size int64
 }
 
-// errNoModelReader is returned until package model provides ReadInfo.
-var errNoModelReader = errors.New("model metadata reader not available yet")
-
 // readModelMeta reads a model file's metadata. It is the only place in the
 // server that knows how: it calls package model and never parses
-// safetensors itself.
+// safetensors itself. Files on disk are read with model.ReadInfo (header
+// only); embedded files have no path, so model.ReadModel validates the
+// whole (small, built-in) file from memory.
 func readModelMeta(src modelSource) (modelMeta, error) {
-	return modelMeta{}, errNoModelReader
+	var info model.Info
+	if src.path != "" {
+		var err error
+		if info, err = model.ReadInfo(src.path); err != nil {
+			return modelMeta{}, err
+		}
+	} else {
+		m, err := model.ReadModel(src.r, src.size, src.name)
+		if err != nil {
+			return modelMeta{}, err
+		}
+		info = m.Info
+	}
+	return modelMeta{
+		Arch:       info.Arch,
+		InputSize:  info.InputSize,
+		WidthDiv:   info.WidthDiv,
+		Head:       info.Head,
+		Classes:    info.Classes,
+		Preprocess: info.Preprocess,
+	}, nil
 }

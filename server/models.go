@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -133,6 +134,10 @@ func (s *modelStore) computeFacts(src modelSource, content io.ReaderAt, v fileVe
 	facts.meta, facts.err = readModelMeta(src)
 	if facts.err != nil {
 		s.log.Warn("model file listed with an error", "file", src.name, "error", facts.err)
+		if src.path != "" {
+			// Clients see the file name, not where the server keeps it.
+			facts.err = errors.New(strings.ReplaceAll(facts.err.Error(), src.path, filepath.Base(src.path)))
+		}
 	}
 	return facts
 }

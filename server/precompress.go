@@ -87,7 +87,7 @@ func precompressFile(src, suffix string, opts precompressOptions, report io.Writ
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp*")
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp.*")
 	if err != nil {
 		return err
 	}

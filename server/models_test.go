@@ -1,0 +1,200 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"vggo/model"
+	"vggo/wasm/protocol"
+)
+
+// getIndex fetches /models and decodes it both as the server's type and
+// with the client's parser (protocol.ParseIndex), so the JSON contract is
+// checked from both ends.
+func (s *testServer) getIndex(t *testing.T) (modelIndex, []protocol.ModelEntry, []protocol.ModelEntry) {
+	t.Helper()
+	resp := s.get(t, "/models")
+	body := readBody(t, resp)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("/models: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var idx modelIndex
+	if err := json.Unmarshal(body, &idx); err != nil {
+		t.Fatal(err)
+	}
+	usable, broken, err := protocol.ParseIndex(body)
+	if err != nil {
+		t.Fatalf("client cannot parse the index: %v\n%s", err, body)
+	}
+	return idx, usable, broken
+}
+
+// files lists the entries' file names, sorted (the client may reorder).
+func files(entries []protocol.ModelEntry) []string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.File)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestModelsIndex(t *testing.T) {
+	s := newTestServer(t)
+
+	// Only the embedded default at first.
+	idx, usable, broken := s.getIndex(t)
+	if len(idx.Models) != 1 || len(broken) != 0 {
+		t.Fatalf("initial index: %+v", idx)
+	}
+	d := idx.Models[0]
+	want := modelEntry{
+		Name: "default", File: "default.vggo.safetensors", URL: "/models/default.vggo.safetensors",
+		Classes: []string{"cat", "dog"}, InputSize: 32, Bytes: int64(len(s.fixture.model)),
+		SHA256: sha256Hex(s.fixture.model), Preprocess: "caffe", Head: "linear", Arch: "vgg16", WidthDiv: 16,
+		Embedded: true,
+	}
+	if !reflect.DeepEqual(d, want) {
+		t.Errorf("default entry\n got %+v\nwant %+v", d, want)
+	}
+	if usable[0].Href() != want.URL || usable[0].InputSize != 32 || usable[0].SHA256 != want.SHA256 {
+		t.Errorf("client view of the default: %+v", usable[0])
+	}
+
+	// Adding a file to -models shows up on the next request.
+	birds := fixtureModel(t, []string{"crow", "finch", "wren"})
+	s.writeModel(t, "birds.vggo.safetensors", birds)
+	idx, usable, _ = s.getIndex(t)
+	if got := files(usable); !slices.Equal(got, []string{"birds.vggo.safetensors", "default.vggo.safetensors"}) {
+		t.Fatalf("after adding: %v", got)
+	}
+	b := idx.Models[1]
+	if b.Name != "birds" || b.SHA256 != sha256Hex(birds) || b.Bytes != int64(len(birds)) ||
+		!slices.Equal(b.Classes, []string{"crow", "finch", "wren"}) || b.Embedded || b.Error != "" {
+		t.Errorf("birds entry %+v", b)
+	}
+
+	// Replacing it (new content, new mtime) updates hash and classes.
+	fish := fixtureModel(t, []string{"cod", "eel"})
+	p := s.writeModel(t, "birds.vggo.safetensors", fish)
+	later := time.Now().Add(2 * time.Second)
+	os.Chtimes(p, later, later)
+	idx, _, _ = s.getIndex(t)
+	if b := idx.Models[1]; b.SHA256 != sha256Hex(fish) || !slices.Equal(b.Classes, []string{"cod", "eel"}) {
+		t.Errorf("after replacing: %+v", b)
+	}
+	// The download agrees with the index.
+	resp := s.get(t, "/models/birds.vggo.safetensors")
+	if body := readBody(t, resp); sha256Hex(body) != sha256Hex(fish) || resp.Header.Get("ETag") != `"`+sha256Hex(fish)+`"` {
+		t.Errorf("download after replacing: ETag %s", resp.Header.Get("ETag"))
+	}
+
+	// A corrupt file is listed as an error, logged, and never crashes.
+	s.writeModel(t, "broken.vggo.safetensors", []byte("this is not a safetensors file"))
+	truncated := fish[:len(fish)/2]
+	s.writeModel(t, "truncated.vggo.safetensors", truncated)
+	s.writeModel(t, "plain.safetensors", []byte("\x02\x00\x00\x00\x00\x00\x00\x00{}")) // valid safetensors, not a vggo model
+	idx, usable, broken = s.getIndex(t)
+	if got := files(broken); !slices.Equal(got, []string{"broken.vggo.safetensors", "plain.safetensors", "truncated.vggo.safetensors"}) {
+		t.Errorf("broken entries %v", got)
+	}
+	if got := files(usable); !slices.Equal(got, []string{"birds.vggo.safetensors", "default.vggo.safetensors"}) {
+		t.Errorf("usable entries %v", got)
+	}
+	for _, e := range broken {
+		if !strings.Contains(e.Error, e.File) || strings.Contains(e.Error, s.modelsDir) {
+			t.Errorf("error of %s should name the file but not the server's directory: %q", e.File, e.Error)
+		}
+	}
+	for _, e := range idx.Models {
+		if e.File == "truncated.vggo.safetensors" && (e.SHA256 != sha256Hex(truncated) || e.Bytes != int64(len(truncated))) {
+			t.Errorf("a broken file still has its size and hash: %+v", e)
+		}
+	}
+	log := s.log.String()
+	for _, f := range []string{"broken.vggo.safetensors", "truncated.vggo.safetensors", "plain.safetensors"} {
+		if !strings.Contains(log, "model file listed with an error") || !strings.Contains(log, f) {
+			t.Errorf("no log line for %s", f)
+		}
+	}
+	// Logged once per file version, not on every request.
+	s.getIndex(t)
+	if n := strings.Count(s.log.String(), "broken.vggo.safetensors\",\"error"); n != 1 {
+		t.Errorf("broken file logged %d times, want 1", n)
+	}
+
+	// Files that are not models are ignored; removed files disappear.
+	s.writeModel(t, "notes.txt", []byte("hello"))
+	s.writeModel(t, ".hidden.vggo.safetensors", birds)
+	os.Mkdir(filepath.Join(s.modelsDir, "dir.vggo.safetensors"), 0o755)
+	for _, f := range []string{"broken.vggo.safetensors", "truncated.vggo.safetensors", "plain.safetensors"} {
+		os.Remove(filepath.Join(s.modelsDir, f))
+	}
+	idx, _, _ = s.getIndex(t)
+	var got []string
+	for _, e := range idx.Models {
+		got = append(got, e.File)
+	}
+	if !slices.Equal(got, []string{"default.vggo.safetensors", "birds.vggo.safetensors"}) {
+		t.Errorf("after removing: %v", got)
+	}
+
+	// A directory file named like an embedded one replaces it.
+	s.writeModel(t, "default.vggo.safetensors", birds)
+	idx, _, _ = s.getIndex(t)
+	if len(idx.Models) != 2 || idx.Models[1].File != "default.vggo.safetensors" || idx.Models[1].Embedded || idx.Models[1].SHA256 != sha256Hex(birds) {
+		t.Errorf("override: %+v", idx.Models)
+	}
+	resp = s.get(t, "/models/default.vggo.safetensors")
+	if body := readBody(t, resp); sha256Hex(body) != sha256Hex(birds) {
+		t.Errorf("override not served")
+	}
+}
+
+func TestModelsIndexWithoutDir(t *testing.T) {
+	f := newFixture(t)
+	h := newHandler(config{WebFS: f.fs})
+	s := &testServer{handler: h, fixture: f}
+	idx, usable, _ := s.getIndex(t)
+	if len(idx.Models) != 1 || len(usable) != 1 || !idx.Models[0].Embedded {
+		t.Fatalf("index %+v", idx)
+	}
+	// The index revalidates with its ETag.
+	resp := s.get(t, "/models")
+	readBody(t, resp)
+	tag := resp.Header.Get("ETag")
+	resp = s.get(t, "/models", "If-None-Match", tag)
+	if readBody(t, resp); tag == "" || resp.StatusCode != 304 {
+		t.Errorf("If-None-Match on the index: %d (ETag %q)", resp.StatusCode, tag)
+	}
+}
+
+// TestEmbeddedModelIsAValidModel checks every model committed under
+// web/models with package model: the binary must not ship a broken default.
+func TestEmbeddedModelIsAValidModel(t *testing.T) {
+	entries, err := os.ReadDir("../web/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !isModelFileName(e.Name()) {
+			continue
+		}
+		if _, err := model.ReadModelFile(filepath.Join("../web/models", e.Name())); err != nil {
+			t.Errorf("embedded model: %v", err)
+		}
+	}
+}
