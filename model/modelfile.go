@@ -311,17 +311,23 @@ func ReadInfo(path string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	h, err := safetensors.ReadHeader(f, st.Size())
+	return ReadModelInfo(f, st.Size(), path)
+}
+
+// ReadModelInfo is ReadInfo for size bytes of r (an embedded or downloaded
+// file); name is used in error messages.
+func ReadModelInfo(r io.ReaderAt, size int64, name string) (Info, error) {
+	h, err := safetensors.ReadHeader(r, size)
 	if err != nil {
-		return Info{}, fmt.Errorf("%s: %w", path, err)
+		return Info{}, fmt.Errorf("%s: %w", name, err)
 	}
 	info, err := parseInfo(h.Metadata)
 	if err != nil {
-		return Info{}, fmt.Errorf("%s: %w", path, err)
+		return Info{}, fmt.Errorf("%s: %w", name, err)
 	}
-	info.Bytes = st.Size()
-	if info.SHA256, err = hashReaderAt(f, st.Size()); err != nil {
-		return Info{}, fmt.Errorf("%s: %w", path, err)
+	info.Bytes = size
+	if info.SHA256, err = hashReaderAt(r, size); err != nil {
+		return Info{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return info, nil
 }

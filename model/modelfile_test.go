@@ -106,6 +106,11 @@ func TestModelFileRoundTrip(t *testing.T) {
 				if err != nil || !reflect.DeepEqual(info, wantInfo) {
 					t.Errorf("ReadInfo = %+v, %v\nwant %+v", info, err, wantInfo)
 				}
+				raw, _ := os.ReadFile(path)
+				info, err = ReadModelInfo(bytes.NewReader(raw), int64(len(raw)), "mem")
+				if err != nil || !reflect.DeepEqual(info, wantInfo) {
+					t.Errorf("ReadModelInfo = %+v, %v\nwant %+v", info, err, wantInfo)
+				}
 				checkModelWeights(t, got, want, dtype)
 			})
 		}
