@@ -4,7 +4,7 @@
 # `precompress` subcommand: brotli via github.com/andybalholm/brotli, gzip):
 #   web/static/app.wasm     the go-app UI (wasm/app)
 #   web/static/worker.wasm  the inference worker (wasm/worker)
-# Usage: scripts/build-wasm.sh [OUTDIR]   (default web/static)
+# Usage: [BROTLI_QUALITY=0..11] scripts/build-wasm.sh [OUTDIR]   (default web/static, quality 11)
 # Each file is built into a temporary name and renamed, so a server embedding
 # web/static never picks up a half-written binary.
 set -euo pipefail
@@ -20,4 +20,4 @@ build() { # build PKG NAME
 }
 build ./wasm/app app.wasm
 build ./wasm/worker worker.wasm
-go run ./server precompress "$out"
+go run ./server precompress -brotli-quality "${BROTLI_QUALITY:-11}" "$out"

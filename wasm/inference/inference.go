@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"math/rand"
 	"time"
 
@@ -132,7 +133,7 @@ func RandomModel(size, widthDiv int, seed int64) *model.Model {
 	for i := range m.Base.Layers {
 		s := arch.Conv(i)
 		m.Base.Layers[i] = model.ConvParams{
-			Kernel: fill(9*s.Cin*s.Cout, 1/float64(3*s.Cin)),
+			Kernel: fill(9*s.Cin*s.Cout, math.Sqrt(2/float64(9*s.Cin))), // He: keeps activations O(input) through 13 ReLU layers
 			Bias:   fill(s.Cout, 0.01),
 		}
 	}

@@ -182,3 +182,28 @@ func TestBench(t *testing.T) {
 		t.Error("size 16 accepted")
 	}
 }
+
+// TestRandomModelDependsOnInput guards the fixtures: with weights too small
+// the activations vanish and every image gets the same probabilities, which
+// would make the browser-vs-native comparisons meaningless.
+func TestRandomModelDependsOnInput(t *testing.T) {
+	net, err := model.NewNet(RandomModel(32, 16, 42))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := make([]float32, 32*32*3)
+	b := make([]float32, 32*32*3)
+	for i := range a {
+		a[i] = float32(i%97) - 48
+		b[i] = float32((i*7)%89) - 44
+	}
+	pa := append([]float32(nil), net.Forward(1, a)...)
+	pb := net.Forward(1, b)
+	diff := 0.0
+	for i := range pa {
+		diff = math.Max(diff, math.Abs(float64(pa[i]-pb[i])))
+	}
+	if diff < 0.01 {
+		t.Fatalf("probabilities barely depend on the input (max difference %g): %v vs %v", diff, pa, pb)
+	}
+}

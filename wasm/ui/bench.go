@@ -70,11 +70,11 @@ type Bench struct {
 	rows     []protocol.BenchRow
 	err      string
 
-	frames      int     // animation frames seen during the run
-	longestGap  float64 // longest gap between two frames during the run, ms
-	lastFrame   float64
-	frameFunc   app.Func
-	stopFrames  bool
+	frames     int     // animation frames seen during the run
+	longestGap float64 // longest gap between two frames during the run, ms
+	lastFrame  float64
+	frameFunc  app.Func
+	stopFrames bool
 }
 
 // OnMount starts the worker and, with auto=1, the run.

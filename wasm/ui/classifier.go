@@ -61,6 +61,7 @@ type Classifier struct {
 	selected    string // SHA-256 of the chosen model
 	modelState  string
 	modelMsg    string
+	modelSource string // "network" or "cache": where the ready model came from
 	loadID      int
 	progress    protocol.Progress
 	loaded      protocol.Loaded
@@ -194,8 +195,10 @@ func (c *Classifier) onReply(ctx app.Context, r workerReply) {
 		r.decode(&c.loaded)
 		c.modelState = modelReady
 		from := "downloaded and verified"
+		c.modelSource = "network"
 		if c.loaded.FromCache {
 			from = "from the offline cache, verified"
+			c.modelSource = "cache"
 		}
 		c.modelMsg = fmt.Sprintf("%s ready (%s, %s; %d classes, %d×%d input, prepared in %.0f ms).",
 			c.loaded.Name, protocol.HumanBytes(c.loaded.Bytes), from, len(c.loaded.Classes),
@@ -433,7 +436,7 @@ func (c *Classifier) renderModel() app.UI {
 					}),
 				),
 		),
-		app.P().ID("model-status").Class("status").DataSet("state", c.modelState).
+		app.P().ID("model-status").Class("status").DataSet("state", c.modelState).DataSet("source", c.modelSource).
 			Aria("live", "polite").Role("status").Text(c.modelMsg),
 		app.If(c.modelState == modelDownloading,
 			app.Div().Class("progress-row").Body(
@@ -503,7 +506,7 @@ func (c *Classifier) renderResults() app.UI {
 func renderEntry(e *entry) app.UI {
 	art := app.Article().Class("result "+e.state()).DataSet("state", e.state()).DataSet("name", e.Name)
 	var body []app.UI
-	if e.ImageURL != "" {
+	if e.ImageURL != "" && e.state() != "error" { // a file that failed to decode shows no broken-image icon
 		body = append(body, app.Img().Class("thumb").Src(e.ImageURL).Alt(e.Name))
 	}
 	body = append(body, app.H3().Text(e.Name))

@@ -1,0 +1,526 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"vggo/model"
+	"vggo/wasm/inference"
+)
+
+// Chromium is the browser the tests drive; VGGO_CHROMIUM overrides it.
+var chromium = "/usr/bin/chromium"
+
+// fashionClasses are Fashion-MNIST's class names, in label order.
+var fashionClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// fixture is what TestMain prepares for every test.
+var fixture struct {
+	dir       string // temporary directory for everything
+	server    string // built vggo-server binary
+	modelsDir string // -models directory with the fixture model
+	modelPath string
+	artifacts string            // screenshots
+	images    map[string]string // name → path of test images
+	net       *model.Net        // native reference
+}
+
+func TestMain(m *testing.M) {
+	code, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e setup:", err)
+		os.Exit(1)
+	}
+	if code == 0 {
+		code = m.Run()
+	}
+	if fixture.dir != "" {
+		os.RemoveAll(fixture.dir)
+	}
+	os.Exit(code)
+}
+
+// setup builds the wasm programs into web/static (so the server embeds the
+// fresh ones) and the server binary, and writes the fixture model and
+// images. A missing chromium is an error: CI installs it.
+func setup() (int, error) {
+	if p := os.Getenv("VGGO_CHROMIUM"); p != "" {
+		chromium = p
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		return 1, fmt.Errorf("chromium not found at %s (install Debian's chromium, or set VGGO_CHROMIUM): %v", chromium, err)
+	}
+	dir, err := os.MkdirTemp("", "vggo-e2e-")
+	if err != nil {
+		return 1, err
+	}
+	fixture.dir = dir
+	root, err := repoRoot()
+	if err != nil {
+		return 1, err
+	}
+	start := time.Now()
+	build := exec.Command("bash", "scripts/build-wasm.sh")
+	build.Dir = root
+	build.Env = append(os.Environ(), "BROTLI_QUALITY=4")
+	if out, err := build.CombinedOutput(); err != nil {
+		return 1, fmt.Errorf("scripts/build-wasm.sh: %v\n%s", err, out)
+	}
+	fixture.server = filepath.Join(dir, "vggo-server")
+	// VGGO_E2E_SERVER_PKG builds another package as the server (a local
+	// variant while developing); the default is the real one.
+	serverPkg := os.Getenv("VGGO_E2E_SERVER_PKG")
+	if serverPkg == "" {
+		serverPkg = "./server"
+	}
+	gobuild := exec.Command("go", "build", "-o", fixture.server, serverPkg)
+	gobuild.Dir = root
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		return 1, fmt.Errorf("go build %s: %v\n%s", serverPkg, err, out)
+	}
+	fmt.Fprintf(os.Stderr, "e2e: built wasm and server in %v\n", time.Since(start).Round(time.Millisecond))
+
+	fixture.artifacts = os.Getenv("VGGO_ARTIFACTS")
+	if fixture.artifacts == "" {
+		fixture.artifacts = filepath.Join(dir, "artifacts")
+	}
+	if err := os.MkdirAll(fixture.artifacts, 0o755); err != nil {
+		return 1, err
+	}
+	fixture.modelsDir = filepath.Join(dir, "models")
+	os.MkdirAll(fixture.modelsDir, 0o755)
+	m := inference.RandomModel(32, 16, 42)
+	m.Info.Classes = fashionClasses
+	m.Info.Provenance = map[string]string{"dataset": "none: random weights for the e2e test"}
+	fixture.modelPath = filepath.Join(fixture.modelsDir, "fashion16.vggo.safetensors")
+	if err := model.WriteModelFile(fixture.modelPath, m, "int8"); err != nil {
+		return 1, err
+	}
+	back, err := model.ReadModelFile(fixture.modelPath)
+	if err != nil {
+		return 1, err
+	}
+	if fixture.net, err = model.NewNet(back); err != nil {
+		return 1, err
+	}
+	return 0, writeImages(dir)
+}
+
+// writeImages writes the test images: a Fashion-MNIST test image as PNG
+// (Debian's dataset-fashion-mnist), a synthetic colour photo, a corrupt PNG
+// and a text file.
+func writeImages(dir string) error {
+	fixture.images = map[string]string{}
+	write := func(name string, data []byte) error {
+		p := filepath.Join(dir, name)
+		fixture.images[name] = p
+		return os.WriteFile(p, data, 0o644)
+	}
+	boot, err := fashionImage(0)
+	if err != nil {
+		return err
+	}
+	if err := write("fashion-0.png", boot); err != nil {
+		return err
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 120, 90))
+	for y := 0; y < 90; y++ {
+		for x := 0; x < 120; x++ {
+			img.Set(x, y, color.RGBA{uint8(2 * x), uint8(255 - 2*y), uint8((x * y) % 256), 255})
+		}
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	photo := buf.Bytes()
+	if err := write("gradient.png", photo); err != nil {
+		return err
+	}
+	if err := write("corrupt.png", append(append([]byte(nil), photo[:40]...), bytes.Repeat([]byte{0xde, 0xad}, 50)...)); err != nil {
+		return err
+	}
+	return write("notes.txt", []byte("these are notes, not an image\n"))
+}
+
+// fashionImage returns test image i of Fashion-MNIST as a PNG.
+func fashionImage(i int) ([]byte, error) {
+	const path = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("Fashion-MNIST (Debian package dataset-fashion-mnist): %w", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r := bufio.NewReader(zr)
+	header := make([]byte, 16)
+	if _, err := io.ReadFull(r, header); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := r.Discard(i * 28 * 28); err != nil {
+		return nil, err
+	}
+	img := image.NewGray(image.Rect(0, 0, 28, 28))
+	if _, err := io.ReadFull(r, img.Pix); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var buf bytes.Buffer
+	err = png.Encode(&buf, img)
+	return buf.Bytes(), err
+}
+
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+// server is a running vggo-server process.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *bytes.Buffer
+}
+
+func startServer(t *testing.T, port int) *server {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	s := &server{url: "http://" + addr, logs: new(bytes.Buffer)}
+	s.cmd = exec.Command(fixture.server, "-addr", addr, "-models", fixture.modelsDir)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				if idx, err := http.Get(s.url + "/models"); err == nil {
+					body, _ := io.ReadAll(idx.Body)
+					idx.Body.Close()
+					var compact bytes.Buffer
+					json.Compact(&compact, body)
+					t.Logf("GET /models: %.600s", compact.String())
+				}
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			t.Fatalf("server did not become healthy: %v\n%s", err, s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *server) stop() {
+	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// newBrowser starts chromium with a fresh profile and logs the page's
+// console and exceptions into the test log.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // start the browser now
+		t.Fatal(err)
+	}
+	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range console {
+			if err != nil {
+				return
+			}
+			var parts []string
+			for _, a := range ev.Args {
+				if len(a.Value) > 0 {
+					parts = append(parts, string(a.Value))
+				} else {
+					parts = append(parts, a.Description)
+				}
+			}
+			t.Logf("console.%s: %s", ev.Type, strings.Join(parts, " "))
+		}
+	}()
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			t.Logf("page exception: %s", msg)
+		}
+	}()
+	return ctx
+}
+
+// run runs browser actions with a deadline.
+func run(t *testing.T, ctx context.Context, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(c, actions...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+}
+
+// waitFor polls a JavaScript expression until it is truthy and returns its
+// value as JSON.
+func waitFor(t *testing.T, ctx context.Context, what, expr string, timeout time.Duration) []byte {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, chromedp.Poll[[]byte](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+	if err != nil {
+		status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#model-status")||{}).textContent || document.body.innerText.slice(0, 500)`))
+		t.Fatalf("waiting for %s: %v (page says: %q)", what, err, status)
+	}
+	return v
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(fixture.artifacts, name)
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		t.Error(err)
+	}
+	t.Logf("screenshot: %s", p)
+}
+
+// pageResult is one gallery entry as the page shows it.
+type pageResult struct {
+	Name  string    `json:"name"`
+	State string    `json:"state"`
+	Class string    `json:"class"`
+	Probs []float64 `json:"probs"`
+	Error string    `json:"error"`
+}
+
+// results waits until n gallery entries are settled (not pending) and
+// returns them, newest first.
+func results(t *testing.T, ctx context.Context, n int) []pageResult {
+	t.Helper()
+	expr := fmt.Sprintf(`(() => {
+		const arts = [...document.querySelectorAll("#results article.result")];
+		if (arts.length < %d || arts.some(a => a.dataset.state === "pending")) return null;
+		return JSON.stringify(arts.map(a => ({
+			name: a.dataset.name, state: a.dataset.state, class: a.dataset.class || "",
+			probs: a.dataset.probs ? JSON.parse(a.dataset.probs) : null,
+			error: (a.querySelector(".result-error") || {}).textContent || ""})));
+	})()`, n)
+	raw := waitFor(t, ctx, fmt.Sprintf("%d settled results", n), expr, 30*time.Second)
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	var rs []pageResult
+	if err := json.Unmarshal([]byte(s), &rs); err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// checkAgainstNative compares a page result with the native classifier on
+// the same file: same best class, every probability within 1e-3.
+func checkAgainstNative(t *testing.T, r pageResult, file string) {
+	t.Helper()
+	if r.State != "done" {
+		t.Fatalf("%s: state %q, error %q", r.Name, r.State, r.Error)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := model.DecodeImage(f, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := fixture.net.Classify(img)
+	if r.Class != native[0].Class {
+		t.Errorf("%s: browser says %q, native classify %q", r.Name, r.Class, native[0].Class)
+	}
+	if len(r.Probs) != len(native) {
+		t.Fatalf("%s: %d probabilities, native %d", r.Name, len(r.Probs), len(native))
+	}
+	worst := 0.0
+	for _, p := range native {
+		worst = math.Max(worst, math.Abs(r.Probs[p.Index]-float64(p.Prob)))
+	}
+	if worst > 1e-3 {
+		t.Errorf("%s: probabilities differ from native by up to %g (tolerance 1e-3)", r.Name, worst)
+	}
+	t.Logf("%s: %s (p=%.4f), max |browser-native| = %.2g", r.Name, r.Class, native[0].Prob, worst)
+}
+
+func upload(t *testing.T, ctx context.Context, names ...string) {
+	t.Helper()
+	var files []string
+	for _, n := range names {
+		files = append(files, fixture.images[n])
+	}
+	run(t, ctx, 10*time.Second, chromedp.SetUploadFiles(chromedp.ID("file-input"), files))
+}
+
+const modelReadyExpr = `(() => { const s = document.querySelector("#model-status");
+	return s && s.dataset.state === "ready" ? s.dataset.source : (s && s.dataset.state === "error" ? "error: " + s.textContent : null); })()`
+
+// TestClassifyOnlineOfflineAndErrors is the main journey: first visit
+// downloads the model and classifies like the native code; with the server
+// stopped a reload still classifies (service worker + model cache); a
+// corrupt file and a non-image show errors while the page keeps working;
+// the benchmark page runs offline too.
+func TestClassifyOnlineOfflineAndErrors(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	ctx := newBrowser(t)
+
+	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/"))
+	if src := string(waitFor(t, ctx, "the model", modelReadyExpr, 60*time.Second)); src != `"network"` {
+		t.Fatalf("first visit: model source %s, want network", src)
+	}
+	// The service worker must be active (everything pre-cached) before going offline.
+	waitFor(t, ctx, "the service worker", `navigator.serviceWorker.ready.then(r => !!r.active)`, 30*time.Second)
+
+	upload(t, ctx, "fashion-0.png", "gradient.png")
+	rs := results(t, ctx, 2)
+	byName := map[string]pageResult{}
+	for _, r := range rs {
+		byName[r.Name] = r
+	}
+	checkAgainstNative(t, byName["fashion-0.png"], fixture.images["fashion-0.png"])
+	checkAgainstNative(t, byName["gradient.png"], fixture.images["gradient.png"])
+	screenshot(t, ctx, "classify-online.png")
+
+	// Offline: stop the server, reload.
+	srv.stop()
+	run(t, ctx, 30*time.Second, chromedp.Reload())
+	if src := string(waitFor(t, ctx, "the model offline", modelReadyExpr, 60*time.Second)); src != `"cache"` {
+		t.Fatalf("offline: model source %s, want cache", src)
+	}
+	upload(t, ctx, "fashion-0.png")
+	checkAgainstNative(t, results(t, ctx, 1)[0], fixture.images["fashion-0.png"])
+
+	// Errors: a corrupt image and a text file, then a good image again.
+	upload(t, ctx, "corrupt.png", "notes.txt")
+	rs = results(t, ctx, 3)
+	for _, r := range rs[:2] {
+		if r.State != "error" || !strings.Contains(r.Error, r.Name) {
+			t.Errorf("%s: state %q, error %q; want an error naming the file", r.Name, r.State, r.Error)
+		}
+	}
+	upload(t, ctx, "gradient.png")
+	rs = results(t, ctx, 4)
+	checkAgainstNative(t, rs[0], fixture.images["gradient.png"])
+	screenshot(t, ctx, "classify-offline-errors.png")
+
+	// Phone width.
+	run(t, ctx, 10*time.Second, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+	screenshot(t, ctx, "classify-phone.png")
+	run(t, ctx, 10*time.Second, chromedp.EmulateReset())
+
+	// The benchmark page, still offline, at 1/16 width so it stays quick.
+	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/bench?sizes=64,32&width=16&warmup=1&runs=3&auto=1"))
+	raw := waitFor(t, ctx, "the benchmark", `(() => { const t = document.querySelector("#bench-table");
+		if (!t || t.dataset.state === "running" || t.dataset.state === "idle") return null;
+		const e = document.querySelector("#bench-error");
+		return JSON.stringify({state: t.dataset.state, error: e ? e.textContent : "",
+			rows: [...t.querySelectorAll("tbody tr")].map(r => ({size: +r.dataset.size, median: +r.dataset.median})),
+			frames: +document.querySelector("#bench-frames").dataset.frames}); })()`, 60*time.Second)
+	var s string
+	json.Unmarshal(raw, &s)
+	var bench struct {
+		State, Error string
+		Rows         []struct {
+			Size   int
+			Median float64
+		}
+		Frames int
+	}
+	if err := json.Unmarshal([]byte(s), &bench); err != nil {
+		t.Fatal(err)
+	}
+	if bench.State != "done" || len(bench.Rows) != 2 || bench.Rows[0].Size != 64 || bench.Rows[1].Size != 32 {
+		t.Fatalf("bench: %+v", bench)
+	}
+	for _, r := range bench.Rows {
+		if r.Median <= 0 {
+			t.Errorf("bench row %+v", r)
+		}
+	}
+	t.Logf("bench (1/16 width, in the worker): 64px %.2f ms, 32px %.2f ms median; %d page frames during the run", bench.Rows[0].Median, bench.Rows[1].Median, bench.Frames)
+	screenshot(t, ctx, "bench.png")
+}
