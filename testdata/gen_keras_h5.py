@@ -27,6 +27,10 @@ mimicking what each Keras version's own saving code does:
                   with DIR/features.json describing what it holds, plus
                   latest.h5 (libver="latest": refused), userblock.h5 (512-byte
                   user block) and small.h5 (tiny; the fuzz seed).
+  --broken DIR    writes damaged variants into DIR (wrong kernel order,
+                  float64, big-endian, gzip, NaN/Inf, missing layer, group,
+                  dataset or Keras 3 variable, 12 convs, not Keras); tests
+                  do this in a temporary directory.
 
   --full DIR      full-size weights: runs make_weights.py --full DIR --only
                   pth,hwio (DIR/vgg16.pth and the DIR/vgg16_hwio.bin oracle),
@@ -35,7 +39,7 @@ mimicking what each Keras version's own saving code does:
 
 Usage: testdata/gen_keras_h5.py [--pth FILE] [--out DIR] [--stem NAME]
                                 [--layouts keras1,keras1_no1,keras2,keras3]
-                                [--full DIR] [--features DIR]
+                                [--full DIR] [--features DIR] [--broken DIR]
 Needs Debian's python3-torch, python3-h5py and python3-numpy; used only to make
 fixtures, never at run time.
 """
@@ -166,6 +170,7 @@ def write_features(out_dir):
         c = rng.standard_normal(10).astype("<f4")
         dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
         dcpl.set_layout(h5py.h5d.COMPACT)
+        dcpl.set_obj_track_times(False)  # reproducible bytes, as h5py's default
         space = h5py.h5s.create_simple(c.shape)
         dset = h5py.h5d.create(f.id, b"compact", h5py.h5t.IEEE_F32LE, space, dcpl=dcpl)
         dset.write(h5py.h5s.ALL, h5py.h5s.ALL, c)
@@ -189,8 +194,14 @@ def write_features(out_dir):
         json.dump(expect, f, indent=1)
         f.write("\n")
     # Same data, newest file format: superblock v3, v2 object headers (refused).
-    with h5py.File(os.path.join(out_dir, "latest.h5"), "w", libver="latest") as f:
-        f.create_dataset("x", data=np.ones(4, "<f4"))
+    # Object times are switched off so the file's bytes are reproducible.
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)
+    fid = h5py.h5f.create(os.path.join(out_dir, "latest.h5").encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl)
+    with h5py.File(fid) as f:
+        f.create_dataset("x", data=np.ones(4, "<f4"), track_times=False)
     # A small file touching every supported structure: the fuzz seed.
     with h5py.File(os.path.join(out_dir, "small.h5"), "w") as f:
         f.attrs["layer_names"] = np.asarray([b"x", b"yy"])
@@ -205,6 +216,60 @@ def write_features(out_dir):
         f.create_dataset("x", data=np.arange(4, dtype="<f4"))
 
 
+def replace(f, path, data, **kwargs):
+    """Replaces dataset path in the open file f with data."""
+    del f[path]
+    f.create_dataset(path, data=data, **kwargs)
+
+
+def write_broken(out_dir, convs):
+    """Damaged variants of the fixtures, each with one known problem; the Go
+    tests check the error each one gives. Written at test time, never
+    committed."""
+    os.makedirs(out_dir, exist_ok=True)
+    by_name = {name: (w, b) for name, w, b in convs}
+
+    def keras1(name):
+        path = os.path.join(out_dir, name)
+        write_keras1(path, convs, "_1")
+        return h5py.File(path, "r+")
+
+    with keras1("oihw.h5") as f:  # Theano-style kernel order
+        w = by_name["block3_conv1"][0]
+        replace(f, "block3_conv1/block3_conv1_W_1:0", np.ascontiguousarray(w.transpose(3, 2, 0, 1)))
+    with keras1("float64.h5") as f:
+        replace(f, "block1_conv1/block1_conv1_W_1:0", by_name["block1_conv1"][0].astype("<f8"))
+    with keras1("bigendian.h5") as f:
+        replace(f, "block2_conv2/block2_conv2_b_1:0", by_name["block2_conv2"][1].astype(">f4"))
+    with keras1("gzip.h5") as f:
+        replace(f, "block1_conv2/block1_conv2_W_1:0", by_name["block1_conv2"][0], compression="gzip")
+    with keras1("nan.h5") as f:
+        w = by_name["block3_conv2"][0].copy()
+        w.reshape(-1)[[0, 7, 99]] = np.nan
+        replace(f, "block3_conv2/block3_conv2_W_1:0", w)
+        b = by_name["block5_conv3"][1].copy()
+        b[1] = np.inf
+        replace(f, "block5_conv3/block5_conv3_b_1:0", b)
+    with keras1("missing_layer.h5") as f:
+        del f["block4_conv2"]
+        names = [n for n in f.attrs["layer_names"] if n != b"block4_conv2"]
+        f.attrs["layer_names"] = np.asarray(names)
+    with keras1("missing_group.h5") as f:
+        del f["block4_conv3"]
+    path = os.path.join(out_dir, "missing_bias.h5")
+    write_keras2(path, convs)
+    with h5py.File(path, "r+") as f:
+        del f["block2_conv1/block2_conv1/bias:0"]
+    path = os.path.join(out_dir, "keras3_12.h5")
+    write_keras3(path, convs[:12])
+    path = os.path.join(out_dir, "keras3_novar.h5")
+    write_keras3(path, convs)
+    with h5py.File(path, "r+") as f:
+        del f["layers/conv2d_5/vars/1"]
+    with h5py.File(os.path.join(out_dir, "not_keras.h5"), "w") as f:
+        f.create_dataset("weights", data=np.ones(4, "<f4"))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -213,6 +278,7 @@ def main():
     p.add_argument("--stem", default="vgg16_div16")
     p.add_argument("--layouts", default=",".join(ALL_LAYOUTS))
     p.add_argument("--features", metavar="DIR", help="write the HDF5 feature fixture into DIR instead")
+    p.add_argument("--broken", metavar="DIR", help="write damaged variants into DIR instead (for tests)")
     p.add_argument("--full", metavar="DIR",
                    help="full-size VGG16: run make_weights.py --full DIR --only pth,hwio, then "
                         "write the layouts from DIR/vgg16.pth into DIR with stem vgg16")
@@ -231,6 +297,9 @@ def main():
     if unknown:
         sys.exit("gen_keras_h5.py: unknown layouts %s" % sorted(unknown))
     convs = load_convs(args.pth)
+    if args.broken:
+        write_broken(args.broken, convs)
+        return
     os.makedirs(args.out, exist_ok=True)
     prefix = os.path.join(args.out, args.stem)
     if "keras1" in layouts:
