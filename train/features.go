@@ -151,7 +151,7 @@ func (f *featureSource) prepare(label string, samples []data.Sample, copies int,
 	return set, nil
 }
 
-// newBar is a progress bar with rate and ETA on w.
+// newBar is a progress bar counting images, with rate and ETA, on w.
 func newBar(n int, desc string, w io.Writer) *progressbar.ProgressBar {
 	return progressbar.NewOptions(n,
 		progressbar.OptionSetWriter(w),

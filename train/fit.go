@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"vggo/kernels"
 	"vggo/model"
 	"vggo/train/augment"
@@ -298,8 +300,8 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 		hitsBefore := fc.Hits.Load()
 		perm := rand.New(rand.NewPCG(c.Seed, uint64(epoch))).Perm(nTrain)
 		lossSum, correct, seen := st.PartLoss, st.PartCorrect, st.PartN
-		bar := newBar(batches, fmt.Sprintf("epoch %d/%d", epoch, c.Epochs), progress)
-		bar.Add(st.Batch)
+		bar := newBar(nTrain, fmt.Sprintf("epoch %d/%d", epoch, c.Epochs), progress)
+		bar.Add(min(st.Batch*c.Batch, nTrain))
 		for b := st.Batch; b < batches; b++ {
 			idx := perm[b*c.Batch : min((b+1)*c.Batch, nTrain)]
 			if err := fillBatch(fc, trainSet, idx, (epoch-1)%c.AugCopies, per, len(ds.Classes), x, targets); err != nil {
@@ -322,7 +324,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 			correct += countCorrect(trainG.LogitsValue(), targets, len(idx), len(ds.Classes))
 			seen += len(idx)
 			bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", epoch, c.Epochs, lossSum/float64(seen)))
-			bar.Add(1)
+			bar.Add(len(idx))
 			select {
 			case <-stop:
 				st.Batch, st.PartLoss, st.PartCorrect, st.PartN = b+1, lossSum, correct, seen
@@ -338,7 +340,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 		}
 		bar.Finish()
 		res.EpochHits = append(res.EpochHits, fc.Hits.Load()-hitsBefore)
-		ev, err := evaluateSet(evalG, fc, valSet, ds.Classes, per, c.Batch)
+		ev, err := evaluateSet(evalG, fc, valSet, ds.Classes, per, c.Batch, newBar(len(valSet.Samples), "validation", progress))
 		if err != nil {
 			return nil, err
 		}
@@ -374,7 +376,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 	}
 
 	// Test, reports, export.
-	ev, err := evaluateSet(evalG, fc, testSet, ds.Classes, per, c.Batch)
+	ev, err := evaluateSet(evalG, fc, testSet, ds.Classes, per, c.Batch, newBar(len(testSet.Samples), "test", progress))
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +481,8 @@ type evalResult struct {
 }
 
 // evaluateSet runs the eval graph over a split's cached features.
-func evaluateSet(g *nn.Graph, fc *cache.Cache, set *featureSet, names []string, per, batch int) (*evalResult, error) {
+func evaluateSet(g *nn.Graph, fc *cache.Cache, set *featureSet, names []string, per, batch int, bar *progressbar.ProgressBar) (*evalResult, error) {
+	defer bar.Finish()
 	classes := len(names)
 	conf := report.NewConfusion(names)
 	x := make([]float32, batch*per)
@@ -503,6 +506,7 @@ func evaluateSet(g *nn.Graph, fc *cache.Cache, set *featureSet, names []string, 
 		for r, i := range idx {
 			conf.Add(set.Samples[i].Label, argmax(logits[r*classes:(r+1)*classes]))
 		}
+		bar.Add(len(idx))
 	}
 	res := &evalResult{conf: conf}
 	if n > 0 {

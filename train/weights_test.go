@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"vggo/model"
+	"vggo/model/safetensors"
+)
+
+const fixtureWeights = "../testdata/vgg16_div16.pth"
+
+// TestPretrainedBaseIsKeptFrozen trains a linear head on the torchvision
+// fixture weights (width/16) with the whole base frozen, exports float32,
+// and checks the exported conv base equals the loaded weights bit for bit.
+func TestPretrainedBaseIsKeptFrozen(t *testing.T) {
+	dir := t.TempDir()
+	c := &fitConfig{Data: fixture, ValFraction: 0.2, Seed: 3, Weights: fixtureWeights, Head: "linear", InputSize: 32, WidthDiv: 16,
+		FineTune: 0, Optimizer: "rmsprop", LR: 0.001, Batch: 32, Epochs: 2, Dropout: 0.2, AugCopies: 1,
+		Out: filepath.Join(dir, "run"), CacheDir: filepath.Join(dir, "cache"), Export: "float32", Quiet: true}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Preprocess != model.PreprocessTorch {
+		t.Errorf("default preprocessing for .pth is %q, want torch", c.Preprocess)
+	}
+	res, err := fit(c, io.Discard, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := model.LoadWeights(fixtureWeights, model.Arch{WidthDiv: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := model.ReadModelFile(res.ModelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Layers {
+		if !equalFloats(got.Base.Layers[i].Kernel, want.Layers[i].Kernel) || !equalFloats(got.Base.Layers[i].Bias, want.Layers[i].Bias) {
+			t.Fatalf("conv layer %d changed although frozen", i)
+		}
+	}
+	if got.Info.Head != "linear" || len(got.Head.Dense) != 1 || got.Head.Dense[0].In != 32 || got.Head.Dense[0].Out != 4 {
+		t.Errorf("head %+v", got.Info)
+	}
+	// float32 export classifies exactly like the float32 graph.
+	if res.ExportAccuracy != res.TestAccuracy {
+		t.Errorf("float32 export accuracy %g differs from the graph's %g", res.ExportAccuracy, res.TestAccuracy)
+	}
+}
+
+func equalFloats(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestAugmentedCopiesAreCached checks that --aug-copies K caches K
+// augmented copies of every training image (and one plain copy of each
+// validation and test image), and that a rerun reuses all of them.
+func TestAugmentedCopiesAreCached(t *testing.T) {
+	dir := t.TempDir()
+	c := smallFit(fixture, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 2)
+	c.Aug.RotationRange, c.Aug.HorizontalFlip, c.AugCopies = 15, true, 3
+	c.TrainPerClass = 10
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fit(c, io.Discard, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 10 train/class after the limit, of which the validation split takes
+	// none (the limit is applied after splitting 50 → 40/10).
+	const train, val, test = 40, 40, 100
+	if want := 3*train + val + test; res.CacheComputed != want {
+		t.Errorf("computed %d activations, want %d", res.CacheComputed, want)
+	}
+	c.Out = filepath.Join(dir, "run2")
+	res2, err := fit(c, io.Discard, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.CacheComputed != 0 {
+		t.Errorf("rerun computed %d activations, want 0", res2.CacheComputed)
+	}
+}
+
+// TestExtract writes the frozen features as a safetensors dataset and
+// checks shapes, labels and metadata.
+func TestExtract(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "features.safetensors")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"extract", "-o", out, "-data", fixture, "-weights", fixtureWeights, "-width-div", "16", "-input-size", "32",
+		"-fine-tune", "0", "-cache", filepath.Join(dir, "cache"), "-quiet"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	sf, err := safetensors.Read(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		split string
+		n     int
+	}{{"train", 160}, {"validation", 40}, {"test", 100}} {
+		feat, ok1 := sf.Tensor(tc.split + ".features")
+		lab, ok2 := sf.Tensor(tc.split + ".labels")
+		if !ok1 || !ok2 {
+			t.Fatalf("%s tensors missing", tc.split)
+		}
+		if want := []int{tc.n, 1, 1, 32}; !equalInts(feat.Shape, want) {
+			t.Errorf("%s features shape %v, want %v", tc.split, feat.Shape, want)
+		}
+		counts := make([]int, 4)
+		for i := 0; i < tc.n; i++ {
+			counts[binary.LittleEndian.Uint32(lab.Data[4*i:])]++
+		}
+		for _, n := range counts {
+			if n != tc.n/4 {
+				t.Errorf("%s label counts %v", tc.split, counts)
+				break
+			}
+		}
+	}
+	var classes []string
+	json.Unmarshal([]byte(sf.Metadata["classes"]), &classes)
+	if strings.Join(classes, ",") != "0_tshirt_top,1_trouser,7_sneaker,8_bag" {
+		t.Errorf("classes metadata %q", sf.Metadata["classes"])
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
