@@ -5,28 +5,32 @@ import "fmt"
 // MaxPool2x2 is VGG16's 2x2 max-pool with stride 2 over NHWC activations:
 // in is [n][h][w][c], out is [n][h/2][w/2][c] (floor: an odd last row or
 // column is dropped, as in Keras and PyTorch with default settings).
-// NaN inputs are never selected over a number unless the whole window is NaN,
-// since the comparison is "greater than".
+// Which value wins when a window holds NaN is not specified (it differs
+// between the scalar and SIMD paths); the model rejects NaN inputs first.
 func MaxPool2x2(n, h, w, c int, in, out []float32) {
 	oh, ow := h/2, w/2
 	checkLen("MaxPool2x2 in", in, n*h*w*c)
 	checkLen("MaxPool2x2 out", out, n*oh*ow*c)
-	for img := 0; img < n; img++ {
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				p00 := ((img*h+2*oy)*w + 2*ox) * c
-				p01 := p00 + c
-				p10 := p00 + w*c
-				p11 := p10 + c
-				o := ((img*oh+oy)*ow + ox) * c
-				maxPoolPixel(out[o:o+c], in[p00:p00+c], in[p01:p01+c], in[p10:p10+c], in[p11:p11+c])
-			}
+	// One task per output row; rows are independent, so any thread count
+	// gives the same result.
+	parallelFor(n*oh, nil, func(_, row int) {
+		img, oy := row/oh, row%oh
+		for ox := 0; ox < ow; ox++ {
+			p00 := ((img*h+2*oy)*w + 2*ox) * c
+			p01 := p00 + c
+			p10 := p00 + w*c
+			p11 := p10 + c
+			o := ((img*oh+oy)*ow + ox) * c
+			maxPoolPixel(out[o:o+c], in[p00:p00+c], in[p01:p01+c], in[p10:p10+c], in[p11:p11+c])
 		}
-	}
+	})
 }
 
-// maxPoolPixel writes the elementwise maximum of four channel vectors.
-func maxPoolPixel(dst, a, b, c, d []float32) {
+// maxPoolPixel writes the elementwise maximum of four channel vectors;
+// SIMD builds replace it at init.
+var maxPoolPixel = maxPoolPixelScalar
+
+func maxPoolPixelScalar(dst, a, b, c, d []float32) {
 	b = b[:len(a)]
 	c = c[:len(a)]
 	d = d[:len(a)]

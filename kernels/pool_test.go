@@ -179,3 +179,44 @@ func TestPoolPanicsOnShortBuffer(t *testing.T) {
 	}()
 	MaxPool2x2(1, 4, 4, 2, make([]float32, 32), make([]float32, 7))
 }
+
+// TestMaxPoolPixelVariants checks the SIMD row kernel against the scalar
+// one on lengths around the vector widths.
+func TestMaxPoolPixelVariants(t *testing.T) {
+	rng := newRand(5)
+	for _, n := range []int{1, 3, 4, 5, 15, 16, 17, 33, 64, 70} {
+		a, b, c, d := randFloats(rng, n), randFloats(rng, n), randFloats(rng, n), randFloats(rng, n)
+		want := make([]float32, n)
+		maxPoolPixelScalar(want, a, b, c, d)
+		got := newGuarded(n)
+		maxPoolPixel(got.data, a, b, c, d)
+		got.check(t)
+		if i := bitsEqual(got.data, want); i >= 0 {
+			t.Fatalf("n=%d: differs at %d", n, i)
+		}
+	}
+}
+
+func BenchmarkMaxPool2x2(b *testing.B) {
+	const h, w, c = 224, 224, 64
+	in := randFloats(newRand(1), h*w*c)
+	out := make([]float32, h*w*c/4)
+	active := maxPoolPixel
+	for _, v := range []struct {
+		name string
+		fn   func(dst, a, b, c, d []float32)
+	}{{"scalar", maxPoolPixelScalar}, {"active", active}} {
+		b.Run(v.name, func(b *testing.B) {
+			maxPoolPixel = v.fn
+			defer func() { maxPoolPixel = active }()
+			c0 := processCPUTime()
+			for b.Loop() {
+				MaxPool2x2(1, h, w, c, in, out)
+			}
+			b.ReportMetric(float64(h*w*c*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			if cpu := processCPUTime() - c0; cpu > 0 {
+				b.ReportMetric(ms(cpu)/float64(b.N), "cpu-ms/op")
+			}
+		})
+	}
+}

@@ -59,43 +59,59 @@ func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int) *Winograd3x
 	}
 	// For one input channel at a time, with the output channel innermost so
 	// every loop runs over contiguous memory: tmp = G g (alpha × 3 × cout),
-	// then U = tmp G^T (alpha × alpha × cout), all in float64.
-	tmp := make([]float64, a*3*cout)
-	for ci := 0; ci < cin; ci++ {
-		clear(tmp)
-		for i := 0; i < a; i++ {
-			for k := 0; k < 3; k++ {
-				gik := mt.g[i][k]
-				if gik == 0 {
-					continue
-				}
-				for l := 0; l < 3; l++ {
-					src := kernel[((k*3+l)*cin+ci)*cout:][:cout]
-					dst := tmp[(i*3+l)*cout:][:cout]
-					for co, v := range src {
-						dst[co] += gik * float64(v)
-					}
-				}
-			}
+	// then U = tmp G^T (alpha × alpha × cout), all in float64. Input
+	// channels are independent, so they are spread over the threads.
+	const channelsPerTask = 8
+	var tmps [][]float64
+	parallelFor((cin+channelsPerTask-1)/channelsPerTask, func(workers int) {
+		for range workers {
+			tmps = append(tmps, make([]float64, a*3*cout))
 		}
-		for i := 0; i < a; i++ {
-			for j := 0; j < a; j++ {
-				dst := planes[i*a+j][ci*cout:][:cout]
-				t0 := tmp[(i*3)*cout:][:cout]
-				t1 := tmp[(i*3+1)*cout:][:cout]
-				t2 := tmp[(i*3+2)*cout:][:cout]
-				g0, g1, g2 := mt.g[j][0], mt.g[j][1], mt.g[j][2]
-				for co := range dst {
-					dst[co] = float32(t0[co]*g0 + t1[co]*g1 + t2[co]*g2)
-				}
-			}
+	}, func(worker, task int) {
+		tmp := tmps[worker]
+		for ci := task * channelsPerTask; ci < min(cin, (task+1)*channelsPerTask); ci++ {
+			winoTransformKernelChannel(mt, kernel, cin, cout, ci, tmp, planes)
 		}
-	}
+	})
 	wg.u = make([]*PackedB, a*a)
-	for f, p := range planes {
-		wg.u[f] = PackB(false, cin, cout, p, cout)
-	}
+	parallelFor(a*a, nil, func(_, f int) {
+		wg.u[f] = PackB(false, cin, cout, planes[f], cout)
+	})
 	return wg
+}
+
+// winoTransformKernelChannel writes U = G g G^T for input channel ci and
+// every output channel into planes[f][ci*cout:], using tmp (alpha·3·cout).
+func winoTransformKernelChannel(mt *winoMatrices, kernel []float32, cin, cout, ci int, tmp []float64, planes [][]float32) {
+	a := mt.alpha
+	clear(tmp)
+	for i := 0; i < a; i++ {
+		for k := 0; k < 3; k++ {
+			gik := mt.g[i][k]
+			if gik == 0 {
+				continue
+			}
+			for l := 0; l < 3; l++ {
+				src := kernel[((k*3+l)*cin+ci)*cout:][:cout]
+				dst := tmp[(i*3+l)*cout:][:cout]
+				for co, v := range src {
+					dst[co] += gik * float64(v)
+				}
+			}
+		}
+	}
+	for i := 0; i < a; i++ {
+		for j := 0; j < a; j++ {
+			dst := planes[i*a+j][ci*cout:][:cout]
+			t0 := tmp[(i*3)*cout:][:cout]
+			t1 := tmp[(i*3+1)*cout:][:cout]
+			t2 := tmp[(i*3+2)*cout:][:cout]
+			g0, g1, g2 := mt.g[j][0], mt.g[j][1], mt.g[j][2]
+			for co := range dst {
+				dst[co] = float32(t0[co]*g0 + t1[co]*g1 + t2[co]*g2)
+			}
+		}
+	}
 }
 
 // Forward computes out = conv3x3(in) + bias, then ReLU when relu is set.

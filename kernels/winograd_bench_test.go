@@ -76,7 +76,9 @@ func BenchmarkWinogradVGG16Layers(b *testing.B) {
 						c.fwd()
 					}
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-					b.ReportMetric(ms(processCPUTime()-c0)/float64(b.N), "cpu-ms/op")
+					if cpu := processCPUTime() - c0; cpu > 0 {
+						b.ReportMetric(ms(cpu)/float64(b.N), "cpu-ms/op")
+					}
 				})
 			}
 			if vgg16PoolAfter[l] {
@@ -111,4 +113,14 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 		}
 		b.ReportMetric(float64(h*w*c*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})
+}
+
+// BenchmarkNewWinograd3x3 is the one-time load cost of a 512→512 layer
+// (kernel transform in float64 and packing of the 36 matrices).
+func BenchmarkNewWinograd3x3(b *testing.B) {
+	const cin, cout = 512, 512
+	kernel := randFloats(newRand(1), 9*cin*cout)
+	for b.Loop() {
+		NewWinograd3x3(cin, cout, kernel, nil)
+	}
 }
