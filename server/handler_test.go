@@ -644,3 +644,22 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestAppVersionFollowsTheWasm: go-app's version (the page ETag and the
+// service worker's cache name) is derived from the wasm content, so it is
+// stable across restarts and changes exactly when app.wasm does.
+func TestAppVersionFollowsTheWasm(t *testing.T) {
+	pageTag := func(f *fixture) string {
+		rec := httptest.NewRecorder()
+		newHandler(config{WebFS: f.fs}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		return rec.Header().Get("ETag")
+	}
+	a, b := newFixture(t), newFixture(t)
+	if ta, tb := pageTag(a), pageTag(b); ta == "" || ta != tb {
+		t.Errorf("same wasm, different page ETags %q %q", ta, tb)
+	}
+	b.fs["static/app.wasm"].Data = compressibleBytes(1000, 99)
+	if ta, tb := pageTag(a), pageTag(b); ta == tb {
+		t.Errorf("different wasm, same page ETag %q", ta)
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"crypto/sha256"
+	"flag"
+	"net/http/httptest"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -14,6 +16,7 @@ import (
 
 	"vggo/model"
 	"vggo/wasm/protocol"
+	"vggo/web"
 )
 
 // getIndex fetches /models and decodes it both as the server's type and
@@ -182,19 +185,56 @@ func TestModelsIndexWithoutDir(t *testing.T) {
 	}
 }
 
+// writeFixtureModel, with
+//
+//	go test ./server -run TestEmbeddedModelIsAValidModel -write-fixture-model
+//
+// (re)writes web/models/untrained-fixture.vggo.safetensors: the stand-in
+// default model embedded until a trained default exists. Its weights are
+// random (seeded) and its class names are Fashion-MNIST's, so the app can
+// be exercised end to end; its name and provenance say it is untrained.
+var writeFixtureModel = flag.Bool("write-fixture-model", false, "rewrite web/models/"+fixtureModelFile)
+
+const fixtureModelFile = "untrained-fixture.vggo.safetensors"
+
+var fashionMNISTClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
 // TestEmbeddedModelIsAValidModel checks every model committed under
 // web/models with package model: the binary must not ship a broken default.
 func TestEmbeddedModelIsAValidModel(t *testing.T) {
+	if *writeFixtureModel {
+		m := testModel(fashionMNISTClasses)
+		m.Info.Provenance = map[string]string{
+			"note":    "UNTRAINED: random weights, a placeholder until a trained default model exists",
+			"command": "go test ./server -run TestEmbeddedModelIsAValidModel -write-fixture-model",
+		}
+		if err := model.WriteModelFile(filepath.Join("../web/models", fixtureModelFile), m, model.DTypeInt8); err != nil {
+			t.Fatal(err)
+		}
+	}
 	entries, err := os.ReadDir("../web/models")
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := 0
 	for _, e := range entries {
 		if !isModelFileName(e.Name()) {
 			continue
 		}
+		n++
 		if _, err := model.ReadModelFile(filepath.Join("../web/models", e.Name())); err != nil {
 			t.Errorf("embedded model: %v", err)
 		}
+	}
+	if n == 0 {
+		t.Errorf("no default model under web/models (write the fixture with -write-fixture-model)")
+	}
+	// The binary's index lists them without errors.
+	h := newHandler(config{WebFS: web.FS})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/models", nil))
+	usable, broken, err := protocol.ParseIndex(rec.Body.Bytes())
+	if err != nil || len(broken) != 0 || len(usable) != n {
+		t.Errorf("embedded index: %d usable, broken %+v, err %v", len(usable), broken, err)
 	}
 }
