@@ -5,7 +5,9 @@ import (
 	"testing"
 )
 
-// The conv base loaded through every weight reader gives PyTorch's float64
+// The conv base loaded through every weight reader (torchvision .pth in
+// three key layouts, safetensors, the Keras 1, Keras 2 and Keras 3 .h5
+// layouts, and LoadWeights' dispatch) gives PyTorch's float64
 // conv-base output and GAP vector within 1e-4 of max|reference|: the
 // readers' layout conversions (OIHW → HWIO, Keras names and nesting) and
 // the forward pass agree end to end.
@@ -21,6 +23,11 @@ func TestFeatureNetMatchesPyTorchThroughLoaders(t *testing.T) {
 		{"vgg16_div16.safetensors", LoadSafetensors},
 		{"vgg16_div16.pth", LoadWeights},
 		{"vgg16_div16.safetensors", LoadWeights},
+		{"keras/vgg16_div16_keras1.h5", LoadKerasH5},
+		{"keras/vgg16_div16_keras1_no1.h5", LoadKerasH5},
+		{"keras/vgg16_div16_keras2.h5", LoadKerasH5},
+		{"keras/vgg16_div16.weights.h5", LoadKerasH5},
+		{"keras/vgg16_div16_keras2.h5", LoadWeights},
 	}
 	for _, l := range loaders {
 		t.Run(l.file, func(t *testing.T) {
