@@ -29,7 +29,7 @@ func LoadWeights(path string, arch Arch) (*ConvBase, error) {
 	}
 	switch b := head[:n]; {
 	case bytes.HasPrefix(b, []byte("\x89HDF\r\n\x1a\n")):
-		return loadKerasH5(path, arch)
+		return LoadKerasH5(path, arch)
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
 		return LoadTorch(path, arch)
 	case len(b) == 9 && b[8] == '{':

@@ -106,6 +106,11 @@ func TestLoadFixturesMatchPyTorch(t *testing.T) {
 		{"vgg16_div16.safetensors", LoadSafetensors, 0},
 		{"vgg16_div16_f16.safetensors", LoadSafetensors, 1.0 / 2048},
 		{"vgg16_div16_bf16.safetensors", LoadSafetensors, 1.0 / 256},
+		// Keras files ([weights-h5]'s gen_keras_h5.py converts vgg16_div16.pth).
+		{"keras/vgg16_div16_keras1.h5", LoadKerasH5, 0},
+		{"keras/vgg16_div16_keras1_no1.h5", LoadKerasH5, 0},
+		{"keras/vgg16_div16_keras2.h5", LoadKerasH5, 0},
+		{"keras/vgg16_div16.weights.h5", LoadKerasH5, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -248,7 +253,7 @@ func TestLoadUnknownAndLegacy(t *testing.T) {
 		{"empty.bin", "", "unknown weight file format"},
 		{"legacy.pth", "\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.", "legacy"},
 		{"zip.pth", "PK\x03\x04 broken zip", "not a torch.save zip"},
-		{"h5.h5", "\x89HDF\r\n\x1a\n\x00\x00", "h5"},
+		{"h5.h5", "\x89HDF\r\n\x1a\n\x00\x00", "h5.h5"},
 	}
 	for _, c := range cases {
 		path := filepath.Join(dir, c.name)
