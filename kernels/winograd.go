@@ -589,3 +589,16 @@ func winoOutput4Scalar(mo []float32, plane, cout int, bias []float32, relu bool,
 		}
 	}
 }
+
+// WinogradPreferred reports whether Winograd3x3 is expected to be faster
+// than the direct Conv3x3 for a layer with cin input channels on h×w images,
+// so a model can pick once, at load, per layer and input size. The rule
+// comes from BenchmarkVGG16ConvBase (see its log for the per-layer times):
+// Winograd wins clearly on every VGG16 layer except the first (Cin=3, where
+// the transforms cost more than the 3-deep GEMMs save) and images smaller
+// than one 4x4 tile, where most of each tile is padding. On amd64 the two
+// are within noise of each other at 14x14; in wasm Winograd is about 2x
+// faster there, so the rule keeps Winograd for it.
+func WinogradPreferred(cin, h, w int) bool {
+	return cin >= 16 && h >= 4 && w >= 4
+}

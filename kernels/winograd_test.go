@@ -209,3 +209,21 @@ func TestWinogradThreadsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+func TestWinogradPreferred(t *testing.T) {
+	cases := []struct {
+		cin, h, w int
+		want      bool
+	}{
+		{3, 224, 224, false}, // VGG16's first layer
+		{64, 224, 224, true},
+		{512, 14, 14, true},
+		{512, 2, 2, false}, // smaller than one output tile
+		{256, 4, 4, true},
+	}
+	for _, c := range cases {
+		if got := WinogradPreferred(c.cin, c.h, c.w); got != c.want {
+			t.Errorf("WinogradPreferred(%d, %d, %d) = %v, want %v", c.cin, c.h, c.w, got, c.want)
+		}
+	}
+}
