@@ -106,6 +106,8 @@ func TestLoadFixturesMatchPyTorch(t *testing.T) {
 		{"vgg16_div16.safetensors", LoadSafetensors, 0},
 		{"vgg16_div16_f16.safetensors", LoadSafetensors, 1.0 / 2048},
 		{"vgg16_div16_bf16.safetensors", LoadSafetensors, 1.0 / 256},
+		{"vgg16_div16_f16.pth", LoadTorch, 1.0 / 2048},
+		{"vgg16_div16_bf16.pth", LoadTorch, 1.0 / 256},
 		// Keras files ([weights-h5]'s gen_keras_h5.py converts vgg16_div16.pth).
 		{"keras/vgg16_div16_keras1.h5", LoadKerasH5, 0},
 		{"keras/vgg16_div16_keras1_no1.h5", LoadKerasH5, 0},

@@ -12,6 +12,8 @@ features.2, features.5, ... see model.TorchFeatureIndex in model/arch.go):
   vgg16_div16_checkpoint.pth  a training checkpoint {"state_dict": ..., "epoch": 3}
                               whose kernels are non-contiguous views (HWIO
                               storage, OIHW strides), "module." prefixed
+  vgg16_div16_f16.pth         features.* as float16 (HalfStorage)
+  vgg16_div16_bf16.pth        features.* as bfloat16 (BFloat16Storage)
   vgg16_div16.safetensors     whole model, torchvision/timm names, F32
   vgg16_div16_f16.safetensors features only, F16
   vgg16_div16_bf16.safetensors features only, BF16
@@ -29,7 +31,7 @@ stays small); the Go loaders ignore it.
                1000 classes) into DIR with prefix "vgg16" instead of
                "vgg16_div16". Tests call this at test time in a temporary
                directory; those files are never committed.
-  --only LIST  comma-separated subset of: pth,full,module,checkpoint,safetensors,f16,bf16,hwio
+  --only LIST  comma-separated subset of: pth,full,module,checkpoint,pth16,safetensors,f16,bf16,hwio
 
 Usage:  testdata/make_weights.py [--out DIR] [--full DIR] [--only LIST]
 Needs Debian's python3-torch and python3-torchvision; used only to make
@@ -55,7 +57,7 @@ KERAS_NAMES = [
     "block4_conv1", "block4_conv2", "block4_conv3",
     "block5_conv1", "block5_conv2", "block5_conv3",
 ]
-ALL_KINDS = ["pth", "full", "module", "checkpoint", "safetensors", "f16", "bf16", "hwio"]
+ALL_KINDS = ["pth", "full", "module", "checkpoint", "pth16", "safetensors", "f16", "bf16", "hwio"]
 
 
 def build_model(div):
@@ -169,6 +171,9 @@ def write_all(out_dir, stem, div, kinds):
                 assert not v.is_contiguous()
             strided["module." + k] = v
         torch.save({"state_dict": strided, "epoch": 3}, prefix + "_checkpoint.pth")
+    if "pth16" in kinds:
+        torch.save(OrderedDict((k, v.half()) for k, v in feats.items()), prefix + "_f16.pth")
+        torch.save(OrderedDict((k, v.bfloat16()) for k, v in feats.items()), prefix + "_bf16.pth")
     if "safetensors" in kinds:
         write_safetensors(prefix + ".safetensors", full, {"format": "pt"})
     if "f16" in kinds:
