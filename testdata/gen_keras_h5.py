@@ -26,11 +26,12 @@ mimicking what each Keras version's own saving code does:
                   HDF5 features the Go reader supports (and a few it refuses),
                   with DIR/features.json describing what it holds, plus
                   latest.h5 (libver="latest": refused), userblock.h5 (512-byte
-                  user block) and small.h5 (tiny; the fuzz seed).
+                  user block), superblock1.h5 (superblock version 1) and small.h5 (tiny; the fuzz seed).
   --broken DIR    writes damaged variants into DIR (wrong kernel order,
                   float64, big-endian, gzip, NaN/Inf, missing layer, group,
-                  dataset or Keras 3 variable, 12 convs, not Keras); tests
-                  do this in a temporary directory.
+                  dataset or Keras 3 variable, 12 convs, not Keras) and
+                  whole_model.h5 (a valid tf.keras model.save() file with a
+                  dense top); tests do this in a temporary directory.
 
   --full DIR      full-size weights: runs make_weights.py --full DIR --only
                   pth,hwio (DIR/vgg16.pth and the DIR/vgg16_hwio.bin oracle),
@@ -44,6 +45,8 @@ Needs Debian's python3-torch, python3-h5py and python3-numpy; used only to make
 fixtures, never at run time.
 """
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
 import subprocess
@@ -211,6 +214,14 @@ def write_features(out_dir):
         g.create_dataset("d:0", data=np.arange(4, dtype="<f4").reshape(2, 2))
         for i in range(10):
             f.create_group("h/%d" % i)
+    # Superblock version 1: written when the chunk B-tree K is not the default.
+    # h5py does not wrap H5Pset_istore_k: call the HDF5 library h5py uses.
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    libhdf5 = ctypes.CDLL(ctypes.util.find_library("hdf5_serial") or "libhdf5.so")
+    libhdf5.H5Pset_istore_k(ctypes.c_int64(fcpl.id), ctypes.c_uint(64))
+    fid = h5py.h5f.create(os.path.join(out_dir, "superblock1.h5").encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl)
+    with h5py.File(fid) as f:
+        f.create_dataset("x", data=np.arange(4, dtype="<f4"))
     # A 512-byte user block before the superblock (allowed by the format).
     with h5py.File(os.path.join(out_dir, "userblock.h5"), "w", userblock_size=512) as f:
         f.create_dataset("x", data=np.arange(4, dtype="<f4"))
@@ -266,6 +277,30 @@ def write_broken(out_dir, convs):
     write_keras3(path, convs)
     with h5py.File(path, "r+") as f:
         del f["layers/conv2d_5/vars/1"]
+    # Not broken: a tf.keras 2 model.save() file (weights under
+    # model_weights, with a dense top that the loader ignores).
+    with h5py.File(os.path.join(out_dir, "whole_model.h5"), "w") as f:
+        f.attrs["model_config"] = '{"class_name": "Functional"}'
+        f.attrs["keras_version"] = "2.12.0"
+        f.attrs["backend"] = "tensorflow"
+        g = f.create_group("model_weights")
+        names = keras_layer_names() + ["flatten", "fc1"]
+        g.attrs["layer_names"] = np.asarray([n.encode("utf8") for n in names])
+        for name in names:
+            lg = g.create_group(name)
+            if name == "fc1":
+                wn = ["fc1/kernel:0", "fc1/bias:0"]
+                lg.attrs["weight_names"] = np.asarray([n.encode("utf8") for n in wn])
+                lg.create_dataset(wn[0], data=np.ones((2, 3), "<f4"))
+                lg.create_dataset(wn[1], data=np.ones(3, "<f4"))
+            elif name in by_name:
+                w, b = by_name[name]
+                wn = [name + "/kernel:0", name + "/bias:0"]
+                lg.attrs["weight_names"] = np.asarray([n.encode("utf8") for n in wn])
+                lg.create_dataset(wn[0], data=w)
+                lg.create_dataset(wn[1], data=b)
+            else:
+                lg.attrs["weight_names"] = np.asarray([], dtype="S1")
     with h5py.File(os.path.join(out_dir, "not_keras.h5"), "w") as f:
         f.create_dataset("weights", data=np.ones(4, "<f4"))
 

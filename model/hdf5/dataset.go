@@ -50,6 +50,9 @@ func (f *File) openDataset(addr uint64, path string) (*Dataset, error) {
 	}
 	d.Shape = shape
 	d.count, _ = ds.count()
+	if d.count > math.MaxInt64/16 {
+		return nil, f.errorf(path, "dimensions %v give %d elements: corrupt", ds.dims, d.count)
+	}
 	d.Type, problem = parseDatatype(dtype.data)
 	if problem != "" {
 		return nil, f.errorf(path, "%s", problem)

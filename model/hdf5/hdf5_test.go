@@ -157,18 +157,22 @@ func TestFeatures(t *testing.T) {
 	}
 }
 
-func TestUserBlock(t *testing.T) {
-	f := openFixture(t, "userblock.h5")
-	d, err := f.Root().Dataset("x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := d.Float32s()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(v) != "[0 1 2 3]" {
-		t.Errorf("x = %v, want [0 1 2 3]", v)
+// A user block before the superblock (addresses relative to the base
+// address), and superblock version 1.
+func TestSuperblockVariants(t *testing.T) {
+	for _, name := range []string{"userblock.h5", "superblock1.h5"} {
+		f := openFixture(t, name)
+		d, err := f.Root().Dataset("x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := d.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(v) != "[0 1 2 3]" {
+			t.Errorf("%s: x = %v, want [0 1 2 3]", name, v)
+		}
 	}
 }
 
@@ -254,7 +258,7 @@ func walkAll(f *File) (objects int, errs []error) {
 // Every prefix of a valid file is an error (the superblock records the
 // file's length), with the file name in it, and never a panic.
 func TestTruncatedFiles(t *testing.T) {
-	for _, name := range []string{"small.h5", "userblock.h5", "features.h5"} {
+	for _, name := range []string{"small.h5", "userblock.h5", "superblock1.h5", "features.h5"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)
@@ -304,7 +308,7 @@ func TestFlippedBytes(t *testing.T) {
 }
 
 func TestWalkValidFiles(t *testing.T) {
-	for _, name := range []string{"small.h5", "userblock.h5"} {
+	for _, name := range []string{"small.h5", "userblock.h5", "superblock1.h5"} {
 		f := openFixture(t, name)
 		n, errs := walkAll(f)
 		if len(errs) > 0 || n < 2 {
@@ -317,7 +321,7 @@ func TestWalkValidFiles(t *testing.T) {
 // Seeds: the committed corpus in testdata/fuzz/FuzzOpen plus the small
 // fixtures. Run with: go test -fuzz=FuzzOpen ./model/hdf5/
 func FuzzOpen(f *testing.F) {
-	for _, name := range []string{"small.h5", "userblock.h5", "latest.h5"} {
+	for _, name := range []string{"small.h5", "userblock.h5", "superblock1.h5", "latest.h5"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
