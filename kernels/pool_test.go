@@ -132,9 +132,11 @@ func TestMaxPool2x2Backward(t *testing.T) {
 			if e := maxRelErr(din.data, want); e > 1e-6 {
 				t.Fatalf("differs from analytic reference: %g", e)
 			}
-			fd := numericGrad(func(x []float64) []float64 { return f64MaxPool2x2(s.n, s.h, s.w, s.c, x) }, to64(in), to64(dout), 1e-6)
-			if e := maxRelErr(din.data, fd); e > 1e-5 {
-				t.Fatalf("differs from finite differences: %g", e)
+			if len(in) <= 2000 { // finite differences cost grows quadratically
+				fd := numericGrad(func(x []float64) []float64 { return f64MaxPool2x2(s.n, s.h, s.w, s.c, x) }, to64(in), to64(dout), 1e-6)
+				if e := maxRelErr(din.data, fd); e > 1e-5 {
+					t.Fatalf("differs from finite differences: %g", e)
+				}
 			}
 		})
 	}
@@ -163,9 +165,11 @@ func TestGlobalAvgPool(t *testing.T) {
 			if e := maxRelErr(din.data, want); e > 1e-6 {
 				t.Fatalf("backward differs from analytic reference: %g", e)
 			}
-			fd := numericGrad(func(x []float64) []float64 { return f64GlobalAvgPool(s.n, s.h, s.w, s.c, x) }, to64(in), to64(dout), 1e-3)
-			if e := maxRelErr(din.data, fd); e > 1e-5 {
-				t.Fatalf("backward differs from finite differences: %g", e)
+			if len(in) <= 2000 {
+				fd := numericGrad(func(x []float64) []float64 { return f64GlobalAvgPool(s.n, s.h, s.w, s.c, x) }, to64(in), to64(dout), 1e-3)
+				if e := maxRelErr(din.data, fd); e > 1e-5 {
+					t.Fatalf("backward differs from finite differences: %g", e)
+				}
 			}
 		})
 	}
