@@ -168,6 +168,8 @@ func (c *Classifier) loadModel(ctx app.Context, sha string) {
 		return
 	}
 	c.selected = sha
+	c.loaded = protocol.Loaded{}
+	c.modelSource = ""
 	ctx.LocalStorage().Set(storedModelKey, sha)
 	c.modelState = modelLoading
 	c.modelMsg = "Loading " + m.Name + "…"
@@ -377,6 +379,12 @@ func (c *Classifier) onPickModel(ctx app.Context, e app.Event) {
 	c.loadModel(ctx, ctx.JSSrc().Get("value").String())
 }
 
+// selectedName is the name of the picked model (loading, ready or failed).
+func (c *Classifier) selectedName() string {
+	m, _ := c.model(c.selected)
+	return m.Name
+}
+
 func (c *Classifier) busy() bool {
 	for _, e := range c.gallery {
 		if e.state() == "pending" {
@@ -436,7 +444,7 @@ func (c *Classifier) renderModel() app.UI {
 					}),
 				),
 		),
-		app.P().ID("model-status").Class("status").DataSet("state", c.modelState).DataSet("source", c.modelSource).
+		app.P().ID("model-status").Class("status").DataSet("state", c.modelState).DataSet("source", c.modelSource).DataSet("model", c.selectedName()).
 			Aria("live", "polite").Role("status").Text(c.modelMsg),
 		app.If(c.modelState == modelDownloading,
 			app.Div().Class("progress-row").Body(
