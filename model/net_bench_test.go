@@ -46,3 +46,33 @@ func uniformFloats(rng *rand.Rand, n int, scale float64) []float32 {
 	}
 	return x
 }
+
+// BenchmarkVGG16Forward runs the full-width VGG16 (random weights, GAP head,
+// 10 classes) through NewNet and Forward, at the ImageNet size 224 batch 1
+// (one photo in the browser) and at 32 batch 64 (Fashion-MNIST training
+// batches); ms/image is the figure to compare.
+func BenchmarkVGG16Forward(b *testing.B) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	base := randomConvBase(rng, FullVGG16)
+	for _, c := range []struct{ size, batch int }{{224, 1}, {32, 64}} {
+		b.Run(fmt.Sprintf("%dx%d_batch%d", c.size, c.size, c.batch), func(b *testing.B) {
+			m := &Model{
+				Info: Info{Arch: "vgg16", InputSize: c.size, WidthDiv: 1, Head: HeadGAP,
+					Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, Preprocess: PreprocessCaffe},
+				Base: *base,
+				Head: Head{Kind: HeadGAP, Dense: []DenseParams{randomDenseParams(rng, 512, 256), randomDenseParams(rng, 256, 10)}},
+			}
+			net, err := NewNet(m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := uniformFloats(rng, c.batch*c.size*c.size*3, 100)
+			net.Forward(c.batch, x) // size the buffers outside the timing
+			b.ResetTimer()
+			for b.Loop() {
+				net.Forward(c.batch, x)
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N*c.batch), "ms/image")
+		})
+	}
+}
