@@ -85,7 +85,7 @@ func parseFitFlags(args []string, stderr io.Writer) (*fitConfig, error) {
 	classNames := fs.String("class-names", "", "comma-separated class names to use (default: all)")
 	fs.IntVar(&c.TrainPerClass, "train-per-class", 0, "at most N training images per class (0: all)")
 	fs.IntVar(&c.TestPerClass, "test-per-class", 0, "at most N test images per class (0: all)")
-	fs.StringVar(&c.Weights, "weights", "", "pretrained conv base: Keras .h5, torchvision .pth or .safetensors")
+	fs.StringVar(&c.Weights, "weights", "", "pretrained conv base: Keras .h5, torchvision .pth, .safetensors, or a vggo model file from an earlier run")
 	fs.BoolVar(&c.FromScratch, "from-scratch", false, "random (He) initialisation instead of --weights")
 	fs.StringVar(&c.Head, "head", model.HeadGAP, "classifier head: seed (Flatten→4096→1072→n, the tutorial's), gap (GAP→256→n) or linear (GAP→n)")
 	fs.IntVar(&c.InputSize, "input-size", 224, "square input side in pixels (multiple of 32)")
@@ -150,6 +150,9 @@ func (c *fitConfig) validate() error {
 	case c.Export != "int8" && c.Export != "float16" && c.Export != "float32":
 		return fmt.Errorf("fit: --export %q: want int8, float16 or float32", c.Export)
 	}
+	if info, err := model.ReadInfo(c.Weights); c.Preprocess == "" && c.Weights != "" && err == nil {
+		c.Preprocess = info.Preprocess // a vggo model file as the base: keep its preprocessing
+	}
 	if c.Preprocess == "" {
 		c.Preprocess = model.PreprocessCaffe
 		if ext := strings.ToLower(filepath.Ext(c.Weights)); ext == ".pth" || ext == ".safetensors" || c.FromScratch {
@@ -204,6 +207,24 @@ func randomBase(arch model.Arch, seed uint64) *model.ConvBase {
 		b.Layers[i] = model.ConvParams{Kernel: k, Bias: make([]float32, s.Cout)}
 	}
 	return b
+}
+
+// loadBase reads a conv base from a pretrained weight file (model.LoadWeights:
+// Keras .h5, torchvision .pth, .safetensors) or from a vggo model file, so
+// a model trained here can be the base of the next (the experiment's
+// pretraining step).
+func loadBase(path string, arch model.Arch) (*model.ConvBase, error) {
+	if _, err := model.ReadInfo(path); err == nil {
+		m, err := model.ReadModelFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if m.Base.Arch.WidthDiv != arch.WidthDiv {
+			return nil, fmt.Errorf("%s: model has --width-div %d, the run asks for %d", path, m.Base.Arch.WidthDiv, arch.WidthDiv)
+		}
+		return &m.Base, nil
+	}
+	return model.LoadWeights(path, arch)
 }
 
 func fileHash(path string) (string, error) {
@@ -649,7 +670,7 @@ func prepare(c *fitConfig, stdout, progress, warn io.Writer) (*prepared, error) 
 		base = randomBase(arch, c.Seed)
 		weightsID = fmt.Sprintf("scratch:seed=%d", c.Seed)
 	} else {
-		if base, err = model.LoadWeights(c.Weights, arch); err != nil {
+		if base, err = loadBase(c.Weights, arch); err != nil {
 			return nil, err
 		}
 		if weightsID, err = fileHash(c.Weights); err != nil {

@@ -17,11 +17,12 @@ import (
 	"sync/atomic"
 
 	"vggo/model/safetensors"
-	"vggo/train/checkpoint"
 )
 
 // magic starts every cache entry file; a length follows, then float16 data.
 const magic = "VGGOF16\x00"
+
+var tmpSeq atomic.Int64
 
 // Key hashes the parts into an entry key.
 func Key(parts ...string) string {
@@ -122,7 +123,15 @@ func (c *Cache) Put(key string, v []float32) error {
 	for i, x := range v {
 		binary.LittleEndian.PutUint16(b[len(magic)+8+2*i:], safetensors.Float32ToFloat16(x))
 	}
-	if err := checkpoint.WriteFileAtomic(c.path(key), b); err != nil {
+	// Temp file + rename, without fsync: an entry lost or torn by a crash
+	// fails decode's length check and is recomputed, so durability is not
+	// worth an fsync per image.
+	tmp := fmt.Sprintf("%s.tmp%d", c.path(key), tmpSeq.Add(1))
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("feature cache: %w", err)
+	}
+	if err := os.Rename(tmp, c.path(key)); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("feature cache: %w", err)
 	}
 	c.Puts.Add(1)
