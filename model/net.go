@@ -59,16 +59,15 @@ type Net struct {
 }
 
 // useWinograd is the fixed rule choosing the convolution algorithm per
-// layer shape: Winograd F(4x4,3x3) when the layer has at least 64 input
-// channels and an input of at least 8x8 pixels, the direct implicit-GEMM
-// convolution otherwise. Winograd does 2.25x fewer multiplies but pays for
-// its input/output transforms, which only amortise over many channels, and
-// works in 4x4 tiles, which waste work on small images. The rule is a fixed
-// function of the shape, not measured at run time, so a Net computes the
-// same bits on every run; BenchmarkConvAlgorithms is the measurement behind
-// it.
+// layer: kernels.WinogradPreferred, which [kernels] derived from its
+// per-layer benchmarks (Winograd F(4x4,3x3) for 16+ input channels on
+// images of at least 4x4, the direct implicit-GEMM convolution for the RGB
+// input layer and tiny images). It depends only on the layer shape at the
+// Net's input size, never on a measurement at run time, so a Net computes
+// the same bits on every run and machine with the same kernels.
+// BenchmarkConvAlgorithms in this package compares the two on VGG16 shapes.
 func useWinograd(cin, h, w int) bool {
-	return cin >= 64 && h >= 8 && w >= 8
+	return kernels.WinogradPreferred(cin, h, w)
 }
 
 // checkInputSize reports whether size is a usable input side: a multiple
