@@ -71,42 +71,35 @@ func (c *Conv3x3) Forward(n, h, w int, in, out []float32, relu bool) {
 
 // packPatches is the implicit-GEMM A packer: it writes, for output pixels
 // [i0, i0+rows) and reduction columns [k0, k0+kc) (column = tap·cin + ci,
-// tap = ky·3+kx), the input value under each tap, or 0 in the padding, in
-// strips of mr pixels (the packed-A layout of gemmKernel).
+// tap = ky·3+kx), the input values under each tap, or 0 in the padding,
+// in strips of mr pixels (the row-major packed-A layout of gemmKernel).
+// Within a tap the cin values of an NHWC pixel are contiguous, so each
+// (pixel, tap) is one copy.
 func packPatches(dst, in []float32, h, w, cin, i0, rows, k0, kc, mr int) {
 	hw := h * w
-	strips := (rows + mr - 1) / mr
-	for s := 0; s < strips; s++ {
-		strip := dst[s*kc*mr : (s+1)*kc*mr]
-		for i := 0; i < mr; i++ {
-			p := i0 + s*mr + i
-			if s*mr+i >= rows {
-				for kk := 0; kk < kc; kk++ {
-					strip[kk*mr+i] = 0
-				}
-				continue
+	padded := (rows + mr - 1) / mr * mr
+	for i := 0; i < padded; i++ {
+		d := dst[i*kc : i*kc+kc]
+		if i >= rows {
+			clear(d)
+			continue
+		}
+		p := i0 + i
+		img, rem := p/hw, p%hw
+		y, x := rem/w, rem%w
+		base := img * hw
+		for kk := 0; kk < kc; {
+			col := k0 + kk
+			tap, ci := col/cin, col%cin
+			span := min(cin-ci, kc-kk) // columns left in this tap
+			sy, sx := y+tap/3-1, x+tap%3-1
+			if sy < 0 || sy >= h || sx < 0 || sx >= w {
+				clear(d[kk : kk+span])
+			} else {
+				src := (base+sy*w+sx)*cin + ci
+				copy(d[kk:kk+span], in[src:src+span])
 			}
-			img, rem := p/hw, p%hw
-			y, x := rem/w, rem%w
-			base := img * hw
-			for kk := 0; kk < kc; {
-				col := k0 + kk
-				tap, ci := col/cin, col%cin
-				span := min(cin-ci, kc-kk) // columns left in this tap
-				sy, sx := y+tap/3-1, x+tap%3-1
-				if sy < 0 || sy >= h || sx < 0 || sx >= w {
-					for j := 0; j < span; j++ {
-						strip[(kk+j)*mr+i] = 0
-					}
-				} else {
-					src := in[(base+sy*w+sx)*cin+ci : (base+sy*w+sx)*cin+ci+span]
-					d := strip[kk*mr:]
-					for j, v := range src {
-						d[j*mr+i] = v
-					}
-				}
-				kk += span
-			}
+			kk += span
 		}
 	}
 }

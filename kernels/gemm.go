@@ -11,7 +11,10 @@ import (
 // for every mr×nr tile of C.
 //
 // Packed layouts (both zero-padded to full tiles):
-//   - A strip s of a kc-deep block: a[s*kc*mr + kk*mr + i] = A[i0+s*mr+i][k0+kk]
+//   - A strip s of a kc-deep block is row-major: a[s*mr*kc + i*kc + kk] =
+//     A[i0+s*mr+i][k0+kk], so packing a row of A (or an image patch for the
+//     convolution) is a contiguous copy, and the microkernel broadcasts
+//     from mr row streams.
 //   - B panel p: data[p*K*nr + kk*nr + j] = B[kk][p*nr+j]; the kc-deep block
 //     starting at k0 is the contiguous slice from p*K*nr + k0*nr.
 type gemmKernel struct {
@@ -139,28 +142,18 @@ func gemmWith(kern *gemmKernel, transA bool, m int, a []float32, lda int, b *Pac
 // packAStrips packs rows [i0, i0+rows) and columns [k0, k0+kc) of op(A) into
 // strips of mr rows (layout in gemmKernel's comment), zero-padding the last.
 func packAStrips(dst, a []float32, lda int, transA bool, i0, rows, k0, kc, mr int) {
-	for s := 0; s*mr < rows; s++ {
-		strip := dst[s*kc*mr : (s+1)*kc*mr]
-		r := min(mr, rows-s*mr)
-		if transA {
-			for kk := 0; kk < kc; kk++ {
-				src := a[(k0+kk)*lda+i0+s*mr:]
-				d := strip[kk*mr : kk*mr+mr]
-				copy(d[:r], src[:r])
-				clear(d[r:])
+	padded := (rows + mr - 1) / mr * mr
+	for i := 0; i < padded; i++ {
+		d := dst[i*kc : i*kc+kc]
+		switch {
+		case i >= rows:
+			clear(d)
+		case transA:
+			for kk := range d {
+				d[kk] = a[(k0+kk)*lda+i0+i]
 			}
-			continue
-		}
-		for i := 0; i < r; i++ {
-			src := a[(i0+s*mr+i)*lda+k0 : (i0+s*mr+i)*lda+k0+kc]
-			for kk, v := range src {
-				strip[kk*mr+i] = v
-			}
-		}
-		for i := r; i < mr; i++ {
-			for kk := 0; kk < kc; kk++ {
-				strip[kk*mr+i] = 0
-			}
+		default:
+			copy(d, a[(i0+i)*lda+k0:])
 		}
 	}
 }
@@ -244,7 +237,7 @@ func gemmRun(kern *gemmKernel, m int, packA packAFunc, b *PackedB, c []float32, 
 				}
 				for s := 0; s*mr < rows; s++ {
 					r := min(mr, rows-s*mr)
-					kern.micro(kb, ap[s*kb*mr:(s+1)*kb*mr], bp, c[(i0+s*mr)*ldc+j0:], ldc, r, cols, load, pb, relu && last)
+					kern.micro(kb, ap[s*mr*kb:(s+1)*mr*kb], bp, c[(i0+s*mr)*ldc+j0:], ldc, r, cols, load, pb, relu && last)
 				}
 			}
 		}
@@ -301,29 +294,28 @@ func microGeneric4x4(kc int, a, b, c []float32, ldc, rows, cols int, load bool, 
 	var c10, c11, c12, c13 float32
 	var c20, c21, c22, c23 float32
 	var c30, c31, c32, c33 float32
-	a = a[:kc*4]
+	a0, a1, a2, a3 := a[0:kc], a[kc:2*kc], a[2*kc:3*kc], a[3*kc:4*kc]
 	b = b[:kc*4]
 	for kk := 0; kk < kc; kk++ {
-		ak := a[kk*4 : kk*4+4 : kk*4+4]
 		bk := b[kk*4 : kk*4+4 : kk*4+4]
-		a0, a1, a2, a3 := ak[0], ak[1], ak[2], ak[3]
+		x0, x1, x2, x3 := a0[kk], a1[kk], a2[kk], a3[kk]
 		b0, b1, b2, b3 := bk[0], bk[1], bk[2], bk[3]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		c20 += a2 * b0
-		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
-		c30 += a3 * b0
-		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
+		c00 += x0 * b0
+		c01 += x0 * b1
+		c02 += x0 * b2
+		c03 += x0 * b3
+		c10 += x1 * b0
+		c11 += x1 * b1
+		c12 += x1 * b2
+		c13 += x1 * b3
+		c20 += x2 * b0
+		c21 += x2 * b1
+		c22 += x2 * b2
+		c23 += x2 * b3
+		c30 += x3 * b0
+		c31 += x3 * b1
+		c32 += x3 * b2
+		c33 += x3 * b3
 	}
 	tile := [16]float32{
 		c00, c01, c02, c03,

@@ -5,12 +5,33 @@
 // func gemmSIMD128Asm6x8(kc int, a, b, tile *float32)
 //
 // Accumulates a 6x8 tile over kc >= 1 steps: tile[i*8+j] =
-// sum_k a[k*6+i] * b[k*8+j] (packed layouts of gemmKernel).
-// Locals: R0 = steps left, R1 = a, R2 = b, R3 = tile; V0-V11 accumulators
+// sum_k a[i*kc+k] * b[k*8+j] (packed layouts of gemmKernel).
+// Locals: R0 = steps left, R1 = a (row 0, step k), R2 = b, R3 = tile,
+// R4-R8 = byte offsets of A rows 1-5 from row 0; V0-V11 accumulators
 // (row i, vector v in V(i*2+v)), V12-V13 the B row, V14 the broadcast A value.
 // Addresses are computed explicitly (Get Rn; I32WrapI64) before every load
 // and store; loads carry their constant offset.
 TEXT ·gemmSIMD128Asm6x8(SB), NOSPLIT, $0-32
+	I64Load kc+0(FP)
+	I64Const $2
+	I64Shl
+	Set R4
+	Get R4
+	I64Const $2
+	I64Mul
+	Set R5
+	Get R4
+	I64Const $3
+	I64Mul
+	Set R6
+	Get R4
+	I64Const $4
+	I64Mul
+	Set R7
+	Get R4
+	I64Const $5
+	I64Mul
+	Set R8
 	I64Load kc+0(FP)
 	Set R0
 	I64Load a+8(FP)
@@ -83,8 +104,10 @@ loop:
 		F32x4Add
 		Set V1
 		Get R1
+		Get R4
+		I64Add
 		I32WrapI64
-		F32Load $4
+		F32Load $0
 		F32x4Splat
 		Set V14
 		Get V14
@@ -100,8 +123,10 @@ loop:
 		F32x4Add
 		Set V3
 		Get R1
+		Get R5
+		I64Add
 		I32WrapI64
-		F32Load $8
+		F32Load $0
 		F32x4Splat
 		Set V14
 		Get V14
@@ -117,8 +142,10 @@ loop:
 		F32x4Add
 		Set V5
 		Get R1
+		Get R6
+		I64Add
 		I32WrapI64
-		F32Load $12
+		F32Load $0
 		F32x4Splat
 		Set V14
 		Get V14
@@ -134,8 +161,10 @@ loop:
 		F32x4Add
 		Set V7
 		Get R1
+		Get R7
+		I64Add
 		I32WrapI64
-		F32Load $16
+		F32Load $0
 		F32x4Splat
 		Set V14
 		Get V14
@@ -151,8 +180,10 @@ loop:
 		F32x4Add
 		Set V9
 		Get R1
+		Get R8
+		I64Add
 		I32WrapI64
-		F32Load $20
+		F32Load $0
 		F32x4Splat
 		Set V14
 		Get V14
@@ -168,7 +199,7 @@ loop:
 		F32x4Add
 		Set V11
 		Get R1
-		I64Const $24
+		I64Const $4
 		I64Add
 		Set R1
 		Get R2
