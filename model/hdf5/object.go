@@ -39,7 +39,8 @@ type message struct {
 // objectHeader is a decoded version 1 object header: its messages in order,
 // continuation blocks already followed.
 type objectHeader struct {
-	msgs []message
+	msgs   []message
+	blocks int // header blocks read: 1 + continuations
 }
 
 // find returns the first message of type typ, or nil.
@@ -119,6 +120,7 @@ func (f *File) header(addr uint64, path string) (*objectHeader, error) {
 			}
 		}
 	}
+	h.blocks = len(blocks)
 	f.headers[addr] = h
 	return h, nil
 }
