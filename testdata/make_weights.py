@@ -27,10 +27,13 @@ The scaled classifier is Linear(C*7*7, 64) -> Linear(64, 64) -> Linear(64, 10)
 (same module indices 0, 3, 6 as torchvision; kept narrow so the committed file
 stays small); the Go loaders ignore it.
 
-  --full DIR   writes the same set at real width (torchvision.models.vgg16(),
-               1000 classes) into DIR with prefix "vgg16" instead of
-               "vgg16_div16". Tests call this at test time in a temporary
-               directory; those files are never committed.
+  --full DIR   writes the same set at real width (torchvision's vgg16()
+               layout and initialisation rules, 1000 classes) into DIR with
+               prefix "vgg16" instead of "vgg16_div16". The conv base is
+               drawn from seed 0 and the classifier from seed 1, so the conv
+               weights do not depend on --only and the classifier is only
+               made when a whole-model file is asked for. Tests call this at
+               test time in a temporary directory; never committed.
   --only LIST  comma-separated subset of: pth,full,module,checkpoint,pth16,safetensors,f16,bf16,hwio
 
 Usage:  testdata/make_weights.py [--out DIR] [--full DIR] [--only LIST]
@@ -60,28 +63,72 @@ KERAS_NAMES = [
 ALL_KINDS = ["pth", "full", "module", "checkpoint", "pth16", "safetensors", "f16", "bf16", "hwio"]
 
 
-def build_model(div):
-    """Returns a deterministic VGG16 (eval mode) with channels divided by div."""
+class VGGLayout(nn.Module):
+    """torchvision's VGG module layout (features, avgpool, classifier) without
+    VGG.__init__'s default initialisation of a 120M-parameter classifier."""
+
+    def __init__(self, features, classifier):
+        super().__init__()
+        self.features = features
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = classifier
+
+
+def build_full_width(with_classifier):
+    """Real-width VGG16. The conv base comes from torch.manual_seed(0) and the
+    classifier from torch.manual_seed(1), so the conv weights are the same
+    whichever files (--only) are asked for, and the 120M classifier weights
+    are only drawn when a file needs them."""
     torch.manual_seed(0)
-    if div == 1:
-        model = tv_vgg.vgg16()  # no pretrained weights: random init
-    else:
-        cfg = [v if v == "M" else v // div for v in tv_vgg.cfgs["D"]]
-        features = tv_vgg.make_layers(cfg, batch_norm=False)
-        model = tv_vgg.VGG(features, num_classes=10, init_weights=False)
-        channels = cfg[-2]
-        hidden = 64
-        model.classifier = nn.Sequential(
-            nn.Linear(channels * 7 * 7, hidden), nn.ReLU(True), nn.Dropout(),
-            nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(),
-            nn.Linear(hidden, 10),
-        )
-        # torchvision's own initialisation rules.
-        for m in model.modules():
+    features = tv_vgg.make_layers(tv_vgg.cfgs["D"], batch_norm=False)
+    with torch.no_grad():
+        for m in features.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
+                m.bias.uniform_(-0.1, 0.1)
+    classifier = nn.Sequential()
+    if with_classifier:
+        torch.manual_seed(1)
+        skip = torch.nn.utils.skip_init
+        classifier = nn.Sequential(
+            skip(nn.Linear, 512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(),
+            skip(nn.Linear, 4096, 4096), nn.ReLU(True), nn.Dropout(),
+            skip(nn.Linear, 4096, 1000),
+        )
+        with torch.no_grad():
+            for m in classifier.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, 0, 0.01)
+                    m.bias.uniform_(-0.1, 0.1)
+    model = VGGLayout(features, classifier)
+    model.eval()
+    return model
+
+
+def build_model(div, with_classifier=True):
+    """Returns a deterministic VGG16 (eval mode) with channels divided by div."""
+    if div == 1:
+        model = build_full_width(with_classifier)
+        for i in TORCH_FEATURE_INDEX:
+            assert isinstance(model.features[i], nn.Conv2d), i
+        return model
+    torch.manual_seed(0)
+    cfg = [v if v == "M" else v // div for v in tv_vgg.cfgs["D"]]
+    features = tv_vgg.make_layers(cfg, batch_norm=False)
+    model = tv_vgg.VGG(features, num_classes=10, init_weights=False)
+    channels = cfg[-2]
+    hidden = 64
+    model.classifier = nn.Sequential(
+        nn.Linear(channels * 7 * 7, hidden), nn.ReLU(True), nn.Dropout(),
+        nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(),
+        nn.Linear(hidden, 10),
+    )
+    # torchvision's own initialisation rules.
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
     # Non-zero random biases everywhere (torchvision would zero them).
     with torch.no_grad():
         for m in model.modules():
@@ -153,7 +200,7 @@ def write_hwio(prefix, state):
 
 
 def write_all(out_dir, stem, div, kinds):
-    model = build_model(div)
+    model = build_model(div, with_classifier=bool(kinds & {"full", "safetensors"}))
     full = model.state_dict()
     feats = feature_state(model)
     prefix = os.path.join(out_dir, stem)
