@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -14,6 +15,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -348,7 +352,7 @@ func freePort(t *testing.T) int {
 
 // newBrowser starts chromium with a fresh profile and logs the page's
 // console and exceptions into the test log.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T, extraFlags ...string) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
@@ -363,6 +367,9 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1200, 900),
+	}
+	for _, f := range extraFlags {
+		opts = append(opts, chromedp.Flag(f, true))
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
@@ -634,4 +641,154 @@ func TestClassifyOnlineOfflineAndErrors(t *testing.T) {
 		t.Errorf("page frames during the benchmark: %d, longest gap %.0f ms (forward passes took about %.0f ms): the page was blocked", bench.Frames, bench.Gap, busy)
 	}
 	screenshot(t, ctx, "bench.png")
+}
+
+// slowBody hands out a response body in small pieces with pauses, so a
+// model download lasts long enough for the page to show its progress.
+type slowBody struct {
+	io.ReadCloser
+}
+
+func (b slowBody) Read(p []byte) (int, error) {
+	time.Sleep(150 * time.Millisecond)
+	return b.ReadCloser.Read(p[:min(len(p), 8<<10)])
+}
+
+// throttlingProxy serves the server through a reverse proxy that slows the
+// model files down (8 KB per 150 ms) and passes everything else through.
+func throttlingProxy(t *testing.T, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if strings.HasPrefix(resp.Request.URL.Path, "/models/") {
+			resp.Body = slowBody{resp.Body}
+		}
+		return nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: proxy}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + l.Addr().String()
+}
+
+// TestProgressIntakeAccessibility checks the download progress bar (over a
+// throttled link), drag and drop, paste and camera capture (chromium's fake
+// camera), that every control has an accessible name, and the dark theme.
+func TestProgressIntakeAccessibility(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	site := throttlingProxy(t, srv.url)
+	ctx := newBrowser(t, "use-fake-device-for-media-stream", "use-fake-ui-for-media-stream")
+
+	run(t, ctx, 30*time.Second, chromedp.Navigate(site+"/"))
+	// The model is 62 KB: about 8 pieces of 8 KB, 150 ms apart.
+	raw := waitFor(t, ctx, "the download progress", `(() => { const p = document.querySelector("#model-progress");
+		const txt = document.querySelector("#model-progress-text");
+		return p && p.value > 0 && p.value < 100 ? JSON.stringify({value: p.value, text: txt ? txt.textContent : ""}) : null; })()`, 30*time.Second)
+	var js string
+	json.Unmarshal(raw, &js)
+	var progress struct {
+		Value float64
+		Text  string
+	}
+	json.Unmarshal([]byte(js), &progress)
+	if !strings.Contains(progress.Text, "KB of ") || !strings.Contains(progress.Text, "%") {
+		t.Errorf("progress text %q, want bytes and a percentage", progress.Text)
+	}
+	t.Logf("download progress seen: %.1f%% (%q)", progress.Value, progress.Text)
+	screenshot(t, ctx, "download-progress.png")
+	if src := string(waitFor(t, ctx, "the model", modelReadyExpr, 60*time.Second)); src != `"network"` {
+		t.Fatalf("model source %s, want network", src)
+	}
+	if name, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#model-status").dataset.model`)); name != "fashion16" {
+		t.Fatalf("the page picked %q first, want fashion16 (the first by name)", name)
+	}
+
+	// Drag and drop, then paste: the same Fashion-MNIST image as a File.
+	png, err := os.ReadFile(fixture.images["fashion-0.png"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	makeTransfer := fmt.Sprintf(`const bytes = Uint8Array.from(atob(%q), c => c.charCodeAt(0));
+		const dt = new DataTransfer();`, base64.StdEncoding.EncodeToString(png))
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`(() => {`+makeTransfer+`
+		dt.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+		const zone = document.querySelector("#dropzone");
+		zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); })()`))
+	checkAgainstNative(t, results(t, ctx, 1)[0], fixture.images["fashion-0.png"])
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`(() => {`+makeTransfer+`
+		dt.items.add(new File([bytes], "pasted.png", {type: "image/png"}));
+		document.body.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true})); })()`))
+	rs := results(t, ctx, 2)
+	if rs[0].Name != "pasted.png" || rs[1].Name != "dropped.png" {
+		t.Fatalf("gallery = %s, %s; want pasted.png, dropped.png", rs[0].Name, rs[1].Name)
+	}
+	checkAgainstNative(t, rs[0], fixture.images["fashion-0.png"])
+
+	// Camera: chromium's fake device; capture one frame.
+	run(t, ctx, 10*time.Second, chromedp.Click(chromedp.ID("camera-button")))
+	waitFor(t, ctx, "the camera picture", `(() => { const v = document.querySelector("#camera-video"); return v && v.videoWidth > 0 && v.readyState >= 2; })()`, 20*time.Second)
+	run(t, ctx, 10*time.Second, chromedp.Click(chromedp.ID("capture-button")))
+	rs = results(t, ctx, 3)
+	if !strings.HasPrefix(rs[0].Name, "camera-") || rs[0].State != "done" || len(rs[0].Probs) != len(fashionClasses) {
+		t.Fatalf("camera capture: %+v", rs[0])
+	}
+	sum := 0.0
+	for _, p := range rs[0].Probs {
+		sum += p
+	}
+	if math.Abs(sum-1) > 1e-3 {
+		t.Errorf("camera capture: probabilities sum to %v", sum)
+	}
+	screenshot(t, ctx, "camera.png")
+
+	// Accessibility basics: every control has an accessible name, images
+	// have alt text, the page has a language and a main landmark.
+	raw = waitFor(t, ctx, "the accessibility check", `JSON.stringify({
+		unnamed: [...document.querySelectorAll("input, select, button")].filter(e =>
+			!((e.labels && e.labels.length) || e.getAttribute("aria-label") || e.textContent.trim())).map(e => e.id || e.outerHTML.slice(0, 60)),
+		noAlt: [...document.querySelectorAll("img")].filter(i => !i.hasAttribute("alt")).map(i => i.src),
+		lang: document.documentElement.lang, main: !!document.querySelector("main")})`, 10*time.Second)
+	json.Unmarshal(raw, &js)
+	var a11y struct {
+		Unnamed, NoAlt []string
+		Lang           string
+		Main           bool
+	}
+	json.Unmarshal([]byte(js), &a11y)
+	if len(a11y.Unnamed) > 0 || len(a11y.NoAlt) > 0 || a11y.Lang != "en" || !a11y.Main {
+		t.Errorf("accessibility: %+v", a11y)
+	}
+
+	// Keyboard: Tab reaches the file picker (visually hidden input, visible label).
+	waitFor(t, ctx, "keyboard focus", `(() => { document.querySelector("#model-select").focus(); return true; })()`, 5*time.Second)
+	run(t, ctx, 10*time.Second, chromedp.KeyEvent("\t"))
+	if id, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`)); id != "file-input" {
+		t.Errorf("Tab from the model picker focuses %q, want file-input", id)
+	}
+	// Its visible label shows the focus.
+	if outline, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("label[for=file-input]")).outlineStyle`)); outline != "solid" {
+		t.Errorf("focused file input: its label's outline is %q, want solid", outline)
+	}
+
+	// Dark theme.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+	if bg != "rgb(17, 21, 26)" {
+		t.Errorf("dark theme: body background %s, want rgb(17, 21, 26)", bg)
+	}
+	screenshot(t, ctx, "classify-dark.png")
 }

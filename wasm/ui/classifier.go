@@ -474,14 +474,16 @@ func (c *Classifier) renderIntake() app.UI {
 			Body(
 				app.P().Text("Drop images here, paste one (Ctrl+V), or:"),
 				app.Div().Class("buttons").Body(
-					app.Label().For("file-input").Class("button").Text("Choose images…"),
+					// Each file input is visually hidden but stays in the tab
+					// order; the label right after it shows its focus (app.css).
 					app.Input().ID("file-input").Type("file").Accept("image/*").Multiple(true).
 						Class("visually-hidden").OnChange(c.onFiles),
+					app.Label().For("file-input").Class("button").Text("Choose images…"),
 					app.Button().ID("camera-button").Type("button").Class("button").
 						Disabled(c.cameraOn).Text("Use camera").OnClick(c.startCamera),
-					app.Label().For("camera-input").Class("button secondary").Text("Take a photo"),
 					app.Input().ID("camera-input").Type("file").Accept("image/*").
 						Attr("capture", "environment").Class("visually-hidden").OnChange(c.onFiles),
+					app.Label().For("camera-input").Class("button secondary").Text("Take a photo"),
 				),
 			),
 		app.If(c.cameraOn,
