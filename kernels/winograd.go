@@ -144,14 +144,79 @@ func (wg *Winograd3x3) geometry(n, h, w int) winoGeometry {
 	return winoGeometry{n: n, h: h, w: w, tilesX: tilesX, perImage: tilesX * tilesY, tiles: n * tilesX * tilesY}
 }
 
-// inputTiles transforms tiles [t0, t0+cnt) into v (tile j at v[j*cin:]).
-func (wg *Winograd3x3) inputTiles(g winoGeometry, in []float32, t0, cnt int, v []float32, plane int) {
+// The transformed input of a group of tiles is stored directly in the
+// packed-A layout of the GEMM microkernel (row-major strips of mr rows, one
+// row per tile, split into K blocks of kc channels), so the alpha² GEMMs run
+// without a packing pass: in frequency f's plane (rows·cin floats, rows a
+// multiple of mr), channels [k0, k0+kb) of the tile in row r live at
+// plane f + k0·rows + r·kb. This relies on the layout documented at
+// gemmKernel; TestWinogradMatchesReference fails if it changes.
+
+// inputTiles transforms tiles [t0, t0+cnt) into rows [r0, r0+cnt) of v.
+func (wg *Winograd3x3) inputTiles(g winoGeometry, in []float32, t0, cnt int, v []float32, rows, r0 int) {
 	inputTile, _ := winoTileFuncs(wg.tile)
 	m, cin, img := wg.tile, wg.cin, g.h*g.w*wg.cin
+	kc := wg.u[0].kern.kc
+	plane := rows * cin
 	for j := 0; j < cnt; j++ {
 		t := t0 + j
 		b, r := t/g.perImage, t%g.perImage
-		inputTile(in[b*img:(b+1)*img], g.h, g.w, cin, (r/g.tilesX)*m-1, (r%g.tilesX)*m-1, v[j*cin:], plane)
+		y0, x0 := (r/g.tilesX)*m-1, (r%g.tilesX)*m-1
+		for k0 := 0; k0 < cin; k0 += kc {
+			kb := min(kc, cin-k0)
+			inputTile(in[b*img+k0:(b+1)*img], g.h, g.w, cin, kb, y0, x0, v[k0*rows+(r0+j)*kb:], plane)
+		}
+	}
+}
+
+// clearPadRows zeroes rows [cnt, roundup(cnt, mr)) of every plane, the
+// padding of the last microkernel strip (its results are discarded, but
+// stale values could be slow denormals).
+func (wg *Winograd3x3) clearPadRows(v []float32, rows, cnt int) {
+	kern := wg.u[0].kern
+	padded := (cnt + kern.mr - 1) / kern.mr * kern.mr
+	if padded == cnt {
+		return
+	}
+	cin, plane := wg.cin, rows*wg.cin
+	for f := 0; f < wg.alpha*wg.alpha; f++ {
+		for k0 := 0; k0 < cin; k0 += kern.kc {
+			kb := min(kern.kc, cin-k0)
+			base := f*plane + k0*rows
+			clear(v[base+cnt*kb : base+padded*kb])
+		}
+	}
+}
+
+// winoGemm computes C (cnt×N, row stride ldc) = A·B on the calling
+// goroutine, A being one frequency plane of cnt tile rows already in
+// packed-A layout (rows capacity) and B the packed transformed kernel.
+// It is [gemm]'s driver loop (gemmRun) for a single task without the
+// packing: the same microkernel calls and K blocks, hence the same result.
+// Winograd runs it inside its own parallel tasks, so GemmPacked's internal
+// threading would only oversubscribe.
+func winoGemm(cnt int, a []float32, rows int, b *PackedB, c []float32, ldc int) {
+	kern := b.kern
+	n, k := b.n, b.k
+	mr, nr, kc := kern.mr, kern.nr, kern.kc
+	panels := (n + nr - 1) / nr
+	padded := (cnt + mr - 1) / mr * mr
+	kLast := (k - 1) / kc * kc // start of the last K block
+	if padded > rows || len(a) < kLast*rows+padded*(k-kLast) || len(c) < (cnt-1)*ldc+n {
+		panic("kernels: winoGemm: buffers too short")
+	}
+	for k0 := 0; k0 < k; k0 += kc {
+		kb := min(kc, k-k0)
+		blk := a[k0*rows:]
+		for p := 0; p < panels; p++ {
+			bp := b.data[p*k*nr+k0*nr : p*k*nr+(k0+kb)*nr]
+			j0 := p * nr
+			cols := min(nr, n-j0)
+			for s := 0; s*mr < cnt; s++ {
+				r := min(mr, cnt-s*mr)
+				kern.micro(kb, blk[s*mr*kb:(s+1)*mr*kb], bp, c[s*mr*ldc+j0:], ldc, r, cols, k0 > 0, nil, false)
+			}
+		}
 	}
 }
 
@@ -174,12 +239,6 @@ func (wg *Winograd3x3) getScratch(n int) *[]float32 {
 	}
 	s := make([]float32, n)
 	return &s
-}
-
-// packScratchLen is the packed-A scratch gemmPackedSerial needs for m rows.
-func (wg *Winograd3x3) packScratchLen(m int) int {
-	kern := wg.u[0].kern
-	return (m + kern.mr - 1) / kern.mr * kern.mr * min(kern.kc, wg.cin)
 }
 
 // winoPhasedTiles is the number of tiles the phased strategy transforms
@@ -218,12 +277,14 @@ func winoCacheTiles(cin, cout, alpha int) int {
 // tiles through input transform, the alpha² GEMMs and output transform.
 func (wg *Winograd3x3) forwardBlocks(g winoGeometry, in, out []float32, relu bool) {
 	cin, cout, a := wg.cin, wg.cout, wg.alpha
-	bt := winoBlockTiles(g.tiles, cin, cout, a, wg.u[0].kern.mr)
+	mr := wg.u[0].kern.mr
+	bt := winoBlockTiles(g.tiles, cin, cout, a, mr)
+	rows := (bt + mr - 1) / mr * mr
 	blocks := (g.tiles + bt - 1) / bt
 	freqs := a * a
-	inPlane := bt * cin   // floats per frequency plane of the transformed input
-	outPlane := bt * cout // floats per frequency plane of the GEMM output
-	need := freqs*(inPlane+outPlane) + wg.packScratchLen(bt)
+	inPlane := rows * cin   // floats per frequency plane of the transformed input
+	outPlane := rows * cout // floats per frequency plane of the GEMM output
+	need := freqs * (inPlane + outPlane)
 
 	bufs := make([]*[]float32, 0, 4)
 	parallelFor(blocks, func(workers int) {
@@ -233,13 +294,13 @@ func (wg *Winograd3x3) forwardBlocks(g winoGeometry, in, out []float32, relu boo
 	}, func(worker, block int) {
 		buf := *bufs[worker]
 		v := buf[:freqs*inPlane]
-		mo := buf[freqs*inPlane : freqs*(inPlane+outPlane)]
-		packed := buf[freqs*(inPlane+outPlane):]
+		mo := buf[freqs*inPlane:]
 		t0 := block * bt
 		cnt := min(bt, g.tiles-t0)
-		wg.inputTiles(g, in, t0, cnt, v, inPlane)
+		wg.inputTiles(g, in, t0, cnt, v, rows, 0)
+		wg.clearPadRows(v, rows, cnt)
 		for f := 0; f < freqs; f++ {
-			gemmPackedSerial(cnt, v[f*inPlane:], cin, wg.u[f], mo[f*outPlane:], cout, packed)
+			winoGemm(cnt, v[f*inPlane:(f+1)*inPlane], rows, wg.u[f], mo[f*outPlane:], cout)
 		}
 		wg.outputTiles(g, mo, t0, cnt, outPlane, out, relu)
 	})
@@ -256,69 +317,28 @@ func (wg *Winograd3x3) forwardPhased(g winoGeometry, in, out []float32, relu boo
 	freqs := a * a
 	mr := wg.u[0].kern.mr
 	st := min(max(mr, winoPhasedTiles/mr*mr), g.tiles) // whole microkernel strips
-	inPlane, outPlane := st*cin, st*cout
+	rows := (st + mr - 1) / mr * mr
+	inPlane, outPlane := rows*cin, rows*cout
 	shared := wg.getScratch(freqs * (inPlane + outPlane))
 	defer wg.scratch.Put(shared)
 	v := (*shared)[:freqs*inPlane]
 	mo := (*shared)[freqs*inPlane:]
 	const tilesPerTask = 4
-	var packs []*[]float32
 	for t0 := 0; t0 < g.tiles; t0 += st {
 		cnt := min(st, g.tiles-t0)
 		tasks := (cnt + tilesPerTask - 1) / tilesPerTask
 		parallelFor(tasks, nil, func(_, task int) {
 			j := task * tilesPerTask
-			wg.inputTiles(g, in, t0+j, min(tilesPerTask, cnt-j), v[j*cin:], inPlane)
+			wg.inputTiles(g, in, t0+j, min(tilesPerTask, cnt-j), v, rows, j)
 		})
-		parallelFor(freqs, func(workers int) {
-			for len(packs) < workers {
-				packs = append(packs, wg.getScratch(wg.packScratchLen(st)))
-			}
-		}, func(worker, f int) {
-			gemmPackedSerial(cnt, v[f*inPlane:], cin, wg.u[f], mo[f*outPlane:], cout, *packs[worker])
+		wg.clearPadRows(v, rows, cnt)
+		parallelFor(freqs, nil, func(_, f int) {
+			winoGemm(cnt, v[f*inPlane:(f+1)*inPlane], rows, wg.u[f], mo[f*outPlane:], cout)
 		})
 		parallelFor(tasks, nil, func(_, task int) {
 			j := task * tilesPerTask
 			wg.outputTiles(g, mo[j*cout:], t0+j, min(tilesPerTask, cnt-j), outPlane, out, relu)
 		})
-	}
-	for _, p := range packs {
-		wg.scratch.Put(p)
-	}
-}
-
-// gemmPackedSerial computes C = A·B for a small A (m rows, lda) on the
-// calling goroutine: Winograd runs its 36 GEMMs inside its own parallel
-// blocks, so GemmPacked's internal parallelFor would only oversubscribe.
-// It is a thin single-task copy of [gemm]'s driver loop over the same
-// microkernel and K blocking, so it computes exactly what GemmPacked does.
-// packed is scratch for ceil(m/mr)*mr*min(kc, K) floats.
-func gemmPackedSerial(m int, a []float32, lda int, b *PackedB, c []float32, ldc int, packed []float32) {
-	kern := b.kern
-	n, k := b.n, b.k
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		epilogueOnly(m, n, c, ldc, false, nil, false)
-		return
-	}
-	checkMatrix("gemmPackedSerial", "a", a, m, k, lda)
-	checkMatrix("gemmPackedSerial", "c", c, m, n, ldc)
-	mr, nr, kc := kern.mr, kern.nr, kern.kc
-	panels := (n + nr - 1) / nr
-	for k0 := 0; k0 < k; k0 += kc {
-		kb := min(kc, k-k0)
-		packAStrips(packed, a, lda, false, 0, m, k0, kb, mr)
-		for p := 0; p < panels; p++ {
-			bp := b.data[p*k*nr+k0*nr : p*k*nr+(k0+kb)*nr]
-			j0 := p * nr
-			cols := min(nr, n-j0)
-			for s := 0; s*mr < m; s++ {
-				r := min(mr, m-s*mr)
-				kern.micro(kb, packed[s*kb*mr:(s+1)*kb*mr], bp, c[s*mr*ldc+j0:], ldc, r, cols, k0 > 0, nil, false)
-			}
-		}
 	}
 }
 
@@ -403,11 +423,11 @@ func winoMatricesFor(tile int) *winoMatrices {
 	panic(fmt.Sprintf("kernels: Winograd tile %d not supported (4 or 2)", tile))
 }
 
-// winoInputFunc transforms the alpha×alpha input patch whose top-left pixel
-// is (y0, x0) (it may hang over the image edge: outside pixels count as the
-// zero padding) of one image ([h][w][cin]) into v: frequency f of channel c
-// goes to v[f*plane+c].
-type winoInputFunc func(in []float32, h, w, cin, y0, x0 int, v []float32, plane int)
+// winoInputFunc transforms channels [0, nch) of the alpha×alpha input patch
+// whose top-left pixel is (y0, x0) (it may hang over the image edge: outside
+// pixels count as the zero padding) of one image (pixel (y, x) starts at
+// in[(y*w+x)*stride]) into v: frequency f of channel c goes to v[f*plane+c].
+type winoInputFunc func(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int)
 
 // winoOutputFunc transforms one tile's GEMM output (frequency f of channel c
 // at mo[f*plane+c]) into the m×m output pixels at (y0, x0) of one image
@@ -420,8 +440,8 @@ func winoTileFuncs(m int) (winoInputFunc, winoOutputFunc) {
 	if m == 4 {
 		return winoInput4, winoOutput4
 	}
-	return func(in []float32, h, w, cin, y0, x0 int, v []float32, plane int) {
-			winoInputGeneric(&winoF2, in, h, w, cin, y0, x0, v, plane)
+	return func(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
+			winoInputGeneric(&winoF2, in, h, w, stride, nch, y0, x0, v, plane)
 		}, func(mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int) {
 			winoOutputGeneric(&winoF2, mo, plane, cout, bias, relu, out, h, w, y0, x0)
 		}
@@ -436,16 +456,16 @@ var (
 
 // winoInputGeneric is the matrix-driven input transform V = B^T d B for any
 // tile size, one channel at a time.
-func winoInputGeneric(mt *winoMatrices, in []float32, h, w, cin, y0, x0 int, v []float32, plane int) {
+func winoInputGeneric(mt *winoMatrices, in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
 	a := mt.alpha
 	var d, t [36]float32
-	for c := 0; c < cin; c++ {
+	for c := 0; c < nch; c++ {
 		for i := 0; i < a; i++ {
 			for j := 0; j < a; j++ {
 				y, x := y0+i, x0+j
 				d[i*a+j] = 0
 				if y >= 0 && y < h && x >= 0 && x < w {
-					d[i*a+j] = in[(y*w+x)*cin+c]
+					d[i*a+j] = in[(y*w+x)*stride+c]
 				}
 			}
 		}
@@ -535,20 +555,20 @@ func winoOut6(m0, m1, m2, m3, m4, m5 float32) (o0, o1, o2, o3 float32) {
 
 // winoInput4Scalar is the straight-line F(4x4) input transform, one channel
 // at a time: the portable version (wasm and builds without SIMD).
-func winoInput4Scalar(in []float32, h, w, cin, y0, x0 int, v []float32, plane int) {
+func winoInput4Scalar(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
 	var t [36]float32
 	inside := y0 >= 0 && x0 >= 0 && y0+6 <= h && x0+6 <= w
-	for c := 0; c < cin; c++ {
+	for c := 0; c < nch; c++ {
 		for i := 0; i < 6; i++ {
 			var d [6]float32
 			y := y0 + i
 			if inside {
-				row := in[(y*w+x0)*cin+c:]
-				d = [6]float32{row[0], row[cin], row[2*cin], row[3*cin], row[4*cin], row[5*cin]}
+				row := in[(y*w+x0)*stride+c:]
+				d = [6]float32{row[0], row[stride], row[2*stride], row[3*stride], row[4*stride], row[5*stride]}
 			} else if y >= 0 && y < h {
 				for j := 0; j < 6; j++ {
 					if x := x0 + j; x >= 0 && x < w {
-						d[j] = in[(y*w+x)*cin+c]
+						d[j] = in[(y*w+x)*stride+c]
 					}
 				}
 			}

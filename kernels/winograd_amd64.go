@@ -64,16 +64,16 @@ func store16(x archsimd.Float32x16, s []float32, nc int) {
 	copy(s[:nc], buf[:nc])
 }
 
-func winoInput4AVX512(in []float32, h, w, cin, y0, x0 int, v []float32, plane int) {
+func winoInput4AVX512(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
 	var t [36]archsimd.Float32x16
-	for c0 := 0; c0 < cin; c0 += 16 {
-		nc := min(16, cin-c0)
+	for c0 := 0; c0 < nch; c0 += 16 {
+		nc := min(16, nch-c0)
 		for i := 0; i < 6; i++ {
 			var d [6]archsimd.Float32x16
 			if y := y0 + i; y >= 0 && y < h {
 				for j := 0; j < 6; j++ {
 					if x := x0 + j; x >= 0 && x < w {
-						d[j] = load16(in[(y*w+x)*cin+c0:], nc)
+						d[j] = load16(in[(y*w+x)*stride+c0:], nc)
 					}
 				}
 			}

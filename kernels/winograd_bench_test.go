@@ -100,7 +100,7 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 	b.Run("input", func(b *testing.B) {
 		for b.Loop() {
 			for t := 0; t < tiles; t++ {
-				winoInput4(in, h, w, c, (t/14)*4-1, (t%14)*4-1, v[t*c:], tiles*c)
+				winoInput4(in, h, w, c, c, (t/14)*4-1, (t%14)*4-1, v[t*c:], tiles*c)
 			}
 		}
 		b.ReportMetric(float64(h*w*c*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")

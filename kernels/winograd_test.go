@@ -62,6 +62,8 @@ var awkwardConvShapes = []convShape{
 	{1, 5, 12, 64, 70},
 	{1, 2, 1, 1, 1},
 	{3, 17, 21, 8, 12}, // more tiles than one phased group
+	{1, 9, 10, 300, 20}, // Cin over one GEMM K block (kc=256 on AVX-512), not a multiple of 16
+	{1, 5, 6, 520, 8},   // Cin over one K block of every microkernel (kc ≤ 512)
 }
 
 // withWinoMode runs fn with the Winograd strategy forced (1 blocks, 2 phased).
@@ -92,35 +94,40 @@ func winoTransformVariants() []struct {
 }
 
 func TestWinogradMatchesReference(t *testing.T) {
-	for _, v := range winoTransformVariants() {
-		saveIn, saveOut := winoInput4, winoOutput4
-		winoInput4, winoOutput4 = v.in, v.out
-		for _, mode := range []int{1, 2} {
-			withWinoMode(mode, func() { testWinogradMatchesReference(t, v.name+"/"+winoModeNames[mode]) })
+	for i, s := range awkwardConvShapes {
+		// One float64 reference per shape, shared by every variant.
+		rng := newRand(uint64(100 * i))
+		in := randFloats(rng, s.n*s.h*s.w*s.cin)
+		kernel := randFloats(rng, 9*s.cin*s.cout)
+		bias := randFloats(rng, s.cout)
+		ref := f64Conv3x3(s.n, s.h, s.w, s.cin, s.cout, in, kernel, bias, false)
+		refReLU := make([]float64, len(ref))
+		for j, v := range ref {
+			refReLU[j] = max(v, 0)
 		}
-		winoInput4, winoOutput4 = saveIn, saveOut
-	}
-}
-
-func testWinogradMatchesReference(t *testing.T, mode string) {
-	for _, tile := range []int{4, 2} {
-		for i, s := range awkwardConvShapes {
-			for _, relu := range []bool{false, true} {
-				name := fmt.Sprintf("%s/F%d/%dx%dx%dx%d->%d/relu=%v", mode, tile, s.n, s.h, s.w, s.cin, s.cout, relu)
-				t.Run(name, func(t *testing.T) {
-					rng := newRand(uint64(100*i + tile))
-					in := randFloats(rng, s.n*s.h*s.w*s.cin)
-					kernel := randFloats(rng, 9*s.cin*s.cout)
-					bias := randFloats(rng, s.cout)
-					wg := newWinograd3x3(s.cin, s.cout, kernel, bias, tile)
-					out := newGuarded(s.n * s.h * s.w * s.cout)
-					wg.Forward(s.n, s.h, s.w, in, out.data, relu)
-					out.check(t)
-					want := f64Conv3x3(s.n, s.h, s.w, s.cin, s.cout, in, kernel, bias, relu)
-					if e := maxRelErr(out.data, want); e > 1e-4 {
-						t.Fatalf("max error %.3g relative to max|ref|, want ≤ 1e-4", e)
+		for _, tile := range []int{4, 2} {
+			wg := newWinograd3x3(s.cin, s.cout, kernel, bias, tile)
+			for _, v := range winoTransformVariants() {
+				saveIn, saveOut := winoInput4, winoOutput4
+				winoInput4, winoOutput4 = v.in, v.out
+				for _, mode := range []int{1, 2} {
+					for _, relu := range []bool{false, true} {
+						name := fmt.Sprintf("%dx%dx%dx%d->%d/F%d/%s/%s/relu=%v", s.n, s.h, s.w, s.cin, s.cout, tile, v.name, winoModeNames[mode], relu)
+						t.Run(name, func(t *testing.T) {
+							out := newGuarded(s.n * s.h * s.w * s.cout)
+							withWinoMode(mode, func() { wg.Forward(s.n, s.h, s.w, in, out.data, relu) })
+							out.check(t)
+							want := ref
+							if relu {
+								want = refReLU
+							}
+							if e := maxRelErr(out.data, want); e > 1e-4 {
+								t.Fatalf("max error %.3g relative to max|ref|, want ≤ 1e-4", e)
+							}
+						})
 					}
-				})
+				}
+				winoInput4, winoOutput4 = saveIn, saveOut
 			}
 		}
 	}

@@ -62,16 +62,16 @@ func store4(x archsimd.Float32x4, s []float32, nc int) {
 	copy(s[:nc], buf[:nc])
 }
 
-func winoInput4SIMD128(in []float32, h, w, cin, y0, x0 int, v []float32, plane int) {
+func winoInput4SIMD128(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
 	var t [36]archsimd.Float32x4
-	for c0 := 0; c0 < cin; c0 += 4 {
-		nc := min(4, cin-c0)
+	for c0 := 0; c0 < nch; c0 += 4 {
+		nc := min(4, nch-c0)
 		for i := 0; i < 6; i++ {
 			var d [6]archsimd.Float32x4
 			if y := y0 + i; y >= 0 && y < h {
 				for j := 0; j < 6; j++ {
 					if x := x0 + j; x >= 0 && x < w {
-						d[j] = load4(in[(y*w+x)*cin+c0:], nc)
+						d[j] = load4(in[(y*w+x)*stride+c0:], nc)
 					}
 				}
 			}
