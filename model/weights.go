@@ -183,10 +183,11 @@ func equalShape(a, b []int) bool {
 	return true
 }
 
+// countNonFinite counts NaN and ±Inf values (exponent bits all ones).
 func countNonFinite(x []float32) int {
 	n := 0
 	for _, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
 			n++
 		}
 	}
@@ -194,13 +195,23 @@ func countNonFinite(x []float32) int {
 }
 
 // oihwToHWIO turns PyTorch's [Cout][Cin][3][3] kernel into [3][3][Cin][Cout].
+// Seen as a matrix, it transposes [Cout][Cin·9] into [9·Cin][Cout] (with
+// the 9 taps moved outermost); it works on 16 output channels at a time so
+// that the 16 source rows stream through the cache while each destination
+// run of 16 is written contiguously.
 func oihwToHWIO(w []float32, cout, cin int) []float32 {
+	const tile = 16
 	out := make([]float32, len(w))
-	for o := 0; o < cout; o++ {
+	row := cin * 9
+	for o0 := 0; o0 < cout; o0 += tile {
+		o1 := min(o0+tile, cout)
 		for i := 0; i < cin; i++ {
-			src := w[(o*cin+i)*9 : (o*cin+i)*9+9]
 			for k := 0; k < 9; k++ {
-				out[(k*cin+i)*cout+o] = src[k]
+				dst := out[(k*cin+i)*cout+o0 : (k*cin+i)*cout+o1]
+				src := i*9 + k
+				for o := range dst {
+					dst[o] = w[(o0+o)*row+src]
+				}
 			}
 		}
 	}

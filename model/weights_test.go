@@ -458,3 +458,30 @@ func BenchmarkLoadTorchWholeModelFull(b *testing.B) { benchmarkLoadFull(b, "full
 func BenchmarkLoadSafetensorsFull(b *testing.B) {
 	benchmarkLoadFull(b, "safetensors", "vgg16.safetensors")
 }
+
+// TestOIHWToHWIO checks the tiled transposition against the definition on
+// sizes that are and are not multiples of the tile.
+func TestOIHWToHWIO(t *testing.T) {
+	for _, sz := range [][2]int{{1, 3}, {3, 1}, {16, 5}, {17, 33}, {64, 3}} {
+		cout, cin := sz[0], sz[1]
+		w := make([]float32, cout*cin*9)
+		for i := range w {
+			w[i] = float32(i)
+		}
+		got := oihwToHWIO(w, cout, cin)
+		for o := 0; o < cout; o++ {
+			for i := 0; i < cin; i++ {
+				for kh := 0; kh < 3; kh++ {
+					for kw := 0; kw < 3; kw++ {
+						if g, want := got[((kh*3+kw)*cin+i)*cout+o], w[((o*cin+i)*3+kh)*3+kw]; g != want {
+							t.Fatalf("cout %d cin %d: [%d][%d][%d][%d] = %v, want %v", cout, cin, kh, kw, i, o, g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	if n := countNonFinite([]float32{0, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32, math.SmallestNonzeroFloat32}); n != 3 {
+		t.Errorf("countNonFinite = %d, want 3", n)
+	}
+}
