@@ -11,6 +11,33 @@
 //	train convert-idx turn IDX files (MNIST, Fashion-MNIST) into class folders of PNGs
 //
 // Run "train <subcommand> -h" for its flags.
+//
+// # Freezing and --fine-tune
+//
+// --fine-tune N trains the last N of VGG16's 13 conv layers and freezes the
+// rest; 0 is feature extraction (the whole base frozen), 13 trains
+// everything. The Keras tutorial counts layers of the Keras model instead,
+// pooling layers included: its fine_tune=2 unfreezes conv_base.layers[-2:],
+// which are block5_conv3 and block5_pool; pooling has no weights, so that
+// is one conv layer, --fine-tune 1 here. In general the tutorial's
+// fine_tune=k unfreezes the conv layers among the last k Keras layers.
+//
+// The frozen prefix runs once per image: its output at the freeze boundary
+// (after conv layer 13−N, pooled when a block ends there) is cached on disk
+// as float16, keyed by the weights' hash, the image bytes' hash, the
+// preprocessing, the boundary and the augmentation draw, and reused by
+// every epoch and every later run. With augmentation on, --aug-copies K
+// augmented versions of each training image are cached and epoch e uses
+// copy (e−1) mod K.
+//
+// # Run folder
+//
+// fit writes checkpoint.ckpt after every epoch (atomically: temp file,
+// fsync, rename), so --resume after a crash or SIGKILL loses at most the
+// current epoch; SIGINT finishes the batch, saves and exits with status
+// 130. At the end it writes history.json, curves.png, confusion.png,
+// metrics.txt and model.safetensors (the vggo model file, int8 by default),
+// whose test accuracy is printed next to the float32 graph's.
 package main
 
 import (

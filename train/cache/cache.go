@@ -146,7 +146,7 @@ func decode(b []byte) ([]float32, error) {
 		return nil, fmt.Errorf("not a cache entry")
 	}
 	n := binary.LittleEndian.Uint64(b[len(magic):])
-	if uint64(len(b)-len(magic)-8) != 2*n {
+	if n > uint64(len(b)) || uint64(len(b)-len(magic)-8) != 2*n {
 		return nil, fmt.Errorf("cache entry truncated")
 	}
 	v := make([]float32, n)

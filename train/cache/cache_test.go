@@ -50,3 +50,14 @@ func TestPutGetCountsAndFloat16(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecodeEntry(f *testing.F) {
+	f.Add([]byte(magic + "\x01\x00\x00\x00\x00\x00\x00\x00\x00\x3c"))
+	f.Add([]byte(magic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := decode(b)
+		if err == nil && 2*len(v)+len(magic)+8 != len(b) {
+			t.Fatalf("%d values from %d bytes", len(v), len(b))
+		}
+	})
+}

@@ -52,3 +52,18 @@ func TestDecodeRejectsDamage(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecode(f *testing.F) {
+	b, _ := Encode(&State{Version: Version, Epoch: 2, Tensors: map[string][]float32{"a": {1, 2}, "b": {3}}})
+	f.Add(b)
+	f.Add([]byte(magic + "\x02\x00\x00\x00\x00\x00\x00\x00{}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Decode(data, "fuzz")
+		if err != nil {
+			return
+		}
+		if _, err := Encode(s); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
