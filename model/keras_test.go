@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -381,4 +382,20 @@ func BenchmarkLoadKerasH5Full(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Loading Keras weights into the conv base; the layout is detected from
+// the file's contents.
+func ExampleLoadKerasH5() {
+	base, err := LoadKerasH5("../testdata/keras/vgg16_div16.weights.h5", Arch{WidthDiv: 16})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	first, last := base.Arch.Conv(0), base.Arch.Conv(12)
+	fmt.Printf("%s kernel: %d values (3x3x%dx%d, HWIO)\n", first.Name, len(base.Layers[0].Kernel), first.Cin, first.Cout)
+	fmt.Printf("%s bias: %d values\n", last.Name, len(base.Layers[12].Bias))
+	// Output:
+	// block1_conv1 kernel: 108 values (3x3x3x4, HWIO)
+	// block5_conv3 bias: 32 values
 }
