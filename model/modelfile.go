@@ -392,6 +392,31 @@ func parseInfo(md map[string]string) (Info, error) {
 	if err := json.Unmarshal([]byte(md[metaClasses]), &info.Classes); err != nil {
 		return Info{}, fmt.Errorf("metadata classes is not a JSON array of strings: %v", err)
 	}
+	var bad []string
+	if info.Arch != "vgg16" {
+		bad = append(bad, fmt.Sprintf("arch %q is not vgg16", info.Arch))
+	}
+	if info.WidthDiv < 1 || 64%info.WidthDiv != 0 {
+		bad = append(bad, fmt.Sprintf("width_div %d is not a divisor of 64", info.WidthDiv))
+	}
+	if info.InputSize < 32 || info.InputSize%32 != 0 {
+		bad = append(bad, fmt.Sprintf("input_size %d is not a positive multiple of 32", info.InputSize))
+	}
+	if info.Head != HeadSeed && info.Head != HeadGAP && info.Head != HeadLinear {
+		bad = append(bad, fmt.Sprintf("head %q is not seed, gap or linear", info.Head))
+	}
+	if info.Preprocess != PreprocessCaffe && info.Preprocess != PreprocessTorch {
+		bad = append(bad, fmt.Sprintf("preprocess %q is not caffe or torch", info.Preprocess))
+	}
+	if info.DType != DTypeInt8 && info.DType != DTypeFloat16 && info.DType != DTypeFloat32 {
+		bad = append(bad, fmt.Sprintf("weights_dtype %q is not int8, float16 or float32", info.DType))
+	}
+	if len(info.Classes) == 0 {
+		bad = append(bad, "classes is empty")
+	}
+	if len(bad) > 0 {
+		return Info{}, fmt.Errorf("invalid model metadata: %s", strings.Join(bad, "; "))
+	}
 	for k, v := range md {
 		if p, ok := strings.CutPrefix(k, metaProvenance); ok {
 			if info.Provenance == nil {
@@ -483,11 +508,9 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 		}
 		return nil
 	}
-	if m.Base.Arch.WidthDiv >= 1 && 64%m.Base.Arch.WidthDiv == 0 {
-		for i := range m.Base.Layers {
-			s := m.Base.Arch.Conv(i)
-			m.Base.Layers[i] = ConvParams{Kernel: kernel(s.Name, []int{3, 3, s.Cin, s.Cout}), Bias: bias(s.Name, s.Cout)}
-		}
+	for i := range m.Base.Layers {
+		s := m.Base.Arch.Conv(i)
+		m.Base.Layers[i] = ConvParams{Kernel: kernel(s.Name, []int{3, 3, s.Cin, s.Cout}), Bias: bias(s.Name, s.Cout)}
 	}
 	// The head's dense shapes are read from the file; Check verifies the chain.
 	for i := 0; ; i++ {

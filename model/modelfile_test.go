@@ -344,6 +344,11 @@ func TestReadModelErrors(t *testing.T) {
 			return append(ts, safetensors.Tensor{Name: "head.dropout", DType: safetensors.F32, Shape: []int{1}, Data: make([]byte, 4)})
 		}), true, "head.dropout: unexpected tensor"},
 		{"wrong shape", writeRawModel(t, m, tensor("block1_conv1.bias", func(x *safetensors.Tensor) { x.Shape = []int{2, 2} })), true, "block1_conv1.bias: shape [2 2], want [4]"},
+		{"bad width", writeRawModel(t, m, meta("width_div", "3")), false, "width_div 3 is not a divisor of 64"},
+		{"bad metadata", writeRawModel(t, m, func(ts []safetensors.Tensor, md map[string]string) []safetensors.Tensor {
+			md["arch"], md["input_size"], md["head"], md["preprocess"], md["weights_dtype"], md["classes"] = "vgg19", "100", "mlp", "tf", "int4", "[]"
+			return ts
+		}), false, `invalid model metadata: arch "vgg19" is not vgg16; input_size 100 is not a positive multiple of 32; head "mlp" is not seed, gap or linear; preprocess "tf" is not caffe or torch; weights_dtype "int4" is not int8, float16 or float32; classes is empty`},
 		{"wrong width", writeRawModel(t, m, meta("width_div", "8")), true, "block1_conv1.kernel: shape [3 3 3 4], want [3 3 3 8]"},
 		{"int bias", writeRawModel(t, m, tensor("block1_conv1.bias", func(x *safetensors.Tensor) { x.DType = safetensors.I32 })), true, "block1_conv1.bias: dtype I32"},
 		{"nan bias", writeRawModel(t, m, tensor("block5_conv3.bias", func(x *safetensors.Tensor) { copy(x.Data, float32Bytes([]float32{float32(math.NaN())})) })), true, "block5_conv3.bias: 1 NaN/Inf values"},
