@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -93,6 +94,12 @@ func run(args []string, stderr io.Writer) error {
 			return fmt.Errorf("-models: %w", err)
 		} else if !info.IsDir() {
 			return fmt.Errorf("-models %s: not a directory", *modelsDir)
+		}
+	}
+
+	for _, name := range []string{"static/app.wasm", "static/worker.wasm"} {
+		if _, err := fs.Stat(web.FS, name); err != nil {
+			log.Warn("not built into this binary: the app cannot start in browsers (run scripts/build-wasm.sh, then rebuild the server)", "file", "web/"+name)
 		}
 	}
 

@@ -150,6 +150,18 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// Headers beyond MaxHeaderBytes are refused before any handler runs.
+	req, _ := http.NewRequest("GET", base+"/healthz", nil)
+	req.Header.Set("X-Big", strings.Repeat("x", 2*maxHeaderBytes))
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("%d-byte header: status %d, want 431", 2*maxHeaderBytes, resp.StatusCode)
+		}
+	}
+
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	resp, err = client.Get(base + "/models/slow.vggo.safetensors")
 	if err != nil {
@@ -184,8 +196,10 @@ func TestProcessGracefulShutdown(t *testing.T) {
 		t.Fatalf("downloaded bytes differ")
 	}
 
+	// Wait only after the log pipe reached EOF: cmd.Wait closes the pipe
+	// and would drop the last lines.
 	waited := make(chan error, 1)
-	go func() { waited <- p.cmd.Wait() }()
+	go func() { <-p.done; waited <- p.cmd.Wait() }()
 	select {
 	case err := <-waited:
 		if err != nil {
@@ -194,7 +208,6 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("server did not exit after the download finished")
 	}
-	<-p.done
 	p.waitFor(t, "stopped", time.Second)
 	var logged bool
 	for _, l := range p.lines {
