@@ -1,5 +1,25 @@
 package model
 
+// The vggo model file is one safetensors file (DESIGN.md, "The model file"),
+// so any safetensors tool can open it:
+//
+//	tensors   block1_conv1.kernel        [3 3 Cin Cout]  I8 | F16 | F32 (HWIO)
+//	          block1_conv1.kernel_scale  [Cout]          F32, int8 files only
+//	          block1_conv1.bias          [Cout]          F32
+//	          ... the 13 convs by their Keras names ...
+//	          head.dense0.kernel         [In Out]        I8 | F16 | F32
+//	          head.dense0.kernel_scale   [Out]           F32, int8 files only
+//	          head.dense0.bias           [Out]           F32
+//	          ... head.dense1, head.dense2 as the head kind has them ...
+//	metadata  format "vggo", format_version "1", arch "vgg16",
+//	          input_size "224", width_div "1", head "gap",
+//	          classes "[\"cat\",\"dog\"]" (a JSON array), preprocess "caffe",
+//	          weights_dtype "int8", provenance.<key> (free-form: dataset,
+//	          accuracy, date, command, ...).
+//
+// int8 is symmetric per output channel (the last axis): w ≈ q·scale with
+// scale = max|w|/127, via kernels.QuantizeInt8/DequantizeInt8.
+
 import (
 	"bufio"
 	"crypto/sha256"
