@@ -500,6 +500,10 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 			return nil
 		}
 		cout := shape[len(shape)-1]
+		if cout == 0 {
+			problems = append(problems, fmt.Sprintf("%s: shape %v has no output channels", t.Name, t.Shape))
+			return nil
+		}
 		scales := floats(st, []int{cout})
 		if !equalShape(t.Shape, shape) {
 			problems = append(problems, fmt.Sprintf("%s: shape %v, want %v", t.Name, t.Shape, shape))

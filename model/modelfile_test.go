@@ -353,6 +353,17 @@ func TestReadModelErrors(t *testing.T) {
 		{"int bias", writeRawModel(t, m, tensor("block1_conv1.bias", func(x *safetensors.Tensor) { x.DType = safetensors.I32 })), true, "block1_conv1.bias: dtype I32"},
 		{"nan bias", writeRawModel(t, m, tensor("block5_conv3.bias", func(x *safetensors.Tensor) { copy(x.Data, float32Bytes([]float32{float32(math.NaN())})) })), true, "block5_conv3.bias: 1 NaN/Inf values"},
 		{"nan scale", writeRawModel(t, m, tensor("block2_conv1.kernel_scale", func(x *safetensors.Tensor) { copy(x.Data, float32Bytes([]float32{float32(math.NaN())})) })), true, "block2_conv1.kernel_scale[0] = NaN"},
+		{"zero outputs", writeRawModel(t, m, func(ts []safetensors.Tensor, md map[string]string) []safetensors.Tensor {
+			for i := range ts {
+				switch ts[i].Name {
+				case "head.dense1.kernel":
+					ts[i].Shape, ts[i].Data = []int{32, 0}, nil
+				case "head.dense1.kernel_scale", "head.dense1.bias":
+					ts[i].Shape, ts[i].Data = []int{0}, nil
+				}
+			}
+			return ts
+		}), true, "head.dense1.kernel: shape [32 0] has no output channels"},
 		{"class mismatch", writeRawModel(t, m, meta("classes", `["a","b"]`)), true, "gives 5 outputs but there are 2 class names"},
 	}
 	for _, c := range cases {
