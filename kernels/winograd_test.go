@@ -61,7 +61,7 @@ var awkwardConvShapes = []convShape{
 	{2, 13, 11, 32, 24},
 	{1, 5, 12, 64, 70},
 	{1, 2, 1, 1, 1},
-	{3, 17, 21, 8, 12}, // more tiles than one phased group
+	{3, 17, 21, 8, 12},  // more tiles than one phased group
 	{1, 9, 10, 300, 20}, // Cin over one GEMM K block (kc=256 on AVX-512), not a multiple of 16
 	{1, 5, 6, 520, 8},   // Cin over one K block of every microkernel (kc ≤ 512)
 }
