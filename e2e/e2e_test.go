@@ -25,7 +25,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -126,6 +128,11 @@ func setup() (int, error) {
 	m.Info.Classes = append([]string(nil), fashionClasses...)
 	m.Info.Classes[0] = "tampered"
 	if err := model.WriteModelFile(filepath.Join(fixture.modelsDir, "tampered.vggo.safetensors"), m, "int8"); err != nil {
+		return 1, err
+	}
+	// A third one, which the throttling proxy cuts off halfway.
+	m.Info.Classes[0] = "truncated"
+	if err := model.WriteModelFile(filepath.Join(fixture.modelsDir, "truncated.vggo.safetensors"), m, "int8"); err != nil {
 		return 1, err
 	}
 	back, err := model.ReadModelFile(fixture.modelPath)
@@ -561,6 +568,17 @@ func TestClassifyOnlineOfflineAndErrors(t *testing.T) {
 	// The service worker must be active (everything pre-cached) before going offline.
 	waitFor(t, ctx, "the service worker", `navigator.serviceWorker.ready.then(r => !!r.active)`, 30*time.Second)
 
+	// Installable as a PWA: chromium finds no problem with the manifest,
+	// icons and service worker.
+	inst, err := chromedp.Call(ctx, page.GetInstallabilityErrors, cdp.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range inst.InstallabilityErrors {
+		t.Errorf("not installable: %s %v", e.ErrorID, e.ErrorArguments)
+	}
+	t.Logf("installability errors reported by chromium: %d", len(inst.InstallabilityErrors))
+
 	upload(t, ctx, "fashion-0.png", "gradient.png")
 	rs := results(t, ctx, 2)
 	byName := map[string]pageResult{}
@@ -644,18 +662,27 @@ func TestClassifyOnlineOfflineAndErrors(t *testing.T) {
 }
 
 // slowBody hands out a response body in small pieces with pauses, so a
-// model download lasts long enough for the page to show its progress.
+// model download lasts long enough for the page to show its progress. With
+// cutAfter > 0 it fails after that many bytes, like a dropped connection.
 type slowBody struct {
 	io.ReadCloser
+	cutAfter int
+	sent     int
 }
 
-func (b slowBody) Read(p []byte) (int, error) {
+func (b *slowBody) Read(p []byte) (int, error) {
 	time.Sleep(150 * time.Millisecond)
-	return b.ReadCloser.Read(p[:min(len(p), 8<<10)])
+	if b.cutAfter > 0 && b.sent >= b.cutAfter {
+		return 0, fmt.Errorf("connection dropped by the test proxy after %d bytes", b.sent)
+	}
+	n, err := b.ReadCloser.Read(p[:min(len(p), 8<<10)])
+	b.sent += n
+	return n, err
 }
 
 // throttlingProxy serves the server through a reverse proxy that slows the
-// model files down (8 KB per 150 ms) and passes everything else through.
+// model files down (8 KB per 150 ms), drops the connection halfway through
+// truncated.vggo.safetensors, and passes everything else through.
 func throttlingProxy(t *testing.T, target string) string {
 	t.Helper()
 	u, err := url.Parse(target)
@@ -665,7 +692,11 @@ func throttlingProxy(t *testing.T, target string) string {
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		if strings.HasPrefix(resp.Request.URL.Path, "/models/") {
-			resp.Body = slowBody{resp.Body}
+			body := &slowBody{ReadCloser: resp.Body}
+			if strings.Contains(resp.Request.URL.Path, "truncated") {
+				body.cutAfter = 16 << 10
+			}
+			resp.Body = body
 		}
 		return nil
 	}
@@ -710,6 +741,21 @@ func TestProgressIntakeAccessibility(t *testing.T) {
 	}
 	if name, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#model-status").dataset.model`)); name != "fashion16" {
 		t.Fatalf("the page picked %q first, want fashion16 (the first by name)", name)
+	}
+
+	// A download cut off halfway is an error, is not cached, and the
+	// previous model comes back when picked again.
+	got := selectModel(t, ctx, "truncated", indexSHA(t, srv, "truncated"))
+	if !strings.HasPrefix(got, "error: ") || !strings.Contains(got, "truncated") {
+		t.Fatalf("truncated download: page says %q, want an error naming the model", got)
+	}
+	t.Logf("truncated download: %s", got)
+	cached := waitFor(t, ctx, "the model cache", `caches.open("vggo-models-v1").then(c => c.keys()).then(ks => JSON.stringify(ks.map(k => k.url)))`, 10*time.Second)
+	if strings.Contains(string(cached), "truncated") || !strings.Contains(string(cached), "fashion16") {
+		t.Fatalf("model cache after a dropped download: %s", cached)
+	}
+	if got := selectModel(t, ctx, "fashion16", indexSHA(t, srv, "fashion16")); got != "cache" {
+		t.Fatalf("fashion16 again: %q, want it from the cache", got)
 	}
 
 	// Drag and drop, then paste: the same Fashion-MNIST image as a File.
