@@ -54,7 +54,6 @@ import sys
 
 import h5py
 import numpy as np
-import torch
 
 TORCH_FEATURE_INDEX = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
 CONV_NAMES = [
@@ -70,6 +69,7 @@ ALL_LAYOUTS = ["keras1", "keras1_no1", "keras2", "keras3"]
 
 def load_convs(path):
     """Returns [(name, hwio float32 array, bias float32 array)] for the 13 convs."""
+    import torch  # only here: --features needs no torch (and starts faster)
     state = torch.load(path, map_location="cpu")
     convs = []
     for name, idx in zip(CONV_NAMES, TORCH_FEATURE_INDEX):
