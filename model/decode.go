@@ -70,6 +70,9 @@ func decodeImageBytes(data []byte, name string, maxPixels int) (image.Image, err
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if errors.Is(err, image.ErrFormat) {
+		if kind := isoMediaImageKind(data); kind != "" {
+			return nil, fmt.Errorf("%s: unsupported image format %s (convert it to JPEG or PNG first)", name, kind)
+		}
 		return nil, fmt.Errorf("%s: not an image: unrecognised format (want JPEG, PNG, GIF, WebP, BMP or TIFF)", name)
 	}
 	pretty := formatNames[format]
@@ -100,4 +103,21 @@ func decodeImageBytes(data []byte, name string, maxPixels int) (image.Image, err
 		img = applyOrientation(img, jpegOrientation(data))
 	}
 	return img, nil
+}
+
+// isoMediaImageKind recognises the ISO base media file images that phones
+// produce but no pure-Go decoder reads (HEIC/HEIF, iPhones' default, and
+// AVIF), from the major brand of their leading "ftyp" box, so the error can
+// say what the file is instead of "not an image". It returns "" otherwise.
+func isoMediaImageKind(data []byte) string {
+	if len(data) < 12 || string(data[4:8]) != "ftyp" {
+		return ""
+	}
+	switch string(data[8:12]) {
+	case "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1":
+		return "HEIC/HEIF"
+	case "avif", "avis":
+		return "AVIF"
+	}
+	return ""
 }

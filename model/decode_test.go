@@ -87,6 +87,9 @@ func TestDecodeImageErrors(t *testing.T) {
 		{"huge_header.png", bytes.NewReader(pngHeader), "huge_header.png: image too large: 20000x20000 = 400 MP > 50 MP"},
 		{"huge_header.jpg", bytes.NewReader(readImageFile(t, "huge_header.jpg")), "huge_header.jpg: image too large: 12000x9000 = 108 MP > 50 MP"},
 		{"truncated.png", bytes.NewReader(pngHeader[:20]), "truncated.png: corrupt PNG: "},
+		{"IMG_0001.HEIC", strings.NewReader("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"), "IMG_0001.HEIC: unsupported image format HEIC/HEIF (convert it to JPEG or PNG first)"},
+		{"photo.avif", strings.NewReader("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"), "photo.avif: unsupported image format AVIF"},
+		{"clip.mp4", strings.NewReader("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"), "clip.mp4: not an image: unrecognised format"},
 		{"video.mp4", io.LimitReader(zeroBytes{}, MaxInputBytes+1), "video.mp4: file too large: more than 64 MB"},
 	}
 	for _, tc := range tests {
