@@ -16,7 +16,13 @@ mkdir -p "$out"
 build() { # build PKG NAME
 	local tmp="$out/.$2.tmp.$$"
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$tmp" "$1"
-	mv -f "$tmp" "$out/$2"
+	# An unchanged binary keeps its old file (and mtime), so precompress,
+	# which skips siblings newer than their source, has nothing to redo.
+	if cmp -s "$tmp" "$out/$2"; then
+		rm -f "$tmp"
+	else
+		mv -f "$tmp" "$out/$2"
+	fi
 }
 build ./wasm/app app.wasm
 build ./wasm/worker worker.wasm

@@ -109,3 +109,32 @@ func TestProgressPercentAndHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseIndex: any input either fails cleanly or yields usable entries
+// that all have a valid SHA-256, a download location and a name; broken
+// entries always carry a reason.
+func FuzzParseIndex(f *testing.F) {
+	f.Add([]byte(`{"models":[{"name":"a","file":"a.vggo.safetensors","sha256":"` + sha + `","bytes":10,"classes":["x"],"inputSize":32}]}`))
+	f.Add([]byte(`[{"file":"b","sha256":"` + sha + `"},{"name":"bad","error":"truncated"}]`))
+	f.Add([]byte(`{"models":null}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		usable, broken, err := ParseIndex(data)
+		if err != nil {
+			if usable != nil || broken != nil {
+				t.Fatal("entries returned with an error")
+			}
+			return
+		}
+		for _, e := range usable {
+			if !IsSHA256Hex(e.SHA256) || e.Href() == "" || e.Name == "" {
+				t.Fatalf("unusable entry accepted: %+v", e)
+			}
+		}
+		for _, e := range broken {
+			if e.Error == "" {
+				t.Fatalf("broken entry without a reason: %+v", e)
+			}
+		}
+	})
+}
