@@ -309,7 +309,7 @@ func TestKerasFixturesReproducible(t *testing.T) {
 	for _, name := range []string{"vgg16_div16_keras1.h5", "vgg16_div16_keras1_no1.h5", "vgg16_div16_keras2.h5", "vgg16_div16.weights.h5"} {
 		check(filepath.Join(kerasFixtureDir, name), filepath.Join(dir, name))
 	}
-	for _, name := range []string{"features.h5", "features.json", "small.h5", "userblock.h5", "superblock1.h5", "latest.h5"} {
+	for _, name := range []string{"features.h5", "features.json", "small.h5", "userblock.h5", "superblock1.h5", "ordered.h5", "latest.h5"} {
 		check(filepath.Join("hdf5", "testdata", name), filepath.Join(dir, "features", name))
 	}
 }

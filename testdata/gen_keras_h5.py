@@ -26,7 +26,8 @@ mimicking what each Keras version's own saving code does:
                   HDF5 features the Go reader supports (and a few it refuses),
                   with DIR/features.json describing what it holds, plus
                   latest.h5 (libver="latest": refused), userblock.h5 (512-byte
-                  user block), superblock1.h5 (superblock version 1) and small.h5 (tiny; the fuzz seed).
+                  user block), superblock1.h5 (superblock version 1),
+                  ordered.h5 (a track_order=True group: refused) and small.h5 (tiny; the fuzz seed).
   --broken DIR    writes damaged variants into DIR (wrong kernel order,
                   float64, big-endian, gzip, NaN/Inf, missing layer, group,
                   dataset or Keras 3 variable, 12 convs, not Keras) and
@@ -222,6 +223,15 @@ def write_features(out_dir):
     fid = h5py.h5f.create(os.path.join(out_dir, "superblock1.h5").encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl)
     with h5py.File(fid) as f:
         f.create_dataset("x", data=np.arange(4, dtype="<f4"))
+    # Superblock 0, but a group tracking creation order gets a version 2
+    # object header and link messages (refused).
+    # (h5py's track_order=True, spelled out to switch off timestamps.)
+    with h5py.File(os.path.join(out_dir, "ordered.h5"), "w") as f:
+        gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+        gcpl.set_link_creation_order(h5py.h5p.CRT_ORDER_TRACKED | h5py.h5p.CRT_ORDER_INDEXED)
+        gcpl.set_obj_track_times(False)
+        h5py.h5g.create(f.id, b"g", gcpl=gcpl)
+        f["g"].create_dataset("x", data=np.ones(2, "<f4"))
     # A 512-byte user block before the superblock (allowed by the format).
     with h5py.File(os.path.join(out_dir, "userblock.h5"), "w", userblock_size=512) as f:
         f.create_dataset("x", data=np.arange(4, dtype="<f4"))

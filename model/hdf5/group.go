@@ -46,6 +46,9 @@ type link struct {
 	header uint64
 }
 
+// newStyleGroup is the problem reported for HDF5 1.8 link-message groups.
+const newStyleGroup = "new-style group (link messages, written with libver=\"latest\" or track_order=True) is not supported; only symbol-table groups, which h5py writes by default"
+
 // Path returns the group's HDF5 path, e.g. "/" or "/block1_conv1".
 func (g *Group) Path() string { return g.path }
 
@@ -74,7 +77,7 @@ func (g *Group) links() ([]link, error) {
 	st := h.find(msgSymbolTable)
 	if st == nil {
 		if h.find(msgLinkInfo) != nil || h.find(msgLink) != nil {
-			return nil, f.errorf(g.path, "new-style group (link messages, written with libver=\"latest\" or track_order=True) is not supported; only symbol-table groups, which h5py writes by default")
+			return nil, f.errorf(g.path, "%s", newStyleGroup)
 		}
 		return nil, f.errorf(g.path, "not a group (no symbol table message)")
 	}
@@ -334,6 +337,9 @@ func (g *Group) Group(rel string) (*Group, error) {
 	}
 	if kindOf(h) != KindGroup {
 		return nil, g.file.errorf(path, "is a %s, not a group", kindOf(h))
+	}
+	if h.find(msgSymbolTable) == nil {
+		return nil, g.file.errorf(path, "%s", newStyleGroup)
 	}
 	return &Group{file: g.file, path: path, addr: addr}, nil
 }

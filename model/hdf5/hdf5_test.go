@@ -195,6 +195,16 @@ func TestSuperblockVariants(t *testing.T) {
 	}
 }
 
+// A group created with track_order=True stores its members as link
+// messages, not a symbol table: opening it is refused with a clear error.
+func TestRefusedOrderedGroup(t *testing.T) {
+	f := openFixture(t, "ordered.h5")
+	_, err := f.Root().Group("g")
+	if err == nil || !strings.Contains(err.Error(), "ordered.h5: hdf5 /g: new-style group") || !strings.Contains(err.Error(), "track_order") {
+		t.Errorf("error %v, want a refusal of /g as a new-style group", err)
+	}
+}
+
 func TestRefusedFiles(t *testing.T) {
 	tests := []struct {
 		name string

@@ -68,7 +68,7 @@ func (f *File) header(addr uint64, path string) (*objectHeader, error) {
 		return nil, err
 	}
 	if string(prefix[:4]) == "OHDR" {
-		return nil, f.errorf(path, "version 2 object header (written with libver=\"latest\") is not supported; only version 1, which h5py writes by default")
+		return nil, f.errorf(path, "version 2 object header (HDF5 1.8+ format, written with libver=\"latest\" or track_order=True) is not supported; only version 1, which h5py writes by default")
 	}
 	if prefix[0] != 1 {
 		return nil, f.errorf(path, "object header version %d is not supported (want 1): corrupt file or not an object header", prefix[0])
