@@ -12,12 +12,9 @@ const (
 	msgDataspace    = 0x01
 	msgLinkInfo     = 0x02
 	msgDatatype     = 0x03
-	msgFillOld      = 0x04
-	msgFill         = 0x05
 	msgLink         = 0x06
 	msgExternal     = 0x07
 	msgLayout       = 0x08
-	msgGroupInfo    = 0x0a
 	msgFilters      = 0x0b
 	msgAttribute    = 0x0c
 	msgContinuation = 0x10
