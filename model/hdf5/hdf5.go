@@ -10,10 +10,11 @@
 //   - attributes (message versions 1 to 3) holding fixed-length or
 //     variable-length strings (the latter in the global heap).
 //
-// Anything else (superblock v2/v3 and v2 object headers written with
-// libver="latest", chunked or filtered storage, external storage, big-endian
-// or non-float32 data, shared datatypes) is refused with a *FormatError that
-// names the file, the object path and the problem.
+// Anything else (superblock v2/v3, v2 object headers and link-message
+// groups, written with libver="latest" or track_order=True; chunked or
+// filtered storage; external storage; big-endian or non-float32 data;
+// shared datatypes) is refused with a *FormatError that names the file, the
+// object path and the problem.
 //
 // The reader never trusts a length in the file: every size is checked
 // against the file's size before memory is allocated for it, and every walk
