@@ -57,7 +57,7 @@ const usage = `usage: train <subcommand> [flags]
 
 subcommands:
   fit          train a model and write a run folder (history, plots, model file)
-  extract      export frozen-base features of a dataset as a safetensors file
+  extract      export frozen-base features as a safetensors dataset (-o FILE, then fit's flags)
   classify     print the top-k classes of images with a model file
   evaluate     accuracy, per-class scores and confusion matrix of a model file
   convert-idx  convert IDX files (Fashion-MNIST) to class folders of PNGs
