@@ -71,3 +71,32 @@ func TestLoopbackLoad(t *testing.T) {
 		}
 	}
 }
+
+// benchmarkGet measures sequential loopback GETs of path, reporting
+// requests per second.
+func benchmarkGet(b *testing.B, path string) {
+	s := newTestServer(b)
+	s.writeModel(b, "load.vggo.safetensors", randomBytes(1<<20, 5))
+	ts := httptest.NewServer(s.handler)
+	defer ts.Close()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		resp, err := client.Get(ts.URL + path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		b.SetBytes(n)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+}
+
+func BenchmarkModelFile(b *testing.B)   { benchmarkGet(b, "/models/load.vggo.safetensors") }
+func BenchmarkAppPage(b *testing.B)     { benchmarkGet(b, "/") }
+func BenchmarkModelsIndex(b *testing.B) { benchmarkGet(b, "/models") }
