@@ -288,9 +288,13 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 	if err != nil {
 		return nil, fmt.Errorf("fit: %w", err)
 	}
-	st := &checkpoint.State{Config: c.fingerprint(), BestValLoss: math.Inf(1)}
+	digest := sampleDigest(trainSet, valSet)
+	st := &checkpoint.State{Config: c.fingerprint(), DataDigest: digest, BestValLoss: math.Inf(1)}
 	best := cloneParams(params)
 	if resumed != nil {
+		if resumed.DataDigest != digest {
+			return nil, fmt.Errorf("%s: the training or validation images changed since the checkpoint was written (files added, removed or unreadable); start a new run", ckptPath)
+		}
 		st = resumed
 		if err := restoreState(st, params, best, solver); err != nil {
 			return nil, fmt.Errorf("%s: %w", ckptPath, err)
@@ -431,6 +435,18 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 	}
 	fmt.Fprintf(stdout, "run folder %s: history.json, metrics.txt, curves.png, confusion.png, model.safetensors, checkpoint.ckpt\n", c.Out)
 	return res, nil
+}
+
+// sampleDigest hashes the sample paths and labels of the given sets.
+func sampleDigest(sets ...*featureSet) string {
+	h := sha256.New()
+	for _, s := range sets {
+		for _, x := range s.Samples {
+			fmt.Fprintf(h, "%s\x00%d\n", x.Path, x.Label)
+		}
+		h.Write([]byte{0xff})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func countKeys(sets ...*featureSet) int {

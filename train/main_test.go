@@ -246,9 +246,10 @@ var epochLine = regexp.MustCompile(`(?m)^epoch (\d+)/`)
 // and finishes with a complete, consistent history.
 func TestResumeAfterKill(t *testing.T) {
 	dir := t.TempDir()
-	out, cacheDir := filepath.Join(dir, "run"), filepath.Join(dir, "cache")
+	out, cacheDir, data := filepath.Join(dir, "run"), filepath.Join(dir, "cache"), filepath.Join(dir, "data")
+	copyTree(t, fixture, data)
 	const epochs = 6
-	cmd, log := startCommand(t, fitArgs(fixture, out, cacheDir, epochs)...)
+	cmd, log := startCommand(t, fitArgs(data, out, cacheDir, epochs)...)
 	st := waitForCheckpoint(t, filepath.Join(out, "checkpoint.ckpt"), cmd, log)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
@@ -260,7 +261,7 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatalf("the run finished (epoch %d) before it was killed; make epochs slower", st.Epoch)
 	}
 	var resumed bytes.Buffer
-	code := run(append([]string{"fit"}, append(fitArgs(fixture, out, cacheDir, epochs), "-resume")...), &resumed, io.Discard)
+	code := run(append([]string{"fit"}, append(fitArgs(data, out, cacheDir, epochs), "-resume")...), &resumed, io.Discard)
 	if code != 0 {
 		t.Fatalf("resume exit %d:\n%s", code, resumed.String())
 	}
@@ -284,8 +285,15 @@ func TestResumeAfterKill(t *testing.T) {
 	if len(h.Epochs) != epochs {
 		t.Fatalf("history has %d epochs, want %d", len(h.Epochs), epochs)
 	}
+	// A changed dataset is refused.
+	os.Remove(filepath.Join(data, "train", "8_bag", "00023.png"))
+	var errOut0 bytes.Buffer
+	if code := run(append([]string{"fit"}, append(fitArgs(data, out, cacheDir, epochs), "-resume")...), io.Discard, &errOut0); code == 0 ||
+		!strings.Contains(errOut0.String(), "images changed since the checkpoint") {
+		t.Errorf("resume on a changed data folder: exit %d, %s", code, errOut0.String())
+	}
 	// A different setting is refused.
-	args := append(fitArgs(fixture, out, cacheDir, epochs), "-resume", "-lr", "0.5")
+	args := append(fitArgs(data, out, cacheDir, epochs), "-resume", "-lr", "0.5")
 	var errOut bytes.Buffer
 	if code := run(append([]string{"fit"}, args...), io.Discard, &errOut); code == 0 || !strings.Contains(errOut.String(), "different settings") {
 		t.Errorf("resume with another learning rate: exit %d, %s", code, errOut.String())

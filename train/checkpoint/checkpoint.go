@@ -23,6 +23,9 @@ type State struct {
 	// Config is the run's configuration fingerprint; a resume with a
 	// different one is refused.
 	Config string `json:"config"`
+	// DataDigest identifies the training and validation samples (paths and
+	// labels, in order); a resume on a changed dataset is refused.
+	DataDigest string `json:"data_digest"`
 	// Epoch is the number of completed epochs; Batch the number of batches
 	// already done in epoch Epoch+1 (non-zero only after an interrupt).
 	Epoch, Batch int
