@@ -161,3 +161,24 @@ func TestRGBReaderMatchesNRGBAModel(t *testing.T) {
 		}
 	}
 }
+
+// An image whose bounds do not start at (0,0) (a SubImage, a decoder's
+// offset frame) preprocesses like the same pixels at the origin.
+func TestPreprocessOffsetBounds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	big := randomNRGBA(rng, image.Rect(0, 0, 60, 50))
+	sub := big.SubImage(image.Rect(7, 9, 47, 39)).(*image.NRGBA)
+	copyAtOrigin := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	for y := 0; y < 30; y++ {
+		for x := 0; x < 40; x++ {
+			copyAtOrigin.SetNRGBA(x, y, big.NRGBAAt(7+x, 9+y))
+		}
+	}
+	a := Preprocess(sub, 32, PreprocessTorch)
+	b := Preprocess(copyAtOrigin, 32, PreprocessTorch)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("value %d: %v from the sub-image, %v from the copy", i, a[i], b[i])
+		}
+	}
+}
