@@ -7,7 +7,7 @@ fail=0
 for pkg in $(go list ./...); do
 	for f in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
 		echo "fuzz: $pkg $f ($FUZZTIME)"
-		if ! go test -run='^$' -fuzz="^${f}\$" -fuzztime="$FUZZTIME" "$pkg" >/tmp/vggo-fuzz.log 2>&1; then
+		if ! go test -run='^$' -fuzz="^${f}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime=2s "$pkg" >/tmp/vggo-fuzz.log 2>&1; then
 			cat /tmp/vggo-fuzz.log
 			fail=1
 		fi
