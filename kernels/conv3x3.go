@@ -73,8 +73,9 @@ func (c *Conv3x3) Forward(n, h, w int, in, out []float32, relu bool) {
 // [i0, i0+rows) and reduction columns [k0, k0+kc) (column = tap·cin + ci,
 // tap = ky·3+kx), the input values under each tap, or 0 in the padding,
 // in strips of mr pixels (the row-major packed-A layout of gemmKernel).
-// Within a tap the cin values of an NHWC pixel are contiguous, so each
-// (pixel, tap) is one copy.
+// In NHWC the taps kx = 0, 1, 2 of one kernel row read adjacent input
+// pixels, and their columns are adjacent too, so each kernel row of a
+// pixel is one copy of up to 3·cin floats (less at the image border).
 func packPatches(dst, in []float32, h, w, cin, i0, rows, k0, kc, mr int) {
 	hw := h * w
 	padded := (rows + mr - 1) / mr * mr
@@ -91,15 +92,34 @@ func packPatches(dst, in []float32, h, w, cin, i0, rows, k0, kc, mr int) {
 		for kk := 0; kk < kc; {
 			col := k0 + kk
 			tap, ci := col/cin, col%cin
-			span := min(cin-ci, kc-kk) // columns left in this tap
-			sy, sx := y+tap/3-1, x+tap%3-1
-			if sy < 0 || sy >= h || sx < 0 || sx >= w {
-				clear(d[kk : kk+span])
-			} else {
+			ky, kx := tap/3, tap%3
+			sy, sx := y+ky-1, x+kx-1
+			// Columns left in this kernel row, within the block.
+			n := min((3-kx)*cin-ci, kc-kk)
+			switch {
+			case sy < 0 || sy >= h:
+				clear(d[kk : kk+n])
+			case sx < 0 || sx >= w: // left or right padding: this tap only
+				n = min(n, cin-ci)
+				clear(d[kk : kk+n])
+			default: // taps up to the right border are contiguous
+				n = min(n, (min(x+1, w-1)-sx+1)*cin-ci)
 				src := (base+sy*w+sx)*cin + ci
-				copy(d[kk:kk+span], in[src:src+span])
+				copyFloats(d[kk:kk+n], in[src:src+n])
 			}
-			kk += span
+			kk += n
 		}
+	}
+}
+
+// copyFloats is copy for the short runs of packing (a few channels), where
+// the call into memmove costs more than a plain loop.
+func copyFloats(dst, src []float32) {
+	if len(src) >= 16 {
+		copy(dst, src)
+		return
+	}
+	for j, v := range src {
+		dst[j] = v
 	}
 }

@@ -58,6 +58,8 @@ func convCases() []convCase {
 		{n: 2, h: 5, w: 3, cin: 33, cout: 1},
 		{n: 1, h: 9, w: 11, cin: 64, cout: 40, bias: true},
 		{n: 2, h: 6, w: 6, cin: 70, cout: 19, bias: true, relu: true}, // K = 630 crosses the K block
+		{n: 1, h: 4, w: 5, cin: 100, cout: 9, bias: true},             // K blocks split kernel rows and taps
+		{n: 2, h: 2, w: 1, cin: 1, cout: 3, relu: true},
 	}
 }
 
