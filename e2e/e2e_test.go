@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -130,7 +131,13 @@ func setup() (int, error) {
 	if err := model.WriteModelFile(filepath.Join(fixture.modelsDir, "tampered.vggo.safetensors"), m, "int8"); err != nil {
 		return 1, err
 	}
-	// A third one, which the throttling proxy cuts off halfway.
+	// One that is only ever downloaded through the throttling proxy, to
+	// watch the progress bar.
+	m.Info.Classes[0] = "slow"
+	if err := model.WriteModelFile(filepath.Join(fixture.modelsDir, "slow16.vggo.safetensors"), m, "int8"); err != nil {
+		return 1, err
+	}
+	// A fourth, which the throttling proxy cuts off halfway.
 	m.Info.Classes[0] = "truncated"
 	if err := model.WriteModelFile(filepath.Join(fixture.modelsDir, "truncated.vggo.safetensors"), m, "int8"); err != nil {
 		return 1, err
@@ -238,14 +245,19 @@ func indexSHA(t *testing.T, srv *server, name string) string {
 	return ""
 }
 
-// selectModel picks a model in the page's model picker by its SHA-256, as a
-// user would (change event), and waits until the page reports it ready or
-// failed; it returns "network", "cache" or "error: ...".
-func selectModel(t *testing.T, ctx context.Context, name, sha string) string {
+// pickModel chooses a model in the page's model picker by its SHA-256, as a
+// user would (change event).
+func pickModel(t *testing.T, ctx context.Context, sha string) {
 	t.Helper()
 	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
 		const s = document.querySelector("#model-select");
 		s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, sha)))
+}
+
+// waitModel waits until the page reports the named model ready or failed;
+// it returns "network", "cache" or "error: ...".
+func waitModel(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
 	expr := fmt.Sprintf(`(() => { const s = document.querySelector("#model-status");
 		if (s && s.dataset.state === "ready" && s.dataset.model === %q) return s.dataset.source;
 		if (s && s.dataset.state === "error" && s.dataset.model === %q) return "error: " + s.textContent;
@@ -253,6 +265,13 @@ func selectModel(t *testing.T, ctx context.Context, name, sha string) string {
 	var v string
 	json.Unmarshal(waitFor(t, ctx, "model "+name, expr, 60*time.Second), &v)
 	return v
+}
+
+// selectModel picks a model and waits for the outcome (see waitModel).
+func selectModel(t *testing.T, ctx context.Context, name, sha string) string {
+	t.Helper()
+	pickModel(t, ctx, sha)
+	return waitModel(t, ctx, name)
 }
 
 // fashionImage returns test image i of Fashion-MNIST as a PNG.
@@ -681,7 +700,8 @@ func (b *slowBody) Read(p []byte) (int, error) {
 }
 
 // throttlingProxy serves the server through a reverse proxy that slows the
-// model files down (8 KB per 150 ms), drops the connection halfway through
+// test's own model files down (8 KB per 150 ms; an embedded default model
+// may be big), drops the connection halfway through
 // truncated.vggo.safetensors, and passes everything else through.
 func throttlingProxy(t *testing.T, target string) string {
 	t.Helper()
@@ -691,7 +711,7 @@ func throttlingProxy(t *testing.T, target string) string {
 	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	proxy.ModifyResponse = func(resp *http.Response) error {
-		if strings.HasPrefix(resp.Request.URL.Path, "/models/") {
+		if p := resp.Request.URL.Path; strings.HasPrefix(p, "/models/") && fileExists(filepath.Join(fixture.modelsDir, path.Base(p))) {
 			body := &slowBody{ReadCloser: resp.Body}
 			if strings.Contains(resp.Request.URL.Path, "truncated") {
 				body.cutAfter = 16 << 10
@@ -720,7 +740,9 @@ func TestProgressIntakeAccessibility(t *testing.T) {
 	ctx := newBrowser(t, "use-fake-device-for-media-stream", "use-fake-ui-for-media-stream")
 
 	run(t, ctx, 30*time.Second, chromedp.Navigate(site+"/"))
-	// The model is 62 KB: about 8 pieces of 8 KB, 150 ms apart.
+	waitFor(t, ctx, "the first model", modelReadyExpr, 60*time.Second)
+	// slow16 is 62 KB: about 8 pieces of 8 KB, 150 ms apart.
+	pickModel(t, ctx, indexSHA(t, srv, "slow16"))
 	raw := waitFor(t, ctx, "the download progress", `(() => { const p = document.querySelector("#model-progress");
 		const txt = document.querySelector("#model-progress-text");
 		return p && p.value > 0 && p.value < 100 ? JSON.stringify({value: p.value, text: txt ? txt.textContent : ""}) : null; })()`, 30*time.Second)
@@ -736,11 +758,11 @@ func TestProgressIntakeAccessibility(t *testing.T) {
 	}
 	t.Logf("download progress seen: %.1f%% (%q)", progress.Value, progress.Text)
 	screenshot(t, ctx, "download-progress.png")
-	if src := string(waitFor(t, ctx, "the model", modelReadyExpr, 60*time.Second)); src != `"network"` {
-		t.Fatalf("model source %s, want network", src)
+	if src := waitModel(t, ctx, "slow16"); src != "network" {
+		t.Fatalf("slow16: %q, want downloaded", src)
 	}
-	if name, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#model-status").dataset.model`)); name != "fashion16" {
-		t.Fatalf("the page picked %q first, want fashion16 (the first by name)", name)
+	if src := selectModel(t, ctx, "fashion16", indexSHA(t, srv, "fashion16")); src != "network" && src != "cache" {
+		t.Fatalf("fashion16: %q", src)
 	}
 
 	// A download cut off halfway is an error, is not cached, and the
@@ -837,4 +859,9 @@ func TestProgressIntakeAccessibility(t *testing.T) {
 		t.Errorf("dark theme: body background %s, want rgb(17, 21, 26)", bg)
 	}
 	screenshot(t, ctx, "classify-dark.png")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
