@@ -65,6 +65,10 @@ func store16(x archsimd.Float32x16, s []float32, nc int) {
 }
 
 func winoInput4AVX512(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
+	if y0 >= 0 && x0 >= 0 && y0+6 <= h && x0+6 <= w && nch%16 == 0 {
+		winoInput4AVX512Interior(in, w, stride, nch, y0, x0, v, plane)
+		return
+	}
 	var t [36]archsimd.Float32x16
 	for c0 := 0; c0 < nch; c0 += 16 {
 		nc := min(16, nch-c0)
@@ -92,6 +96,10 @@ func winoInput4AVX512(in []float32, h, w, stride, nch, y0, x0 int, v []float32, 
 }
 
 func winoOutput4AVX512(mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int) {
+	if y0+4 <= h && x0+4 <= w && cout%16 == 0 {
+		winoOutput4AVX512Interior(mo, plane, cout, bias, relu, out, w, y0, x0)
+		return
+	}
 	var t [24]archsimd.Float32x16 // t[j*4+i']: A^T applied down column j
 	var zero archsimd.Float32x16
 	rows, cols := min(4, h-y0), min(4, w-x0)

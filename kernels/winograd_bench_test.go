@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // vgg16ConvChannels lists (cin, cout) of VGG16's 13 conv layers, and
@@ -89,7 +90,7 @@ func BenchmarkWinogradVGG16Layers(b *testing.B) {
 }
 
 // BenchmarkWinogradTransforms isolates the input and output transforms of
-// one block5-sized layer, to see their share of a Winograd layer.
+// a 56x56x256 layer, scalar next to the SIMD version this build uses.
 func BenchmarkWinogradTransforms(b *testing.B) {
 	const h, w, c = 56, 56, 256
 	in := randFloats(newRand(1), h*w*c)
@@ -97,22 +98,36 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 	v := make([]float32, 36*tiles*c)
 	out := make([]float32, h*w*c)
 	bias := make([]float32, c)
-	b.Run("input", func(b *testing.B) {
-		for b.Loop() {
-			for t := 0; t < tiles; t++ {
-				winoInput4(in, h, w, c, c, (t/14)*4-1, (t%14)*4-1, v[t*c:], tiles*c)
+	for _, variant := range winoTransformVariants() {
+		b.Run("input/"+variant.name, func(b *testing.B) {
+			c0 := processCPUTime()
+			defer reportCPU(b, c0)
+			for b.Loop() {
+				for t := 0; t < tiles; t++ {
+					variant.in(in, h, w, c, c, (t/14)*4-1, (t%14)*4-1, v[t*c:], tiles*c)
+				}
 			}
-		}
-		b.ReportMetric(float64(h*w*c*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
-	})
-	b.Run("output", func(b *testing.B) {
-		for b.Loop() {
-			for t := 0; t < tiles; t++ {
-				winoOutput4(v[t*c:], tiles*c, c, bias, true, out, h, w, (t/14)*4, (t%14)*4)
+			b.ReportMetric(float64(h*w*c*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+		b.Run("output/"+variant.name, func(b *testing.B) {
+			c0 := processCPUTime()
+			defer reportCPU(b, c0)
+			for b.Loop() {
+				for t := 0; t < tiles; t++ {
+					variant.out(v[t*c:], tiles*c, c, bias, true, out, h, w, (t/14)*4, (t%14)*4)
+				}
 			}
-		}
-		b.ReportMetric(float64(h*w*c*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
-	})
+			b.ReportMetric(float64(h*w*c*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
+
+// reportCPU adds the process CPU time per iteration since c0, where the
+// platform measures it.
+func reportCPU(b *testing.B, c0 time.Duration) {
+	if cpu := processCPUTime() - c0; cpu > 0 && c0 > 0 {
+		b.ReportMetric(ms(cpu)/float64(b.N), "cpu-ms/op")
+	}
 }
 
 // BenchmarkNewWinograd3x3 is the one-time load cost of a 512→512 layer

@@ -64,6 +64,7 @@ var awkwardConvShapes = []convShape{
 	{3, 17, 21, 8, 12},  // more tiles than one phased group
 	{1, 9, 10, 300, 20}, // Cin over one GEMM K block (kc=256 on AVX-512), not a multiple of 16
 	{1, 5, 6, 520, 8},   // Cin over one K block of every microkernel (kc ≤ 512)
+	{2, 12, 12, 16, 32}, // interior tiles with whole vectors (unrolled fast paths)
 }
 
 // withWinoMode runs fn with the Winograd strategy forced (1 blocks, 2 phased).
