@@ -48,8 +48,9 @@ func benchConv3x3(b *testing.B, kern *gemmKernel, n, h, w, cin, cout int) {
 	conv := newConv3x3With(kern, cin, cout, randFloats(rng, 9*cin*cout), randFloats(rng, cout))
 	out := make([]float32, n*h*w*cout)
 	b.ResetTimer()
+	c0 := processCPUTime()
 	for i := 0; i < b.N; i++ {
 		conv.Forward(n, h, w, in, out, true)
 	}
-	reportGFLOPS(b, 2*float64(n*h*w)*float64(9*cin*cout))
+	reportGFLOPS(b, 2*float64(n*h*w)*float64(9*cin*cout), c0)
 }
