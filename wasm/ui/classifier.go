@@ -65,7 +65,6 @@ type Classifier struct {
 	loadID      int
 	progress    protocol.Progress
 	loaded      protocol.Loaded
-	pendingLoad bool // a model was picked while another was loading
 
 	gallery []*entry // newest first
 	notice  string   // intake errors that belong to no image
@@ -547,8 +546,8 @@ func renderEntry(e *entry) app.UI {
 					)
 				}),
 			),
-			app.P().Class("timing").Text(fmt.Sprintf("Inference %.1f ms · decode %.1f ms · %d×%d px",
-				r.ForwardMillis, r.DecodeMillis, r.Width, r.Height)),
+			app.P().Class("timing").Text(fmt.Sprintf("%s · inference %.1f ms · decode %.1f ms · %d×%d px",
+				r.Model, r.ForwardMillis, r.DecodeMillis, r.Width, r.Height)),
 		)
 	}
 	return app.Li().Body(art.Body(body...))
