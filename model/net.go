@@ -5,13 +5,13 @@ import (
 	"image"
 	"io"
 	"sort"
-	"unsafe"
 
 	"vggo/kernels"
 )
 
-// DefaultInputSize is VGG16's ImageNet input side, used when a model does
-// not say otherwise.
+// DefaultInputSize is VGG16's ImageNet input side, the size to train and
+// serve at unless there is a reason not to (a model file always records
+// its own input size, which NewNet uses).
 const DefaultInputSize = 224
 
 // conv3x3 is what Conv3x3 and Winograd3x3 have in common.
@@ -54,12 +54,12 @@ type Net struct {
 
 	// Ping-pong activation buffers, grown to the largest batch seen, and
 	// the head's per-layer outputs.
-	bufA, bufB []float32
-	headBufs   [][]float32
+	bufs     [2][]float32
+	headBufs [][]float32
 }
 
 // useWinograd is the fixed rule choosing the convolution algorithm per
-// layer: kernels.WinogradPreferred, which [kernels] derived from its
+// layer: kernels.WinogradPreferred, which package kernels derives from its
 // per-layer benchmarks (Winograd F(4x4,3x3) for 16+ input channels on
 // images of at least 4x4, the direct implicit-GEMM convolution for the RGB
 // input layer and tiny images). It depends only on the layer shape at the
@@ -295,17 +295,22 @@ func (n *Net) PooledFeatures(batch int, x []float32) []float32 {
 }
 
 // runConvs runs conv layers first..last on act (the input of layer first)
-// and returns the result, which lives in one of the Net's buffers.
+// and returns the result, which lives in one of the Net's two activation
+// buffers: each step writes to the buffer its input is not in.
 func (n *Net) runConvs(batch int, act []float32, first, last int) []float32 {
 	n.growBuffers(batch)
-	cur := act
+	cur, in := act, -1 // in: which buffer holds cur (-1: the caller's slice)
+	step := func(size int) []float32 {
+		in = 1 - max(in, 0)
+		return n.bufs[in][:size]
+	}
 	for i := first; i <= last; i++ {
 		l := n.convs[i]
-		out := n.otherBuffer(cur)[:batch*l.h*l.w*l.spec.Cout]
+		out := step(batch * l.h * l.w * l.spec.Cout)
 		l.conv.Forward(batch, l.h, l.w, cur, out, true)
 		cur = out
 		if l.spec.PoolAfter {
-			pooled := n.otherBuffer(cur)[:batch*(l.h/2)*(l.w/2)*l.spec.Cout]
+			pooled := step(batch * (l.h / 2) * (l.w / 2) * l.spec.Cout)
 			kernels.MaxPool2x2(batch, l.h, l.w, l.spec.Cout, cur, pooled)
 			cur = pooled
 		}
@@ -320,18 +325,10 @@ func (n *Net) growBuffers(batch int) {
 	for _, l := range n.convs {
 		need = max(need, batch*l.h*l.w*l.spec.Cout)
 	}
-	if len(n.bufA) < need {
-		n.bufA = make([]float32, need)
-		n.bufB = make([]float32, need)
+	if len(n.bufs[0]) < need {
+		n.bufs[0] = make([]float32, need)
+		n.bufs[1] = make([]float32, need)
 	}
-}
-
-// otherBuffer returns whichever activation buffer cur is not in.
-func (n *Net) otherBuffer(cur []float32) []float32 {
-	if len(cur) > 0 && unsafe.SliceData(cur) == unsafe.SliceData(n.bufA) {
-		return n.bufB
-	}
-	return n.bufA
 }
 
 // Prediction is one class and its probability.
