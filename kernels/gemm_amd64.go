@@ -9,19 +9,21 @@ import "simd/archsimd"
 //
 //   - avx512asm: 14x32 tile, hand-written Go assembly (gemm_avx512_amd64.s):
 //     28 zmm accumulators, VBROADCASTSS from memory (a load, no shuffle port),
-//     2 FMAs per broadcast. The fastest: ~118 GFLOP/s single-thread on the
-//     Xeon (Emerald Rapids) this was tuned on.
+//     2 FMAs per broadcast. The fastest: ~145 GFLOP/s per second of CPU time,
+//     single-thread, at 512x512x512 on the Xeon (Emerald Rapids) this was
+//     tuned on.
 //   - avx512: 4x64 tile in simd/archsimd (Float32x16). The Go 1.27 compiler
 //     keeps loop-carried vectors in Z0-Z14 only, lowers MulAdd to the
 //     213 form (result in a multiplicand, so it adds register copies) and
 //     broadcasts through a register (VBROADCASTSS reg, port 5), so bigger
-//     tiles spill; this shape measured best (~70 GFLOP/s). Kept as the
-//     compiler-built twin of the assembly kernel.
+//     tiles spill; of 2x96 .. 6x32 and K unrolled by 1 or 2 this measured
+//     best (~90 GFLOP/s of CPU time). Kept as the compiler-built twin of the
+//     assembly kernel.
 //   - avx2: 6x16 tile in archsimd (Float32x8) for AVX2+FMA CPUs without
 //     AVX-512; 12 accumulators fit the 16 ymm registers.
 //
-// The archsimd bodies are unrolled by hand (every row of the tile written out
-// the same way, K unrolled by 2) so the accumulators stay in registers.
+// The archsimd bodies are unrolled by hand (every row of the tile written
+// out the same way) so the accumulators stay in registers.
 
 // archGemmVariants returns the amd64 SIMD microkernels this CPU supports,
 // fastest first.
@@ -71,7 +73,7 @@ func microAVX512Asm(kc int, a, b, c []float32, ldc, rows, cols int, load bool, b
 }
 
 // microAVX512 is the 4x64 microkernel: 16 Float32x16 accumulators,
-// 4 B vectors and one broadcast A value per step, K unrolled by 2.
+// 4 B vectors and one broadcast A value per step, K unrolled by 1.
 func microAVX512(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
 	var c0_0, c0_1, c0_2, c0_3 archsimd.Float32x16
 	var c1_0, c1_1, c1_2, c1_3 archsimd.Float32x16
@@ -84,62 +86,6 @@ func microAVX512(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias
 	a3 := a[3*kc : 4*kc : 4*kc]
 	b = b[:kc*64]
 	kk := 0
-	for ; kk+2 <= kc; kk += 2 {
-		{
-			bk := b[kk*64 : kk*64+64 : kk*64+64]
-			b0 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[0:16]))
-			b1 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[16:32]))
-			b2 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[32:48]))
-			b3 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[48:64]))
-			x0 := archsimd.BroadcastFloat32x16(a0[kk])
-			c0_0 = b0.MulAdd(x0, c0_0)
-			c0_1 = b1.MulAdd(x0, c0_1)
-			c0_2 = b2.MulAdd(x0, c0_2)
-			c0_3 = b3.MulAdd(x0, c0_3)
-			x1 := archsimd.BroadcastFloat32x16(a1[kk])
-			c1_0 = b0.MulAdd(x1, c1_0)
-			c1_1 = b1.MulAdd(x1, c1_1)
-			c1_2 = b2.MulAdd(x1, c1_2)
-			c1_3 = b3.MulAdd(x1, c1_3)
-			x2 := archsimd.BroadcastFloat32x16(a2[kk])
-			c2_0 = b0.MulAdd(x2, c2_0)
-			c2_1 = b1.MulAdd(x2, c2_1)
-			c2_2 = b2.MulAdd(x2, c2_2)
-			c2_3 = b3.MulAdd(x2, c2_3)
-			x3 := archsimd.BroadcastFloat32x16(a3[kk])
-			c3_0 = b0.MulAdd(x3, c3_0)
-			c3_1 = b1.MulAdd(x3, c3_1)
-			c3_2 = b2.MulAdd(x3, c3_2)
-			c3_3 = b3.MulAdd(x3, c3_3)
-		}
-		{
-			bk := b[(kk+1)*64 : (kk+1)*64+64 : (kk+1)*64+64]
-			b0 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[0:16]))
-			b1 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[16:32]))
-			b2 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[32:48]))
-			b3 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[48:64]))
-			x0 := archsimd.BroadcastFloat32x16(a0[(kk + 1)])
-			c0_0 = b0.MulAdd(x0, c0_0)
-			c0_1 = b1.MulAdd(x0, c0_1)
-			c0_2 = b2.MulAdd(x0, c0_2)
-			c0_3 = b3.MulAdd(x0, c0_3)
-			x1 := archsimd.BroadcastFloat32x16(a1[(kk + 1)])
-			c1_0 = b0.MulAdd(x1, c1_0)
-			c1_1 = b1.MulAdd(x1, c1_1)
-			c1_2 = b2.MulAdd(x1, c1_2)
-			c1_3 = b3.MulAdd(x1, c1_3)
-			x2 := archsimd.BroadcastFloat32x16(a2[(kk + 1)])
-			c2_0 = b0.MulAdd(x2, c2_0)
-			c2_1 = b1.MulAdd(x2, c2_1)
-			c2_2 = b2.MulAdd(x2, c2_2)
-			c2_3 = b3.MulAdd(x2, c2_3)
-			x3 := archsimd.BroadcastFloat32x16(a3[(kk + 1)])
-			c3_0 = b0.MulAdd(x3, c3_0)
-			c3_1 = b1.MulAdd(x3, c3_1)
-			c3_2 = b2.MulAdd(x3, c3_2)
-			c3_3 = b3.MulAdd(x3, c3_3)
-		}
-	}
 	for ; kk < kc; kk++ {
 		bk := b[kk*64 : kk*64+64 : kk*64+64]
 		b0 := archsimd.LoadFloat32x16Array((*[16]float32)(bk[0:16]))
@@ -272,7 +218,7 @@ func storeRowFloat32x16x2(row []float32, load, hasBias, relu bool, zero, b0, b1,
 }
 
 // microAVX2 is the 6x16 microkernel: 12 Float32x8 accumulators,
-// 2 B vectors and one broadcast A value per step, K unrolled by 2.
+// 2 B vectors and one broadcast A value per step, K unrolled by 1.
 func microAVX2(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
 	var c0_0, c0_1 archsimd.Float32x8
 	var c1_0, c1_1 archsimd.Float32x8
@@ -289,54 +235,6 @@ func microAVX2(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias [
 	a5 := a[5*kc : 6*kc : 6*kc]
 	b = b[:kc*16]
 	kk := 0
-	for ; kk+2 <= kc; kk += 2 {
-		{
-			bk := b[kk*16 : kk*16+16 : kk*16+16]
-			b0 := archsimd.LoadFloat32x8Array((*[8]float32)(bk[0:8]))
-			b1 := archsimd.LoadFloat32x8Array((*[8]float32)(bk[8:16]))
-			x0 := archsimd.BroadcastFloat32x8(a0[kk])
-			c0_0 = b0.MulAdd(x0, c0_0)
-			c0_1 = b1.MulAdd(x0, c0_1)
-			x1 := archsimd.BroadcastFloat32x8(a1[kk])
-			c1_0 = b0.MulAdd(x1, c1_0)
-			c1_1 = b1.MulAdd(x1, c1_1)
-			x2 := archsimd.BroadcastFloat32x8(a2[kk])
-			c2_0 = b0.MulAdd(x2, c2_0)
-			c2_1 = b1.MulAdd(x2, c2_1)
-			x3 := archsimd.BroadcastFloat32x8(a3[kk])
-			c3_0 = b0.MulAdd(x3, c3_0)
-			c3_1 = b1.MulAdd(x3, c3_1)
-			x4 := archsimd.BroadcastFloat32x8(a4[kk])
-			c4_0 = b0.MulAdd(x4, c4_0)
-			c4_1 = b1.MulAdd(x4, c4_1)
-			x5 := archsimd.BroadcastFloat32x8(a5[kk])
-			c5_0 = b0.MulAdd(x5, c5_0)
-			c5_1 = b1.MulAdd(x5, c5_1)
-		}
-		{
-			bk := b[(kk+1)*16 : (kk+1)*16+16 : (kk+1)*16+16]
-			b0 := archsimd.LoadFloat32x8Array((*[8]float32)(bk[0:8]))
-			b1 := archsimd.LoadFloat32x8Array((*[8]float32)(bk[8:16]))
-			x0 := archsimd.BroadcastFloat32x8(a0[(kk + 1)])
-			c0_0 = b0.MulAdd(x0, c0_0)
-			c0_1 = b1.MulAdd(x0, c0_1)
-			x1 := archsimd.BroadcastFloat32x8(a1[(kk + 1)])
-			c1_0 = b0.MulAdd(x1, c1_0)
-			c1_1 = b1.MulAdd(x1, c1_1)
-			x2 := archsimd.BroadcastFloat32x8(a2[(kk + 1)])
-			c2_0 = b0.MulAdd(x2, c2_0)
-			c2_1 = b1.MulAdd(x2, c2_1)
-			x3 := archsimd.BroadcastFloat32x8(a3[(kk + 1)])
-			c3_0 = b0.MulAdd(x3, c3_0)
-			c3_1 = b1.MulAdd(x3, c3_1)
-			x4 := archsimd.BroadcastFloat32x8(a4[(kk + 1)])
-			c4_0 = b0.MulAdd(x4, c4_0)
-			c4_1 = b1.MulAdd(x4, c4_1)
-			x5 := archsimd.BroadcastFloat32x8(a5[(kk + 1)])
-			c5_0 = b0.MulAdd(x5, c5_0)
-			c5_1 = b1.MulAdd(x5, c5_1)
-		}
-	}
 	for ; kk < kc; kk++ {
 		bk := b[kk*16 : kk*16+16 : kk*16+16]
 		b0 := archsimd.LoadFloat32x8Array((*[8]float32)(bk[0:8]))
