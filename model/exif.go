@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/binary"
 	"image"
+	"image/color"
 )
 
 // EXIF orientation handling.
@@ -101,59 +102,67 @@ func tiffOrientation(t []byte) int {
 	return 0
 }
 
-// applyOrientation returns img turned upright according to EXIF orientation
-// o. For o == 1 (or an unknown value) it returns img itself; otherwise a new
-// image: *image.Gray for a grey source, *image.NRGBA for everything else,
-// holding the colours rgbReader reads from the source.
+// applyOrientation returns img turned upright according to EXIF
+// orientation o. For o == 1 (or an unknown value) it returns img itself;
+// otherwise a view of img (*orientedImage) that maps every pixel read to
+// the stored pixel it shows. No pixels are copied: a 48 MP phone photo
+// would otherwise need another 190 MB just to be turned, while Preprocess
+// reads only four source pixels per output pixel.
 func applyOrientation(img image.Image, o int) image.Image {
 	if o < 2 || o > 8 {
 		return img
 	}
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	ow, oh := w, h
+	m := &orientedImage{src: img, orientation: o, min: b.Min, w: b.Dx(), h: b.Dy()}
+	m.bounds = image.Rect(0, 0, m.w, m.h)
 	if o >= 5 { // the transposing orientations swap width and height
-		ow, oh = h, w
+		m.bounds = image.Rect(0, 0, m.h, m.w)
 	}
-	// src maps an output pixel (x, y) to the stored pixel it shows,
-	// both relative to the top-left corner.
-	src := func(x, y int) (int, int) {
-		switch o {
-		case 2:
-			return w - 1 - x, y
-		case 3:
-			return w - 1 - x, h - 1 - y
-		case 4:
-			return x, h - 1 - y
-		case 5:
-			return y, x
-		case 6:
-			return y, h - 1 - x
-		case 7:
-			return w - 1 - y, h - 1 - x
-		default: // 8
-			return w - 1 - y, x
-		}
+	return m
+}
+
+// orientedImage is an image shown through one of the EXIF orientations.
+// Its bounds start at (0, 0).
+type orientedImage struct {
+	src         image.Image
+	orientation int         // 2..8
+	min         image.Point // src.Bounds().Min
+	w, h        int         // src's size as stored
+	bounds      image.Rectangle
+}
+
+func (m *orientedImage) ColorModel() color.Model { return m.src.ColorModel() }
+
+func (m *orientedImage) Bounds() image.Rectangle { return m.bounds }
+
+func (m *orientedImage) At(x, y int) color.Color {
+	if !image.Pt(x, y).In(m.bounds) {
+		return color.NRGBA{}
 	}
-	if g, ok := img.(*image.Gray); ok {
-		out := image.NewGray(image.Rect(0, 0, ow, oh))
-		for y := 0; y < oh; y++ {
-			for x := 0; x < ow; x++ {
-				sx, sy := src(x, y)
-				out.Pix[y*out.Stride+x] = g.Pix[g.PixOffset(b.Min.X+sx, b.Min.Y+sy)]
-			}
-		}
-		return out
+	sx, sy := m.source(x, y)
+	return m.src.At(sx, sy)
+}
+
+// source maps an upright pixel (x, y) to the stored pixel it shows, in
+// src's coordinates.
+func (m *orientedImage) source(x, y int) (int, int) {
+	w, h := m.w, m.h
+	var sx, sy int
+	switch m.orientation {
+	case 2: // mirror left-right
+		sx, sy = w-1-x, y
+	case 3: // rotate 180°
+		sx, sy = w-1-x, h-1-y
+	case 4: // mirror top-bottom
+		sx, sy = x, h-1-y
+	case 5: // transpose
+		sx, sy = y, x
+	case 6: // rotate 90° clockwise
+		sx, sy = y, h-1-x
+	case 7: // transverse
+		sx, sy = w-1-y, h-1-x
+	default: // 8: rotate 90° counter-clockwise
+		sx, sy = w-1-y, x
 	}
-	read := rgbReader(img)
-	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
-	for y := 0; y < oh; y++ {
-		for x := 0; x < ow; x++ {
-			sx, sy := src(x, y)
-			r, g, bl := read(b.Min.X+sx, b.Min.Y+sy)
-			i := y*out.Stride + 4*x
-			out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] = r, g, bl, 255
-		}
-	}
-	return out
+	return m.min.X + sx, m.min.Y + sy
 }

@@ -190,10 +190,8 @@ func TestApplyOrientation(t *testing.T) {
 			if b.Dy() != len(rows) || b.Dx() != len(rows[0]) {
 				t.Fatalf("orientation %d, %T: size %v, want %dx%d", o, src, b.Size(), len(rows[0]), len(rows))
 			}
-			if _, isGray := src.(*image.Gray); isGray && o != 1 {
-				if _, ok := got.(*image.Gray); !ok {
-					t.Errorf("orientation %d: grey input gave %T, want *image.Gray", o, got)
-				}
+			if got.ColorModel() != src.ColorModel() {
+				t.Errorf("orientation %d: colour model changed", o)
 			}
 			read := rgbReader(got)
 			for y, row := range rows {
@@ -205,6 +203,11 @@ func TestApplyOrientation(t *testing.T) {
 					}
 					if r != v || g != wg || bl != wb {
 						t.Errorf("orientation %d, %T: (%d,%d) = %d,%d,%d, want %d,%d,%d", o, src, x, y, r, g, bl, v, wg, wb)
+					}
+					// At gives the same colour as the direct reader.
+					c := color.NRGBAModel.Convert(got.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+					if c.R != r || c.G != g || c.B != bl {
+						t.Errorf("orientation %d, %T: At(%d,%d) = %v, reader %d,%d,%d", o, src, x, y, c, r, g, bl)
 					}
 				}
 			}

@@ -49,7 +49,10 @@ func CheckPreprocessMode(mode string) error {
 //     and TensorFlow's tf.image.resize(..., "bilinear", antialias=False)
 //     (half_pixel_centers=True). Without antialiasing a large downscale
 //     reads only 4 source pixels per output pixel: fast, but fine detail
-//     aliases; the aspect ratio is not kept.
+//     aliases; the aspect ratio is not kept. (Keras' load_img(target_size=)
+//     resizes with PIL's nearest neighbour by default; this package uses
+//     the bilinear rule everywhere, in training and in the browser alike,
+//     so both see the same inputs.)
 //  3. Normalise per mode (PreprocessCaffe or PreprocessTorch).
 //
 // Arithmetic is float64 until the final conversion to float32.
@@ -162,6 +165,11 @@ func lerp2(ty, tx bilinearTap, v00, v01, v10, v11 uint8) float64 {
 // through At.
 func rgbReader(img image.Image) func(x, y int) (r, g, b uint8) {
 	switch m := img.(type) {
+	case *orientedImage:
+		read := rgbReader(m.src)
+		return func(x, y int) (uint8, uint8, uint8) {
+			return read(m.source(x, y))
+		}
 	case *image.YCbCr:
 		return func(x, y int) (uint8, uint8, uint8) {
 			c := color.YCbCr{Y: m.Y[m.YOffset(x, y)], Cb: m.Cb[m.COffset(x, y)], Cr: m.Cr[m.COffset(x, y)]}

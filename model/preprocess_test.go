@@ -149,8 +149,12 @@ func TestRGBReaderMatchesNRGBAModel(t *testing.T) {
 		pal.Pix[i] = uint8(rng.UintN(3))
 	}
 	imgs = append(imgs, gray, randomNRGBA(rng, r), rgba, pal, image.NewGray16(r))
+	for o := 2; o <= 8; o++ { // EXIF views of a subsampled YCbCr image
+		imgs = append(imgs, applyOrientation(imgs[2], o))
+	}
 	for _, img := range imgs {
 		read := rgbReader(img)
+		r := img.Bounds()
 		for y := r.Min.Y; y < r.Max.Y; y++ {
 			for x := r.Min.X; x < r.Max.X; x++ {
 				c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
