@@ -31,16 +31,26 @@ func Conv3x3BackwardData(n, h, w, cin, cout int, kernel, dout, din []float32) {
 	checkLen("Conv3x3BackwardData dout", dout, n*h*w*cout)
 	checkLen("Conv3x3BackwardData din", din, n*h*w*cin)
 	flipped := make([]float32, 9*cin*cout)
-	for tap := 0; tap < 9; tap++ {
-		src := kernel[(8-tap)*cin*cout:][:cin*cout]
-		dst := flipped[tap*cout*cin:][:cout*cin]
-		for ci := 0; ci < cin; ci++ {
-			for co := 0; co < cout; co++ {
-				dst[co*cin+ci] = src[ci*cout+co]
+	parallelFor(9, nil, func(_, tap int) {
+		transposeBlocked(flipped[tap*cout*cin:][:cout*cin], kernel[(8-tap)*cin*cout:][:cin*cout], cin, cout)
+	})
+	NewConv3x3(cout, cin, flipped, nil).Forward(n, h, w, dout, din, false)
+}
+
+// transposeBlocked writes the cols×rows transpose of the rows×cols matrix
+// src into dst, in 32x32 blocks so both sides stay in cache.
+func transposeBlocked(dst, src []float32, rows, cols int) {
+	const blk = 32
+	for r0 := 0; r0 < rows; r0 += blk {
+		for c0 := 0; c0 < cols; c0 += blk {
+			for r := r0; r < min(rows, r0+blk); r++ {
+				row := src[r*cols : (r+1)*cols]
+				for c := c0; c < min(cols, c0+blk); c++ {
+					dst[c*rows+r] = row[c]
+				}
 			}
 		}
 	}
-	NewConv3x3(cout, cin, flipped, nil).Forward(n, h, w, dout, din, false)
 }
 
 // backwardFilterChunkFloats bounds the im2col buffer of
