@@ -76,13 +76,13 @@ func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	cacheDir := filepath.Join(dir, "cache")
 	var log bytes.Buffer
-	res, err := fit(smallFit(fixture, filepath.Join(dir, "run"), cacheDir, 8), &log, io.Discard, nil)
+	res, err := fit(smallFit(fixture, filepath.Join(dir, "run"), cacheDir, 6), &log, io.Discard, nil)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	t.Logf("\n%s", log.String())
 	ep := res.History.Epochs
-	if len(ep) != 8 {
+	if len(ep) != 6 {
 		t.Fatalf("%d epochs", len(ep))
 	}
 	if !(ep[len(ep)-1].TrainLoss < 0.7*ep[0].TrainLoss) {
@@ -285,6 +285,23 @@ func TestResumeAfterKill(t *testing.T) {
 	if len(h.Epochs) != epochs {
 		t.Fatalf("history has %d epochs, want %d", len(h.Epochs), epochs)
 	}
+	// The killed-and-resumed run ends with exactly the weights of an
+	// uninterrupted one: shuffling, dropout masks and optimizer state all
+	// continue where they were.
+	ref := filepath.Join(dir, "reference")
+	if code := run(append([]string{"fit"}, fitArgs(data, ref, cacheDir, epochs)...), io.Discard, io.Discard); code != 0 {
+		t.Fatalf("reference run exit %d", code)
+	}
+	resumedState, err1 := checkpoint.Load(filepath.Join(out, "checkpoint.ckpt"))
+	refState, err2 := checkpoint.Load(filepath.Join(ref, "checkpoint.ckpt"))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	for name, v := range refState.Tensors {
+		if !equalFloats(resumedState.Tensors[name], v) {
+			t.Errorf("tensor %s differs between the resumed and the uninterrupted run", name)
+		}
+	}
 	// A changed dataset is refused.
 	os.Remove(filepath.Join(data, "train", "8_bag", "00023.png"))
 	var errOut0 bytes.Buffer
@@ -326,5 +343,20 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 	}
 	if want := fmt.Sprintf("resuming after epoch %d (batch %d)", st.Epoch, st.Batch); !strings.Contains(resumed.String(), want) {
 		t.Fatalf("resume output lacks %q:\n%s", want, resumed.String())
+	}
+	// Resuming mid-epoch ends with exactly the weights of an uninterrupted run.
+	ref := filepath.Join(dir, "reference")
+	if code := run(append([]string{"fit"}, fitArgs(fixture, ref, cacheDir, epochs)...), io.Discard, io.Discard); code != 0 {
+		t.Fatalf("reference run exit %d", code)
+	}
+	resumedState, err1 := checkpoint.Load(filepath.Join(out, "checkpoint.ckpt"))
+	refState, err2 := checkpoint.Load(filepath.Join(ref, "checkpoint.ckpt"))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	for name, v := range refState.Tensors {
+		if !equalFloats(resumedState.Tensors[name], v) {
+			t.Errorf("tensor %s differs between the interrupted-and-resumed and the uninterrupted run", name)
+		}
 	}
 }
