@@ -51,13 +51,20 @@ type modelIndex struct {
 	Models []modelEntry `json:"models"`
 }
 
-// fileVersion identifies one version of a file on disk cheaply: a file
-// whose size and modification time are unchanged is assumed unchanged
-// (model files are written atomically, by rename, so a new version always
-// gets a new mtime).
+// fileVersion identifies one version of a file on disk cheaply, from one
+// stat: a file whose inode, size and modification time are unchanged is
+// assumed unchanged. Model files are replaced atomically (by rename), which
+// always gives a new inode; the mtime catches in-place rewrites.
 type fileVersion struct {
-	size    int64
-	modTime time.Time
+	size     int64
+	modTime  time.Time
+	dev, ino uint64
+}
+
+// versionOf returns the version of a file from its stat.
+func versionOf(info os.FileInfo) fileVersion {
+	dev, ino := fileIdentity(info)
+	return fileVersion{size: info.Size(), modTime: info.ModTime(), dev: dev, ino: ino}
 }
 
 // modelFacts are the computed facts of one file version: its hash and
@@ -215,7 +222,7 @@ func (s *modelStore) index() modelIndex {
 			info, err := f.Stat()
 			if err == nil && info.Mode().IsRegular() {
 				seen[e.Name()] = true
-				disk[e.Name()] = s.diskFacts(e.Name(), f, fileVersion{info.Size(), info.ModTime()})
+				disk[e.Name()] = s.diskFacts(e.Name(), f, versionOf(info))
 			}
 			f.Close()
 		}
@@ -309,7 +316,7 @@ func (s *modelStore) serveFile(w http.ResponseWriter, r *http.Request, file stri
 			defer f.Close()
 			info, err := f.Stat()
 			if err == nil && info.Mode().IsRegular() {
-				facts := s.diskFacts(file, f, fileVersion{info.Size(), info.ModTime()})
+				facts := s.diskFacts(file, f, versionOf(info))
 				if facts.sha256 == "" {
 					http.Error(w, "cannot read model file", http.StatusInternalServerError)
 					return

@@ -9,8 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,5 +239,106 @@ func TestEmbeddedModelIsAValidModel(t *testing.T) {
 	usable, broken, err := protocol.ParseIndex(rec.Body.Bytes())
 	if err != nil || len(broken) != 0 || len(usable) != n {
 		t.Errorf("embedded index: %d usable, broken %+v, err %v", len(usable), broken, err)
+	}
+}
+
+// TestModelsConcurrentChanges replaces a model file (atomically, as
+// model.WriteModelFile does) while clients fetch the index and download the
+// file: every download's bytes must match its ETag, and every index must
+// parse. Run with -race to check the store's locking.
+func TestModelsConcurrentChanges(t *testing.T) {
+	s := newTestServer(t)
+	versions := [][]byte{
+		fixtureModel(t, []string{"a", "b"}),
+		fixtureModel(t, []string{"c", "d", "e"}),
+		randomBytes(50_000, 4), // a corrupt version in between
+	}
+	final := filepath.Join(s.modelsDir, "hot.vggo.safetensors")
+	replace := func(data []byte) {
+		tmp := filepath.Join(s.modelsDir, ".hot.tmp")
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			t.Error(err)
+			return
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			t.Error(err)
+		}
+	}
+	replace(versions[0])
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			replace(versions[i%len(versions)])
+			time.Sleep(time.Millisecond)
+		}
+	})
+	var downloads, indexes atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp := s.get(t, "/models/hot.vggo.safetensors")
+				body := readBody(t, resp)
+				if resp.StatusCode == 200 {
+					if tag := resp.Header.Get("ETag"); tag != `"`+sha256Hex(body)+`"` {
+						t.Errorf("ETag %s does not match the %d bytes served", tag, len(body))
+					}
+					downloads.Add(1)
+				}
+				resp = s.get(t, "/models")
+				if _, _, err := protocol.ParseIndex(readBody(t, resp)); err != nil {
+					t.Errorf("index: %v", err)
+				}
+				indexes.Add(1)
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d downloads and %d index requests during replacements", downloads.Load(), indexes.Load())
+	if downloads.Load() == 0 {
+		t.Errorf("no successful download")
+	}
+}
+
+// TestModelsSameSizeAndMtime replaces a model by rename with one of the same
+// size and the same mtime: the index must still see the new version.
+func TestModelsSameSizeAndMtime(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file identity needs inodes")
+	}
+	s := newTestServer(t)
+	a := fixtureModel(t, []string{"cat", "dog"})
+	b := fixtureModel(t, []string{"cow", "pig"}) // same shapes, same size
+	if len(a) != len(b) || sha256Hex(a) == sha256Hex(b) {
+		t.Fatalf("fixtures: %d and %d bytes", len(a), len(b))
+	}
+	stamp := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	final := filepath.Join(s.modelsDir, "m.vggo.safetensors")
+	for _, data := range [][]byte{a, b} {
+		tmp := filepath.Join(s.modelsDir, ".m.tmp")
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(tmp, stamp, stamp)
+		if err := os.Rename(tmp, final); err != nil {
+			t.Fatal(err)
+		}
+		idx, _, _ := s.getIndex(t)
+		if got := idx.Models[len(idx.Models)-1]; got.SHA256 != sha256Hex(data) {
+			t.Errorf("index has %s for %v, want %s", got.SHA256, got.Classes, sha256Hex(data))
+		}
 	}
 }
