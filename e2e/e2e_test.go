@@ -636,17 +636,18 @@ func TestClassifyOnlineOfflineAndErrors(t *testing.T) {
 	// Phone width.
 	run(t, ctx, 10*time.Second, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
 	screenshot(t, ctx, "classify-phone.png")
-	run(t, ctx, 10*time.Second, chromedp.EmulateReset())
+	run(t, ctx, 10*time.Second, chromedp.EmulateViewport(1200, 900))
 
 	// The benchmark page, still offline, at 1/16 width so it stays quick.
-	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/bench?sizes=224,32&width=16&warmup=1&runs=3&auto=1"))
+	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/bench?sizes=224,32&width=16&warmup=1&runs=5&auto=1"))
 	raw := waitFor(t, ctx, "the benchmark", `(() => { const t = document.querySelector("#bench-table");
 		if (!t || t.dataset.state === "running" || t.dataset.state === "idle") return null;
 		const e = document.querySelector("#bench-error");
 		return JSON.stringify({state: t.dataset.state, error: e ? e.textContent : "",
 			rows: [...t.querySelectorAll("tbody tr")].map(r => ({size: +r.dataset.size, median: +r.dataset.median})),
 			frames: +document.querySelector("#bench-frames").dataset.frames,
-			gap: +document.querySelector("#bench-frames").dataset.longestGap}); })()`, 90*time.Second)
+			gap: +document.querySelector("#bench-frames").dataset.longestGap,
+			runMs: +document.querySelector("#bench-frames").dataset.runMs}); })()`, 90*time.Second)
 	var s string
 	json.Unmarshal(raw, &s)
 	var bench struct {
@@ -657,6 +658,7 @@ func TestClassifyOnlineOfflineAndErrors(t *testing.T) {
 		}
 		Frames int
 		Gap    float64
+		RunMs  float64
 	}
 	if err := json.Unmarshal([]byte(s), &bench); err != nil {
 		t.Fatal(err)
@@ -669,13 +671,15 @@ func TestClassifyOnlineOfflineAndErrors(t *testing.T) {
 			t.Errorf("bench row %+v", r)
 		}
 	}
-	t.Logf("bench (1/16 width, in the worker): 224px %.2f ms, 32px %.2f ms median; %d page frames during the run, longest gap %.0f ms",
-		bench.Rows[0].Median, bench.Rows[1].Median, bench.Frames, bench.Gap)
-	// The forward passes run in the worker: the page keeps drawing frames
-	// (its spinner animates). On the page's own thread the four 224-pixel
-	// passes would leave one gap as long as all of them together.
-	if busy := 4 * bench.Rows[0].Median; bench.Frames < 3 || bench.Gap > math.Max(busy/2, 1000) {
-		t.Errorf("page frames during the benchmark: %d, longest gap %.0f ms (forward passes took about %.0f ms): the page was blocked", bench.Frames, bench.Gap, busy)
+	t.Logf("bench (1/16 width, in the worker): 224px %.2f ms, 32px %.2f ms median; run %.0f ms with %d page frames, longest gap %.0f ms",
+		bench.Rows[0].Median, bench.Rows[1].Median, bench.RunMs, bench.Frames, bench.Gap)
+	// The forward passes run in the worker, so the page keeps drawing frames
+	// (its spinner animates) all through the run. Were they on the page's
+	// thread, there would be almost no frames and one gap as long as the
+	// run. The bounds are loose because this machine's 2 shared cores can
+	// starve chromium for a second or more at a time.
+	if bench.Frames < 5 || bench.Gap > 0.9*bench.RunMs {
+		t.Errorf("page frames during the benchmark: %d, longest gap %.0f ms of a %.0f ms run: the page was blocked", bench.Frames, bench.Gap, bench.RunMs)
 	}
 	screenshot(t, ctx, "bench.png")
 }

@@ -70,6 +70,8 @@ type Bench struct {
 	rows     []protocol.BenchRow
 	err      string
 
+	startedAt  float64 // performance.now() at the start of the run
+	runMillis  float64 // duration of the last finished run
 	frames     int     // animation frames seen during the run
 	longestGap float64 // longest gap between two frames during the run, ms
 	lastFrame  float64
@@ -102,7 +104,8 @@ func (b *Bench) start(ctx app.Context, e app.Event) {
 	b.running = true
 	b.rows = nil
 	b.err = ""
-	b.frames, b.longestGap, b.lastFrame = 0, 0, 0
+	b.frames, b.longestGap, b.lastFrame, b.runMillis = 0, 0, 0, 0
+	b.startedAt = app.Window().Get("performance").Call("now").Float()
 	s := b.settings
 	b.runID = b.worker.send(protocol.KindBench, protocol.BenchRequest{
 		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs,
@@ -147,6 +150,7 @@ func (b *Bench) onReply(ctx app.Context, r workerReply) {
 	case protocol.KindBenchDone:
 		b.running = false
 		b.stopFrames = true
+		b.runMillis = app.Window().Get("performance").Call("now").Float() - b.startedAt
 	case protocol.KindError:
 		var er protocol.ErrorReply
 		r.decode(&er)
@@ -180,18 +184,23 @@ func (b *Bench) Render() app.UI {
 		app.Main().ID("main").Body(
 			app.Section().Class("panel").Aria("labelledby", "bench-heading").Body(
 				app.H2().ID("bench-heading").Text("Forward-pass benchmark"),
-				app.P().Text(fmt.Sprintf("%s with random weights, batch 1, in the inference worker: %d warm-up run(s), then the median of %d timed runs per input size. Change the settings in the address: ?sizes=224,32&width=1&warmup=1&runs=5.",
-					width, s.Warmup, s.Runs)),
+				app.P().Body(
+					app.Text(fmt.Sprintf("%s with random weights, batch 1, in the inference worker: %d warm-up run(s), then the median of %d timed runs per input size. Settings go in the address, e.g. ",
+						width, s.Warmup, s.Runs)),
+					app.Code().Text("/bench?sizes=224,32&width=1&warmup=1&runs=5"),
+					app.Text("."),
+				),
 				app.Div().Class("row").Body(
 					app.Button().ID("bench-start").Type("button").Class("button").Disabled(b.running).
 						Text("Run benchmark").OnClick(b.start),
 					app.If(b.running, app.Span().ID("busy").Class("spinner").Role("progressbar").Aria("label", "Benchmark running")),
 					app.Span().ID("bench-frames").Class("note").DataSet("frames", b.frames).
 						DataSet("longest-gap", fmt.Sprintf("%.0f", b.longestGap)).
+						DataSet("run-ms", fmt.Sprintf("%.0f", b.runMillis)).
 						Text(fmt.Sprintf("Page frames during the run: %d (longest gap %.0f ms)", b.frames, b.longestGap)),
 				),
 				app.If(b.err != "", app.P().ID("bench-error").Class("error").Role("alert").Text(b.err)),
-				app.Table().ID("bench-table").DataSet("state", state).Body(
+				app.Div().Class("table-wrap").Body(app.Table().ID("bench-table").DataSet("state", state).Body(
 					app.Caption().Text("Milliseconds per image"),
 					app.THead().Body(app.Tr().Body(
 						app.Th().Scope("col").Text("Input"),
@@ -212,7 +221,7 @@ func (b *Bench) Render() app.UI {
 							)
 						}),
 					),
-				),
+				)),
 			),
 		),
 	)
