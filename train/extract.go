@@ -38,7 +38,7 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 	if c.Quiet {
 		progress = io.Discard
 	}
-	pr, err := prepare(c, stdout, progress, stderr)
+	pr, err := prepare(c, stdout, progress, stderr, nil)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ import (
 // errInterrupted is returned after SIGINT once the checkpoint is saved.
 var errInterrupted = errors.New("interrupted: checkpoint saved; continue with --resume")
 
+// errCachingInterrupted is returned after SIGINT during feature caching.
+var errCachingInterrupted = errors.New("interrupted while caching features; those computed so far stay in the cache")
+
 // fitConfig is every setting of a fit run. The fields that change what is
 // learnt make up the fingerprint a resume must match.
 type fitConfig struct {
@@ -267,7 +270,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 		}
 	}
 
-	pr, err := prepare(c, stdout, progress, stderr)
+	pr, err := prepare(c, stdout, progress, stderr, stop)
 	if err != nil {
 		return nil, err
 	}
@@ -667,7 +670,7 @@ type prepared struct {
 // prepare loads the dataset and the conv base and fills the feature cache
 // for every split; a class left without images (after skipping unreadable
 // files) is an error here, before any training.
-func prepare(c *fitConfig, stdout, progress, warn io.Writer) (*prepared, error) {
+func prepare(c *fitConfig, stdout, progress, warn io.Writer, stop <-chan struct{}) (*prepared, error) {
 	var err error
 	// Data.
 	ds, err := data.Load(c.Data, data.Options{ValFraction: c.ValFraction, TestFraction: c.TestFraction, Seed: c.Seed,
@@ -729,15 +732,15 @@ func prepare(c *fitConfig, stdout, progress, warn io.Writer) (*prepared, error) 
 	}
 	fmt.Fprintf(stdout, "%s (activations cached in %s), %d trainable conv layer(s) + %s head %v\n",
 		frozen, cacheDir, 13-spec.Boundary, c.Head, hidden)
-	trainSet, err := src.prepare("train", ds.Train, c.AugCopies, c.Aug.Enabled(), progress, warn)
+	trainSet, err := src.prepare("train", ds.Train, c.AugCopies, c.Aug.Enabled(), progress, warn, stop)
 	if err != nil {
 		return nil, err
 	}
-	valSet, err := src.prepare("validation", ds.Val, 1, false, progress, warn)
+	valSet, err := src.prepare("validation", ds.Val, 1, false, progress, warn, stop)
 	if err != nil {
 		return nil, err
 	}
-	testSet, err := src.prepare("test", ds.Test, 1, false, progress, warn)
+	testSet, err := src.prepare("test", ds.Test, 1, false, progress, warn, stop)
 	if err != nil {
 		return nil, err
 	}

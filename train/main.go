@@ -84,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}()
 		err = cmdFit(args[1:], stdout, stderr, stop)
 		signal.Stop(sig)
-		if errors.Is(err, errInterrupted) {
+		if errors.Is(err, errInterrupted) || errors.Is(err, errCachingInterrupted) {
 			fmt.Fprintln(stderr, err)
 			return 130
 		}
