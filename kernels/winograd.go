@@ -129,8 +129,8 @@ func (wg *Winograd3x3) Cin() int { return wg.cin }
 func (wg *Winograd3x3) Cout() int { return wg.cout }
 
 // Forward computes out = conv3x3(in) + bias, then ReLU when relu is set.
-// in is [n][h][w][cin] and out [n][h][w][cout], NHWC; any h, w ≥ 1 works
-// (edge tiles are partial).
+// in is [n][h][w][cin] and out [n][h][w][cout], NHWC, and they must not
+// overlap; any h, w ≥ 1 works (edge tiles are partial).
 func (wg *Winograd3x3) Forward(n, h, w int, in, out []float32, relu bool) {
 	checkLen("Winograd3x3.Forward in", in, n*h*w*wg.cin)
 	checkLen("Winograd3x3.Forward out", out, n*h*w*wg.cout)
