@@ -41,8 +41,8 @@ func Threads() int {
 // parallelFor runs fn(worker, task) for every task in [0, tasks), using up to
 // Threads() goroutines. worker is in [0, workers) and is unique among the
 // goroutines running at the same time, so callers can index per-worker scratch
-// space with it. parallelFor returns the number of workers it used through
-// the workers callback before starting, so scratch can be sized first.
+// space with it. If setup is non-nil it is called once, before any task,
+// with the number of workers, so that scratch can be sized first.
 func parallelFor(tasks int, setup func(workers int), fn func(worker, task int)) {
 	workers := min(Threads(), tasks)
 	if workers < 1 {
