@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // config is everything newHandler needs; main fills it from flags, tests
@@ -13,6 +14,10 @@ type config struct {
 	// WebFS is the tree served below /web/ and holding the default
 	// model(s): static/... and models/... (web.FS in the binary).
 	WebFS fs.FS
+	// EmbedTime is the Last-Modified time of embedded files, which have
+	// none of their own (main uses the executable's mtime); zero: send no
+	// Last-Modified for them, the ETag alone validates.
+	EmbedTime time.Time
 	// ModelsDir is an extra directory of model files, "" for none.
 	ModelsDir string
 	// Logger receives one line per request and the store's warnings.
@@ -49,8 +54,8 @@ func newHandler(cfg config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	static := newStaticFiles(cfg.WebFS)
-	models := newModelStore(cfg.WebFS, cfg.ModelsDir, cfg.Logger)
+	static := newStaticFiles(cfg.WebFS, cfg.EmbedTime.UTC())
+	models := newModelStore(cfg.WebFS, cfg.EmbedTime.UTC(), cfg.ModelsDir, cfg.Logger)
 	app := cfg.App
 	if app == nil {
 		app = appHandler(static)

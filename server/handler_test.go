@@ -663,3 +663,25 @@ func TestAppVersionFollowsTheWasm(t *testing.T) {
 		t.Errorf("different wasm, same page ETag %q", ta)
 	}
 }
+
+// TestEmbedTimeIsLastModified: embedded files (no time of their own) carry
+// config.EmbedTime as Last-Modified and honour If-Modified-Since.
+func TestEmbedTimeIsLastModified(t *testing.T) {
+	f := newFixture(t)
+	stamp := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	h := newHandler(config{WebFS: f.fs, EmbedTime: stamp})
+	for _, target := range []string{"/web/static/app.wasm", "/models/default.vggo.safetensors"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		if got := rec.Header().Get("Last-Modified"); got != stamp.Format(http.TimeFormat) {
+			t.Errorf("%s: Last-Modified %q", target, got)
+		}
+		req := httptest.NewRequest("GET", target, nil)
+		req.Header.Set("If-Modified-Since", stamp.Add(time.Hour).Format(http.TimeFormat))
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotModified {
+			t.Errorf("%s: If-Modified-Since: %d", target, rec.Code)
+		}
+	}
+}

@@ -104,7 +104,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newHandler(config{WebFS: web.FS, ModelsDir: *modelsDir, Logger: log}),
+		Handler:           newHandler(config{WebFS: web.FS, EmbedTime: executableTime(), ModelsDir: *modelsDir, Logger: log}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -140,4 +140,18 @@ func run(args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// executableTime is the modification time of the running binary: when its
+// embedded files last changed, at the latest. Zero if unknown.
+func executableTime() time.Time {
+	exe, err := os.Executable()
+	if err != nil {
+		return time.Time{}
+	}
+	info, err := os.Stat(exe)
+	if err != nil {
+		return time.Time{}
+	}
+	return info.ModTime()
 }

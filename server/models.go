@@ -82,22 +82,24 @@ type modelFacts struct {
 // its metadata read only when its version changes. There is no background
 // goroutine and no file-system notification to go wrong.
 type modelStore struct {
-	webFS fs.FS  // embedded tree; models under embeddedModelDir
-	dir   string // extra model directory, "" for none
-	log   *slog.Logger
+	webFS     fs.FS     // embedded tree; models under embeddedModelDir
+	embedTime time.Time // Last-Modified of embedded models; zero: none
+	dir       string    // extra model directory, "" for none
+	log       *slog.Logger
 
 	mu       sync.Mutex
 	embedded map[string]modelFacts // file name → facts (never change)
 	onDisk   map[string]modelFacts // file name → facts of the last seen version
 }
 
-func newModelStore(webFS fs.FS, dir string, log *slog.Logger) *modelStore {
+func newModelStore(webFS fs.FS, embedTime time.Time, dir string, log *slog.Logger) *modelStore {
 	return &modelStore{
-		webFS:    webFS,
-		dir:      dir,
-		log:      log,
-		embedded: make(map[string]modelFacts),
-		onDisk:   make(map[string]modelFacts),
+		webFS:     webFS,
+		embedTime: embedTime,
+		dir:       dir,
+		log:       log,
+		embedded:  make(map[string]modelFacts),
+		onDisk:    make(map[string]modelFacts),
 	}
 }
 
@@ -293,7 +295,7 @@ func (s *modelStore) serveIndex(w http.ResponseWriter, r *http.Request) {
 
 // serveFile answers /models/<file> with http.ServeContent semantics: the
 // ETag is the file's SHA-256 (If-None-Match → 304), Last-Modified is the
-// file's mtime (directory files), and Range requests are honoured (single,
+// file's mtime (directory files) or the binary's (embedded ones), and Range requests are honoured (single,
 // multiple, unsatisfiable → 416). Files are looked up in the directory
 // first, then in the embedded tree.
 func (s *modelStore) serveFile(w http.ResponseWriter, r *http.Request, file string) {
@@ -340,5 +342,5 @@ func (s *modelStore) serveFile(w http.ResponseWriter, r *http.Request, file stri
 	}
 	defer closer.Close()
 	setModelHeaders(facts.sha256)
-	http.ServeContent(w, r, file, time.Time{}, content)
+	http.ServeContent(w, r, file, s.embedTime, content)
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"crypto/sha256"
-	"flag"
-	"net/http/httptest"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"

@@ -133,14 +133,15 @@ const (
 // precompressed variants, strong ETags and caching headers. Directories are
 // never listed.
 type staticFiles struct {
-	fsys fs.FS
+	fsys      fs.FS
+	embedTime time.Time // Last-Modified for files without a time; zero: none
 
 	mu    sync.Mutex
 	etags map[string]string // file name in fsys → quoted SHA-256 ETag
 }
 
-func newStaticFiles(fsys fs.FS) *staticFiles {
-	return &staticFiles{fsys: fsys, etags: make(map[string]string)}
+func newStaticFiles(fsys fs.FS, embedTime time.Time) *staticFiles {
+	return &staticFiles{fsys: fsys, embedTime: embedTime, etags: make(map[string]string)}
 }
 
 // etag returns the strong ETag of a file: its SHA-256 in quotes. The tree
@@ -223,8 +224,8 @@ func (s *staticFiles) serve(w http.ResponseWriter, r *http.Request, name string)
 		return
 	}
 	defer closer.Close()
-	var modTime time.Time // embedded files have none; the ETag does the job
-	if info, err := fs.Stat(s.fsys, file); err == nil {
+	modTime := s.embedTime // embedded files have no time of their own
+	if info, err := fs.Stat(s.fsys, file); err == nil && !info.ModTime().IsZero() {
 		modTime = info.ModTime()
 	}
 	if h.Get("Content-Encoding") != "" {
