@@ -51,7 +51,7 @@ var formatNames = map[string]string{
 // "cat.jpg: not an image ...", "cat.jpg: corrupt JPEG: ...",
 // "cat.jpg: image too large: 12000x9000 = 108 MP > 50 MP".
 func DecodeImage(r io.Reader, name string) (image.Image, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
+	data, err := readBounded(r, MaxInputBytes+1)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading image: %w", name, err)
 	}
@@ -60,6 +60,21 @@ func DecodeImage(r io.Reader, name string) (image.Image, error) {
 			name, MaxInputBytes>>20, MaxInputBytes>>20)
 	}
 	return decodeImageBytes(data, name, MaxPixels)
+}
+
+// readBounded reads r to the end or to limit bytes, whichever comes first.
+// When r reports its remaining length (bytes.Reader, strings.Reader: what
+// the browser client passes) the buffer is allocated once at that size
+// instead of growing by doubling, which can briefly need twice the file.
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if l, ok := r.(interface{ Len() int }); ok && l.Len() > 0 {
+		// MinRead spare bytes: ReadFrom grows the buffer when it has less
+		// free space than that, even if only EOF is left to read.
+		buf.Grow(int(min(int64(l.Len()), limit)) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r, limit))
+	return buf.Bytes(), err
 }
 
 // decodeImageBytes is DecodeImage on bytes already in memory, with the

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -134,5 +135,26 @@ func TestDecodeImagePixelBudget(t *testing.T) {
 		if tooLarge == tc.ok {
 			t.Errorf("%dx%d with budget %d: error %v, want too large = %v", tc.w, tc.h, tc.budget, err, !tc.ok)
 		}
+	}
+}
+
+// Reading a file whose length the reader knows allocates it once, not the
+// up-to-twice of a doubling buffer; the limit still applies.
+func TestReadBoundedAllocatesOnce(t *testing.T) {
+	const n = 10 << 20
+	src := make([]byte, n)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	data, err := readBounded(bytes.NewReader(src), MaxInputBytes+1)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(data) != n {
+		t.Fatalf("read %d bytes, err %v", len(data), err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > n+64<<10 {
+		t.Errorf("reading %d bytes allocated %d", n, grew)
+	}
+	data, err = readBounded(bytes.NewReader(src), 1000)
+	if err != nil || len(data) != 1000 {
+		t.Errorf("limit 1000: read %d bytes, err %v", len(data), err)
 	}
 }
