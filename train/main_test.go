@@ -360,3 +360,35 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertIDXCommand converts the system Fashion-MNIST (Debian's
+// dataset-fashion-mnist) with a small per-class limit and checks the tree.
+func TestConvertIDXCommand(t *testing.T) {
+	const src = "/usr/share/datasets/fashion-mnist"
+	if _, err := os.Stat(src); err != nil {
+		t.Skip("dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"convert-idx", "-in", src, "-out", out, "-per-class", "3", "-test-per-class", "2"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, tc := range []struct {
+		split string
+		n     int
+	}{{"train", 3}, {"test", 2}} {
+		dirs, _ := os.ReadDir(filepath.Join(out, tc.split))
+		if len(dirs) != 10 {
+			t.Fatalf("%s: %d class folders", tc.split, len(dirs))
+		}
+		for _, d := range dirs {
+			files, _ := os.ReadDir(filepath.Join(out, tc.split, d.Name()))
+			if len(files) != tc.n {
+				t.Errorf("%s/%s: %d images, want %d", tc.split, d.Name(), len(files), tc.n)
+			}
+		}
+	}
+	if code := run([]string{"convert-idx", "-in", t.TempDir(), "-out", out}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "train-images-idx3-ubyte(.gz) not found") {
+		t.Errorf("missing files: exit %d, %s", code, stderr.String())
+	}
+}
