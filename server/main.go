@@ -2,7 +2,7 @@
 // the model files from one binary: the web/ tree (app.wasm, worker.wasm,
 // their precompressed siblings, icons, CSS, the default model) is embedded.
 //
-//	vggo-server [-addr 127.0.0.1:8080] [-models DIR] [-log-format text|json]
+//	vggo-server [-addr 127.0.0.1:8080] [-models DIR] [-log-format text|json] [-shutdown-timeout 30s]
 //	vggo-server precompress [-brotli-quality 11] DIR...   (build step, see precompress.go)
 //
 // Routes:
@@ -12,9 +12,21 @@
 //	/web/static/...   embedded static files (precompressed .br/.gz chosen by
 //	                  Accept-Encoding for .wasm, .js, .css)
 //	/models           JSON index of the embedded and -models DIR models
+//	                  ({"models":[{name,file,url,classes,inputSize,bytes,
+//	                  sha256,preprocess,head,arch,widthDiv,embedded,error}]});
+//	                  DIR is rescanned on every request (one stat per file)
 //	/models/<file>    a model file (ETag = SHA-256, Range, If-None-Match)
 //	/healthz          "ok"
 //
+// Building: the wasm binaries must be in web/static before the server is
+// compiled, because they are embedded:
+//
+//	scripts/build-wasm.sh                  # app.wasm, worker.wasm + .br/.gz
+//	go build -o bin/vggo-server ./server
+//
+// Every response carries the security headers of headers.go (CSP with
+// 'wasm-unsafe-eval', nosniff, COOP/COEP/CORP, Referrer-Policy). Each
+// request is logged as one line (method, path, status, bytes, duration).
 // SIGINT or SIGTERM stop accepting connections and let in-flight requests
 // (model downloads) finish, up to -shutdown-timeout.
 package main
