@@ -89,6 +89,7 @@ func assertSecurityHeaders(t *testing.T, what string, h http.Header) {
 		"Cross-Origin-Embedder-Policy": "require-corp",
 		"Cross-Origin-Resource-Policy": "same-origin",
 		"Referrer-Policy":              "no-referrer",
+		"Permissions-Policy":           "camera=(self), microphone=(), geolocation=(), payment=(), usb=()",
 	}
 	for k, v := range want {
 		if got := h.Get(k); got != v {
