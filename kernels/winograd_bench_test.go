@@ -135,6 +135,8 @@ func reportCPU(b *testing.B, c0 time.Duration) {
 func BenchmarkNewWinograd3x3(b *testing.B) {
 	const cin, cout = 512, 512
 	kernel := randFloats(newRand(1), 9*cin*cout)
+	c0 := processCPUTime()
+	defer reportCPU(b, c0)
 	for b.Loop() {
 		NewWinograd3x3(cin, cout, kernel, nil)
 	}
