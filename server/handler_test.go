@@ -191,6 +191,10 @@ func TestPrecompressedVariants(t *testing.T) {
 		{"/web/static/app.wasm", "*;q=0", "", "application/wasm", s.fixture.appWASM},
 		{"/web/static/app.wasm", "identity", "", "application/wasm", s.fixture.appWASM},
 		{"/web/static/app.wasm", "BR", "br", "application/wasm", s.fixture.appWASM},
+		// The client's q-values rank the encodings; ties go to brotli.
+		{"/web/static/app.wasm", "br;q=0.1, gzip", "gzip", "application/wasm", s.fixture.appWASM},
+		{"/web/static/app.wasm", "gzip;q=0.5, br;q=0.5", "br", "application/wasm", s.fixture.appWASM},
+		{"/web/static/app.wasm", "gzip;q=0.5, *", "br", "application/wasm", s.fixture.appWASM},
 		// worker.js has only a gzip sibling.
 		{"/web/static/worker.js", "br, gzip", "gzip", "text/javascript; charset=utf-8", s.fixture.workerJS},
 		{"/web/static/worker.js", "br", "", "text/javascript; charset=utf-8", s.fixture.workerJS},
@@ -317,10 +321,10 @@ func TestAcceptedEncodings(t *testing.T) {
 	}
 	for _, c := range cases {
 		q := acceptedEncodings(c.header)
-		if got := acceptsEncoding(q, "br"); got != c.br {
+		if got := qValue(q, "br") > 0; got != c.br {
 			t.Errorf("%q: br %v", c.header, got)
 		}
-		if got := acceptsEncoding(q, "gzip"); got != c.gzip {
+		if got := qValue(q, "gzip") > 0; got != c.gzip {
 			t.Errorf("%q: gzip %v", c.header, got)
 		}
 	}

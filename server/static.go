@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"io/fs"
 	"net/http"
@@ -92,15 +90,13 @@ func acceptedEncodings(header string) map[string]float64 {
 	return q
 }
 
-// acceptsEncoding reports whether the parsed Accept-Encoding allows coding.
-func acceptsEncoding(q map[string]float64, coding string) bool {
-	if v, ok := q[coding]; ok {
-		return v > 0
+// qValue returns the q-value a parsed Accept-Encoding gives coding: its
+// own entry, else the "*" entry, else 0 (not acceptable).
+func qValue(accepted map[string]float64, coding string) float64 {
+	if v, ok := accepted[coding]; ok {
+		return v
 	}
-	if v, ok := q["*"]; ok {
-		return v > 0
-	}
-	return false
+	return accepted["*"]
 }
 
 // isContentHashed reports whether a file name carries a content hash, such
@@ -158,15 +154,30 @@ func (s *staticFiles) etag(name string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	sum, err := hashReader(f)
+	if err != nil {
 		return "", err
 	}
-	tag = `"` + hex.EncodeToString(h.Sum(nil)) + `"`
+	tag = `"` + sum + `"`
 	s.mu.Lock()
 	s.etags[name] = tag
 	s.mu.Unlock()
 	return tag, nil
+}
+
+// chooseEncoding picks the precompressed sibling of name to send for an
+// Accept-Encoding header: among the siblings that exist and that the client
+// accepts, the one with the highest q-value, ties going to the server's
+// order (brotli first). ok is false when the original should be sent.
+func (s *staticFiles) chooseEncoding(name, acceptEncoding string) (best struct{ token, suffix string }, ok bool) {
+	accepted := acceptedEncodings(acceptEncoding)
+	bestQ := 0.0
+	for _, e := range encodings {
+		if q := qValue(accepted, e.token); q > bestQ && isRegularFile(s.fsys, name+e.suffix) {
+			best, bestQ, ok = e, q, true
+		}
+	}
+	return best, ok
 }
 
 // isRegularFile reports whether name exists in fsys and is a regular file.
@@ -198,15 +209,11 @@ func (s *staticFiles) serve(w http.ResponseWriter, r *http.Request, name string)
 	file := name
 	if isPrecompressible(name) {
 		h.Add("Vary", "Accept-Encoding")
-		accepted := acceptedEncodings(r.Header.Get("Accept-Encoding"))
-		for _, e := range encodings {
-			if acceptsEncoding(accepted, e.token) && isRegularFile(s.fsys, name+e.suffix) {
-				file = name + e.suffix
-				h.Set("Content-Encoding", e.token)
-				if info, err := fs.Stat(s.fsys, name); err == nil {
-					h.Set(uncompressedLengthHeader, strconv.FormatInt(info.Size(), 10))
-				}
-				break
+		if e, ok := s.chooseEncoding(name, r.Header.Get("Accept-Encoding")); ok {
+			file = name + e.suffix
+			h.Set("Content-Encoding", e.token)
+			if info, err := fs.Stat(s.fsys, name); err == nil {
+				h.Set(uncompressedLengthHeader, strconv.FormatInt(info.Size(), 10))
 			}
 		}
 	}
