@@ -65,7 +65,7 @@ func DecodeImage(r io.Reader, name string) (image.Image, error) {
 // readBounded reads r to the end or to limit bytes, whichever comes first.
 // When r reports its remaining length (bytes.Reader, strings.Reader: what
 // the browser client passes) the buffer is allocated once at that size
-// instead of growing by doubling, which can briefly need twice the file.
+// instead of growing step by step (about 3x the file allocated in all).
 func readBounded(r io.Reader, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if l, ok := r.(interface{ Len() int }); ok && l.Len() > 0 {

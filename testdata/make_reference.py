@@ -41,6 +41,7 @@ CASES = [
     ("parity_rgb.png", "torch", 64),
     ("parity_grey.png", "torch", 32),
     ("parity_tiny.png", "caffe", 32),
+    ("parity_alpha.png", "torch", 32),
 ]
 
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68])

@@ -7,6 +7,8 @@ Deterministic (numpy seed 0; PIL 9.4's encoders). Used by model's Go tests:
       lossless inputs for the preprocessing/forward parity fixtures that
       testdata/make_reference.py computes (80x60 RGB downscaled, 37x50 grey,
       20x13 RGB upscaled), so Go and PyTorch start from identical pixels.
+  parity_alpha.png
+      45x40 RGBA with random alpha: alpha is dropped, colour kept.
   upright.png
       64x32, four flat quadrants: top-left red, top-right green,
       bottom-left blue, bottom-right yellow. The reference for orient_*.
@@ -51,6 +53,15 @@ def parity_images(rng):
     Image.fromarray(grey, "L").save(path("parity_grey.png"))
     tiny = rng.integers(0, 256, size=(13, 20, 3), dtype=np.uint8)
     Image.fromarray(tiny, "RGB").save(path("parity_tiny.png"))
+
+
+def parity_alpha_image():
+    """RGBA with varying alpha (own seed, so the other images stay as they
+    were): preprocessing must drop alpha and keep the stored colour, as
+    PIL's convert("RGB") does."""
+    rng = np.random.default_rng(1)
+    rgba = rng.integers(0, 256, size=(40, 45, 4), dtype=np.uint8)
+    Image.fromarray(rgba, "RGBA").save(path("parity_alpha.png"))
 
 
 QUADRANTS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)]
@@ -139,6 +150,7 @@ def broken_images(rng):
 def main():
     rng = np.random.default_rng(0)
     parity_images(rng)
+    parity_alpha_image()
     orientation_images()
     format_images(rng)
     broken_images(rng)
