@@ -55,8 +55,14 @@ func (d *Dense) Forward(batch int, x, y []float32, relu bool) {
 		j1 := min(out, j0+denseColumnsPerTask)
 		yr := y[j0:j1]
 		copy(yr, d.bias[j0:j1])
-		for i, xi := range x[:in] {
-			axpy(yr, xi, d.kernel[i*out+j0:i*out+j1])
+		i := 0
+		for ; i+4 <= in; i += 4 {
+			k := d.kernel[i*out:]
+			denseRows4(yr, x[i], x[i+1], x[i+2], x[i+3],
+				k[j0:j1], k[out+j0:out+j1], k[2*out+j0:2*out+j1], k[3*out+j0:3*out+j1])
+		}
+		for ; i < in; i++ {
+			axpy(yr, x[i], d.kernel[i*out+j0:i*out+j1])
 		}
 		if relu {
 			for j, v := range yr {
@@ -66,6 +72,19 @@ func (d *Dense) Forward(batch int, x, y []float32, relu bool) {
 			}
 		}
 	})
+}
+
+// denseRows4 computes y += a0·k0 + a1·k1 + a2·k2 + a3·k3 over len(y)
+// elements: four rows of the kernel per pass over y, so y stays in
+// registers and the kernel rows stream from memory. SIMD builds replace it.
+var denseRows4 = denseRows4Scalar
+
+func denseRows4Scalar(y []float32, a0, a1, a2, a3 float32, k0, k1, k2, k3 []float32) {
+	n := len(y)
+	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
+	for j := range y {
+		y[j] = y[j] + a0*k0[j] + a1*k1[j] + a2*k2[j] + a3*k3[j]
+	}
 }
 
 // axpy computes y += a·x over len(y) elements.

@@ -140,3 +140,52 @@ func TestDenseBackward(t *testing.T) {
 		})
 	}
 }
+
+// TestDenseRows4Variants checks the SIMD four-row update against the scalar
+// one on lengths around the vector widths.
+func TestDenseRows4Variants(t *testing.T) {
+	rng := newRand(8)
+	for _, n := range []int{1, 3, 4, 5, 15, 16, 17, 31, 64, 70, 256} {
+		k0, k1, k2, k3 := randFloats(rng, n), randFloats(rng, n), randFloats(rng, n), randFloats(rng, n)
+		y0 := randFloats(rng, n)
+		a := randFloats(rng, 4)
+		want := make([]float64, n)
+		for j := range want {
+			want[j] = float64(y0[j]) + float64(a[0])*float64(k0[j]) + float64(a[1])*float64(k1[j]) +
+				float64(a[2])*float64(k2[j]) + float64(a[3])*float64(k3[j])
+		}
+		y := newGuarded(n)
+		copy(y.data, y0)
+		denseRows4(y.data, a[0], a[1], a[2], a[3], k0, k1, k2, k3)
+		y.check(t)
+		if e := maxRelErr(y.data, want); e > 1e-6 {
+			t.Fatalf("n=%d: error %g", n, e)
+		}
+	}
+}
+
+// BenchmarkDenseBatch1 is the matrix-vector path (a 4096→4096 layer, as in
+// the "seed" head) with the scalar row update next to the SIMD one.
+func BenchmarkDenseBatch1(b *testing.B) {
+	const in, out = 4096, 4096
+	rng := newRand(1)
+	d := NewDense(in, out, randFloats(rng, in*out), nil)
+	x := randFloats(rng, in)
+	y := make([]float32, out)
+	active := denseRows4
+	for _, v := range []struct {
+		name string
+		fn   func(y []float32, a0, a1, a2, a3 float32, k0, k1, k2, k3 []float32)
+	}{{"scalar", denseRows4Scalar}, {"active", active}} {
+		b.Run(v.name, func(b *testing.B) {
+			denseRows4 = v.fn
+			defer func() { denseRows4 = active }()
+			c0 := processCPUTime()
+			defer reportCPU(b, c0)
+			for b.Loop() {
+				d.Forward(1, x, y, false)
+			}
+			b.ReportMetric(float64(in*out*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
