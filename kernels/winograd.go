@@ -5,6 +5,9 @@ import (
 	"sync"
 )
 
+// The wasm assembly of the transforms (winograd_simd128_wasm.s) is generated.
+//go:generate go run winograd_gen_wasm.go
+
 // Winograd3x3 is a 3x3 convolution (stride 1, padding 1) with bias and
 // optional ReLU, computed with Winograd's minimal filtering algorithm
 // F(4x4, 3x3): each 4x4 output tile is A^T [ (G g G^T) ⊙ (B^T d B) ] A over a

@@ -131,8 +131,6 @@ func winoOutput4SIMD128(mo []float32, plane, cout int, bias []float32, relu bool
 	}
 }
 
-//go:generate go run winograd_gen_wasm.go
-
 // Interior fast paths in wasm assembly (winograd_simd128_wasm.s). Go's
 // wasm backend keeps SIMD values in linear memory, which made the Go
 // versions of these transforms barely faster than scalar code; the
