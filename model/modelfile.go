@@ -282,6 +282,10 @@ func WriteModelFile(path string, m *Model, dtype string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	// CreateTemp makes the file 0600; a model file is meant to be served and shared.
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	if err := safetensors.Write(w, tensors, md); err != nil {
 		return fmt.Errorf("%s: %w", path, err)

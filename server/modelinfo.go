@@ -29,8 +29,8 @@ type modelSource struct {
 // readModelMeta reads a model file's metadata. It is the only place in the
 // server that knows how: it calls package model and never parses
 // safetensors itself. Files on disk are read with model.ReadInfo (header
-// only); embedded files have no path, so model.ReadModel validates the
-// whole (small, built-in) file from memory.
+// only); embedded files have no path and are read from memory with
+// model.ReadModelInfo (header only too).
 func readModelMeta(src modelSource) (modelMeta, error) {
 	var info model.Info
 	if src.path != "" {
@@ -39,11 +39,10 @@ func readModelMeta(src modelSource) (modelMeta, error) {
 			return modelMeta{}, err
 		}
 	} else {
-		m, err := model.ReadModel(src.r, src.size, src.name)
-		if err != nil {
+		var err error
+		if info, err = model.ReadModelInfo(src.r, src.size, src.name); err != nil {
 			return modelMeta{}, err
 		}
-		info = m.Info
 	}
 	return modelMeta{
 		Arch:       info.Arch,
