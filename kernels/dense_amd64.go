@@ -20,10 +20,10 @@ func denseRows4AVX512(y []float32, a0, a1, a2, a3 float32, k0, k1, k2, k3 []floa
 	j := 0
 	for ; j+16 <= n; j += 16 {
 		acc := archsimd.LoadFloat32x16(y[j : j+16])
-		acc = archsimd.LoadFloat32x16(k0[j : j+16]).MulAdd(v0, acc)
-		acc = archsimd.LoadFloat32x16(k1[j : j+16]).MulAdd(v1, acc)
-		acc = archsimd.LoadFloat32x16(k2[j : j+16]).MulAdd(v2, acc)
-		acc = archsimd.LoadFloat32x16(k3[j : j+16]).MulAdd(v3, acc)
+		acc = archsimd.LoadFloat32x16(k0[j:j+16]).MulAdd(v0, acc)
+		acc = archsimd.LoadFloat32x16(k1[j:j+16]).MulAdd(v1, acc)
+		acc = archsimd.LoadFloat32x16(k2[j:j+16]).MulAdd(v2, acc)
+		acc = archsimd.LoadFloat32x16(k3[j:j+16]).MulAdd(v3, acc)
 		acc.Store(y[j : j+16])
 	}
 	if j < n {

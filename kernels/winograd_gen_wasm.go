@@ -142,7 +142,7 @@ func output(relu bool) {
 		}
 	}
 	e("Get R6", "I32WrapI64", "V128Load $0", "Set V12") // bias
-	for i := 0; i < 4; i++ { // output rows: A^T along x, + bias, ReLU, store
+	for i := 0; i < 4; i++ {                            // output rows: A^T along x, + bias, ReLU, store
 		for j := 0; j < 6; j++ {
 			loadAt("R7", (j*4+i)*16, m[j])
 		}
@@ -152,7 +152,7 @@ func output(relu bool) {
 			if relu {
 				e("I32Const $0", "I32x4Splat", "F32x4Max")
 			}
-			e("Set "+o[j])
+			e("Set " + o[j])
 			e("Get R3", "Get R4", i64(i), "I64Mul", "I64Add", "Get R5", i64(j), "I64Mul", "I64Add", "I32WrapI64", "Get "+o[j], "V128Store $0")
 		}
 	}
