@@ -142,7 +142,8 @@ func output(relu bool) {
 		}
 	}
 	e("Get R6", "I32WrapI64", "V128Load $0", "Set V12") // bias
-	for i := 0; i < 4; i++ {                            // output rows: A^T along x, + bias, ReLU, store
+	// Output rows: A^T along x, + bias, ReLU, store.
+	for i := 0; i < 4; i++ {
 		for j := 0; j < 6; j++ {
 			loadAt("R7", (j*4+i)*16, m[j])
 		}
