@@ -5,7 +5,8 @@ import "math"
 // Softmax computes y[b] = exp(x[b] - max x[b]) / Σ exp(x[b] - max x[b]) for
 // each of the batch rows of n logits. Subtracting the row maximum keeps every
 // exponent ≤ 0, so large logits cannot overflow; the sum is kept in float64.
-// x and y may be the same slice. A row holding +Inf or NaN yields NaN.
+// x and y may be the same slice. A row holding +Inf or NaN, or only -Inf,
+// yields NaN (the model rejects non-finite inputs before).
 func Softmax(batch, n int, x, y []float32) {
 	checkLen("Softmax x", x, batch*n)
 	checkLen("Softmax y", y, batch*n)
