@@ -73,3 +73,14 @@ func TestSoftmaxInPlace(t *testing.T) {
 		t.Fatalf("in-place error %g", e)
 	}
 }
+
+func TestSoftmaxNonFiniteRows(t *testing.T) {
+	inf := float32(math.Inf(1))
+	for _, row := range [][]float32{{1, inf, 2}, {float32(math.NaN()), 0, 1}, {-inf, -inf, -inf}} {
+		y := make([]float32, len(row))
+		Softmax(1, len(row), row, y)
+		if !math.IsNaN(float64(y[0])) {
+			t.Fatalf("Softmax(%v) = %v, want NaN (documented)", row, y)
+		}
+	}
+}
