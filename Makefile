@@ -60,4 +60,5 @@ test-wasm:
 ## bench: kernel and forward-pass benchmarks, natively and under node (wasm)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./kernels/... | tee bench-native.txt
+	$(GO) test -run='^$$' -bench=VGG16Forward -benchtime=3x ./model/ | tee -a bench-native.txt
 	GOOS=js GOARCH=wasm $(GO) test -exec=$(WASMEXEC) -run='^$$' -bench=. -benchtime=3x ./kernels/... | tee bench-wasm.txt

@@ -6,7 +6,7 @@
 #   dataset-fashion-mnist: the real labelled images used by tests and training;
 #   chromium, chromium-driver: the real browser for end-to-end tests.
 set -euo pipefail
-pkgs=(python3-torch python3-torchvision python3-h5py python3-numpy dataset-fashion-mnist chromium chromium-driver)
+pkgs=(python3-torch python3-torchvision python3-h5py python3-numpy python3-pil dataset-fashion-mnist chromium chromium-driver)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
