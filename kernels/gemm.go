@@ -65,6 +65,16 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 }
 
 func packBWith(kern *gemmKernel, transB bool, k, n int, b []float32, ldb int) *PackedB {
+	return packBInto(kern, transB, k, n, b, ldb, nil)
+}
+
+// packedBLen is the number of floats the packed form of a K×N matrix takes.
+func packedBLen(kern *gemmKernel, k, n int) int {
+	return (n + kern.nr - 1) / kern.nr * kern.nr * k
+}
+
+// packBInto packs like packBWith, into buf when it is big enough.
+func packBInto(kern *gemmKernel, transB bool, k, n int, b []float32, ldb int, buf []float32) *PackedB {
 	if k < 0 || n < 0 {
 		panic(fmt.Sprintf("kernels: PackB: negative size k=%d n=%d", k, n))
 	}
@@ -75,16 +85,25 @@ func packBWith(kern *gemmKernel, transB bool, k, n int, b []float32, ldb int) *P
 	}
 	nr := kern.nr
 	panels := (n + nr - 1) / nr
-	data := make([]float32, panels*k*nr)
+	data := buf
+	if cap(data) < packedBLen(kern, k, n) {
+		data = make([]float32, packedBLen(kern, k, n))
+	}
+	data = data[:packedBLen(kern, k, n)]
 	for p := 0; p < panels; p++ {
 		j0 := p * nr
 		cols := min(nr, n-j0)
 		panel := data[p*k*nr : (p+1)*k*nr]
 		if !transB {
 			for kk := 0; kk < k; kk++ {
-				copy(panel[kk*nr:kk*nr+cols], b[kk*ldb+j0:kk*ldb+j0+cols])
+				row := panel[kk*nr : kk*nr+nr]
+				copy(row[:cols], b[kk*ldb+j0:kk*ldb+j0+cols])
+				clear(row[cols:])
 			}
 			continue
+		}
+		if cols < nr {
+			clear(panel)
 		}
 		for j := 0; j < cols; j++ {
 			col := b[(j0+j)*ldb : (j0+j)*ldb+k]
@@ -95,6 +114,9 @@ func packBWith(kern *gemmKernel, transB bool, k, n int, b []float32, ldb int) *P
 	}
 	return &PackedB{k: k, n: n, kern: kern, data: data}
 }
+
+// packPool recycles the packed copies of B that Gemm makes for one call.
+var packPool sync.Pool
 
 // Gemm computes C = op(A)·op(B), or C += op(A)·op(B) when accumulate is set,
 // with op(A) M×K and op(B) K×N, all row-major with leading dimensions lda,
@@ -107,8 +129,13 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 	if m == 0 || n == 0 {
 		return
 	}
-	pb := PackB(transB, k, n, b, ldb)
+	var buf []float32
+	if p, ok := packPool.Get().(*[]float32); ok {
+		buf = *p
+	}
+	pb := packBInto(bestGemm, transB, k, n, b, ldb, buf)
 	gemmWith(pb.kern, transA, m, a, lda, pb, c, ldc, accumulate, nil, false)
+	packPool.Put(&pb.data)
 }
 
 // GemmPacked computes C = A·B (+ C when accumulate) + bias, then max(·, 0)

@@ -197,3 +197,49 @@ func TestThreadsSetting(t *testing.T) {
 		t.Fatalf("Threads() = %d after reset, want default %d", Threads(), defaultThreads())
 	}
 }
+
+// TestGemmReusesPackBuffer: Gemm recycles its packed copy of B between
+// calls; a second call with different (smaller, transposed) B must not see
+// stale values from the first, including in the padding of the last panel.
+func TestGemmReusesPackBuffer(t *testing.T) {
+	rng := newRand(11)
+	for i, s := range []struct {
+		m, n, k int
+		transB  bool
+	}{{20, 70, 90, false}, {9, 13, 30, true}, {9, 13, 30, false}, {5, 3, 7, true}} {
+		a := randFloats(rng, s.m*s.k)
+		b := randFloats(rng, s.k*s.n)
+		ldb := s.n
+		if s.transB {
+			ldb = s.k
+		}
+		g := newGuarded(s.m * s.n)
+		Gemm(false, s.transB, s.m, s.n, s.k, a, s.k, b, ldb, g.data, s.n, false)
+		g.check(t)
+		want := refGemm(false, s.transB, s.m, s.n, s.k, a, s.k, b, ldb, nil, s.n, false, nil, false)
+		if e := maxRelErr(g.data, want); e > 1e-5 {
+			t.Fatalf("call %d %+v: max relative error %.3g", i, s, e)
+		}
+	}
+}
+
+func TestGemmRejectsBadSizes(t *testing.T) {
+	mustPanic := func(name string, fn func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s: no panic", name)
+			}
+		}()
+		fn()
+	}
+	f := func(n int) []float32 { return make([]float32, n) }
+	mustPanic("short a", func() { Gemm(false, false, 2, 2, 2, f(3), 2, f(4), 2, f(4), 2, false) })
+	mustPanic("short b", func() { Gemm(false, false, 2, 2, 2, f(4), 2, f(3), 2, f(4), 2, false) })
+	mustPanic("short c", func() { Gemm(false, false, 2, 2, 2, f(4), 2, f(4), 2, f(3), 2, false) })
+	mustPanic("lda < k", func() { Gemm(false, false, 2, 2, 2, f(8), 1, f(4), 2, f(4), 2, false) })
+	mustPanic("ldc < n", func() { Gemm(false, false, 2, 2, 2, f(4), 2, f(4), 2, f(8), 1, false) })
+	mustPanic("negative m", func() { Gemm(false, false, -1, 2, 2, f(4), 2, f(4), 2, f(4), 2, false) })
+	pb := PackB(false, 2, 2, f(4), 2)
+	mustPanic("short bias", func() { GemmPacked(2, f(4), 2, pb, f(4), 2, false, f(1), false) })
+}
