@@ -1,0 +1,320 @@
+// Command bench measures vggo against its peers, side by side in one
+// session, and writes the results as a markdown table (bench/results.md by
+// default) with versions, thread counts, the CPU and the load of other
+// processes next to every number. `make bench-peers` runs it through
+// scripts/bench-peers.sh, which first installs the npm packages from the
+// committed lockfile, builds bench/vggowasm and writes the ONNX file.
+//
+// Browser: in one headless Chromium, one tab per engine and thread count:
+// vggo's wasm forward pass (bench/vggowasm), TensorFlow.js with
+// @tensorflow/tfjs-backend-wasm and ONNX Runtime Web's wasm EP, all on
+// VGG16 + GAP + Dense 10 with random weights. The page is served from
+// 127.0.0.1 with COOP/COEP headers, so it is cross-origin isolated and the
+// peers can use wasm threads. Runs are interleaved: each round runs every
+// engine once, in an order rotated per round.
+//
+// Native: vggo's forward pass and the trainer's graph (train/nn) against
+// PyTorch on the CPU (bench/torch_bench.py as a child process), again
+// interleaved, with the same thread count for both.
+//
+// Every timed run records the CPU time other processes used meanwhile
+// (/proc/stat minus this process tree); a run under more than -load-limit
+// cores of other load is repeated (up to -retries times), keeping the least
+// loaded attempt. Results are ratios to vggo, which is what stays
+// meaningful on a shared machine.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+type options struct {
+	benchDir, out, chromium, python, wasmExec string
+	runs, warmup, retries                     int
+	loadLimit                                 float64
+	budget                                    time.Duration
+	browser, native                           bool
+	peerThreads                               []int
+	peers                                     []string
+	torchThreads                              int
+	trainRuns, trainBatch, trainWidthDiv      int
+	ftImages, ftEpochs, ftBatch, ftWidthDiv   int
+	ftSize, ftRuns                            int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.benchDir, "dir", "bench", "the bench folder (page/, build/, node_modules/, torch_bench.py)")
+	flag.StringVar(&o.out, "out", "bench/results.md", "markdown file to write")
+	flag.StringVar(&o.chromium, "chromium", "/usr/bin/chromium", "Chromium binary")
+	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch (Debian's python3-torch)")
+	flag.StringVar(&o.wasmExec, "wasm-exec", "", "Go's wasm_exec.js (default: $(go env GOROOT)/lib/wasm/wasm_exec.js)")
+	flag.IntVar(&o.runs, "runs", 10, "timed runs per engine and configuration")
+	flag.IntVar(&o.warmup, "warmup", 2, "untimed runs per engine and configuration first")
+	flag.IntVar(&o.retries, "retries", 2, "extra attempts for a run under load")
+	flag.Float64Var(&o.loadLimit, "load-limit", 0.25, "other processes' load (cores) above which a run is repeated")
+	flag.DurationVar(&o.budget, "budget", 7*time.Minute, "no more load repeats once this much time has passed")
+	flag.BoolVar(&o.browser, "browser", true, "run the browser comparison")
+	flag.BoolVar(&o.native, "native", true, "run the native comparison")
+	threads := flag.String("peer-threads", "1,2", "wasm thread counts for the peers in the browser")
+	engines := flag.String("peers", "tfjs,ort", "browser peers to run next to vggo: tfjs, ort")
+	flag.IntVar(&o.torchThreads, "torch-threads", 2, "PyTorch threads (vggo's kernels get as many goroutines)")
+	flag.IntVar(&o.trainRuns, "train-runs", 5, "timed training steps per engine (all layers trainable, 32x32)")
+	flag.IntVar(&o.trainBatch, "train-batch", 64, "batch of the all-layers training step")
+	flag.IntVar(&o.trainWidthDiv, "train-width-div", 1, "width divisor of the all-layers training network")
+	flag.IntVar(&o.ftSize, "ft-size", 224, "fine-tuning input size")
+	flag.IntVar(&o.ftImages, "ft-images", 320, "fine-tuning images")
+	flag.IntVar(&o.ftEpochs, "ft-epochs", 10, "fine-tuning epochs")
+	flag.IntVar(&o.ftBatch, "ft-batch", 32, "fine-tuning batch")
+	flag.IntVar(&o.ftWidthDiv, "ft-width-div", 4, "width divisor of the fine-tuning network (1: real VGG16; 4 keeps PyTorch's 10 recomputations of the base within the time budget)")
+	flag.IntVar(&o.ftRuns, "ft-runs", 1, "fine-tuning runs per engine")
+	flag.Parse()
+	for _, f := range strings.Split(*threads, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
+			fatalf("-peer-threads %q: want a comma-separated list of positive counts", *threads)
+		}
+		o.peerThreads = append(o.peerThreads, n)
+	}
+	for _, e := range strings.Split(*engines, ",") {
+		if e = strings.TrimSpace(e); e != "tfjs" && e != "ort" {
+			fatalf("-peers %q: want a comma-separated list of tfjs, ort", *engines)
+		}
+		o.peers = append(o.peers, strings.TrimSpace(e))
+	}
+	if err := run(&o); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func run(o *options) error {
+	start := time.Now()
+	m := &meter{self: os.Getpid(), loadLimit: o.loadLimit, retries: o.retries, retryEnd: start.Add(o.budget), log: logf}
+	rep := &report{started: start.UTC(), opts: o, env: environment()}
+	if o.browser {
+		if err := runBrowser(o, m, rep); err != nil {
+			return err
+		}
+	}
+	if o.native {
+		if err := runNative(o, m, rep); err != nil {
+			return err
+		}
+	}
+	rep.elapsed = time.Since(start)
+	md := rep.markdown()
+	fmt.Print(md)
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	tmp := o.out + ".tmp"
+	if err := os.WriteFile(tmp, []byte(md), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, o.out)
+}
+
+// browserConfig is one input shape of the browser comparison.
+type browserConfig struct{ size, batch int }
+
+var browserConfigs = []browserConfig{{224, 1}, {32, 1}, {32, 32}}
+
+func runBrowser(o *options, m *meter, rep *report) error {
+	for _, f := range []string{"build/vggo.wasm", "build/vgg16_gap10.onnx", "node_modules/@tensorflow/tfjs-backend-wasm/package.json",
+		"node_modules/onnxruntime-web/package.json", "page/index.html"} {
+		if _, err := os.Stat(filepath.Join(o.benchDir, f)); err != nil {
+			return fmt.Errorf("%s: missing (run scripts/bench-peers.sh, which installs and builds it): %w", filepath.Join(o.benchDir, f), err)
+		}
+	}
+	wasmExec := o.wasmExec
+	if wasmExec == "" {
+		out, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			return fmt.Errorf("go env GOROOT: %w", err)
+		}
+		wasmExec = filepath.Join(strings.TrimSpace(string(out)), "lib", "wasm", "wasm_exec.js")
+	}
+	if _, err := os.Stat(wasmExec); err != nil {
+		return fmt.Errorf("wasm_exec.js: %w", err)
+	}
+	base, stopServer, err := serve(isolatedHandler(o.benchDir, wasmExec))
+	if err != nil {
+		return err
+	}
+	defer stopServer()
+	ctx, stop, product, err := startBrowser(o.chromium)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	rep.env["Browser"] = product
+	logf("browser: %s, page server %s", product, base)
+
+	type engineTab struct {
+		engine  string
+		threads int
+	}
+	want := []engineTab{{"vggo", 1}}
+	for _, e := range o.peers {
+		for _, n := range o.peerThreads {
+			want = append(want, engineTab{e, n})
+		}
+	}
+	var tabs []*tab
+	for _, w := range want {
+		label := fmt.Sprintf("%s %dt", w.engine, w.threads)
+		t, err := openTab(ctx, label, fmt.Sprintf("%s/index.html?engine=%s&threads=%d", base, w.engine, w.threads), 3*time.Minute)
+		if err != nil {
+			return err
+		}
+		if !t.info.CrossOriginIsolated {
+			return fmt.Errorf("%s: page is not cross-origin isolated: the peers cannot use threads", label)
+		}
+		logf("  %s ready: %s, %d thread(s)", label, t.info.Version, t.info.Threads)
+		tabs = append(tabs, t)
+		rep.browserEngines = append(rep.browserEngines, t.info)
+	}
+	rep.env["Browser cores (navigator.hardwareConcurrency)"] = fmt.Sprint(tabs[0].info.HardwareConcurrency)
+
+	const runTimeout = 3 * time.Minute
+	for _, c := range browserConfigs {
+		logf("browser %dx%d batch %d: %d warm-up and %d timed runs per engine, interleaved", c.size, c.size, c.batch, o.warmup, o.runs)
+		for i := 0; i < o.warmup; i++ {
+			for _, t := range tabs {
+				if _, err := t.run(c.size, c.batch, runTimeout); err != nil {
+					return err
+				}
+			}
+		}
+		results := make([]series, len(tabs))
+		for r := 0; r < o.runs; r++ {
+			for _, i := range rotation(len(tabs), r) {
+				t := tabs[i]
+				s, err := m.measure(t.label, func() (float64, error) { return t.run(c.size, c.batch, runTimeout) })
+				if err != nil {
+					return err
+				}
+				results[i] = append(results[i], s)
+			}
+		}
+		for i, t := range tabs {
+			rep.browser = append(rep.browser, row{config: fmt.Sprintf("%dx%d, batch %d", c.size, c.size, c.batch),
+				engine: t.info, runs: results[i], baseline: results[0]})
+			logf("  %-8s %8.1f ms (other load %.2f)", t.label, results[i].medianMS(), results[i].medianLoad())
+		}
+	}
+	return nil
+}
+
+func runNative(o *options, m *meter, rep *report) error {
+	setNativeThreads(o.torchThreads)
+	torch, err := startTorch(o.python, filepath.Join(o.benchDir, "torch_bench.py"), o.torchThreads)
+	if err != nil {
+		return err
+	}
+	defer torch.close()
+	var info struct {
+		Torch   string `json:"torch"`
+		Threads int    `json:"threads"`
+	}
+	if err := torch.call(map[string]any{"op": "info"}, &info); err != nil {
+		return err
+	}
+	rep.env["PyTorch"] = fmt.Sprintf("%s (%s), %d threads", info.Torch, o.python, info.Threads)
+	rep.env["vggo native threads"] = fmt.Sprint(o.torchThreads)
+
+	// pair runs vggo and PyTorch alternately (order swapped every round).
+	pair := func(name string, runs, warmup int, vggo, pt func() (float64, error)) (series, series, error) {
+		fns := []func() (float64, error){vggo, pt}
+		for i := 0; i < warmup; i++ {
+			for _, f := range fns {
+				if _, err := f(); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		res := make([]series, 2)
+		for r := 0; r < runs; r++ {
+			for _, i := range rotation(2, r) {
+				s, err := m.measure(name, fns[i])
+				if err != nil {
+					return nil, nil, err
+				}
+				res[i] = append(res[i], s)
+			}
+		}
+		logf("  %s: vggo %.1f ms, PyTorch %.1f ms", name, res[0].medianMS(), res[1].medianMS())
+		return res[0], res[1], nil
+	}
+
+	for _, c := range []struct{ size, batch int }{{224, 1}, {32, 64}} {
+		name := fmt.Sprintf("forward %dx%d, batch %d", c.size, c.size, c.batch)
+		logf("native %s", name)
+		f, err := newVggoForward(c.size, c.batch, 1)
+		if err != nil {
+			return err
+		}
+		v, p, err := pair(name, o.runs, o.warmup, f.run, func() (float64, error) {
+			return torch.ms(map[string]any{"op": "forward", "size": c.size, "batch": c.batch, "width_div": 1})
+		})
+		if err != nil {
+			return err
+		}
+		rep.native = append(rep.native, nativeRow{name: name, unit: "ms", vggo: v, torch: p, batch: c.batch})
+	}
+
+	{
+		name := fmt.Sprintf("train step, all 13 conv layers + gap head trainable, 32x32, batch %d", o.trainBatch)
+		if o.trainWidthDiv != 1 {
+			name += fmt.Sprintf(", width/%d", o.trainWidthDiv)
+		}
+		logf("native %s", name)
+		tr, err := newVggoTrainer(gapSpec(o.trainWidthDiv, 32, 0), o.trainBatch)
+		if err != nil {
+			return err
+		}
+		x := randInput(o.trainBatch * 32 * 32 * 3)
+		v, p, err := pair(name, o.trainRuns, 1, func() (float64, error) {
+			start := time.Now()
+			err := tr.step(x)
+			return msSince(start), err
+		}, func() (float64, error) {
+			return torch.ms(map[string]any{"op": "train_step", "size": 32, "batch": o.trainBatch, "width_div": o.trainWidthDiv})
+		})
+		if err != nil {
+			return err
+		}
+		rep.native = append(rep.native, nativeRow{name: name, unit: "img/s", vggo: v, torch: p, batch: o.trainBatch})
+	}
+
+	{
+		name := fmt.Sprintf("fine-tune last conv + gap head, %dx%d, %d images x %d epochs, batch %d", o.ftSize, o.ftSize, o.ftImages, o.ftEpochs, o.ftBatch)
+		if o.ftWidthDiv != 1 {
+			name += fmt.Sprintf(", width/%d", o.ftWidthDiv)
+		}
+		logf("native %s", name)
+		x := randInput(o.ftImages * o.ftSize * o.ftSize * 3)
+		v, p, err := pair(name, o.ftRuns, 0, func() (float64, error) {
+			return vggoFineTune(o.ftSize, o.ftImages, o.ftEpochs, o.ftBatch, o.ftWidthDiv, x)
+		}, func() (float64, error) {
+			return torch.ms(map[string]any{"op": "finetune", "size": o.ftSize, "images": o.ftImages, "epochs": o.ftEpochs,
+				"batch": o.ftBatch, "width_div": o.ftWidthDiv})
+		})
+		if err != nil {
+			return err
+		}
+		rep.native = append(rep.native, nativeRow{name: name, unit: "s", vggo: v, torch: p})
+	}
+	return nil
+}
