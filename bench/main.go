@@ -38,7 +38,7 @@ type options struct {
 	benchDir, out, chromium, python, wasmExec string
 	runs, warmup, retries                     int
 	loadLimit                                 float64
-	budget                                    time.Duration
+	repeatShare                               float64
 	browser, native                           bool
 	peerThreads                               []int
 	peers                                     []string
@@ -56,23 +56,23 @@ func main() {
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch (Debian's python3-torch)")
 	flag.StringVar(&o.wasmExec, "wasm-exec", "", "Go's wasm_exec.js (default: $(go env GOROOT)/lib/wasm/wasm_exec.js)")
 	flag.IntVar(&o.runs, "runs", 10, "timed runs per engine and configuration")
-	flag.IntVar(&o.warmup, "warmup", 2, "untimed runs per engine and configuration first")
+	flag.IntVar(&o.warmup, "warmup", 1, "untimed runs per engine and configuration first")
 	flag.IntVar(&o.retries, "retries", 2, "extra attempts for a run under load")
-	flag.Float64Var(&o.loadLimit, "load-limit", 0.25, "other processes' load (cores) above which a run is repeated")
-	flag.DurationVar(&o.budget, "budget", 7*time.Minute, "no more load repeats once this much time has passed")
+	flag.Float64Var(&o.loadLimit, "load-limit", 0.5, "other processes' load (cores) above which a run is repeated")
+	flag.Float64Var(&o.repeatShare, "repeat-share", 0.25, "repeats may take at most this fraction of the time so far")
 	flag.BoolVar(&o.browser, "browser", true, "run the browser comparison")
 	flag.BoolVar(&o.native, "native", true, "run the native comparison")
 	threads := flag.String("peer-threads", "1,2", "wasm thread counts for the peers in the browser")
 	engines := flag.String("peers", "tfjs,ort", "browser peers to run next to vggo: tfjs, ort")
 	flag.IntVar(&o.torchThreads, "torch-threads", 2, "PyTorch threads (vggo's kernels get as many goroutines)")
-	flag.IntVar(&o.trainRuns, "train-runs", 5, "timed training steps per engine (all layers trainable, 32x32)")
+	flag.IntVar(&o.trainRuns, "train-runs", 3, "timed training steps per engine (all layers trainable, 32x32)")
 	flag.IntVar(&o.trainBatch, "train-batch", 64, "batch of the all-layers training step")
 	flag.IntVar(&o.trainWidthDiv, "train-width-div", 1, "width divisor of the all-layers training network")
 	flag.IntVar(&o.ftSize, "ft-size", 224, "fine-tuning input size")
 	flag.IntVar(&o.ftImages, "ft-images", 320, "fine-tuning images")
 	flag.IntVar(&o.ftEpochs, "ft-epochs", 10, "fine-tuning epochs")
 	flag.IntVar(&o.ftBatch, "ft-batch", 32, "fine-tuning batch")
-	flag.IntVar(&o.ftWidthDiv, "ft-width-div", 4, "width divisor of the fine-tuning network (1: real VGG16; 4 keeps PyTorch's 10 recomputations of the base within the time budget)")
+	flag.IntVar(&o.ftWidthDiv, "ft-width-div", 8, "width divisor of the fine-tuning network (8, as train/nn's BenchmarkTrainStep, keeps PyTorch's 10 passes over the frozen base within minutes; 1: real VGG16, which takes PyTorch about an hour on 2 cores)")
 	flag.IntVar(&o.ftRuns, "ft-runs", 1, "fine-tuning runs per engine")
 	flag.Parse()
 	for _, f := range strings.Split(*threads, ",") {
@@ -100,7 +100,7 @@ func fatalf(format string, args ...any) {
 
 func run(o *options) error {
 	start := time.Now()
-	m := &meter{self: os.Getpid(), loadLimit: o.loadLimit, retries: o.retries, retryEnd: start.Add(o.budget), log: logf}
+	m := &meter{self: os.Getpid(), loadLimit: o.loadLimit, retries: o.retries, repeatShare: o.repeatShare, start: start, log: logf}
 	rep := &report{started: start.UTC(), opts: o, env: environment()}
 	if o.browser {
 		if err := runBrowser(o, m, rep); err != nil {
@@ -174,7 +174,7 @@ func runBrowser(o *options, m *meter, rep *report) error {
 	var tabs []*tab
 	for _, w := range want {
 		label := fmt.Sprintf("%s %dt", w.engine, w.threads)
-		t, err := openTab(ctx, label, fmt.Sprintf("%s/index.html?engine=%s&threads=%d", base, w.engine, w.threads), 3*time.Minute)
+		t, err := openTab(ctx, label, fmt.Sprintf("%s/?engine=%s&threads=%d", base, w.engine, w.threads), 3*time.Minute)
 		if err != nil {
 			return err
 		}

@@ -18,10 +18,15 @@ type sample struct {
 // meter runs measurements and repeats the ones that ran under load.
 type meter struct {
 	self      int
-	loadLimit float64   // cores of other load above which a run is repeated
-	retries   int       // extra attempts per run at most
-	retryEnd  time.Time // no more repeats after this (keeps the total bounded)
-	log       func(format string, args ...any)
+	loadLimit float64 // cores of other load above which a run is repeated
+	retries   int     // extra attempts per run at most
+	// repeatShare bounds the time spent on repeats to this fraction of the
+	// time since start, so a machine that is busy all along costs at most
+	// that much more, and repeats are spread over the whole session.
+	repeatShare float64
+	start       time.Time
+	repeatTime  time.Duration
+	log         func(format string, args ...any)
 }
 
 // measure runs fn (which returns its own timing in ms) until the other
@@ -30,6 +35,7 @@ type meter struct {
 func (m *meter) measure(name string, fn func() (float64, error)) (sample, error) {
 	best := sample{OtherLoad: -1}
 	for attempt := 1; ; attempt++ {
+		began := time.Now()
 		a, err := sampleCPU(m.self)
 		if err != nil {
 			return best, fmt.Errorf("load meter: %w", err)
@@ -47,8 +53,12 @@ func (m *meter) measure(name string, fn func() (float64, error)) (sample, error)
 			best = sample{MS: ms, OtherLoad: load}
 		}
 		best.Attempts = attempt
-		if load <= m.loadLimit || attempt > m.retries || time.Now().After(m.retryEnd) {
-			if load > m.loadLimit && m.log != nil {
+		if attempt > 1 {
+			m.repeatTime += time.Since(began)
+		}
+		mayRepeat := attempt <= m.retries && m.repeatTime.Seconds() < m.repeatShare*time.Since(m.start).Seconds()
+		if load <= m.loadLimit || !mayRepeat {
+			if load > m.loadLimit && attempt > 1 && m.log != nil {
 				m.log("  %s: %.1f ms under other load %.2f cores (attempt %d, kept the least loaded: %.1f ms at %.2f)",
 					name, ms, load, attempt, best.MS, best.OtherLoad)
 			}

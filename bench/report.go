@@ -76,8 +76,8 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "Measured %s UTC by `make bench-peers` (bench/main.go) in %.0f s. ", r.started.Format("2006-01-02 15:04"), r.elapsed.Seconds())
 	fmt.Fprintf(&b, "Network: VGG16 conv base + global average pool + Dense %d, random weights. ", randnet.Classes)
 	fmt.Fprintf(&b, "Ratios are the peer's median time divided by vggo's (above 1: vggo is faster), from runs interleaved in one session. ")
-	fmt.Fprintf(&b, "\"Other load\" is the CPU time, in cores, that processes outside the benchmark used during each timed run (/proc/stat minus this process tree): median and maximum over the runs; a run above %.2f cores was repeated up to %d times (while within the %s budget), keeping the least loaded attempt.\n\n",
-		o.loadLimit, o.retries, o.budget)
+	fmt.Fprintf(&b, "\"Other load\" is the CPU time, in cores, that processes outside the benchmark used during each timed run (/proc/stat minus this process tree): median and maximum over the runs; a run above %.2f cores was repeated up to %d times (while repeats had taken less than %.0f %% of the time so far), keeping the least loaded attempt.\n\n",
+		o.loadLimit, o.retries, 100*o.repeatShare)
 	fmt.Fprintf(&b, "| | |\n| --- | --- |\n")
 	keys := make([]string, 0, len(r.env))
 	for k := range r.env {
