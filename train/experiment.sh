@@ -33,7 +33,8 @@ SECOND=5_sandal,6_shirt,7_sneaker,8_bag,9_ankle_boot
 BASE=$OUT/pretrain-0-4/model.safetensors
 SMALL=("${COMMON[@]}" -class-names $SECOND -train-per-class 100 -val 0.02 -batch 32 -epochs "$SMALL_EPOCHS" -patience 5)
 "$T" fit "${SMALL[@]}" -from-scratch -fine-tune 13 -out "$OUT/a-scratch"
-"$T" fit "${SMALL[@]}" -weights "$BASE" -fine-tune 0 -out "$OUT/b-feature-extraction"
+# Only the small head trains here, so it gets a higher rate and more epochs.
+"$T" fit "${SMALL[@]}" -weights "$BASE" -fine-tune 0 -lr 0.01 -epochs 100 -out "$OUT/b-feature-extraction"
 "$T" fit "${SMALL[@]}" -weights "$BASE" -fine-tune "$FINE_TUNE" -lr 0.0005 -out "$OUT/c-fine-tune-$FINE_TUNE"
 
 echo
