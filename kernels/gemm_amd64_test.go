@@ -21,11 +21,11 @@ func TestGemmVariantSelection(t *testing.T) {
 		if bestGemm != avx512AsmGemm {
 			t.Fatalf("AVX-512 CPU but best variant is %q", bestGemm.name)
 		}
-		if len(gemmVariants) != 4 {
-			t.Fatalf("AVX-512 CPU: want 4 variants (avx512asm, avx512, avx2, generic), have %v", names)
+		if len(gemmVariants) != 5 {
+			t.Fatalf("AVX-512 CPU: want 5 variants (avx512asm, avx512, avx2asm, avx2, generic), have %v", names)
 		}
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
-		if bestGemm != avx2Gemm {
+		if bestGemm != avx2AsmGemm {
 			t.Fatalf("AVX2 CPU but best variant is %q", bestGemm.name)
 		}
 	}
