@@ -235,3 +235,28 @@ func TestWinogradPreferred(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradRandomShapes compares Winograd with the float64 reference on
+// random small shapes, both strategies, to catch tiling edge cases the
+// fixed table misses.
+func TestWinogradRandomShapes(t *testing.T) {
+	rng := newRand(2024)
+	for trial := 0; trial < 40; trial++ {
+		n, h, w := 1+rng.IntN(3), 1+rng.IntN(19), 1+rng.IntN(19)
+		cin, cout := 1+rng.IntN(40), 1+rng.IntN(40)
+		relu := rng.IntN(2) == 0
+		in := randFloats(rng, n*h*w*cin)
+		kernel := randFloats(rng, 9*cin*cout)
+		bias := randFloats(rng, cout)
+		want := f64Conv3x3(n, h, w, cin, cout, in, kernel, bias, relu)
+		wg := NewWinograd3x3(cin, cout, kernel, bias)
+		for _, mode := range []int{1, 2} {
+			out := newGuarded(n * h * w * cout)
+			withWinoMode(mode, func() { wg.Forward(n, h, w, in, out.data, relu) })
+			out.check(t)
+			if e := maxRelErr(out.data, want); e > 1e-4 {
+				t.Fatalf("%s n=%d h=%d w=%d cin=%d cout=%d relu=%v: error %.3g", winoModeNames[mode], n, h, w, cin, cout, relu, e)
+			}
+		}
+	}
+}
