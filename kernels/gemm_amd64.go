@@ -7,7 +7,7 @@ import "simd/archsimd"
 // amd64 SGEMM microkernels (GOEXPERIMENT=simd builds), chosen at run time
 // from the CPU features reported by simd/archsimd:
 //
-//   - avx512asm: 14x32 tile, hand-written Go assembly (gemm_avx512_amd64.s):
+//   - avx512asm: 14x32 tile, hand-written Go assembly (gemm_kernels_amd64.s):
 //     28 zmm accumulators, VBROADCASTSS from memory (a load, no shuffle port),
 //     2 FMAs per broadcast. The fastest: ~145 GFLOP/s per second of CPU time,
 //     single-thread, at 512x512x512 on the Xeon (Emerald Rapids) this was
