@@ -15,7 +15,11 @@ import (
 func BenchmarkGemm(b *testing.B) {
 	for _, kern := range gemmVariants {
 		for _, size := range []int{256, 512, 1024} {
-			for _, threads := range []int{1, defaultThreads()} {
+			threadCounts := []int{1}
+			if defaultThreads() > 1 {
+				threadCounts = append(threadCounts, defaultThreads())
+			}
+			for _, threads := range threadCounts {
 				name := fmt.Sprintf("%s/%d/threads=%d", kern.name, size, threads)
 				b.Run(name, func(b *testing.B) { benchGemm(b, kern, size, size, size, threads) })
 			}
