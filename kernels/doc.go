@@ -8,7 +8,8 @@
 // time: AVX-512 or AVX2+FMA on amd64, SIMD128 on wasm. The SGEMM
 // microkernels that run by default are Go assembly, kept because they
 // measured 1.6-2x faster than the same tiles written with simd/archsimd
-// (which stay as compiled twins; see gemm_amd64.go and gemm_wasm.go). The
+// (on amd64 those stay as compiled twins, see gemm_amd64.go; on wasm the
+// archsimd tile was dropped, see gemm_wasm.go). The
 // variants are listed in internal tables so the tests run every one
 // available on the machine against the same float64 reference.
 //
