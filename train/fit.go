@@ -377,8 +377,14 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 		st.History.Epochs = append(st.History.Epochs, e)
 		fmt.Fprintf(stdout, "epoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  (%.1fs)\n",
 			epoch, c.Epochs, e.TrainLoss, e.TrainAcc, e.ValLoss, e.ValAcc, e.Seconds)
-		if e.ValLoss < st.BestValLoss {
-			st.BestValLoss, st.BestEpoch, st.BadEpochs = e.ValLoss, epoch, 0
+		// Early stopping watches the validation loss, or the training loss
+		// when there is no validation split (--val 0).
+		monitored := e.ValLoss
+		if len(valSet.Samples) == 0 {
+			monitored = e.TrainLoss
+		}
+		if monitored < st.BestValLoss {
+			st.BestValLoss, st.BestEpoch, st.BadEpochs = monitored, epoch, 0
 			copyParams(best, params)
 		} else {
 			st.BadEpochs++
@@ -404,15 +410,29 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 	}
 
 	// Test, reports, export.
+	m := exportModel(c, spec, base, params, ds.Classes)
+	res.ModelPath = filepath.Join(c.Out, "model.safetensors")
+	if len(testSet.Samples) == 0 {
+		fmt.Fprintln(stdout, "no test split (--test 0): skipping the test evaluation")
+		if err := model.WriteModelFile(res.ModelPath, m, c.Export); err != nil {
+			return nil, err
+		}
+		if err := report.WriteJSON(filepath.Join(c.Out, "history.json"), &st.History); err != nil {
+			return nil, err
+		}
+		if err := report.PlotCurves(filepath.Join(c.Out, "curves.png"), &st.History); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stdout, "run folder %s: history.json, curves.png, model.safetensors, checkpoint.ckpt\n", c.Out)
+		return res, nil
+	}
 	ev, err := evaluateSet(evalG, fc, testSet, ds.Classes, per, c.Batch, newBar(len(testSet.Samples), "test", progress))
 	if err != nil {
 		return nil, err
 	}
 	res.TestAccuracy = ev.conf.Accuracy()
 	fmt.Fprintf(stdout, "test (float32, best epoch %d): %d images, accuracy %.4f\n%s", st.BestEpoch, ev.conf.Total(), res.TestAccuracy, ev.conf.Table())
-	m := exportModel(c, spec, base, params, ds.Classes)
 	m.Info.Provenance["test_accuracy_float32"] = fmt.Sprintf("%.4f", res.TestAccuracy)
-	res.ModelPath = filepath.Join(c.Out, "model.safetensors")
 	if err := model.WriteModelFile(res.ModelPath, m, c.Export); err != nil {
 		return nil, err
 	}

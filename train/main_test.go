@@ -392,3 +392,26 @@ func TestConvertIDXCommand(t *testing.T) {
 		t.Errorf("missing files: exit %d, %s", code, stderr.String())
 	}
 }
+
+// TestNoValidationNoTestSplit runs the class-folder layout with --val 0
+// --test 0: early stopping watches the training loss instead, and the run
+// still exports a model.
+func TestNoValidationNoTestSplit(t *testing.T) {
+	dir := t.TempDir()
+	c := smallFit(filepath.Join(fixture, "train"), filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 3)
+	c.ValFraction, c.TestFraction, c.Patience = 0, 0, 1
+	var log bytes.Buffer
+	res, err := fit(c, &log, io.Discard, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if res.History.StoppedEarly && res.History.BestEpoch == 1 {
+		t.Errorf("stopped after epoch 1 although the training loss fell:\n%s", log.String())
+	}
+	if !strings.Contains(log.String(), "no test split") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	if _, err := os.Stat(res.ModelPath); err != nil {
+		t.Error(err)
+	}
+}

@@ -29,11 +29,15 @@ func PlotCurves(path string, h *History) error {
 			tr[i] = plotter.XY{X: float64(e.Epoch), Y: train(e)}
 			va[i] = plotter.XY{X: float64(e.Epoch), Y: val(e)}
 		}
-		for _, s := range []struct {
+		series := []struct {
 			name string
 			xy   plotter.XYs
 			c    color.RGBA
-		}{{"train", tr, color.RGBA{31, 119, 180, 255}}, {"validation", va, color.RGBA{255, 127, 14, 255}}} {
+		}{{"train", tr, color.RGBA{31, 119, 180, 255}}, {"validation", va, color.RGBA{255, 127, 14, 255}}}
+		if !h.hasValidation() {
+			series = series[:1]
+		}
+		for _, s := range series {
 			l, pts, err := plotter.NewLinePoints(s.xy)
 			if err != nil {
 				return nil, err
@@ -45,7 +49,11 @@ func PlotCurves(path string, h *History) error {
 			p.Legend.Add(s.name, l, pts)
 		}
 		if h.BestEpoch > 0 {
-			best := plotter.XYs{{X: float64(h.BestEpoch), Y: val(h.Epochs[h.BestEpoch-1])}}
+			pick := val
+			if !h.hasValidation() {
+				pick = train
+			}
+			best := plotter.XYs{{X: float64(h.BestEpoch), Y: pick(h.Epochs[h.BestEpoch-1])}}
 			sc, err := plotter.NewScatter(best)
 			if err != nil {
 				return nil, err
@@ -153,4 +161,15 @@ func (g confusionGrid) Z(c, r int) float64 {
 		return 0
 	}
 	return float64(g.c.M[t][c]) / float64(sum)
+}
+
+// hasValidation reports whether any epoch has validation numbers (a run
+// with --val 0 has none and records zeros).
+func (h *History) hasValidation() bool {
+	for _, e := range h.Epochs {
+		if e.ValLoss != 0 || e.ValAcc != 0 {
+			return true
+		}
+	}
+	return false
 }
