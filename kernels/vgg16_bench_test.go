@@ -11,15 +11,20 @@ import (
 type vgg16Layer struct {
 	cin, cout int
 	direct    *Conv3x3
-	wino      *Winograd3x3
-	useWino   bool
+	wino      *Winograd3x3 // F(4x4)
+	wino2     *Winograd3x3 // F(2x2)
+	use       int          // 0 direct, 4 F(4x4), 2 F(2x2)
 }
 
-// forward runs the chosen implementation (bias + ReLU fused).
-func (l *vgg16Layer) forward(n, hw int, in, out []float32, wino bool) {
-	if wino {
+// forward runs implementation impl (0 direct, 4 or 2 Winograd tile) with
+// bias and ReLU fused.
+func (l *vgg16Layer) forward(n, hw int, in, out []float32, impl int) {
+	switch impl {
+	case 4:
 		l.wino.Forward(n, hw, hw, in, out, true)
-	} else {
+	case 2:
+		l.wino2.Forward(n, hw, hw, in, out, true)
+	default:
 		l.direct.Forward(n, hw, hw, in, out, true)
 	}
 }
@@ -51,9 +56,10 @@ func ms(d time.Duration) float64 { return d.Seconds() * 1e3 }
 
 // BenchmarkVGG16ConvBase runs VGG16's whole conv base (13 convs with bias and
 // ReLU + 5 max-pools, random weights) at 224x224 batch 1 and 32x32 batch 64.
-// For each layer it first times the direct and the Winograd convolution and
-// keeps the faster one, as the model's forward pass would; the per-layer
-// times and choices are logged (go test -bench VGG16ConvBase -v).
+// For each layer it first times the direct, the F(4x4) and the F(2x2)
+// Winograd convolution and keeps the fastest, as a model would; the
+// per-layer times and choices (and what WinogradTile would pick) are logged
+// (go test -bench VGG16ConvBase -v).
 func BenchmarkVGG16ConvBase(b *testing.B) {
 	for _, size := range []struct{ hw, n int }{{224, 1}, {32, 64}} {
 		b.Run(fmt.Sprintf("%d/n=%d", size.hw, size.n), func(b *testing.B) {
@@ -74,14 +80,19 @@ func BenchmarkVGG16ConvBase(b *testing.B) {
 				}
 				bias := randFloats(rng, cout)
 				l := &layers[i]
-				*l = vgg16Layer{cin: cin, cout: cout, direct: NewConv3x3(cin, cout, kernel, bias), wino: NewWinograd3x3(cin, cout, kernel, bias)}
+				*l = vgg16Layer{cin: cin, cout: cout, direct: NewConv3x3(cin, cout, kernel, bias),
+					wino: NewWinograd3x3(cin, cout, kernel, bias), wino2: NewWinograd3x3Tile(cin, cout, kernel, bias, 2)}
 				fillRandom(rng, bufA[:n*hw*hw*cin])
-				dWall, dCPU := timeOnce(3, func() { l.forward(n, hw, bufA, bufB, false) })
-				wWall, wCPU := timeOnce(3, func() { l.forward(n, hw, bufA, bufB, true) })
-				l.useWino = faster(wWall, wCPU, dWall, dCPU)
-				b.Logf("%-12s %3dx%-3d %3d->%3d  direct %7.2f ms (cpu %7.2f)  winograd %7.2f ms (cpu %7.2f)  -> %s",
-					vgg16ConvNames[i], hw, hw, cin, cout,
-					ms(dWall), ms(dCPU), ms(wWall), ms(wCPU), map[bool]string{false: "direct", true: "winograd"}[l.useWino])
+				var wall, cpu [5]time.Duration
+				for _, impl := range []int{0, 4, 2} {
+					wall[impl], cpu[impl] = timeOnce(3, func() { l.forward(n, hw, bufA, bufB, impl) })
+					if impl != 0 && faster(wall[impl], cpu[impl], wall[l.use], cpu[l.use]) {
+						l.use = impl
+					}
+				}
+				b.Logf("%-12s %3dx%-3d %3d->%3d  direct %7.2f ms (cpu %7.2f)  F(4x4) %7.2f ms (cpu %7.2f)  F(2x2) %7.2f ms (cpu %7.2f)  -> %s (WinogradTile: %d)",
+					vgg16ConvNames[i], hw, hw, cin, cout, ms(wall[0]), ms(cpu[0]), ms(wall[4]), ms(cpu[4]), ms(wall[2]), ms(cpu[2]),
+					map[int]string{0: "direct", 4: "F(4x4)", 2: "F(2x2)"}[l.use], WinogradTile(n, cin, hw, hw))
 				flops += convFlops(n, hw, hw, cin, cout)
 				if vgg16PoolAfter[i] {
 					hw /= 2
@@ -93,7 +104,7 @@ func BenchmarkVGG16ConvBase(b *testing.B) {
 				cur, next := bufA, bufB
 				for i := range layers {
 					l := &layers[i]
-					l.forward(n, hw, cur, next, l.useWino)
+					l.forward(n, hw, cur, next, l.use)
 					cur, next = next, cur
 					if vgg16PoolAfter[i] {
 						MaxPool2x2(n, hw, hw, l.cout, cur, next)

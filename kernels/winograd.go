@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -48,8 +49,19 @@ func NewWinograd3x3(cin, cout int, kernel, bias []float32) *Winograd3x3 {
 	return newWinograd3x3(cin, cout, kernel, bias, 4)
 }
 
-// newWinograd3x3 builds the F(tile x tile, 3x3) variant; tile is 4 or 2
-// (F(2x2) exists to compare accuracy and speed against F(4x4)).
+// NewWinograd3x3Tile is NewWinograd3x3 with the output tile chosen: 4 for
+// F(4x4,3x3), 2 for F(2x2,3x3), whose 16 GEMMs (instead of 36) and smaller
+// transformed weights (4x4 instead of 6x6 per channel pair) win on small
+// images, where F(4x4) tiles are mostly padding; see WinogradTile.
+// It panics for any other tile.
+func NewWinograd3x3Tile(cin, cout int, kernel, bias []float32, tile int) *Winograd3x3 {
+	return newWinograd3x3(cin, cout, kernel, bias, tile)
+}
+
+// Tile returns the output tile side: 4 for F(4x4,3x3), 2 for F(2x2,3x3).
+func (wg *Winograd3x3) Tile() int { return wg.tile }
+
+// newWinograd3x3 builds the F(tile x tile, 3x3) variant; tile is 4 or 2.
 func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int) *Winograd3x3 {
 	if cin <= 0 || cout <= 0 {
 		panic(fmt.Sprintf("kernels: NewWinograd3x3: bad channel counts cin=%d cout=%d", cin, cout))
@@ -457,18 +469,17 @@ func winoTileFuncs(m int) (winoInputFunc, winoOutputFunc) {
 	if m == 4 {
 		return winoInput4, winoOutput4
 	}
-	return func(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
-			winoInputGeneric(&winoF2, in, h, w, stride, nch, y0, x0, v, plane)
-		}, func(mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int) {
-			winoOutputGeneric(&winoF2, mo, plane, cout, bias, relu, out, h, w, y0, x0)
-		}
+	return winoInput2, winoOutput2
 }
 
-// winoInput4 and winoOutput4 are the F(4x4) transforms; SIMD builds replace
-// them at init when the CPU allows.
+// winoInput4 and winoOutput4 are the F(4x4) transforms, winoInput2 and
+// winoOutput2 the F(2x2) ones; SIMD builds replace them at init when the
+// CPU allows.
 var (
 	winoInput4  winoInputFunc  = winoInput4Scalar
 	winoOutput4 winoOutputFunc = winoOutput4Scalar
+	winoInput2  winoInputFunc  = winoInput2Scalar
+	winoOutput2 winoOutputFunc = winoOutput2Scalar
 )
 
 // winoInputGeneric is the matrix-driven input transform V = B^T d B for any
@@ -627,15 +638,95 @@ func winoOutput4Scalar(mo []float32, plane, cout int, bias []float32, relu bool,
 	}
 }
 
-// WinogradPreferred reports whether Winograd3x3 is expected to be faster
-// than the direct Conv3x3 for a layer with cin input channels on h×w images,
-// so a model can pick once, at load, per layer and input size. The rule
-// comes from BenchmarkVGG16ConvBase (see its log for the per-layer times):
-// Winograd wins clearly on every VGG16 layer except the first (Cin=3, where
-// the transforms cost more than the 3-deep GEMMs save) and images smaller
-// than one 4x4 tile, where most of each tile is padding. On amd64 the two
-// are within noise of each other at 14x14; in wasm Winograd is about 2x
-// faster there, so the rule keeps Winograd for it.
+// WinogradTile says which convolution is expected to be fastest for a layer
+// with cin input channels run on batches of n h×w images, so a model can
+// pick once, at load, per layer and input size: 0 for the direct Conv3x3,
+// otherwise the tile for NewWinograd3x3Tile. The rule comes from
+// BenchmarkVGG16ConvBase, which times all three per layer (CPU times in
+// its log):
+//   - Cin < 16 (VGG16's first layer), or 1-pixel images: direct; the
+//     transforms cost more than they save.
+//   - images under 4 pixels on a side: F(2x2), about 1.4x faster than
+//     direct at 2x2, where F(4x4) tiles would be mostly padding.
+//   - at most 32 F(4x4) tiles in the whole batch (block5 at 224, batch 1):
+//     natively F(2x2), about 1.35x faster than both others, because so few
+//     tiles make the GEMMs stream the transformed weights from memory and
+//     F(2x2) has 16 such matrices instead of 36; in wasm, where arithmetic
+//     dominates, F(4x4) (about 2.3x faster than direct there).
+//   - otherwise F(4x4), 2-3x faster than direct.
+func WinogradTile(n, cin, h, w int) int {
+	switch {
+	case cin < 16 || min(h, w) < 2:
+		return 0
+	case min(h, w) < 4:
+		return 2
+	case n*((h+3)/4)*((w+3)/4) <= 32 && runtime.GOARCH != "wasm":
+		return 2
+	}
+	return 4
+}
+
+// WinogradPreferred reports whether a Winograd convolution (of the tile
+// WinogradTile picks for batch 1) is expected to beat the direct Conv3x3.
 func WinogradPreferred(cin, h, w int) bool {
-	return cin >= 16 && h >= 4 && w >= 4
+	return WinogradTile(1, cin, h, w) != 0
+}
+
+// winoIn4 applies B^T of F(2x2) to one column of four values.
+func winoIn4(d0, d1, d2, d3 float32) (r0, r1, r2, r3 float32) {
+	return d0 - d2, d1 + d2, d2 - d1, d1 - d3
+}
+
+// winoOut4 applies A^T of F(2x2) to one column of four values.
+func winoOut4(m0, m1, m2, m3 float32) (o0, o1 float32) {
+	return m0 + m1 + m2, m1 - m2 - m3
+}
+
+// winoInput2Scalar is the straight-line F(2x2) input transform (4x4 patch),
+// one channel at a time.
+func winoInput2Scalar(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
+	var t [16]float32
+	for c := 0; c < nch; c++ {
+		for i := 0; i < 4; i++ {
+			var d [4]float32
+			if y := y0 + i; y >= 0 && y < h {
+				for j := 0; j < 4; j++ {
+					if x := x0 + j; x >= 0 && x < w {
+						d[j] = in[(y*w+x)*stride+c]
+					}
+				}
+			}
+			t[i*4], t[i*4+1], t[i*4+2], t[i*4+3] = winoIn4(d[0], d[1], d[2], d[3])
+		}
+		for j := 0; j < 4; j++ {
+			r0, r1, r2, r3 := winoIn4(t[j], t[4+j], t[8+j], t[12+j])
+			v[j*plane+c] = r0
+			v[(4+j)*plane+c] = r1
+			v[(8+j)*plane+c] = r2
+			v[(12+j)*plane+c] = r3
+		}
+	}
+}
+
+// winoOutput2Scalar is the straight-line F(2x2) output transform with bias
+// and ReLU, one channel at a time.
+func winoOutput2Scalar(mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int) {
+	var t [8]float32 // t[j*2+i']: A^T applied down column j
+	rows, cols := min(2, h-y0), min(2, w-x0)
+	for c := 0; c < cout; c++ {
+		for j := 0; j < 4; j++ {
+			t[j*2], t[j*2+1] = winoOut4(mo[j*plane+c], mo[(4+j)*plane+c], mo[(8+j)*plane+c], mo[(12+j)*plane+c])
+		}
+		for i := 0; i < rows; i++ {
+			o0, o1 := winoOut4(t[i], t[2+i], t[4+i], t[6+i])
+			o := [2]float32{o0, o1}
+			for j := 0; j < cols; j++ {
+				s := o[j] + bias[c]
+				if relu && s < 0 {
+					s = 0
+				}
+				out[((y0+i)*w+x0+j)*cout+c] = s
+			}
+		}
+	}
 }

@@ -12,6 +12,8 @@ func init() {
 	if archsimd.X86.AVX512() {
 		winoInput4 = winoInput4AVX512
 		winoOutput4 = winoOutput4AVX512
+		winoInput2 = winoInput2AVX512
+		winoOutput2 = winoOutput2AVX512
 	}
 }
 
@@ -114,6 +116,66 @@ func winoOutput4AVX512(mo []float32, plane, cout int, bias []float32, relu bool,
 		for i := 0; i < rows; i++ {
 			o0, o1, o2, o3 := winoOut6x16(t[i], t[4+i], t[8+i], t[12+i], t[16+i], t[20+i])
 			o := [4]archsimd.Float32x16{o0, o1, o2, o3}
+			for j := 0; j < cols; j++ {
+				s := o[j].Add(b)
+				if relu {
+					s = s.Max(zero)
+				}
+				store16(s, out[((y0+i)*w+x0+j)*cout+c0:], nc)
+			}
+		}
+	}
+}
+
+// winoIn4x16 applies B^T of F(2x2) to four vectors (see winoIn4).
+func winoIn4x16(d0, d1, d2, d3 archsimd.Float32x16) (r0, r1, r2, r3 archsimd.Float32x16) {
+	return d0.Sub(d2), d1.Add(d2), d2.Sub(d1), d1.Sub(d3)
+}
+
+// winoOut4x16 applies A^T of F(2x2) to four vectors (see winoOut4).
+func winoOut4x16(m0, m1, m2, m3 archsimd.Float32x16) (o0, o1 archsimd.Float32x16) {
+	return m0.Add(m1).Add(m2), m1.Sub(m2).Sub(m3)
+}
+
+func winoInput2AVX512(in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
+	var t [16]archsimd.Float32x16
+	for c0 := 0; c0 < nch; c0 += 16 {
+		nc := min(16, nch-c0)
+		for i := 0; i < 4; i++ {
+			var d [4]archsimd.Float32x16
+			if y := y0 + i; y >= 0 && y < h {
+				for j := 0; j < 4; j++ {
+					if x := x0 + j; x >= 0 && x < w {
+						d[j] = load16(in[(y*w+x)*stride+c0:], nc)
+					}
+				}
+			}
+			t[i*4], t[i*4+1], t[i*4+2], t[i*4+3] = winoIn4x16(d[0], d[1], d[2], d[3])
+		}
+		for j := 0; j < 4; j++ {
+			r0, r1, r2, r3 := winoIn4x16(t[j], t[4+j], t[8+j], t[12+j])
+			store16(r0, v[j*plane+c0:], nc)
+			store16(r1, v[(4+j)*plane+c0:], nc)
+			store16(r2, v[(8+j)*plane+c0:], nc)
+			store16(r3, v[(12+j)*plane+c0:], nc)
+		}
+	}
+}
+
+func winoOutput2AVX512(mo []float32, plane, cout int, bias []float32, relu bool, out []float32, h, w, y0, x0 int) {
+	var zero archsimd.Float32x16
+	rows, cols := min(2, h-y0), min(2, w-x0)
+	for c0 := 0; c0 < cout; c0 += 16 {
+		nc := min(16, cout-c0)
+		b := load16(bias[c0:], nc)
+		var t [8]archsimd.Float32x16 // t[j*2+i']: A^T applied down column j
+		for j := 0; j < 4; j++ {
+			t[j*2], t[j*2+1] = winoOut4x16(load16(mo[j*plane+c0:], nc), load16(mo[(4+j)*plane+c0:], nc),
+				load16(mo[(8+j)*plane+c0:], nc), load16(mo[(12+j)*plane+c0:], nc))
+		}
+		for i := 0; i < rows; i++ {
+			o0, o1 := winoOut4x16(t[i], t[2+i], t[4+i], t[6+i])
+			o := [2]archsimd.Float32x16{o0, o1}
 			for j := 0; j < cols; j++ {
 				s := o[j].Add(b)
 				if relu {

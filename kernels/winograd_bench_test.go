@@ -44,7 +44,7 @@ func BenchmarkWinogradVGG16Layers(b *testing.B) {
 			lhw := hw
 			var in, out []float32
 			var direct *Conv3x3
-			var wino *Winograd3x3
+			var wino, wino2 *Winograd3x3
 			// Built on first use, so a -bench filter that skips the layer
 			// does not pay for it.
 			setup := func() {
@@ -58,6 +58,7 @@ func BenchmarkWinogradVGG16Layers(b *testing.B) {
 				out = make([]float32, size.n*lhw*lhw*cout)
 				direct = NewConv3x3(cin, cout, kernel, bias)
 				wino = NewWinograd3x3(cin, cout, kernel, bias)
+				wino2 = newWinograd3x3(cin, cout, kernel, bias, 2)
 			}
 			flops := convFlops(size.n, lhw, lhw, cin, cout)
 			convs := []struct {
@@ -68,6 +69,7 @@ func BenchmarkWinogradVGG16Layers(b *testing.B) {
 				{"winograd", func() { wino.Forward(size.n, lhw, lhw, in, out, true) }},
 				{"winograd-blocks", func() { withWinoMode(1, func() { wino.Forward(size.n, lhw, lhw, in, out, true) }) }},
 				{"winograd-phased", func() { withWinoMode(2, func() { wino.Forward(size.n, lhw, lhw, in, out, true) }) }},
+				{"winograd-f2", func() { wino2.Forward(size.n, lhw, lhw, in, out, true) }},
 			}
 			for _, c := range convs {
 				b.Run(fmt.Sprintf("%d/n=%d/%s/%s", size.hw, size.n, vgg16ConvNames[l], c.name), func(b *testing.B) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -80,17 +81,17 @@ var winoModeNames = map[int]string{1: "blocks", 2: "phased"}
 // build has: the portable scalar one and the one chosen at init (SIMD where
 // the build and the CPU allow).
 func winoTransformVariants() []struct {
-	name string
-	in   winoInputFunc
-	out  winoOutputFunc
+	name      string
+	in, in2   winoInputFunc
+	out, out2 winoOutputFunc
 } {
 	return []struct {
-		name string
-		in   winoInputFunc
-		out  winoOutputFunc
+		name      string
+		in, in2   winoInputFunc
+		out, out2 winoOutputFunc
 	}{
-		{"scalar", winoInput4Scalar, winoOutput4Scalar},
-		{"active", winoInput4, winoOutput4},
+		{"scalar", winoInput4Scalar, winoInput2Scalar, winoOutput4Scalar, winoOutput2Scalar},
+		{"active", winoInput4, winoInput2, winoOutput4, winoOutput2},
 	}
 }
 
@@ -109,8 +110,8 @@ func TestWinogradMatchesReference(t *testing.T) {
 		for _, tile := range []int{4, 2} {
 			wg := newWinograd3x3(s.cin, s.cout, kernel, bias, tile)
 			for _, v := range winoTransformVariants() {
-				saveIn, saveOut := winoInput4, winoOutput4
-				winoInput4, winoOutput4 = v.in, v.out
+				saveIn, saveOut, saveIn2, saveOut2 := winoInput4, winoOutput4, winoInput2, winoOutput2
+				winoInput4, winoOutput4, winoInput2, winoOutput2 = v.in, v.out, v.in2, v.out2
 				for _, mode := range []int{1, 2} {
 					for _, relu := range []bool{false, true} {
 						name := fmt.Sprintf("%dx%dx%dx%d->%d/F%d/%s/%s/relu=%v", s.n, s.h, s.w, s.cin, s.cout, tile, v.name, winoModeNames[mode], relu)
@@ -128,7 +129,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 						})
 					}
 				}
-				winoInput4, winoOutput4 = saveIn, saveOut
+				winoInput4, winoOutput4, winoInput2, winoOutput2 = saveIn, saveOut, saveIn2, saveOut2
 			}
 		}
 	}
@@ -218,21 +219,37 @@ func TestWinogradThreadsBitIdentical(t *testing.T) {
 	}
 }
 
-func TestWinogradPreferred(t *testing.T) {
+func TestWinogradTile(t *testing.T) {
+	few := 2 // natively F(2x2) for batches of at most 32 F(4x4) tiles; in wasm F(4x4)
+	if runtime.GOARCH == "wasm" {
+		few = 4
+	}
 	cases := []struct {
-		cin, h, w int
-		want      bool
+		n, cin, h, w int
+		want         int
 	}{
-		{3, 224, 224, false}, // VGG16's first layer
-		{64, 224, 224, true},
-		{512, 14, 14, true},
-		{512, 2, 2, false}, // smaller than one output tile
-		{256, 4, 4, true},
+		{1, 3, 224, 224, 0}, // VGG16's first layer
+		{1, 64, 224, 224, 4},
+		{1, 512, 28, 28, 4}, // 49 tiles
+		{1, 512, 14, 14, few},
+		{8, 512, 14, 14, 4},
+		{64, 512, 4, 4, 4},
+		{64, 512, 2, 2, 2}, // smaller than one F(4x4) output tile
+		{1, 512, 3, 7, 2},
+		{1, 512, 1, 1, 0},
 	}
 	for _, c := range cases {
-		if got := WinogradPreferred(c.cin, c.h, c.w); got != c.want {
-			t.Errorf("WinogradPreferred(%d, %d, %d) = %v, want %v", c.cin, c.h, c.w, got, c.want)
+		if got := WinogradTile(c.n, c.cin, c.h, c.w); got != c.want {
+			t.Errorf("WinogradTile(%d, %d, %d, %d) = %d, want %d", c.n, c.cin, c.h, c.w, got, c.want)
 		}
+		if c.n == 1 {
+			if got := WinogradPreferred(c.cin, c.h, c.w); got != (c.want != 0) {
+				t.Errorf("WinogradPreferred(%d, %d, %d) = %v", c.cin, c.h, c.w, got)
+			}
+		}
+	}
+	if wg := NewWinograd3x3Tile(4, 4, make([]float32, 9*16), nil, 2); wg.Tile() != 2 {
+		t.Errorf("NewWinograd3x3Tile(..., 2).Tile() = %d", wg.Tile())
 	}
 }
 
@@ -256,6 +273,45 @@ func TestWinogradRandomShapes(t *testing.T) {
 			out.check(t)
 			if e := maxRelErr(out.data, want); e > 1e-4 {
 				t.Fatalf("%s n=%d h=%d w=%d cin=%d cout=%d relu=%v: error %.3g", winoModeNames[mode], n, h, w, cin, cout, relu, e)
+			}
+		}
+	}
+}
+
+// TestWinogradTransformsMatchMatrixForm checks every straight-line
+// transform (scalar and SIMD, F(4x4) and F(2x2)) against the transforms
+// computed from the matrices B^T and A^T themselves, on interior and edge
+// tiles and channel counts around the vector widths.
+func TestWinogradTransformsMatchMatrixForm(t *testing.T) {
+	const h, w = 9, 10
+	for _, nch := range []int{1, 3, 4, 5, 16, 17, 40} {
+		rng := newRand(uint64(nch))
+		in := randFloats(rng, h*w*nch)
+		bias := randFloats(rng, nch)
+		for _, v := range winoTransformVariants() {
+			for _, tc := range []struct {
+				mt  *winoMatrices
+				in  winoInputFunc
+				out winoOutputFunc
+			}{{&winoF4, v.in, v.out}, {&winoF2, v.in2, v.out2}} {
+				a, m := tc.mt.alpha, tc.mt.m
+				for _, org := range [][2]int{{-1, -1}, {2, 3}, {h - 3, w - 2}} {
+					y0, x0 := org[0], org[1]
+					got := make([]float32, a*a*nch)
+					want := make([]float32, a*a*nch)
+					tc.in(in, h, w, nch, nch, y0, x0, got, nch)
+					winoInputGeneric(tc.mt, in, h, w, nch, nch, y0, x0, want, nch)
+					if e := maxRelErr(got, to64(want)); e > 1e-6 {
+						t.Fatalf("%s F(%d) input nch=%d at (%d,%d): error %g", v.name, m, nch, y0, x0, e)
+					}
+					outGot := make([]float32, h*w*nch)
+					outWant := make([]float32, h*w*nch)
+					tc.out(got, nch, nch, bias, true, outGot, h, w, y0+1, x0+1)
+					winoOutputGeneric(tc.mt, got, nch, nch, bias, true, outWant, h, w, y0+1, x0+1)
+					if e := maxRelErr(outGot, to64(outWant)); e > 1e-6 {
+						t.Fatalf("%s F(%d) output nch=%d at (%d,%d): error %g", v.name, m, nch, y0+1, x0+1, e)
+					}
+				}
 			}
 		}
 	}
