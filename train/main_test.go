@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"vggo/model"
 	"vggo/train/checkpoint"
 	"vggo/train/report"
 )
@@ -413,5 +414,57 @@ func TestNoValidationNoTestSplit(t *testing.T) {
 	}
 	if _, err := os.Stat(res.ModelPath); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestFood101Tree trains on a Food-101-shaped tree (images/<class>/<id>.jpg,
+// meta/{classes,train,test}.txt) built from the fixture's real images,
+// taking the first 3 classes as --classes 3 does.
+func TestFood101Tree(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "food-101")
+	classes := []string{"0_tshirt_top", "1_trouser", "7_sneaker", "8_bag"}
+	var classLines, trainLines, testLines []string
+	for _, c := range classes {
+		classLines = append(classLines, c)
+		for _, split := range []string{"train", "test"} {
+			files, err := os.ReadDir(filepath.Join(fixture, split, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				id := strings.TrimSuffix(f.Name(), ".png")
+				b, _ := os.ReadFile(filepath.Join(fixture, split, c, f.Name()))
+				os.MkdirAll(filepath.Join(root, "images", c), 0o755)
+				// Food-101 ids name .jpg files; the decoder goes by content.
+				os.WriteFile(filepath.Join(root, "images", c, id+".jpg"), b, 0o644)
+				if split == "train" {
+					trainLines = append(trainLines, c+"/"+id)
+				} else {
+					testLines = append(testLines, c+"/"+id)
+				}
+			}
+		}
+	}
+	os.MkdirAll(filepath.Join(root, "meta"), 0o755)
+	os.WriteFile(filepath.Join(root, "meta", "classes.txt"), []byte(strings.Join(classLines, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "meta", "train.txt"), []byte(strings.Join(trainLines, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "meta", "test.txt"), []byte(strings.Join(testLines, "\n")+"\n"), 0o644)
+	dir := t.TempDir()
+	c := smallFit(root, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 2)
+	c.Classes = 3
+	var log bytes.Buffer
+	res, err := fit(c, &log, io.Discard, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "(food101 layout): 3 classes, 120 train / 30 validation / 75 test images") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	m, err := model.ReadModelFile(res.ModelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(m.Info.Classes, ",") != "0_tshirt_top,1_trouser,7_sneaker" {
+		t.Errorf("model classes %v", m.Info.Classes)
 	}
 }
