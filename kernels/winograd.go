@@ -34,6 +34,9 @@ import (
 // reference with VGG16-like data (post-ReLU activations, He-initialised
 // weights), the error is about 1e-5 of max|reference| for Cin 64 to 512
 // (F(2x2): about 6e-7); the tests hold it to 1e-4.
+//
+// NewWinograd3x3Tile builds the F(2x2,3x3) variant instead (16 GEMMs over
+// 4x4 patches), faster on tiny images; WinogradTile picks per layer.
 type Winograd3x3 struct {
 	cin, cout int
 	tile      int // output tile side m: 4 for F(4x4,3x3), 2 for F(2x2,3x3)
@@ -483,7 +486,8 @@ var (
 )
 
 // winoInputGeneric is the matrix-driven input transform V = B^T d B for any
-// tile size, one channel at a time.
+// tile size, one channel at a time: the reference the tests hold the
+// straight-line and SIMD transforms to.
 func winoInputGeneric(mt *winoMatrices, in []float32, h, w, stride, nch, y0, x0 int, v []float32, plane int) {
 	a := mt.alpha
 	var d, t [36]float32
