@@ -385,7 +385,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 		}
 		if monitored < st.BestValLoss {
 			st.BestValLoss, st.BestEpoch, st.BadEpochs = monitored, epoch, 0
-			copyParams(best, params)
+			snapshotParams(best, params)
 		} else {
 			st.BadEpochs++
 			if c.Patience > 0 && st.BadEpochs >= c.Patience {
@@ -406,7 +406,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 		}
 	}
 	if st.BestEpoch > 0 {
-		copyParams(params, best)
+		restoreParams(params, best)
 	}
 
 	// Test, reports, export.
@@ -583,17 +583,17 @@ func cloneParams(p *nn.Params) [][]float32 {
 	return out
 }
 
-// copyParams copies between live parameters and a saved copy, either way.
-func copyParams(dst any, src any) {
-	switch d := dst.(type) {
-	case [][]float32:
-		for i, t := range src.(*nn.Params).Tensors {
-			copy(d[i], t.Float32s())
-		}
-	case *nn.Params:
-		for i, t := range d.Tensors {
-			copy(t.Float32s(), src.([][]float32)[i])
-		}
+// snapshotParams copies the live parameters into saved.
+func snapshotParams(saved [][]float32, p *nn.Params) {
+	for i, t := range p.Tensors {
+		copy(saved[i], t.Float32s())
+	}
+}
+
+// restoreParams copies saved values back into the live parameters.
+func restoreParams(p *nn.Params, saved [][]float32) {
+	for i, t := range p.Tensors {
+		copy(t.Float32s(), saved[i])
 	}
 }
 
