@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"vggo/model"
+	"vggo/model/safetensors"
+	"vggo/train/data"
+)
+
+// TestPackageRelabelsAndKeepsTensors writes a small model with the
+// trainer's folder class names, packages it, and checks that only the
+// metadata changed: display class names and added provenance, every tensor
+// byte-identical.
+func TestPackageRelabelsAndKeepsTensors(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "run.safetensors")
+	out := filepath.Join(dir, "default.vggo.safetensors")
+	m := randomModel(32, 16)
+	m.Info.Classes = data.FashionMNISTClasses
+	m.Info.Provenance = map[string]string{"dataset": "fixture"}
+	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdPackage([]string{"-in", in, "-out", out, "-provenance", "note=packaged"}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := model.ReadInfo(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(info.Classes, "|"), strings.Join(FashionMNISTNames, "|"); got != want {
+		t.Errorf("classes %q, want %q", got, want)
+	}
+	if info.Provenance["note"] != "packaged" || info.Provenance["dataset"] != "fixture" {
+		t.Errorf("provenance %v: want the original entries plus note=packaged", info.Provenance)
+	}
+	if info.InputSize != 32 || info.Preprocess != model.PreprocessTorch || info.DType != model.DTypeInt8 {
+		t.Errorf("info changed: %+v", info)
+	}
+	a, b := readTensors(t, in), readTensors(t, out)
+	if len(a.Tensors) != len(b.Tensors) {
+		t.Fatalf("%d tensors became %d", len(a.Tensors), len(b.Tensors))
+	}
+	for i, ta := range a.Tensors {
+		tb := b.Tensors[i]
+		if ta.Name != tb.Name || ta.DType != tb.DType || !bytes.Equal(ta.Data, tb.Data) {
+			t.Errorf("tensor %s changed (now %s %s)", ta.Name, tb.Name, tb.DType)
+		}
+	}
+}
+
+// TestPackageRefusesOtherClasses: a model not trained on the Fashion-MNIST
+// folders must not be relabelled with Fashion-MNIST names.
+func TestPackageRefusesOtherClasses(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "run.safetensors")
+	m := randomModel(32, 16)
+	m.Info.Classes = []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
+		t.Fatal(err)
+	}
+	err := cmdPackage([]string{"-in", in, "-out", filepath.Join(dir, "out.safetensors")})
+	if err == nil || !strings.Contains(err.Error(), "not the Fashion-MNIST folders") || !strings.Contains(err.Error(), in) {
+		t.Errorf("error %v: want one naming %s and the class mismatch", err, in)
+	}
+}
+
+func readTensors(t *testing.T, path string) *safetensors.File {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Read(bytesReaderAt(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestSlug(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"T-shirt/top", "t-shirt-top"},
+		{"Ankle boot", "ankle-boot"},
+		{"Bag", "bag"},
+		{"9_x", "9-x"},
+	} {
+		if got := slug(c.in); got != c.want {
+			t.Errorf("slug(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestStringMapFlag(t *testing.T) {
+	var m stringMap
+	if err := m.Set("a=b=c"); err != nil || m["a"] != "b=c" {
+		t.Errorf("Set(a=b=c): %v, %v", err, m)
+	}
+	for _, bad := range []string{"novalue", "=x"} {
+		if err := m.Set(bad); err == nil {
+			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}
