@@ -22,8 +22,8 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	modelPath := fs.String("model", "", "vggo model file (required)")
 	k := fs.Int("k", 3, "classes to print per image")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *modelPath == "" || fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "usage: train classify -model FILE [-k N] IMAGE|FOLDER...")
@@ -103,8 +103,8 @@ func cmdEvaluate(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("data", "", "folder of class folders; a DIR/test subfolder is used when present (required)")
 	out := fs.String("out", "", "also write metrics.txt and confusion.png here")
 	batch := fs.Int("batch", 32, "images per forward pass")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *modelPath == "" || *dir == "" {
 		fmt.Fprintln(stderr, "usage: train evaluate -model FILE -data DIR [-out DIR]")

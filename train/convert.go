@@ -19,8 +19,8 @@ func cmdConvertIDX(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output folder (required)")
 	perClass := fs.Int("per-class", 0, "at most this many images per class and split (0: all)")
 	testPerClass := fs.Int("test-per-class", -1, "test images per class (-1: same as -per-class)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *out == "" {
 		fs.Usage()

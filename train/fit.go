@@ -115,8 +115,8 @@ func parseFitFlags(args []string, stderr io.Writer) (*fitConfig, error) {
 	fs.BoolVar(&c.Resume, "resume", false, "continue from OUT/checkpoint.ckpt")
 	fs.IntVar(&c.Threads, "threads", 0, "kernel threads (0: all cores)")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress bars")
-	if err := fs.Parse(args); err != nil {
-		return nil, errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("fit: unexpected argument %q", fs.Arg(0))

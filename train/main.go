@@ -42,6 +42,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -104,6 +105,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil {
+		if errors.Is(err, errHelp) {
+			return 0
+		}
 		if errors.Is(err, errUsage) {
 			return 2
 		}
@@ -113,5 +117,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// errUsage marks a flag parsing failure already reported by the flag set.
-var errUsage = errors.New("usage")
+// errUsage marks a flag parsing failure already reported by the flag set;
+// errHelp a -h request, answered with the flag list.
+var (
+	errUsage = errors.New("usage")
+	errHelp  = errors.New("help")
+)
+
+// parseFlags parses args into fs, mapping failures to errUsage or errHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return errUsage
+	}
+	return nil
+}
