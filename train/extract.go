@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strconv"
 
@@ -15,7 +14,7 @@ import (
 
 // cmdExtract computes (or reuses from the cache) the frozen-base features
 // of every image of a dataset and writes them as a safetensors dataset:
-// <split>.features (N × H × W × C, float16 as cached, stored float32) and
+// <split>.features (N × H × W × C, float16, exactly as cached) and
 // <split>.labels (N, int32), with class names and settings in the metadata.
 func cmdExtract(args []string, stdout, stderr io.Writer) error {
 	out := "features.safetensors"
@@ -52,20 +51,20 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		per := shape[0] * shape[1] * shape[2]
-		feat := make([]byte, 4*n*per)
+		feat := make([]byte, 2*n*per)
 		lab := make([]byte, 4*n)
 		for i, s := range set.Samples {
 			v, ok := pr.cache.Get(set.Keys[i][0])
 			if !ok || len(v) != per {
 				return fmt.Errorf("extract: cache entry for %s missing", s.Path)
 			}
-			for j, f := range v {
-				binary.LittleEndian.PutUint32(feat[4*(i*per+j):], math.Float32bits(f))
+			for j, f := range v { // cached as float16, so this is exact
+				binary.LittleEndian.PutUint16(feat[2*(i*per+j):], safetensors.Float32ToFloat16(f))
 			}
 			binary.LittleEndian.PutUint32(lab[4*i:], uint32(s.Label))
 		}
 		tensors = append(tensors,
-			safetensors.Tensor{Name: name + ".features", DType: safetensors.F32, Shape: []int{n, shape[0], shape[1], shape[2]}, Data: feat},
+			safetensors.Tensor{Name: name + ".features", DType: safetensors.F16, Shape: []int{n, shape[0], shape[1], shape[2]}, Data: feat},
 			safetensors.Tensor{Name: name + ".labels", DType: safetensors.I32, Shape: []int{n}, Data: lab})
 	}
 	cj, _ := json.Marshal(classes)

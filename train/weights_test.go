@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,7 +130,7 @@ func TestExtract(t *testing.T) {
 		if !ok1 || !ok2 {
 			t.Fatalf("%s tensors missing", tc.split)
 		}
-		if want := []int{tc.n, 1, 1, 32}; !equalInts(feat.Shape, want) {
+		if want := []int{tc.n, 1, 1, 32}; !equalInts(feat.Shape, want) || feat.DType != safetensors.F16 {
 			t.Errorf("%s features shape %v, want %v", tc.split, feat.Shape, want)
 		}
 		counts := make([]int, 4)
@@ -141,6 +142,37 @@ func TestExtract(t *testing.T) {
 				t.Errorf("%s label counts %v", tc.split, counts)
 				break
 			}
+		}
+	}
+	// The first test image's row equals the frozen base's output computed
+	// directly with package model, within float16 rounding.
+	first, _ := os.ReadDir(filepath.Join(fixture, "test", "0_tshirt_top"))
+	img, err := os.Open(filepath.Join(fixture, "test", "0_tshirt_top", first[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := model.DecodeImage(img, first[0].Name())
+	img.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := model.LoadWeights(fixtureWeights, model.Arch{WidthDiv: 16})
+	fnet, _ := model.NewFeatureNet(base, 32)
+	want := fnet.ForwardTo(1, model.Preprocess(decoded, 32, model.PreprocessTorch), 12)
+	feat, _ := sf.Tensor("test.features")
+	nonZero := 0
+	for _, w := range want {
+		if w != 0 {
+			nonZero++
+		}
+	}
+	if nonZero < len(want)/4 {
+		t.Fatalf("only %d of %d reference features are non-zero", nonZero, len(want))
+	}
+	for j, w := range want {
+		got := safetensors.Float16ToFloat32(binary.LittleEndian.Uint16(feat.Data[2*j:]))
+		if math.Abs(float64(got-w)) > 1e-3*math.Max(1, math.Abs(float64(w))) {
+			t.Fatalf("feature %d: extracted %g, model computes %g", j, got, w)
 		}
 	}
 	var classes []string
