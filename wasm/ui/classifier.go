@@ -400,6 +400,7 @@ func (c *Classifier) Render() app.UI {
 		app.Main().ID("main").Body(
 			c.renderModel(),
 			c.renderIntake(),
+			c.renderSamples(),
 			c.renderResults(),
 		),
 	)

@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// SamplesDir is the URL folder of the sample images (web/static/samples).
+const SamplesDir = "/web/static/samples/"
+
+// Sample is one clickable example image: a Fashion-MNIST TEST-set image
+// (never a training image) that the default model classifies as Class.
+// server/default_model_test.go checks each one natively against the
+// committed default model and against the test set at TestIndex.
+type Sample struct {
+	File      string // file name under SamplesDir
+	Class     string // its true label, which the default model predicts
+	TestIndex int    // index in Fashion-MNIST's t10k files
+}
+
+// Samples are shown under "Try a sample"; scripts/default-model.sh
+// (go run ./scripts/defaultmodel samples) picks them and prints this table.
+var Samples = []Sample{}
+
+// URL is where the server hands the sample out.
+func (s Sample) URL() string { return SamplesDir + s.File }
+
+// classifySample downloads a sample image and classifies it like a picked
+// file, so it goes through exactly the path a user's photo takes.
+func (c *Classifier) classifySample(ctx app.Context, s Sample) {
+	c.notice = ""
+	fail := func(ctx app.Context, why string) {
+		c.notice = fmt.Sprintf("Cannot load the sample %s (%s).", s.File, why)
+	}
+	awaitPromise(ctx, app.Window().Call("fetch", s.URL()), func(ctx app.Context, resp app.Value) {
+		if !resp.Get("ok").Bool() {
+			fail(ctx, fmt.Sprintf("HTTP %d", resp.Get("status").Int()))
+			return
+		}
+		awaitPromise(ctx, resp.Call("blob"), func(ctx app.Context, blob app.Value) {
+			c.classifyBlob(blob, s.File)
+		}, fail)
+	}, fail)
+}
+
+// renderSamples draws the sample images as buttons and the class names of
+// the chosen model.
+func (c *Classifier) renderSamples() app.UI {
+	m, _ := c.model(c.selected)
+	return app.Section().ID("samples").Class("panel").Aria("labelledby", "samples-heading").Body(
+		app.H2().ID("samples-heading").Text("Try a sample"),
+		app.If(len(m.Classes) > 0,
+			app.P().ID("model-classes").Class("note").Text(fmt.Sprintf("%s knows %d classes: %s.", m.Name, len(m.Classes), strings.Join(m.Classes, ", "))),
+		),
+		app.P().Class("note").Text("Images from the Fashion-MNIST test set, which the default model never saw in training. Click one to classify it."),
+		app.Div().Class("buttons").Body(
+			app.Range(Samples).Slice(func(i int) app.UI {
+				s := Samples[i]
+				return app.Button().Type("button").Class("button secondary sample").DataSet("sample", s.File).
+					Title("Classify this " + s.Class).
+					OnClick(func(ctx app.Context, e app.Event) { c.classifySample(ctx, s) }).
+					Body(app.Img().Src(s.URL()).Alt("Test image: " + s.Class).Width(56).Height(56))
+			}),
+		),
+	)
+}
