@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# default-model.sh — reproduce the default model the server embeds (make
+# default-model): a full-width VGG16 with the gap head, trained from scratch
+# by vggo's own `train fit` on all 10 Fashion-MNIST classes (Debian's
+# dataset-fashion-mnist), exported as int8, packaged with display class names
+# into web/models/, plus the clickable test-set samples in web/static/samples/
+# and the figures docs/model-card.md quotes.
+#
+# Fixed seed: the same flags give the same model (the trainer's resumed and
+# uninterrupted runs are bit-identical, so an interrupted run continues with
+# the same command). Settings can be overridden from the environment:
+#   WORK    scratch folder (default artifacts/default-model, git-ignored)
+#   DATA    Fashion-MNIST as class folders (default $WORK/fashion-mnist;
+#           written by `train convert-idx` when missing)
+#   RUN     the trainer's run folder (default $WORK/run)
+#   EPOCHS  training epochs (default: what the committed model got, see the card)
+#   THREADS kernel threads (0: all cores)
+#
+# Wall time on the 2-core shared build machine: see docs/model-card.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=simd PYENV_VERSION=system
+
+WORK=${WORK:-artifacts/default-model}
+DATA=${DATA:-$WORK/fashion-mnist}
+EPOCHS=${EPOCHS:-2}
+THREADS=${THREADS:-0}
+RUN=${RUN:-$WORK/run}
+OUT=web/models/fashion-mnist-vgg16.vggo.safetensors
+SAMPLES=web/static/samples
+
+start=$(date +%s)
+mkdir -p "$WORK" bin
+go build -o bin/train ./train
+go build -o bin/defaultmodel ./scripts/defaultmodel
+
+if [ ! -d "$DATA/test" ]; then
+	./bin/train convert-idx -in /usr/share/datasets/fashion-mnist -out "$DATA"
+fi
+
+# The training recipe. Every flag that changes what is learnt is part of the
+# checkpoint's fingerprint, so --resume refuses a checkpoint of another recipe.
+flags=(
+	-data "$DATA" -from-scratch -fine-tune 13 -head gap -input-size 32 -preprocess torch
+	-train-per-class 2000 -val 0.05 -lr 1e-4 -optimizer adam -batch 32 -dropout 0.2 -seed 1
+	-epochs "$EPOCHS" -patience 3 -export int8 -threads "$THREADS" -out "$RUN"
+)
+resume=()
+if [ -f "$RUN/checkpoint.ckpt" ]; then
+	resume=(-resume)
+fi
+./bin/train fit "${flags[@]}" "${resume[@]}" | tee "$WORK/fit.log"
+
+./bin/defaultmodel package -in "$RUN/model.safetensors" -out "$OUT" \
+	-provenance "dataset=Fashion-MNIST (Debian dataset-fashion-mnist): 20,000 training images (2,000 per class), 3,000 validation, 10,000 test" \
+	-provenance "recipe=scripts/default-model.sh (make default-model)" \
+	-provenance "model_card=docs/model-card.md"
+
+rm -f "$SAMPLES"/test-*.png
+./bin/defaultmodel samples -model "$OUT" -out "$SAMPLES" | tee "$WORK/samples.txt"
+./bin/defaultmodel measure -model "$OUT" -n 1000 | tee "$WORK/measure-1000.txt"
+cp "$RUN/confusion.png" docs/model-card-confusion.png
+cp "$RUN/curves.png" docs/model-card-curves.png
+
+echo "default model: $OUT ($(stat -c %s "$OUT") bytes), samples in $SAMPLES, figures in $WORK/*.txt"
+echo "wall time: $(( $(date +%s) - start )) s"
