@@ -66,7 +66,9 @@ func (f *featureSource) prepare(label string, samples []data.Sample, copies int,
 		x   []float32
 	}
 	var queue []pending
+	waiting := 0 // samples whose features are queued, shown on the bar once computed
 	flush := func() error {
+		defer func() { bar.Add(waiting); waiting = 0 }()
 		if len(queue) == 0 {
 			return nil
 		}
@@ -103,11 +105,11 @@ func (f *featureSource) prepare(label string, samples []data.Sample, copies int,
 			return nil, errCachingInterrupted
 		default:
 		}
-		bar.Add(1)
 		raw, err := os.ReadFile(s.Path)
 		if err != nil {
 			fmt.Fprintf(warn, "warning: skipping %s: %v\n", s.Path, err)
 			set.Skipped = append(set.Skipped, s.Path)
+			bar.Add(1)
 			continue
 		}
 		sum := sha256.Sum256(raw)
@@ -124,6 +126,7 @@ func (f *featureSource) prepare(label string, samples []data.Sample, copies int,
 				missing = true
 			}
 		}
+		waiting++
 		if missing {
 			img, err := model.DecodeImage(bytes.NewReader(raw), s.Path)
 			if err != nil {
