@@ -322,7 +322,7 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 	if trainG.Mask != nil {
 		mask = make([]float32, trainG.Mask.Shape().TotalSize())
 	}
-	stopped := false
+	stopped := st.History.StoppedEarly // a resumed run that had stopped early stays stopped
 	for epoch := st.Epoch + 1; epoch <= c.Epochs && !stopped; epoch++ {
 		start := time.Now()
 		hitsBefore := fc.Hits.Load()
