@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 
@@ -60,6 +61,12 @@ type header struct {
 // Encode serialises s: magic, uint64 header length, JSON header, then the
 // tensors as little-endian float32 in header order.
 func Encode(s *State) ([]byte, error) {
+	var b bytes.Buffer
+	err := encodeTo(&b, s)
+	return b.Bytes(), err
+}
+
+func encodeTo(w io.Writer, s *State) error {
 	h := header{State: s}
 	names := sortedKeys(s.Tensors)
 	off := 0
@@ -69,21 +76,32 @@ func Encode(s *State) ([]byte, error) {
 	}
 	js, err := json.Marshal(h)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var b bytes.Buffer
-	b.Grow(len(magic) + 8 + len(js) + 4*off)
-	b.WriteString(magic)
-	binary.Write(&b, binary.LittleEndian, uint64(len(js)))
-	b.Write(js)
-	buf := make([]byte, 4)
+	var pre [len(magic) + 8]byte
+	copy(pre[:], magic)
+	binary.LittleEndian.PutUint64(pre[len(magic):], uint64(len(js)))
+	if _, err := w.Write(pre[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(js); err != nil {
+		return err
+	}
+	buf := make([]byte, 4*4096)
 	for _, n := range names {
-		for _, v := range s.Tensors[n] {
-			binary.LittleEndian.PutUint32(buf, math.Float32bits(v))
-			b.Write(buf)
+		v := s.Tensors[n]
+		for len(v) > 0 {
+			k := min(len(v), 4096)
+			for i, x := range v[:k] {
+				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+			}
+			if _, err := w.Write(buf[:4*k]); err != nil {
+				return err
+			}
+			v = v[k:]
 		}
 	}
-	return b.Bytes(), nil
+	return nil
 }
 
 // Decode parses a checkpoint; name is used in errors.
@@ -121,11 +139,7 @@ func Decode(data []byte, name string) (*State, error) {
 // Save writes s to path atomically.
 func Save(path string, s *State) error {
 	s.Version = Version
-	b, err := Encode(s)
-	if err != nil {
-		return err
-	}
-	return WriteFileAtomic(path, b)
+	return WriteAtomic(path, func(w io.Writer) error { return encodeTo(w, s) })
 }
 
 // Load reads a checkpoint file.

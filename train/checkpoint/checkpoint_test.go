@@ -15,7 +15,10 @@ func TestRoundTripAndAtomicReplace(t *testing.T) {
 	p := filepath.Join(dir, "ckpt")
 	s := &State{Config: "cfg", Epoch: 3, Batch: 2, BestValLoss: 0.5, BestEpoch: 2, SolverKind: "adam", SolverIter: 40,
 		History: report.History{Epochs: []report.Epoch{{Epoch: 1, TrainLoss: 1}}},
-		Tensors: map[string][]float32{"param/a": {1, 2, 3}, "m/0": {-1}, "best/a": {}}}
+		Tensors: map[string][]float32{"param/a": {1, 2, 3}, "m/0": {-1}, "best/a": {}, "param/big": make([]float32, 10007)}}
+	for i := range s.Tensors["param/big"] {
+		s.Tensors["param/big"][i] = float32(i) * 0.5
+	}
 	if err := Save(p, s); err != nil {
 		t.Fatal(err)
 	}
