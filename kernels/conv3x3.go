@@ -76,38 +76,59 @@ func (c *Conv3x3) Forward(n, h, w int, in, out []float32, relu bool) {
 // In NHWC the taps kx = 0, 1, 2 of one kernel row read adjacent input
 // pixels, and their columns are adjacent too, so each kernel row of a
 // pixel is one copy of up to 3·cin floats (less at the image border).
+// Positions are advanced incrementally: divisions are slow in wasm and
+// with few channels they would cost more than the copies.
 func packPatches(dst, in []float32, h, w, cin, i0, rows, k0, kc, mr int) {
 	hw := h * w
 	padded := (rows + mr - 1) / mr * mr
+	tap0, ci0 := k0/cin, k0%cin // where the block starts
+	img, rem := i0/hw, i0%hw
+	y, x := rem/w, rem%w // the current output pixel
 	for i := 0; i < padded; i++ {
 		d := dst[i*kc : i*kc+kc]
 		if i >= rows {
 			clear(d)
 			continue
 		}
-		p := i0 + i
-		img, rem := p/hw, p%hw
-		y, x := rem/w, rem%w
 		base := img * hw
+		right := min(x+1, w-1) // rightmost input column under the kernel
+		ky, kx, ci := tap0/3, tap0%3, ci0
 		for kk := 0; kk < kc; {
-			col := k0 + kk
-			tap, ci := col/cin, col%cin
-			ky, kx := tap/3, tap%3
 			sy, sx := y+ky-1, x+kx-1
-			// Columns left in this kernel row, within the block.
-			n := min((3-kx)*cin-ci, kc-kk)
+			var taps int // taps of this kernel row the segment covers
 			switch {
-			case sy < 0 || sy >= h:
+			case sy < 0 || sy >= h: // the rest of the kernel row is padding
+				taps = 3 - kx
+				n := min(taps*cin-ci, kc-kk)
 				clear(d[kk : kk+n])
-			case sx < 0 || sx >= w: // left or right padding: this tap only
-				n = min(n, cin-ci)
+				kk += n
+			case sx < 0 || sx >= w: // this tap is padding
+				taps = 1
+				n := min(cin-ci, kc-kk)
 				clear(d[kk : kk+n])
-			default: // taps up to the right border are contiguous
-				n = min(n, (min(x+1, w-1)-sx+1)*cin-ci)
+				kk += n
+			default: // taps up to the right border are contiguous in the input
+				taps = right - sx + 1
+				n := min(taps*cin-ci, kc-kk)
 				src := (base+sy*w+sx)*cin + ci
 				copyFloats(d[kk:kk+n], in[src:src+n])
+				kk += n
 			}
-			kk += n
+			// Unless the block ended mid-segment (then the pixel is done),
+			// the segment ended on a tap boundary.
+			kx += taps
+			ci = 0
+			if kx == 3 {
+				kx = 0
+				ky++
+			}
+		}
+		if x++; x == w {
+			x = 0
+			if y++; y == h {
+				y = 0
+				img++
+			}
 		}
 	}
 }
