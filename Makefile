@@ -11,7 +11,20 @@ GOROOT   := $(shell $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 10s
 
-.PHONY: test test-native test-wasm test-generic bench deps vet wasm wasm-release server run fuzz
+.PHONY: test test-native test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train
+
+## train: the native trainer (fit, extract, classify, evaluate, convert-idx)
+train:
+	$(GO) build -o bin/train ./train
+
+## experiment: Fashion-MNIST transfer-learning comparison (train/EXPERIMENT.md)
+experiment:
+	bash train/experiment.sh
+
+## bench-train: Go training throughput vs PyTorch on the same VGG16/8 network
+bench-train:
+	$(GO) test -run='^$$' -bench=TrainStep -benchtime=10x ./train/nn/
+	python3 testdata/train/torch_throughput.py --threads $$(nproc)
 
 ## run: build the browser programs and the server, serve on http://127.0.0.1:8080
 run: wasm server
