@@ -78,6 +78,9 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "Ratios are the peer's median time divided by vggo's (above 1: vggo is faster), from runs interleaved in one session. ")
 	fmt.Fprintf(&b, "\"Other load\" is the CPU time, in cores, that processes outside the benchmark used during each timed run (/proc/stat minus this process tree): median and maximum over the runs; a run above %.2f cores was repeated up to %d times (while repeats had taken less than %.0f %% of the time so far), keeping the least loaded attempt.\n\n",
 		o.loadLimit, o.retries, 100*o.repeatShare)
+	if busy := r.medianOtherLoad(); busy > o.loadLimit {
+		fmt.Fprintf(&b, "**Noisy session:** other processes kept a median %.2f cores busy during the timed runs. With fewer idle cores than threads, the multi-thread rows measure contention rather than scaling, and absolute times are inflated; the ratios of single-thread rows hold best. Rerun on an idle machine for the README.\n\n", busy)
+	}
 	fmt.Fprintf(&b, "| | |\n| --- | --- |\n")
 	keys := make([]string, 0, len(r.env))
 	for k := range r.env {
@@ -89,7 +92,7 @@ func (r *report) markdown() string {
 	}
 	if len(r.browser) > 0 {
 		fmt.Fprintf(&b, "\n## Browser (headless Chromium, one session, wasm)\n\n")
-		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up runs per engine; forward pass only, inputs and weights prepared outside the timing, output read back inside it. vggo runs on one thread (Go's wasm port has no threads).\n\n", o.runs, o.warmup)
+		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up run(s) per engine; forward pass only, inputs and weights prepared outside the timing, output read back inside it. vggo runs on one thread (Go's wasm port has no threads).\n\n", o.runs, o.warmup)
 		fmt.Fprintf(&b, "| input | engine | threads | median ms | time ÷ vggo | other load, cores |\n| --- | --- | --- | ---: | ---: | --- |\n")
 		for _, x := range r.browser {
 			fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %.2f | %s |\n", x.config, x.engine.Version, x.engine.Threads, x.runs.medianMS(), ratio(x.runs, x.baseline), loadCell(x.runs))
@@ -105,6 +108,20 @@ func (r *report) markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// medianOtherLoad is the median other-process load over every kept run
+// of the session.
+func (r *report) medianOtherLoad() float64 {
+	var all series
+	for _, x := range r.browser {
+		all = append(all, x.runs...)
+	}
+	for _, n := range r.native {
+		all = append(all, n.vggo...)
+		all = append(all, n.torch...)
+	}
+	return all.medianLoad()
 }
 
 // environment describes the machine and the toolchain for the report.

@@ -41,6 +41,13 @@ func TestReportMarkdown(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
+	if strings.Contains(md, "Noisy session") {
+		t.Errorf("quiet session (load 0.1 < limit 0.5) flagged as noisy")
+	}
+	o.loadLimit = 0.05
+	if md := r.markdown(); !strings.Contains(md, "Noisy session:** other processes kept a median 0.10 cores busy") {
+		t.Errorf("busy session not flagged:\n%s", md)
+	}
 }
 
 func TestCPUModelAndLoadAverage(t *testing.T) {
