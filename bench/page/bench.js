@@ -62,10 +62,11 @@
   engines.tfjs = async function () {
     const reportedCores = navigator.hardwareConcurrency;
     const defaultThreads = Math.max(1, Math.floor((reportedCores || 2) / 2));
-    // The threaded build sizes its worker pool from navigator.hardwareConcurrency
-    // (half of it, at most 4), and setThreadsCount cannot go beyond the pool:
-    // on a 2-core machine that is 1 thread. To measure more threads, the
-    // page reports twice as many cores as threads wanted.
+    // The threaded build caps its thread count at half the logical cores it
+    // reads from navigator.hardwareConcurrency (emscripten_num_logical_cores),
+    // whatever setThreadsCount asked for: on a 2-core machine, 1 thread. To
+    // measure more threads, the page reports twice as many cores as threads
+    // wanted (the page's info line then shows that number).
     if (threads > defaultThreads) {
       Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => 2 * threads, configurable: true });
     }
