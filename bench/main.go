@@ -181,6 +181,9 @@ func runBrowser(o *options, m *meter, rep *report) error {
 		if !t.info.CrossOriginIsolated {
 			return fmt.Errorf("%s: page is not cross-origin isolated: the peers cannot use threads", label)
 		}
+		if t.info.Threads != w.threads {
+			return fmt.Errorf("%s: the engine runs %d thread(s), not the %d asked for", label, t.info.Threads, w.threads)
+		}
 		logf("  %s ready: %s, %d thread(s)", label, t.info.Version, t.info.Threads)
 		tabs = append(tabs, t)
 		rep.browserEngines = append(rep.browserEngines, t.info)
