@@ -141,3 +141,35 @@ func TestConv3x3RejectsBadSizes(t *testing.T) {
 	mustPanic("short input", func() { conv.Forward(1, 2, 2, make([]float32, 11), make([]float32, 16), false) })
 	mustPanic("short output", func() { conv.Forward(1, 2, 2, make([]float32, 12), make([]float32, 15), false) })
 }
+
+// TestConv3x3ConcurrentForward: one packed convolution is shared by
+// goroutines (the trainer and server classify concurrently); every call
+// must give the same bits as a call made alone.
+func TestConv3x3ConcurrentForward(t *testing.T) {
+	rng := newRand(21)
+	n, h, w, cin, cout := 2, 9, 7, 20, 36
+	in := randFloats(rng, n*h*w*cin)
+	conv := NewConv3x3(cin, cout, randFloats(rng, 9*cin*cout), randFloats(rng, cout))
+	want := make([]float32, n*h*w*cout)
+	conv.Forward(n, h, w, in, want, true)
+	const callers = 6
+	outs := make([][]float32, callers)
+	done := make(chan int)
+	for g := 0; g < callers; g++ {
+		go func(g int) {
+			outs[g] = make([]float32, len(want))
+			for rep := 0; rep < 5; rep++ {
+				conv.Forward(n, h, w, in, outs[g], true)
+			}
+			done <- g
+		}(g)
+	}
+	for g := 0; g < callers; g++ {
+		<-done
+	}
+	for g, out := range outs {
+		if i := bitsEqual(want, out); i >= 0 {
+			t.Fatalf("caller %d differs at %d: %v vs %v", g, i, out[i], want[i])
+		}
+	}
+}
