@@ -22,7 +22,7 @@ func TestPagesFitTheCSP(t *testing.T) {
 	styleAttr := regexp.MustCompile(`\sstyle\s*=`)
 	handlerAttr := regexp.MustCompile(`\son[a-z]+\s*=`)
 	remote := regexp.MustCompile(`(?:src|href)\s*=\s*"(?:https?:)?//`)
-	for _, route := range []string{ui.ClassifyPath, ui.BenchPath} {
+	for _, route := range []string{ui.ClassifyPath, ui.BenchPath, ui.EmbedPath} {
 		resp := s.get(t, route)
 		html := string(readBody(t, resp))
 		if resp.StatusCode != 200 {

@@ -22,6 +22,10 @@ type config struct {
 	ModelsDir string
 	// Logger receives one line per request and the store's warnings.
 	Logger *slog.Logger
+	// EmbedOrigins is the frame-ancestors source list of the widget's
+	// page /embed, checked by parseEmbedOrigins; "" means
+	// defaultEmbedOrigins.
+	EmbedOrigins string
 	// App serves the app pages and go-app's own resources (/app.js,
 	// /wasm_exec.js, /app-worker.js, /manifest.webmanifest, /app.css). nil
 	// means the UI package's go-app handler (appHandler).
@@ -46,6 +50,9 @@ var rootFiles = map[string]string{
 	"/sitemap.xml": "static/sitemap.xml",
 	"/ads.txt":     "static/ads.txt",
 	"/favicon.ico": "static/favicon.ico",
+	// The widget's script and demo page (see docs/embed.md).
+	routeEmbedScript: "static/embed.js",
+	routeEmbedDemo:   "static/embed-demo.html",
 }
 
 // newHandler builds the server's whole HTTP handler: path checks, security
@@ -94,5 +101,9 @@ func newHandler(cfg config) http.Handler {
 			app.ServeHTTP(w, r)
 		}
 	})
-	return withRequestLog(cfg.Logger, withSecurityHeaders(routes))
+	embedOrigins := cfg.EmbedOrigins
+	if embedOrigins == "" {
+		embedOrigins = defaultEmbedOrigins
+	}
+	return withRequestLog(cfg.Logger, withSecurityHeaders(policies{embedAncestors: embedOrigins}, routes))
 }

@@ -2,7 +2,7 @@
 // the model files from one binary: the web/ tree (app.wasm, worker.wasm,
 // their precompressed siblings, icons, CSS, the default model) is embedded.
 //
-//	vggo-server [-addr 127.0.0.1:8080] [-models DIR] [-log-format text|json] [-shutdown-timeout 30s]
+//	vggo-server [-addr 127.0.0.1:8080] [-models DIR] [-embed-origins '*'] [-log-format text|json] [-shutdown-timeout 30s]
 //	vggo-server precompress [-brotli-quality 11] DIR...   (build step, see precompress.go)
 //
 // Routes:
@@ -17,6 +17,10 @@
 //	                  DIR is rescanned on every request (one stat per file)
 //	/models/<file>    a model file (ETag = SHA-256, Range, If-None-Match)
 //	/healthz          "ok"
+//	/embed.js         the embeddable widget's script (<vggo-classifier>)
+//	/embed            the widget's compact app page, framed by host pages
+//	                  (frame-ancestors from -embed-origins)
+//	/embed-demo       a demo page with the snippet to copy
 //
 // Building: the wasm binaries must be in web/static before the server is
 // compiled, because they are embedded:
@@ -90,6 +94,9 @@ func run(args []string, stderr io.Writer) error {
 	addr := flags.String("addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
 	modelsDir := flags.String("models", "", "directory of extra model files (*.safetensors), rescanned on request")
 	logFormat := flags.String("log-format", "text", "log format: text or json")
+	embedOrigins := flags.String("embed-origins", defaultEmbedOrigins,
+		"origins allowed to frame the widget page /embed (CSP frame-ancestors), space- or comma-separated, e.g. 'https://blog.example.com https://*.example.org'; "+
+			"default * (any site: the widget holds no account or server state worth clickjacking; see docs/embed.md)")
 	shutdownTimeout := flags.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -98,6 +105,10 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q", flags.Args())
 	}
 	log, err := newLogger(*logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	ancestors, err := parseEmbedOrigins(*embedOrigins)
 	if err != nil {
 		return err
 	}
@@ -116,7 +127,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newHandler(config{WebFS: web.FS, EmbedTime: executableTime(), ModelsDir: *modelsDir, Logger: log}),
+		Handler:           newHandler(config{WebFS: web.FS, EmbedTime: executableTime(), ModelsDir: *modelsDir, Logger: log, EmbedOrigins: ancestors}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

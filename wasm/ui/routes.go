@@ -1,5 +1,6 @@
 // Package ui is vggo's in-browser classifier: the go-app components of the
-// classify page ("/") and the benchmark page ("/bench"), and the go-app
+// classify page ("/"), the benchmark page ("/bench") and the embeddable
+// widget's page ("/embed"), and the go-app
 // handler the server mounts at "/". The same package runs in the browser
 // (wasm/app, GOOS=js) and on the server, which uses Routes and Handler to
 // pre-render pages and to generate app.js, the service worker and the web
@@ -26,6 +27,9 @@ const (
 	ThemeColor   = "#1f4e79"
 	BenchPath    = "/bench"
 	ClassifyPath = "/"
+	// EmbedPath is the compact classifier page that the embeddable widget
+	// (web/static/embed.js, docs/embed.md) shows in an iframe.
+	EmbedPath = "/embed"
 )
 
 // Routes registers the app's pages with go-app. Call it before
@@ -33,6 +37,7 @@ const (
 func Routes() {
 	app.Route(ClassifyPath, &Classifier{})
 	app.Route(BenchPath, &Bench{})
+	app.Route(EmbedPath, &Embed{})
 }
 
 // resources tells go-app where the static files are without letting it serve
@@ -77,6 +82,7 @@ func Handler() *app.Handler {
 			WorkerScript,
 			WorkerWASM,
 			BenchPath,
+			EmbedPath, // widgets start offline too (see Embed)
 		},
 		ServiceWorkerTemplate: serviceWorkerJS,
 	}
