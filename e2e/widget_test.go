@@ -68,6 +68,17 @@ func startHostPage(t *testing.T, vggoURL string) *hostPage {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, hostHTML, vggoURL, h.evil)
 	})
+	// The same widget in a cross-origin isolated page (COOP + COEP
+	// require-corp): embed.js and the frame must opt in with CORP.
+	mux.HandleFunc("/isolated", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+		fmt.Fprintf(w, `<!doctype html><title>isolated host</title><script>
+			window.events = [];
+			document.addEventListener("vggo-ready", (e) => window.events.push({type: e.type, widget: e.target.id, detail: e.detail}));
+		</script><script src="%s/embed.js" defer></script><vggo-classifier id="iso" model="fashion16"></vggo-classifier>`, vggoURL)
+	})
 	mux.HandleFunc("/evil", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, `<!doctype html><title>evil</title><p>another origin</p>`)
@@ -211,6 +222,17 @@ func TestEmbedWidget(t *testing.T) {
 	t.Logf("embed.js: %d bytes uncompressed", len(body))
 
 	ctx := newBrowser(t)
+
+	// The server's own demo page frames the widget (CSP frame-src 'self').
+	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/embed-demo"))
+	waitFor(t, ctx, "the demo widget", `document.querySelector("#demo-events").textContent.includes("vggo-ready: fashion16")`, 60*time.Second)
+	// A cross-origin isolated host page can embed it too.
+	run(t, ctx, 30*time.Second, chromedp.Navigate(host.url+"/isolated"))
+	waitEvent(t, ctx, "iso", "vggo-ready", 1)
+	if iso, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`crossOriginIsolated`)); !iso {
+		t.Errorf("the COEP host page is not cross-origin isolated: the check proves nothing")
+	}
+
 	run(t, ctx, 30*time.Second, chromedp.Navigate(host.url+"/"))
 	waitEvent(t, ctx, "a", "vggo-ready", 1)
 	waitEvent(t, ctx, "b", "vggo-ready", 1)
