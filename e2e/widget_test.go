@@ -330,6 +330,36 @@ func TestEmbedWidget(t *testing.T) {
 	}
 	t.Logf("the evil frame could address %d frames of the host page; nothing it sent was taken", reached)
 
+	// Drag and drop onto widget a's drop zone.
+	inFrame(t, ctx, frameA, 10*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([Uint8Array.from(atob(%q), c => c.charCodeAt(0))], "dropped.png", {type: "image/png"}));
+		const zone = document.querySelector("#embed-drop");
+		zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); })()`, base64.StdEncoding.EncodeToString(png))))
+	ev = waitEvent(t, ctx, "a", "vggo-result", 5)
+	if ev.Detail.Name != "dropped.png" {
+		t.Errorf("drop: result for %q", ev.Detail.Name)
+	}
+	checkAgainstNative(t, asPageResult(ev), fixture.images["fashion-0.png"])
+
+	// Themes: a is light and b dark whatever the visitor's setting.
+	for _, c := range []struct{ frame, want string }{{frameA, "rgb(255, 255, 255)"}, {frameB, "rgb(17, 21, 26)"}} {
+		if bg := inFrame(t, ctx, c.frame, 5*time.Second, chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".embed")).backgroundColor`)); bg != c.want {
+			t.Errorf("frame %s: background %s, want %s", c.frame, bg, c.want)
+		}
+	}
+
+	// A model the server does not have: vggo-error naming it.
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`(() => {
+		const w = document.createElement("vggo-classifier");
+		w.id = "missing"; w.setAttribute("model", "no-such-model");
+		document.body.appendChild(w); })()`))
+	if ev := waitEvent(t, ctx, "missing", "vggo-error", 1); !strings.Contains(ev.Detail.Message, "no-such-model") {
+		t.Errorf("missing model: %+v", ev.Detail)
+	}
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`document.getElementById("missing").remove()`))
+
 	// 5. Widget b saw nothing but its own ready event, and shows no result.
 	for _, e := range hostEvents(t, ctx) {
 		if e.Widget == "b" && e.Type != "vggo-ready" {

@@ -285,8 +285,11 @@ func (e *Embed) hostMessage(ctx app.Context, ev app.Event) {
 	case EmbedInit:
 		if first {
 			e.sendSize()
-			if e.state == modelReady {
+			switch e.state {
+			case modelReady:
 				e.send(EmbedLoadedEv, EmbedLoaded{Model: e.loaded.Name, Labels: e.loaded.Classes})
+			case modelFailed:
+				e.send(EmbedErrorEv, EmbedError{Model: e.params.Model, Message: e.status})
 			}
 		}
 	case EmbedClassify:
@@ -395,10 +398,12 @@ func (e *Embed) useIndex(ctx app.Context, data []byte, fresh bool) {
 	}, nil)
 }
 
-// fail marks the model unusable and fails every waiting image.
+// fail marks the model unusable, tells the host (a vggo-error with id 0;
+// sent on init if the host is not known yet) and fails every waiting image.
 func (e *Embed) fail(msg string) {
 	e.state = modelFailed
 	e.status = msg
+	e.send(EmbedErrorEv, EmbedError{Model: e.params.Model, Message: msg})
 	for _, j := range e.waiting {
 		e.send(EmbedErrorEv, EmbedError{ID: j.hostID, Name: j.name, Model: e.params.Model, Message: msg})
 	}
