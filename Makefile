@@ -11,7 +11,15 @@ GOROOT   := $(shell $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 10s
 
-.PHONY: test test-native test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train
+.PHONY: test test-native test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train default-model bench-peers
+
+## default-model: retrain the embedded Fashion-MNIST model from scratch (docs/model-card.md)
+default-model:
+	bash scripts/default-model.sh
+
+## bench-peers: vggo vs tfjs-wasm, ONNX Runtime Web and PyTorch (writes bench/results.md)
+bench-peers:
+	bash scripts/bench-peers.sh
 
 ## train: the native trainer (fit, extract, classify, evaluate, convert-idx)
 train:
