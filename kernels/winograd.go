@@ -9,6 +9,12 @@ import (
 // The wasm assembly of the transforms (winograd_simd128_wasm.s) is generated.
 //go:generate go run winograd_gen_wasm.go
 
+// So are the SGEMM microkernels (gemm_kernels_amd64.s, gemm_archsimd_amd64.go
+// and gemm_simd128_wasm.s); gen_test.go checks that all match their generators.
+//go:generate go run gemm_gen_amd64.go
+//go:generate go run gemm_gen_archsimd.go
+//go:generate go run gemm_gen_wasm.go
+
 // Winograd3x3 is a 3x3 convolution (stride 1, padding 1) with bias and
 // optional ReLU, computed with Winograd's minimal filtering algorithm
 // F(4x4, 3x3): each 4x4 output tile is A^T [ (G g G^T) ⊙ (B^T d B) ] A over a
