@@ -99,16 +99,31 @@ func (c *Classifier) OnDismount() {
 // fetchIndex loads /models; offline it falls back to the copy saved on the
 // last successful fetch.
 func (c *Classifier) fetchIndex(ctx app.Context) {
+	use := func(ctx app.Context, data []byte, fresh bool) {
+		if !fresh {
+			c.indexNote = "Offline: using the model list saved on your last visit."
+		}
+		c.useIndex(ctx, data, fresh)
+	}
+	fetchModelIndex(ctx, use, func(ctx app.Context, why string) {
+		c.modelState = modelFailed
+		c.modelMsg = "Cannot get the model list (" + why + ") and none is saved from an earlier visit."
+	})
+}
+
+// fetchModelIndex fetches /models and hands its bytes to use (fresh=true).
+// When the fetch fails (offline, server error) it hands over the copy saved
+// on the last successful fetch instead (fresh=false), or calls fail when
+// there is none. The main app and the embed frame share it.
+func fetchModelIndex(ctx app.Context, use func(ctx app.Context, data []byte, fresh bool), fail func(ctx app.Context, why string)) {
 	fallback := func(ctx app.Context, why string) {
 		var saved string
 		ctx.LocalStorage().Get(storedIndexKey, &saved)
 		if saved == "" {
-			c.modelState = modelFailed
-			c.modelMsg = "Cannot get the model list (" + why + ") and none is saved from an earlier visit."
+			fail(ctx, why)
 			return
 		}
-		c.indexNote = "Offline: using the model list saved on your last visit."
-		c.useIndex(ctx, []byte(saved), false)
+		use(ctx, []byte(saved), false)
 	}
 	opts := map[string]any{"cache": "no-store"}
 	awaitPromise(ctx, app.Window().Call("fetch", ModelsIndex, opts), func(ctx app.Context, resp app.Value) {
@@ -117,7 +132,7 @@ func (c *Classifier) fetchIndex(ctx app.Context) {
 			return
 		}
 		awaitPromise(ctx, resp.Call("text"), func(ctx app.Context, text app.Value) {
-			c.useIndex(ctx, []byte(text.String()), true)
+			use(ctx, []byte(text.String()), true)
 		}, fallback)
 	}, fallback)
 }

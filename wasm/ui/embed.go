@@ -345,25 +345,9 @@ func (e *Embed) sendSize() {
 // fetchIndex loads /models (offline: the copy the app saved last time) and
 // the requested model.
 func (e *Embed) fetchIndex(ctx app.Context) {
-	fallback := func(ctx app.Context, why string) {
-		var saved string
-		ctx.LocalStorage().Get(storedIndexKey, &saved)
-		if saved == "" {
-			e.fail("cannot get the model list (" + why + ")")
-			return
-		}
-		e.useIndex(ctx, []byte(saved), false)
-	}
-	opts := map[string]any{"cache": "no-store"}
-	awaitPromise(ctx, app.Window().Call("fetch", ModelsIndex, opts), func(ctx app.Context, resp app.Value) {
-		if !resp.Get("ok").Bool() {
-			fallback(ctx, fmt.Sprintf("HTTP %d", resp.Get("status").Int()))
-			return
-		}
-		awaitPromise(ctx, resp.Call("text"), func(ctx app.Context, text app.Value) {
-			e.useIndex(ctx, []byte(text.String()), true)
-		}, fallback)
-	}, fallback)
+	fetchModelIndex(ctx, e.useIndex, func(ctx app.Context, why string) {
+		e.fail("cannot get the model list (" + why + ")")
+	})
 }
 
 func (e *Embed) useIndex(ctx app.Context, data []byte, fresh bool) {
