@@ -37,6 +37,17 @@ func otherLoad(a, b cpuSample) float64 {
 	return max(other, 0)
 }
 
+// ownLoad is the average number of cores this benchmark's process tree
+// kept busy between a and b: about the thread count of the engine that ran,
+// when idle cores were there for it.
+func ownLoad(a, b cpuSample) float64 {
+	dt := b.at.Sub(a.at).Seconds()
+	if dt <= 0 {
+		return 0
+	}
+	return float64(b.ownBusy-a.ownBusy) / clockTicks / dt
+}
+
 // sampleCPU reads /proc/stat and the stat file of every process, attributing
 // each process to this benchmark when it descends from pid self.
 func sampleCPU(self int) (cpuSample, error) {

@@ -73,6 +73,9 @@ func TestOtherLoad(t *testing.T) {
 	if got := otherLoad(a, b); got < 1.2499 || got > 1.2501 {
 		t.Fatalf("otherLoad = %v, want 1.25", got)
 	}
+	if got := ownLoad(a, b); got != 0.75 {
+		t.Fatalf("ownLoad = %v, want 0.75", got)
+	}
 	if got := otherLoad(b, b); got != 0 {
 		t.Fatalf("zero interval: %v", got)
 	}

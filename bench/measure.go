@@ -12,6 +12,7 @@ import (
 type sample struct {
 	MS        float64
 	OtherLoad float64
+	OwnLoad   float64 // cores this benchmark's processes used meanwhile
 	Attempts  int
 }
 
@@ -50,7 +51,7 @@ func (m *meter) measure(name string, fn func() (float64, error)) (sample, error)
 		}
 		load := otherLoad(a, b)
 		if best.OtherLoad < 0 || load < best.OtherLoad {
-			best = sample{MS: ms, OtherLoad: load}
+			best = sample{MS: ms, OtherLoad: load, OwnLoad: ownLoad(a, b)}
 		}
 		best.Attempts = attempt
 		if attempt > 1 {
@@ -75,6 +76,11 @@ func (s series) medianMS() float64 { return median(s, func(x sample) float64 { r
 
 // medianLoad is the median other-process load over the runs.
 func (s series) medianLoad() float64 { return median(s, func(x sample) float64 { return x.OtherLoad }) }
+
+// medianOwnLoad is the median load of the benchmark's own processes.
+func (s series) medianOwnLoad() float64 {
+	return median(s, func(x sample) float64 { return x.OwnLoad })
+}
 
 // maxLoad is the highest other-process load of any kept run.
 func (s series) maxLoad() float64 {

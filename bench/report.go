@@ -93,9 +93,10 @@ func (r *report) markdown() string {
 	if len(r.browser) > 0 {
 		fmt.Fprintf(&b, "\n## Browser (headless Chromium, one session, wasm)\n\n")
 		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up run(s) per engine; forward pass only, inputs and weights prepared outside the timing, output read back inside it. vggo runs on one thread (Go's wasm port has no threads).\n\n", o.runs, o.warmup)
-		fmt.Fprintf(&b, "| input | engine | threads | median ms | time ÷ vggo | other load, cores |\n| --- | --- | --- | ---: | ---: | --- |\n")
+		fmt.Fprintf(&b, "\"Cores used\" is the CPU time of the browser (all its processes) per second of the run: an engine with 2 threads should show close to 2 when two cores are idle for it.\n\n")
+		fmt.Fprintf(&b, "| input | engine | threads | median ms | time ÷ vggo | cores used | other load, cores |\n| --- | --- | --- | ---: | ---: | ---: | --- |\n")
 		for _, x := range r.browser {
-			fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %.2f | %s |\n", x.config, x.engine.Version, x.engine.Threads, x.runs.medianMS(), ratio(x.runs, x.baseline), loadCell(x.runs))
+			fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %.2f | %.2f | %s |\n", x.config, x.engine.Version, x.engine.Threads, x.runs.medianMS(), ratio(x.runs, x.baseline), x.runs.medianOwnLoad(), loadCell(x.runs))
 		}
 	}
 	if len(r.native) > 0 {

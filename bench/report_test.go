@@ -10,7 +10,7 @@ func TestReportMarkdown(t *testing.T) {
 	ser := func(ms ...float64) series {
 		var s series
 		for _, v := range ms {
-			s = append(s, sample{MS: v, OtherLoad: 0.1, Attempts: 1})
+			s = append(s, sample{MS: v, OtherLoad: 0.1, OwnLoad: 0.9, Attempts: 1})
 		}
 		return s
 	}
@@ -31,8 +31,8 @@ func TestReportMarkdown(t *testing.T) {
 	md := r.markdown()
 	for _, want := range []string{
 		"| CPU | Test CPU 9000 |",
-		"| 224x224, batch 1 | vggo | 1 | 100.0 | 1.00 | 0.10 (max 0.10) |",
-		"| 224x224, batch 1 | peer 1.0 | 2 | 250.0 | 2.50 | 0.10 (max 0.10) |",
+		"| 224x224, batch 1 | vggo | 1 | 100.0 | 1.00 | 0.90 | 0.10 (max 0.10) |",
+		"| 224x224, batch 1 | peer 1.0 | 2 | 250.0 | 2.50 | 0.90 | 0.10 (max 0.10) |",
 		"| train step | 64.0 img/s | 16.0 img/s | 4.00 |",
 		"| fine-tune | 20.0 s | 50.0 s | 2.50 |",
 		"2026-01-02 03:04 UTC",
