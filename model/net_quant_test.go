@@ -188,8 +188,13 @@ func readIDXSubset(t testing.TB, split string, keep []int, n, limit int) ([]*ima
 // 55 % accuracy): about 9 % of the images lie within that noise of a
 // decision boundary, and int8 agrees with float32 on about 91 % of them
 // (float16: 100 %). On classes the random features do separate, int8
-// agrees on 99.7 %, which is what a base trained for the task should give;
-// see quantCases.
+// agrees on 99.7 %; see quantCases.
+//
+// Issue 3's requirement (≥ 99 % agreement on all 10 classes) is checked on
+// a trained model by train's TestTrainedInt8AgreesWithFloat32: a width/8
+// VGG16 trained on real Fashion-MNIST, where int8 agrees with float32 on
+// 99.7 % of 1,000 test images. The random-net checks here stay as a fast
+// check of the file's (de)quantization and of the per-layer error.
 func TestQuantizedModelsAgreeWithFloat32OnFashionMNIST(t *testing.T) {
 	for _, qc := range quantCases {
 		t.Run(qc.name, func(t *testing.T) { checkQuantCase(t, qc) })
@@ -208,7 +213,9 @@ func TestQuantizedModelsAgreeWithFloat32OnFashionMNIST(t *testing.T) {
 //
 // Agreement tracks how well the features separate the classes, not the
 // quantization itself (the same 1.5-2 % activation error in every case).
-// Only the first two run here, to keep the package's tests fast.
+// Only the first two run here, to keep the package's tests fast. The
+// 10-class bound is 85 % because the base is random; the ≥ 99 % bound on
+// 10 classes is train's TestTrainedInt8AgreesWithFloat32, on a trained base.
 var quantCases = []quantCase{
 	{name: "all 10 classes", keep: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, minInt8: 0.85, minAcc: 0.40},
 	{name: "trouser vs bag", keep: []int{1, 8}, minInt8: 0.99, minAcc: 0.85},
