@@ -29,7 +29,7 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 		}
 		rest = append(rest, args[i])
 	}
-	c, err := parseFitFlags(rest, stderr)
+	c, err := parseFitFlags("extract", rest, stderr)
 	if err != nil {
 		return err
 	}

@@ -76,9 +76,11 @@ func (c *fitConfig) fingerprint() string {
 	return string(b)
 }
 
-func parseFitFlags(args []string, stderr io.Writer) (*fitConfig, error) {
+// parseFitFlags parses the flags fit and extract share; cmd names the
+// subcommand in usage and error messages.
+func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, error) {
 	c := &fitConfig{}
-	fs := flag.NewFlagSet("fit", flag.ContinueOnError)
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Data, "data", "", "dataset folder: DIR/<class>/*, DIR/{train,test}/<class>/* or a Food-101 tree (required)")
 	fs.Float64Var(&c.ValFraction, "val", 0.2, "fraction of each class's training images held out for validation")
@@ -175,7 +177,7 @@ func (c *fitConfig) validate() error {
 }
 
 func cmdFit(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
-	c, err := parseFitFlags(args, stderr)
+	c, err := parseFitFlags("fit", args, stderr)
 	if err != nil {
 		return err
 	}
