@@ -22,7 +22,18 @@ type Sample struct {
 
 // Samples are shown under "Try a sample"; scripts/default-model.sh
 // (go run ./scripts/defaultmodel samples) picks them and prints this table.
-var Samples = []Sample{}
+var Samples = []Sample{
+	{File: "test-01038-t-shirt-top.png", Class: "T-shirt/top", TestIndex: 1038},
+	{File: "test-01012-trouser.png", Class: "Trouser", TestIndex: 1012},
+	{File: "test-01018-pullover.png", Class: "Pullover", TestIndex: 1018},
+	{File: "test-01001-dress.png", Class: "Dress", TestIndex: 1001},
+	{File: "test-01032-coat.png", Class: "Coat", TestIndex: 1032},
+	{File: "test-01002-sandal.png", Class: "Sandal", TestIndex: 1002},
+	{File: "test-01004-shirt.png", Class: "Shirt", TestIndex: 1004},
+	{File: "test-01010-sneaker.png", Class: "Sneaker", TestIndex: 1010},
+	{File: "test-01014-bag.png", Class: "Bag", TestIndex: 1014},
+	{File: "test-01007-ankle-boot.png", Class: "Ankle boot", TestIndex: 1007},
+}
 
 // URL is where the server hands the sample out.
 func (s Sample) URL() string { return SamplesDir + s.File }
