@@ -23,7 +23,7 @@ export GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=simd PYENV_VERSION=system
 
 WORK=${WORK:-artifacts/default-model}
 DATA=${DATA:-$WORK/fashion-mnist}
-EPOCHS=${EPOCHS:-3}
+EPOCHS=${EPOCHS:-4}
 THREADS=${THREADS:-0}
 RUN=${RUN:-$WORK/run}
 OUT=web/models/fashion-mnist-vgg16.vggo.safetensors
