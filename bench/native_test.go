@@ -49,7 +49,7 @@ func TestRandomModelShapes(t *testing.T) {
 func TestTorchChild(t *testing.T) {
 	const python = "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
-		t.Skipf("%s cannot import torch (Debian's python3-torch): %v", python, err)
+		t.Fatalf("%s cannot import torch (Debian's python3-torch; scripts/deps.sh installs it): %v", python, err)
 	}
 	tc, err := startTorch(python, "torch_bench.py", 1)
 	if err != nil {

@@ -367,7 +367,7 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 func TestConvertIDXCommand(t *testing.T) {
 	const src = "/usr/share/datasets/fashion-mnist"
 	if _, err := os.Stat(src); err != nil {
-		t.Skip("dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+		t.Fatal("dataset-fashion-mnist is not installed (scripts/deps.sh installs it: apt-get install dataset-fashion-mnist)")
 	}
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer

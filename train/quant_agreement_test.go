@@ -41,7 +41,7 @@ import (
 func TestTrainedInt8AgreesWithFloat32(t *testing.T) {
 	const src = "/usr/share/datasets/fashion-mnist"
 	if _, err := os.Stat(src); err != nil {
-		t.Skip("dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+		t.Fatal("dataset-fashion-mnist is not installed (scripts/deps.sh installs it: apt-get install dataset-fashion-mnist)")
 	}
 	if testing.Short() {
 		t.Skip("trains a 10-class model (~35 s); skipped with -short")

@@ -280,7 +280,7 @@ func TestReadIDXErrors(t *testing.T) {
 func TestRealFashionMNISTHeader(t *testing.T) {
 	p := "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"
 	if _, err := os.Stat(p); err != nil {
-		t.Skip("dataset-fashion-mnist not installed")
+		t.Fatal("dataset-fashion-mnist is not installed (scripts/deps.sh installs it: apt-get install dataset-fashion-mnist)")
 	}
 	idx, err := ReadIDXFile(p)
 	if err != nil {
