@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"vggo/internal/headless"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
@@ -75,22 +76,11 @@ func startBrowser(chromium string) (context.Context, func(), string, error) {
 	if err != nil {
 		return nil, nil, "", err
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// Every tab computes while only one is in front: no throttling.
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(profile),
-	}
+	// Every tab computes while only one is in front: no throttling.
+	opts := headless.Options(chromium, profile,
+		"disable-background-timer-throttling",
+		"disable-renderer-backgrounding",
+		"disable-backgrounding-occluded-windows")
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	stop := func() { cancel(); cancelAlloc(); os.RemoveAll(profile) }

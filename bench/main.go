@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"vggo/internal/headless"
 )
 
 type options struct {
@@ -52,7 +53,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.benchDir, "dir", "bench", "the bench folder (page/, build/, node_modules/, torch_bench.py)")
 	flag.StringVar(&o.out, "out", "bench/results.md", "markdown file to write")
-	flag.StringVar(&o.chromium, "chromium", "/usr/bin/chromium", "Chromium binary")
+	flag.StringVar(&o.chromium, "chromium", headless.DefaultPath, "Chromium binary")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch (Debian's python3-torch)")
 	flag.StringVar(&o.wasmExec, "wasm-exec", "", "Go's wasm_exec.js (default: $(go env GOROOT)/lib/wasm/wasm_exec.js)")
 	flag.IntVar(&o.runs, "runs", 10, "timed runs per engine and configuration")

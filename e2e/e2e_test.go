@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"vggo/internal/headless"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -37,7 +38,7 @@ import (
 )
 
 // Chromium is the browser the tests drive; VGGO_CHROMIUM overrides it.
-var chromium = "/usr/bin/chromium"
+var chromium = headless.DefaultPath
 
 // fashionClasses are Fashion-MNIST's class names, in label order.
 var fashionClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
@@ -380,23 +381,7 @@ func freePort(t *testing.T) int {
 // console and exceptions into the test log.
 func newBrowser(t *testing.T, extraFlags ...string) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 900),
-	}
-	for _, f := range extraFlags {
-		opts = append(opts, chromedp.Flag(f, true))
-	}
+	opts := append(headless.Options(chromium, t.TempDir(), extraFlags...), chromedp.WindowSize(1200, 900))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(func() { cancel(); cancelAlloc() })

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"vggo/internal/headless"
 
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
@@ -31,7 +32,7 @@ import (
 )
 
 func TestBrowserSecurityHeadersKeepTheAppWorking(t *testing.T) {
-	chromium := "/usr/bin/chromium"
+	chromium := headless.DefaultPath
 	if p := os.Getenv("VGGO_CHROMIUM"); p != "" {
 		chromium = p
 	}
@@ -41,13 +42,7 @@ func TestBrowserSecurityHeadersKeepTheAppWorking(t *testing.T) {
 	ts := httptest.NewServer(newHandler(config{WebFS: web.FS}))
 	defer ts.Close()
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), headless.Options(chromium, t.TempDir())...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
