@@ -11,7 +11,7 @@ GOROOT   := $(shell $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 10s
 
-.PHONY: test test-native test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train default-model bench-peers
+.PHONY: test test-native test-browser test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train default-model bench-peers
 
 ## default-model: retrain the embedded Fashion-MNIST model from scratch (docs/model-card.md)
 default-model:
@@ -55,7 +55,7 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 ## test: everything CI runs (installs missing apt packages first)
-test: deps vet test-native test-generic test-wasm
+test: deps vet test-native test-browser test-generic test-wasm
 
 deps:
 	@bash scripts/deps.sh
@@ -65,6 +65,12 @@ vet:
 
 test-native:
 	$(GO) test -count=1 -timeout 30m ./...
+
+# The server's security headers against the real app in Chromium (no CSP or
+# cross-origin violations, cross-origin isolated); needs the built wasm.
+test-browser:
+	BROTLI_QUALITY=4 bash scripts/build-wasm.sh
+	$(GO) test -count=1 -tags browser -run TestBrowser ./server
 
 # The portable kernels, as every non-SIMD target builds them.
 test-generic:
