@@ -21,7 +21,6 @@ package model
 // scale = max|w|/127, via kernels.QuantizeInt8/DequantizeInt8.
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -31,10 +30,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"vggo/internal/atomicfile"
 
 	"vggo/kernels"
 	"vggo/model/safetensors"
@@ -267,46 +267,14 @@ func float32Bytes(v []float32) []byte {
 // float32). The write is atomic: a temporary file in the same directory is
 // written, synced and renamed over path, so readers never see half a model.
 // Info.FormatVersion, DType, Bytes and SHA256 are ignored.
-func WriteModelFile(path string, m *Model, dtype string) (err error) {
+func WriteModelFile(path string, m *Model, dtype string) error {
 	tensors, md, err := encodeModel(m, dtype)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp makes the file 0600; a model file is meant to be served and shared.
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := safetensors.Write(w, tensors, md); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if dir, err := os.Open(filepath.Dir(path)); err == nil { // make the rename durable
-		dir.Sync()
-		dir.Close()
-	}
-	return nil
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		return safetensors.Write(w, tensors, md)
+	})
 }
 
 // ReadModelFile reads and validates a vggo model file.
@@ -479,7 +447,7 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 		return t, ok
 	}
 	floats := func(t safetensors.Tensor, wantShape []int) []float32 {
-		if !equalShape(t.Shape, wantShape) {
+		if !slices.Equal(t.Shape, wantShape) {
 			problems = append(problems, fmt.Sprintf("%s: shape %v, want %v", t.Name, t.Shape, wantShape))
 			return nil
 		}
@@ -509,7 +477,7 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 			return nil
 		}
 		scales := floats(st, []int{cout})
-		if !equalShape(t.Shape, shape) {
+		if !slices.Equal(t.Shape, shape) {
 			problems = append(problems, fmt.Sprintf("%s: shape %v, want %v", t.Name, t.Shape, shape))
 			return nil
 		}

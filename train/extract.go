@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"vggo/internal/atomicfile"
 
 	"vggo/model/safetensors"
-	"vggo/train/checkpoint"
 )
 
 // cmdExtract computes (or reuses from the cache) the frozen-base features
@@ -70,23 +70,13 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 	cj, _ := json.Marshal(classes)
 	meta := map[string]string{"classes": string(cj), "boundary_layer": strconv.Itoa(13 - c.FineTune), "input_size": strconv.Itoa(c.InputSize),
 		"width_div": strconv.Itoa(c.WidthDiv), "preprocess": c.Preprocess, "weights": c.Weights, "config": c.fingerprint()}
-	f, err := os.CreateTemp(".", ".extract-*")
+	if err := atomicfile.Write(out, 0o644, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) }); err != nil {
+		return err
+	}
+	st, err := os.Stat(out)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	if err := safetensors.Write(f, tensors, meta); err != nil {
-		f.Close()
-		return err
-	}
-	f.Close()
-	b, err := os.ReadFile(f.Name())
-	if err != nil {
-		return err
-	}
-	if err := checkpoint.WriteFileAtomic(out, b); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s: features %v per image, %d bytes\n", out, shape, len(b))
+	fmt.Fprintf(stdout, "wrote %s: features %v per image, %d bytes\n", out, shape, st.Size())
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"vggo/internal/atomicfile"
 
 	"vggo/train/report"
 )
@@ -139,7 +140,7 @@ func Decode(data []byte, name string) (*State, error) {
 // Save writes s to path atomically.
 func Save(path string, s *State) error {
 	s.Version = Version
-	return WriteAtomic(path, func(w io.Writer) error { return encodeTo(w, s) })
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return encodeTo(w, s) })
 }
 
 // Load reads a checkpoint file.
