@@ -3,8 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -321,9 +321,9 @@ func checkTensor(what string, d *hdf5.Dataset, want []int) []string {
 	if !d.Type.IsFloat32() {
 		problems = append(problems, fmt.Sprintf("%s (%s): dtype %s, want float32", what, d.Path(), d.Type))
 	}
-	if !equalInts(d.Shape, want) {
+	if !slices.Equal(d.Shape, want) {
 		p := fmt.Sprintf("%s (%s): shape %v, want %v", what, d.Path(), d.Shape, want)
-		if len(want) == 4 && equalInts(d.Shape, []int{want[3], want[2], 3, 3}) {
+		if len(want) == 4 && slices.Equal(d.Shape, []int{want[3], want[2], 3, 3}) {
 			p += " (this is OIHW: a Theano/channels_first or PyTorch ordering; use the tf_dim_ordering file)"
 		}
 		problems = append(problems, p)
@@ -331,30 +331,17 @@ func checkTensor(what string, d *hdf5.Dataset, want []int) []string {
 	return problems
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // nonFinite describes the NaN and infinite values in w, if any.
 func nonFinite(what string, w []float32) []string {
-	nan, inf := 0, 0
+	n := countNonFinite(w)
+	if n == 0 {
+		return nil
+	}
+	nan := 0
 	for _, v := range w {
 		if v != v {
 			nan++
-		} else if math.IsInf(float64(v), 0) {
-			inf++
 		}
 	}
-	if nan == 0 && inf == 0 {
-		return nil
-	}
-	return []string{fmt.Sprintf("%s: %d NaN and %d infinite values out of %d", what, nan, inf, len(w))}
+	return []string{fmt.Sprintf("%s: %d NaN and %d infinite values out of %d", what, nan, n-nan, len(w))}
 }

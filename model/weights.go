@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -110,7 +111,7 @@ func convBaseFromTorchNames(file string, arch Arch, tensors map[string]rawTensor
 			switch {
 			case !ok:
 				problems = append(problems, fmt.Sprintf("%s (%s %s): missing", key, s.Name, part.what))
-			case !equalShape(t.shape, part.shape):
+			case !slices.Equal(t.shape, part.shape):
 				problems = append(problems, fmt.Sprintf("%s (%s %s): shape %v, want %v", key, s.Name, part.what, t.shape, part.shape))
 			case !t.dtype.IsFloat():
 				problems = append(problems, fmt.Sprintf("%s (%s %s): dtype %s, want F32, F16 or BF16", key, s.Name, part.what, t.dtype))
@@ -169,18 +170,6 @@ func convBaseFromTorchNames(file string, arch Arch, tensors map[string]rawTensor
 		return nil, fmt.Errorf("%s: non-finite weights:\n  - %s", file, strings.Join(bad, "\n  - "))
 	}
 	return base, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // countNonFinite counts NaN and ±Inf values (exponent bits all ones).
