@@ -9,13 +9,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 	"vggo/internal/headless"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -123,40 +121,9 @@ func openTab(browserCtx context.Context, label, url string, timeout time.Duratio
 // logPageProblems copies the tab's console errors and warnings and its
 // uncaught exceptions to stderr.
 func logPageProblems(ctx context.Context, label string) {
-	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
-	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
-	go func() {
-		for ev, err := range console {
-			if err != nil {
-				return
-			}
-			if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeWarning {
-				continue
-			}
-			var parts []string
-			for _, a := range ev.Args {
-				if len(a.Value) > 0 {
-					parts = append(parts, string(a.Value))
-				} else {
-					parts = append(parts, a.Description)
-				}
-			}
-			logf("  [%s] console.%s: %s", label, ev.Type, strings.Join(parts, " "))
-		}
-	}()
-	go func() {
-		for ev, err := range exceptions {
-			if err != nil {
-				return
-			}
-			d := ev.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil {
-				msg += " " + d.Exception.Description
-			}
-			logf("  [%s] page exception: %s", label, msg)
-		}
-	}()
+	headless.LogPage(ctx, true, func(format string, args ...any) {
+		logf("  [%s] "+format, append([]any{label}, args...)...)
+	})
 }
 
 // run times one forward pass of size×size, batch images in the tab's

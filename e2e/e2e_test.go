@@ -30,7 +30,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"vggo/model"
@@ -388,37 +387,7 @@ func newBrowser(t *testing.T, extraFlags ...string) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // start the browser now
 		t.Fatal(err)
 	}
-	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
-	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
-	go func() {
-		for ev, err := range console {
-			if err != nil {
-				return
-			}
-			var parts []string
-			for _, a := range ev.Args {
-				if len(a.Value) > 0 {
-					parts = append(parts, string(a.Value))
-				} else {
-					parts = append(parts, a.Description)
-				}
-			}
-			t.Logf("console.%s: %s", ev.Type, strings.Join(parts, " "))
-		}
-	}()
-	go func() {
-		for ev, err := range exceptions {
-			if err != nil {
-				return
-			}
-			d := ev.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil {
-				msg += " " + d.Exception.Description
-			}
-			t.Logf("page exception: %s", msg)
-		}
-	}()
+	headless.LogPage(ctx, false, t.Logf)
 	return ctx
 }
 

@@ -2,7 +2,13 @@
 // browser tests and benchmarks, so every harness gets the same flags.
 package headless
 
-import "github.com/chromedp/chromedp"
+import (
+	"context"
+	"strings"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
 
 // DefaultPath is where Debian's chromium package installs the browser.
 const DefaultPath = "/usr/bin/chromium"
@@ -34,4 +40,44 @@ func Options(execPath, profileDir string, extraFlags ...string) []chromedp.ExecA
 		opts = append(opts, chromedp.Flag(f, true))
 	}
 	return opts
+}
+
+// LogPage copies the page's console messages (only errors and warnings
+// when onlyProblems) and its uncaught exceptions to logf until ctx ends, so
+// a failing browser test or benchmark shows what the page said.
+func LogPage(ctx context.Context, onlyProblems bool, logf func(format string, args ...any)) {
+	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range console {
+			if err != nil {
+				return
+			}
+			if onlyProblems && ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeWarning {
+				continue
+			}
+			var parts []string
+			for _, a := range ev.Args {
+				if len(a.Value) > 0 {
+					parts = append(parts, string(a.Value))
+				} else {
+					parts = append(parts, a.Description)
+				}
+			}
+			logf("console.%s: %s", ev.Type, strings.Join(parts, " "))
+		}
+	}()
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			logf("page exception: %s", msg)
+		}
+	}()
 }
