@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,27 +38,29 @@ var errCachingInterrupted = errors.New("interrupted while caching features; thos
 // fitConfig is every setting of a fit run. The fields that change what is
 // learnt make up the fingerprint a resume must match.
 type fitConfig struct {
-	Data          string         `json:"data"`
-	ValFraction   float64        `json:"val_fraction"`
-	TestFraction  float64        `json:"test_fraction"`
-	Seed          uint64         `json:"seed"`
-	Classes       int            `json:"classes"`
-	ClassNames    []string       `json:"class_names"`
-	TrainPerClass int            `json:"train_per_class"`
-	TestPerClass  int            `json:"test_per_class"`
-	Weights       string         `json:"weights"`
-	FromScratch   bool           `json:"from_scratch"`
-	Head          string         `json:"head"`
-	InputSize     int            `json:"input_size"`
-	WidthDiv      int            `json:"width_div"`
-	FineTune      int            `json:"fine_tune"`
-	Preprocess    string         `json:"preprocess"`
-	Optimizer     string         `json:"optimizer"`
-	LR            float64        `json:"lr"`
-	Batch         int            `json:"batch"`
-	Dropout       float64        `json:"dropout"`
-	Aug           augment.Params `json:"augment"`
-	AugCopies     int            `json:"aug_copies"`
+	Data           string         `json:"data"`
+	ValFraction    float64        `json:"val_fraction"`
+	TestFraction   float64        `json:"test_fraction"`
+	Seed           uint64         `json:"seed"`
+	Classes        int            `json:"classes"`
+	ClassNames     []string       `json:"class_names"`
+	TrainPerClass  int            `json:"train_per_class"`
+	TestPerClass   int            `json:"test_per_class"`
+	Weights        string         `json:"weights"`
+	FromScratch    bool           `json:"from_scratch"`
+	Head           string         `json:"head"`
+	InputSize      int            `json:"input_size"`
+	WidthDiv       int            `json:"width_div"`
+	FineTune       int            `json:"fine_tune"`
+	Preprocess     string         `json:"preprocess"`
+	Optimizer      string         `json:"optimizer"`
+	LR             float64        `json:"lr"`
+	LRSchedule     string         `json:"lr_schedule,omitempty"`     // "" (constant) or "cosine"
+	ScheduleEpochs int            `json:"schedule_epochs,omitempty"` // the cosine's length: --epochs
+	Batch          int            `json:"batch"`
+	Dropout        float64        `json:"dropout"`
+	Aug            augment.Params `json:"augment"`
+	AugCopies      int            `json:"aug_copies"`
 
 	// Not part of the fingerprint.
 	Epochs    int    `json:"-"`
@@ -74,6 +77,18 @@ type fitConfig struct {
 func (c *fitConfig) fingerprint() string {
 	b, _ := json.Marshal(c)
 	return string(b)
+}
+
+// lrAt is the learning rate for optimizer step t (0-based, counted over the
+// whole run) of a run with stepsPerEpoch steps per epoch: constant, or
+// cosine-annealed from --lr towards 0 over --epochs, which lets the last
+// epochs settle into a minimum that a constant rate keeps jumping out of.
+func (c *fitConfig) lrAt(t, stepsPerEpoch int) float64 {
+	if c.LRSchedule != "cosine" {
+		return c.LR
+	}
+	total := float64(c.ScheduleEpochs * stepsPerEpoch)
+	return c.LR * 0.5 * (1 + math.Cos(math.Pi*float64(t)/total))
 }
 
 // parseFitFlags parses the flags fit and extract share; cmd names the
@@ -100,6 +115,7 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.StringVar(&c.Preprocess, "preprocess", "", "caffe (Keras weights) or torch (torchvision weights); default: caffe for .h5, torch for .pth/.safetensors and --from-scratch (inputs of unit scale)")
 	fs.StringVar(&c.Optimizer, "optimizer", "adam", "adam, rmsprop or sgd (momentum 0.9)")
 	fs.Float64Var(&c.LR, "lr", 0.001, "learning rate")
+	fs.StringVar(&c.LRSchedule, "lr-schedule", "constant", "constant, or cosine: anneal the learning rate from --lr towards 0 over --epochs")
 	fs.IntVar(&c.Batch, "batch", 32, "batch size")
 	fs.IntVar(&c.Epochs, "epochs", 10, "maximum epochs")
 	fs.IntVar(&c.Patience, "patience", 3, "early stopping: stop after N epochs without a lower validation loss, restoring the best weights (0: off)")
@@ -154,6 +170,16 @@ func (c *fitConfig) validate() error {
 		return fmt.Errorf("fit: --aug-copies must be ≥ 1")
 	case c.Export != "int8" && c.Export != "float16" && c.Export != "float32":
 		return fmt.Errorf("fit: --export %q: want int8, float16 or float32", c.Export)
+	case c.LRSchedule != "constant" && c.LRSchedule != "cosine" && c.LRSchedule != "":
+		return fmt.Errorf("fit: --lr-schedule %q: want constant or cosine", c.LRSchedule)
+	}
+	// A constant rate is stored as "" so that checkpoints written before
+	// schedules existed still match on --resume.
+	if c.LRSchedule == "constant" {
+		c.LRSchedule = ""
+	}
+	if c.LRSchedule == "cosine" {
+		c.ScheduleEpochs = c.Epochs
 	}
 	if info, err := model.ReadInfo(c.Weights); c.Preprocess == "" && c.Weights != "" && err == nil {
 		c.Preprocess = info.Preprocess // a vggo model file as the base: keep its preprocessing
@@ -217,19 +243,22 @@ func randomBase(arch model.Arch, seed uint64) *model.ConvBase {
 // loadBase reads a conv base from a pretrained weight file (model.LoadWeights:
 // Keras .h5, torchvision .pth, .safetensors) or from a vggo model file, so
 // a model trained here can be the base of the next (the experiment's
-// pretraining step).
-func loadBase(path string, arch model.Arch) (*model.ConvBase, error) {
+// pretraining step). For a vggo model file it also returns the file's model,
+// whose head a run with the same head and classes starts from (warm start);
+// it is nil for the other formats.
+func loadBase(path string, arch model.Arch) (*model.ConvBase, *model.Model, error) {
 	if _, err := model.ReadInfo(path); err == nil {
 		m, err := model.ReadModelFile(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if m.Base.Arch.WidthDiv != arch.WidthDiv {
-			return nil, fmt.Errorf("%s: model has --width-div %d, the run asks for %d", path, m.Base.Arch.WidthDiv, arch.WidthDiv)
+			return nil, nil, fmt.Errorf("%s: model has --width-div %d, the run asks for %d", path, m.Base.Arch.WidthDiv, arch.WidthDiv)
 		}
-		return &m.Base, nil
+		return &m.Base, m, nil
 	}
-	return model.LoadWeights(path, arch)
+	base, err := model.LoadWeights(path, arch)
+	return base, nil, err
 }
 
 func fileHash(path string) (string, error) {
@@ -281,6 +310,20 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 
 	// Graph and state.
 	params := spec.InitParams(base, c.Seed)
+	if pr.from != nil {
+		// Continuing from an earlier run's model: keep its classifier too
+		// when it was trained on the same classes, in the same order.
+		err := spec.LoadHead(params, &pr.from.Head)
+		if err == nil && !slices.Equal(pr.from.Info.Classes, ds.Classes) {
+			err = fmt.Errorf("its classes %v differ from the dataset's %v", pr.from.Info.Classes, ds.Classes)
+		}
+		if err != nil {
+			params = spec.InitParams(base, c.Seed)
+			fmt.Fprintf(stdout, "head: new, not %s's (%v)\n", c.Weights, err)
+		} else {
+			fmt.Fprintf(stdout, "head: continues from %s\n", c.Weights)
+		}
+	}
 	trainG, err := spec.Build(params, c.Batch, true)
 	if err != nil {
 		return nil, err
@@ -345,8 +388,9 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 				return nil, err
 			}
 			if math.IsNaN(float64(loss)) {
-				return nil, fmt.Errorf("epoch %d batch %d: loss is NaN (learning rate %g too high?)", epoch, b+1, c.LR)
+				return nil, fmt.Errorf("epoch %d batch %d: loss is NaN (learning rate %g too high?)", epoch, b+1, solver.LR)
 			}
+			solver.LR = c.lrAt((epoch-1)*batches+b, batches)
 			if err := solver.Step(trainG.ValueGrads()); err != nil {
 				return nil, err
 			}
@@ -682,6 +726,7 @@ func exportModel(c *fitConfig, spec nn.Spec, base *model.ConvBase, p *nn.Params,
 type prepared struct {
 	ds               *data.Dataset
 	base             *model.ConvBase
+	from             *model.Model // --weights when it is a vggo model file
 	spec             nn.Spec
 	cache            *cache.Cache
 	src              *featureSource
@@ -706,12 +751,13 @@ func prepare(c *fitConfig, stdout, progress, warn io.Writer, stop <-chan struct{
 	// Conv base.
 	arch := model.Arch{WidthDiv: c.WidthDiv}
 	var base *model.ConvBase
+	var from *model.Model // the vggo model file given as --weights, if it is one
 	var weightsID string
 	if c.FromScratch {
 		base = randomBase(arch, c.Seed)
 		weightsID = fmt.Sprintf("scratch:seed=%d", c.Seed)
 	} else {
-		if base, err = loadBase(c.Weights, arch); err != nil {
+		if base, from, err = loadBase(c.Weights, arch); err != nil {
 			return nil, err
 		}
 		if weightsID, err = fileHash(c.Weights); err != nil {
@@ -774,5 +820,5 @@ func prepare(c *fitConfig, stdout, progress, warn io.Writer, stop <-chan struct{
 	fmt.Fprintf(stdout, "features: %d computed, %d reused from the cache, %d unreadable image(s) skipped\n",
 		src.computed, countKeys(trainSet, valSet, testSet)-src.computed, skipped)
 
-	return &prepared{ds: ds, base: base, spec: spec, cache: fc, src: src, train: trainSet, val: valSet, test: testSet, skipped: skipped}, nil
+	return &prepared{ds: ds, base: base, from: from, spec: spec, cache: fc, src: src, train: trainSet, val: valSet, test: testSet, skipped: skipped}, nil
 }

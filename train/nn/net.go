@@ -161,6 +161,28 @@ func (s Spec) InitParams(base *model.ConvBase, seed uint64) *Params {
 	return p
 }
 
+// LoadHead copies a trained head into p's dense layers, so a run can
+// continue from an earlier run's model file (warm start) instead of
+// relearning the classifier from random weights. The head must be the
+// spec's kind with the same layer sizes; nothing is copied otherwise.
+func (s Spec) LoadHead(p *Params, h *model.Head) error {
+	sizes := s.denseSizes()
+	if h.Kind != s.Head || len(h.Dense) != len(sizes) {
+		return fmt.Errorf("head %s with %d dense layer(s), the run builds %s with %d", h.Kind, len(h.Dense), s.Head, len(sizes))
+	}
+	for i, d := range h.Dense {
+		if d.In != sizes[i][0] || d.Out != sizes[i][1] || len(d.Kernel) != d.In*d.Out || len(d.Bias) != d.Out {
+			return fmt.Errorf("dense%d is %dx%d, the run builds %dx%d", i+1, d.In, d.Out, sizes[i][0], sizes[i][1])
+		}
+	}
+	first := len(p.Tensors) - 2*len(sizes)
+	for i, d := range h.Dense {
+		copy(p.Tensors[first+2*i].Float32s(), d.Kernel)
+		copy(p.Tensors[first+2*i+1].Float32s(), d.Bias)
+	}
+	return nil
+}
+
 // Graph is one built expression graph over a fixed batch size.
 type Graph struct {
 	G       *G.ExprGraph

@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -439,5 +441,38 @@ func TestGradientsDoNotAccumulate(t *testing.T) {
 		if err := s.Step(g.ValueGrads()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestLoadHead copies one initialisation's head into another's parameters
+// and refuses a head of another shape without touching the parameters.
+func TestLoadHead(t *testing.T) {
+	spec := Spec{Arch: model.Arch{WidthDiv: 16}, InputSize: 32, Boundary: 11, Head: model.HeadGAP, Hidden: []int{16}, Classes: 3}
+	src, dst := spec.InitParams(nil, 1), spec.InitParams(nil, 2)
+	var h model.Head
+	h.Kind = model.HeadGAP
+	for i := 4; i < len(src.Tensors); i += 2 {
+		h.Dense = append(h.Dense, model.DenseParams{In: src.Shapes[i][0], Out: src.Shapes[i][1], Kernel: src.Tensors[i].Float32s(), Bias: src.Tensors[i+1].Float32s()})
+	}
+	if err := spec.LoadHead(dst, &h); err != nil {
+		t.Fatal(err)
+	}
+	for i := range dst.Tensors {
+		same := slices.Equal(dst.Tensors[i].Float32s(), src.Tensors[i].Float32s())
+		switch {
+		case i >= 4 && !same:
+			t.Errorf("%s: not copied from the source head", dst.Names[i])
+		case i < 4 && i%2 == 0 && same: // conv kernels (the biases start at zero in both)
+			t.Errorf("%s: the conv layers changed too", dst.Names[i])
+		}
+	}
+	other := spec
+	other.Classes = 4
+	before := slices.Clone(dst.Tensors[len(dst.Tensors)-2].Float32s())
+	if err := other.LoadHead(dst, &h); err == nil || !strings.Contains(err.Error(), "dense2") {
+		t.Errorf("3-class head into a 4-class spec: %v", err)
+	}
+	if !slices.Equal(before, dst.Tensors[len(dst.Tensors)-2].Float32s()) {
+		t.Error("a refused head changed the parameters")
 	}
 }
