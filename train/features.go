@@ -50,7 +50,13 @@ func (f *featureSource) key(content string, copy int) string {
 	if copy >= 0 {
 		augDesc = f.aug.String() + "/seed=" + strconv.FormatUint(f.augSeed, 10) + "/copy=" + strconv.Itoa(copy)
 	}
-	return cache.Key("vggo-features-v1", f.weightsID, "div="+strconv.Itoa(f.widthDiv), "size="+strconv.Itoa(f.size),
+	// With nothing frozen the cached feature is the preprocessed image, which
+	// no weights touch: runs that continue from other weights share it.
+	weights, div := f.weightsID, f.widthDiv
+	if f.boundary == 0 {
+		weights, div = "none", 0
+	}
+	return cache.Key("vggo-features-v1", weights, "div="+strconv.Itoa(div), "size="+strconv.Itoa(f.size),
 		"mode="+f.mode, "boundary="+strconv.Itoa(f.boundary), content, augDesc)
 }
 

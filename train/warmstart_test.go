@@ -37,6 +37,9 @@ func TestWarmStart(t *testing.T) {
 	if !strings.Contains(log.String(), "head: continues from "+res1.ModelPath) {
 		t.Errorf("log does not say the head continues:\n%s", log.String())
 	}
+	if res2.CacheComputed != 300 {
+		t.Errorf("continued run computed %d features, want all 300: its frozen layers come from other weights", res2.CacheComputed)
+	}
 	if res2.TestAccuracy != res1.TestAccuracy {
 		t.Errorf("continued run's test accuracy %.4f, first run's %.4f: the weights did not carry over", res2.TestAccuracy, res1.TestAccuracy)
 	}
@@ -88,5 +91,34 @@ func TestLearningRateSchedule(t *testing.T) {
 	bad.LRSchedule = "step"
 	if err := bad.validate(); err == nil || !strings.Contains(err.Error(), "--lr-schedule") {
 		t.Errorf("unknown schedule: %v", err)
+	}
+}
+
+// TestInputCacheSharedAcrossWeights: with every conv layer trained the
+// cache holds preprocessed images, which do not depend on the weights, so
+// a run continuing from another run's model computes nothing.
+func TestInputCacheSharedAcrossWeights(t *testing.T) {
+	dir := t.TempDir()
+	cacheDir := filepath.Join(dir, "cache")
+	first := smallFit(fixture, filepath.Join(dir, "first"), cacheDir, 1)
+	first.FineTune = 13
+	res1, err := fit(first, io.Discard, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res1.CacheComputed != 300 {
+		t.Fatalf("first run computed %d inputs, want 300", res1.CacheComputed)
+	}
+	cont := smallFit(fixture, filepath.Join(dir, "cont"), cacheDir, 1)
+	cont.FineTune, cont.FromScratch, cont.Weights = 13, false, res1.ModelPath
+	if err := cont.validate(); err != nil {
+		t.Fatal(err)
+	}
+	res2, err := fit(cont, io.Discard, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.CacheComputed != 0 {
+		t.Errorf("continued run computed %d inputs, want 0 (all in the cache)", res2.CacheComputed)
 	}
 }
