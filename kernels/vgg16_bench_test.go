@@ -55,13 +55,14 @@ func faster(aWall, aCPU, bWall, bCPU time.Duration) bool {
 func ms(d time.Duration) float64 { return d.Seconds() * 1e3 }
 
 // BenchmarkVGG16ConvBase runs VGG16's whole conv base (13 convs with bias and
-// ReLU + 5 max-pools, random weights) at 224x224 batch 1 and 32x32 batch 64.
+// ReLU + 5 max-pools, random weights) at 224x224 batch 1, 32x32 batch 64
+// (training at 32x32) and 32x32 batch 1 (the default model in the browser).
 // For each layer it first times the direct, the F(4x4) and the F(2x2)
 // Winograd convolution and keeps the fastest, as a model would; the
 // per-layer times and choices (and what WinogradTile would pick) are logged
 // (go test -bench VGG16ConvBase -v).
 func BenchmarkVGG16ConvBase(b *testing.B) {
-	for _, size := range []struct{ hw, n int }{{224, 1}, {32, 64}} {
+	for _, size := range []struct{ hw, n int }{{224, 1}, {32, 64}, {32, 1}} {
 		b.Run(fmt.Sprintf("%d/n=%d", size.hw, size.n), func(b *testing.B) {
 			n := size.n
 			rng := newRand(42)

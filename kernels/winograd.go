@@ -652,34 +652,38 @@ func winoOutput4Scalar(mo []float32, plane, cout int, bias []float32, relu bool,
 // with cin input channels run on batches of n h×w images, so a model can
 // pick once, at load, per layer and input size: 0 for the direct Conv3x3,
 // otherwise the tile for NewWinograd3x3Tile. The rule comes from
-// BenchmarkVGG16ConvBase, which times all three per layer (CPU times in
-// its log):
+// BenchmarkVGG16ConvBase, which times all three per layer at 224 batch 1,
+// 32 batch 64 and 32 batch 1 (CPU times in its log), natively and in wasm:
 //   - Cin < 16 (VGG16's first layer), or 1-pixel images: direct; the
 //     transforms cost more than they save.
+//   - one 2x2 image (block5 at 32x32, batch 1): direct, 1.2-1.9x faster than
+//     F(2x2). With so few pixels every algorithm streams its weights once
+//     per call, and the direct ones are the smallest (9 instead of 16 or 36
+//     values per channel pair).
 //   - images under 4 pixels on a side: F(2x2), about 1.4x faster than
-//     direct at 2x2, where F(4x4) tiles would be mostly padding.
-//   - at most 32 F(4x4) tiles in the whole batch (block5 at 224, batch 1):
-//     natively F(2x2), about 1.35x faster than both others, because so few
-//     tiles make the GEMMs stream the transformed weights from memory and
-//     F(2x2) has 16 such matrices instead of 36; in wasm, where arithmetic
-//     dominates, F(4x4) (about 2.3x faster than direct there).
+//     direct at 2x2 batch 64, where F(4x4) tiles would be mostly padding.
+//   - a single F(4x4) tile (block4 at 32x32, batch 1): F(2x2); in wasm
+//     1.3-2.5x faster than F(4x4) and 1.2-1.7x faster than direct.
+//   - natively, at most 4 F(4x4) tiles, or at most 32 with 256+ input
+//     channels (block5 at 224, batch 1): F(2x2), about 1.35x faster than
+//     both others, because so few tiles make the GEMMs stream the
+//     transformed weights from memory and F(2x2) has 16 such matrices
+//     instead of 36. With fewer channels (block2 at 32x32, batch 1) the
+//     weights stay in cache and F(4x4) is 1.35-1.5x faster than F(2x2). In
+//     wasm, where arithmetic dominates, F(4x4) (about 2.3x faster than
+//     direct at 224's block5).
 //   - otherwise F(4x4), 2-3x faster than direct.
 func WinogradTile(n, cin, h, w int) int {
+	tiles4 := n * ((h + 3) / 4) * ((w + 3) / 4)
 	switch {
-	case cin < 16 || min(h, w) < 2:
+	case cin < 16 || min(h, w) < 2 || n*h*w <= 4:
 		return 0
-	case min(h, w) < 4:
+	case min(h, w) < 4 || tiles4 == 1:
 		return 2
-	case n*((h+3)/4)*((w+3)/4) <= 32 && runtime.GOARCH != "wasm":
+	case runtime.GOARCH != "wasm" && (tiles4 <= 4 || tiles4 <= 32 && cin >= 256):
 		return 2
 	}
 	return 4
-}
-
-// WinogradPreferred reports whether a Winograd convolution (of the tile
-// WinogradTile picks for batch 1) is expected to beat the direct Conv3x3.
-func WinogradPreferred(cin, h, w int) bool {
-	return WinogradTile(1, cin, h, w) != 0
 }
 
 // winoIn4 applies B^T of F(2x2) to one column of four values.

@@ -22,10 +22,10 @@ type conv3x3 interface {
 // convLayer is one packed conv layer of a Net and the spatial size of its
 // input at the Net's input size.
 type convLayer struct {
-	spec     ConvSpec
-	h, w     int
-	conv     conv3x3
-	winograd bool
+	spec ConvSpec
+	h, w int
+	conv conv3x3
+	tile int // Winograd output tile (4 or 2), 0 for the direct convolution
 }
 
 // denseLayer is one packed dense layer of a head.
@@ -35,7 +35,7 @@ type denseLayer struct {
 }
 
 // Net is a VGG16 ready to run: every layer's weights packed once (and, for
-// the layers useWinograd picks, transformed to the Winograd domain once),
+// the layers winogradTile picks, transformed to the Winograd domain once),
 // plus activation buffers that are reused across calls.
 //
 // A Net is not safe for concurrent use: its buffers are shared between
@@ -58,16 +58,19 @@ type Net struct {
 	headBufs [][]float32
 }
 
-// useWinograd is the fixed rule choosing the convolution algorithm per
-// layer: kernels.WinogradPreferred, which package kernels derives from its
-// per-layer benchmarks (Winograd F(4x4,3x3) for 16+ input channels on
-// images of at least 4x4, the direct implicit-GEMM convolution for the RGB
-// input layer and tiny images). It depends only on the layer shape at the
-// Net's input size, never on a measurement at run time, so a Net computes
-// the same bits on every run and machine with the same kernels.
-// BenchmarkConvAlgorithms in this package compares the two on VGG16 shapes.
-func useWinograd(cin, h, w int) bool {
-	return kernels.WinogradPreferred(cin, h, w)
+// winogradTile is the fixed rule choosing the convolution algorithm per
+// layer: kernels.WinogradTile for one image, which package kernels derives
+// from its per-layer benchmarks (Winograd F(4x4,3x3) on most layers,
+// F(2x2,3x3) where there are only a few tiles, the direct implicit-GEMM
+// convolution for the RGB input layer and a single 2x2 image). Batch 1 is
+// what the browser and `classify` run; bigger batches (feature caching)
+// get the same algorithms, correct at any batch. The rule depends only on
+// the layer shape at the Net's input size, never on a measurement at run
+// time, so a Net computes the same bits on every run and machine with the
+// same kernels. It also sets the memory a Net holds: F(4x4) keeps 4x a
+// layer's weights, F(2x2) 16/9.
+func winogradTile(cin, h, w int) int {
+	return kernels.WinogradTile(1, cin, h, w)
 }
 
 // checkInputSize reports whether size is a usable input side: a multiple
@@ -93,9 +96,9 @@ func NewFeatureNet(base *ConvBase, inputSize int) (*Net, error) {
 	for i := range n.convs {
 		s := base.Arch.Conv(i)
 		p := base.Layers[i]
-		l := convLayer{spec: s, h: h, w: h, winograd: useWinograd(s.Cin, h, h)}
-		if l.winograd {
-			l.conv = kernels.NewWinograd3x3(s.Cin, s.Cout, p.Kernel, p.Bias)
+		l := convLayer{spec: s, h: h, w: h, tile: winogradTile(s.Cin, h, h)}
+		if l.tile != 0 {
+			l.conv = kernels.NewWinograd3x3Tile(s.Cin, s.Cout, p.Kernel, p.Bias, l.tile)
 		} else {
 			l.conv = kernels.NewConv3x3(s.Cin, s.Cout, p.Kernel, p.Bias)
 		}
@@ -109,7 +112,7 @@ func NewFeatureNet(base *ConvBase, inputSize int) (*Net, error) {
 
 // NewNet packs a complete model for inference: the conv base as in
 // NewFeatureNet (each layer packed once, Winograd-transformed once where
-// useWinograd says so) and the head's dense layers. The model's weights are
+// winogradTile says so) and the head's dense layers. The model's weights are
 // float32 here whatever the file stored: ReadModelFile dequantizes int8 and
 // float16 once, at load, never per image. m is checked first (Model.Check)
 // and every problem reported.

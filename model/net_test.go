@@ -193,9 +193,9 @@ func randomConvBase(rng *rand.Rand, arch Arch) *ConvBase {
 }
 
 // Every layer's activation from ForwardTo matches the float64 loops within
-// 1e-4 of its max, for a batch of 2 at width/4, where layers with 64+ input
-// channels at 8x8 and 16x16 take the Winograd path and the rest the direct
-// one; ForwardFrom on a cached activation gives what the full pass gives.
+// 1e-4 of its max, for a batch of 2 at width/4, where the layers take all
+// three algorithms (direct, Winograd F(4x4) and F(2x2)); ForwardFrom on a
+// cached activation gives what the full pass gives.
 func TestForwardToMatchesFloat64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const size, batch = 64, 2
@@ -204,13 +204,12 @@ func TestForwardToMatchesFloat64(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sawWinograd, sawDirect := false, false
+	saw := map[int]bool{}
 	for _, l := range net.convs {
-		sawWinograd = sawWinograd || l.winograd
-		sawDirect = sawDirect || !l.winograd
+		saw[l.tile] = true
 	}
-	if !sawWinograd || !sawDirect {
-		t.Fatalf("test does not cover both algorithms (winograd %v, direct %v)", sawWinograd, sawDirect)
+	if !saw[0] || !saw[2] || !saw[4] {
+		t.Fatalf("test does not cover all three algorithms (tiles used: %v)", saw)
 	}
 	x := uniformFloats(rng, batch*size*size*3, 100)
 	per := size * size * 3
@@ -227,7 +226,7 @@ func TestForwardToMatchesFloat64(t *testing.T) {
 		for b := 0; b < batch; b++ {
 			img := got[b*h*w*c : (b+1)*h*w*c]
 			if rel, at := maxRelError(img, want[b][layer]); rel > 1e-4 {
-				t.Errorf("layer %d (winograd %v) image %d: error %.3g of max at %d", layer, net.convs[layer].winograd, b, rel, at)
+				t.Errorf("layer %d (Winograd tile %d) image %d: error %.3g of max at %d", layer, net.convs[layer].tile, b, rel, at)
 			}
 		}
 	}
