@@ -313,12 +313,13 @@ func fit(c *fitConfig, stdout, stderr io.Writer, stop <-chan struct{}) (*fitResu
 	if pr.from != nil {
 		// Continuing from an earlier run's model: keep its classifier too
 		// when it was trained on the same classes, in the same order.
-		err := spec.LoadHead(params, &pr.from.Head)
-		if err == nil && !slices.Equal(pr.from.Info.Classes, ds.Classes) {
+		var err error
+		if !slices.Equal(pr.from.Info.Classes, ds.Classes) {
 			err = fmt.Errorf("its classes %v differ from the dataset's %v", pr.from.Info.Classes, ds.Classes)
+		} else {
+			err = spec.LoadHead(params, &pr.from.Head) // copies nothing when it fails
 		}
 		if err != nil {
-			params = spec.InitParams(base, c.Seed)
 			fmt.Fprintf(stdout, "head: new, not %s's (%v)\n", c.Weights, err)
 		} else {
 			fmt.Fprintf(stdout, "head: continues from %s\n", c.Weights)
