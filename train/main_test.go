@@ -289,20 +289,7 @@ func TestResumeAfterKill(t *testing.T) {
 	// The killed-and-resumed run ends with exactly the weights of an
 	// uninterrupted one: shuffling, dropout masks and optimizer state all
 	// continue where they were.
-	ref := filepath.Join(dir, "reference")
-	if code := run(append([]string{"fit"}, fitArgs(data, ref, cacheDir, epochs)...), io.Discard, io.Discard); code != 0 {
-		t.Fatalf("reference run exit %d", code)
-	}
-	resumedState, err1 := checkpoint.Load(filepath.Join(out, "checkpoint.ckpt"))
-	refState, err2 := checkpoint.Load(filepath.Join(ref, "checkpoint.ckpt"))
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
-	for name, v := range refState.Tensors {
-		if !equalFloats(resumedState.Tensors[name], v) {
-			t.Errorf("tensor %s differs between the resumed and the uninterrupted run", name)
-		}
-	}
+	checkSameAsUninterrupted(t, data, out, filepath.Join(dir, "reference"), cacheDir, epochs)
 	// A changed dataset is refused.
 	os.Remove(filepath.Join(data, "train", "8_bag", "00023.png"))
 	var errOut0 bytes.Buffer
@@ -333,7 +320,8 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 		t.Fatal(lerr)
 	}
 	if st.Epoch >= epochs {
-		t.Skipf("the run finished before the interrupt arrived:\n%s", log.String())
+		// Nothing was interrupted, so nothing below would be tested.
+		t.Fatalf("the run finished before the interrupt arrived:\n%s", log.String())
 	}
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || !strings.Contains(log.String(), "checkpoint saved") {
 		t.Fatalf("exit %v, output:\n%s", err, log.String())
@@ -346,8 +334,15 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 		t.Fatalf("resume output lacks %q:\n%s", want, resumed.String())
 	}
 	// Resuming mid-epoch ends with exactly the weights of an uninterrupted run.
-	ref := filepath.Join(dir, "reference")
-	if code := run(append([]string{"fit"}, fitArgs(fixture, ref, cacheDir, epochs)...), io.Discard, io.Discard); code != 0 {
+	checkSameAsUninterrupted(t, fixture, out, filepath.Join(dir, "reference"), cacheDir, epochs)
+}
+
+// checkSameAsUninterrupted runs fit without interruption into ref and
+// checks that every tensor of the resumed run's checkpoint in out is
+// bit-identical to it.
+func checkSameAsUninterrupted(t *testing.T, data, out, ref, cacheDir string, epochs int) {
+	t.Helper()
+	if code := run(append([]string{"fit"}, fitArgs(data, ref, cacheDir, epochs)...), io.Discard, io.Discard); code != 0 {
 		t.Fatalf("reference run exit %d", code)
 	}
 	resumedState, err1 := checkpoint.Load(filepath.Join(out, "checkpoint.ckpt"))
@@ -355,9 +350,12 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
+	if len(refState.Tensors) == 0 || len(resumedState.Tensors) != len(refState.Tensors) {
+		t.Fatalf("checkpoints hold %d (resumed) and %d (uninterrupted) tensors", len(resumedState.Tensors), len(refState.Tensors))
+	}
 	for name, v := range refState.Tensors {
 		if !equalFloats(resumedState.Tensors[name], v) {
-			t.Errorf("tensor %s differs between the interrupted-and-resumed and the uninterrupted run", name)
+			t.Errorf("tensor %s differs between the resumed and the uninterrupted run", name)
 		}
 	}
 }
