@@ -656,14 +656,14 @@ func winoOutput4Scalar(mo []float32, plane, cout int, bias []float32, relu bool,
 // 32 batch 64 and 32 batch 1 (CPU times in its log), natively and in wasm:
 //   - Cin < 16 (VGG16's first layer), or 1-pixel images: direct; the
 //     transforms cost more than they save.
-//   - one 2x2 image (block5 at 32x32, batch 1): direct, 1.2-1.9x faster than
+//   - one 2x2 image (block5 at 32x32, batch 1): direct, 1.2-2.1x faster than
 //     F(2x2). With so few pixels every algorithm streams its weights once
 //     per call, and the direct ones are the smallest (9 instead of 16 or 36
 //     values per channel pair).
 //   - images under 4 pixels on a side: F(2x2), about 1.4x faster than
 //     direct at 2x2 batch 64, where F(4x4) tiles would be mostly padding.
 //   - a single F(4x4) tile (block4 at 32x32, batch 1): F(2x2); in wasm
-//     1.3-2.5x faster than F(4x4) and 1.2-1.7x faster than direct.
+//     1.8-2.5x faster than F(4x4) and 1.2-1.7x faster than direct.
 //   - natively, at most 4 F(4x4) tiles, or at most 32 with 256+ input
 //     channels (block5 at 224, batch 1): F(2x2), about 1.35x faster than
 //     both others, because so few tiles make the GEMMs stream the
