@@ -17,6 +17,10 @@ type ConvSpec struct {
 	PoolAfter bool   // a 2x2/2 max-pool follows (last conv of each block)
 }
 
+// ConvLayers is the number of convolution layers in VGG16's conv base; code
+// that loops over or bounds layer indices uses it instead of a literal 13.
+const ConvLayers = len(VGG16Convs)
+
 // VGG16Convs is the conv base of Keras VGG16(include_top=False) and
 // torchvision vgg16().features, in order.
 var VGG16Convs = [13]ConvSpec{
