@@ -7,7 +7,7 @@ export GOEXPERIMENT := simd
 export PYENV_VERSION := system
 
 GO       ?= go
-GOROOT   := $(shell $(GO) env GOROOT)
+GOROOT   := $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 10s
 
@@ -60,7 +60,10 @@ test: deps vet test-native test-browser test-generic test-wasm
 deps:
 	@bash scripts/deps.sh
 
+# gofmt must list nothing; go vet must be clean.
 vet:
+	@unformatted=$$($(GOROOT)/bin/gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-clean:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
 test-native:
