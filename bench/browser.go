@@ -10,11 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-	"vggo/internal/headless"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+	"vggo/internal/headless"
 )
 
 // isolatedHandler serves the benchmark page, the built vggo.wasm and ONNX

@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
 	"vggo/internal/headless"
 )
 
