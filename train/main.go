@@ -35,7 +35,9 @@
 // fit writes checkpoint.ckpt after every epoch (atomically: temp file,
 // fsync, rename), so --resume after a crash or SIGKILL loses at most the
 // current epoch; SIGINT finishes the batch, saves and exits with status
-// 130. At the end it writes history.json, curves.png, confusion.png,
+// 130. The checkpoint is a safetensors file: the parameters, the best
+// epoch's parameters and the optimizer moments as tensors, the run state
+// and a SHA-256 of both in the metadata, so a damaged one is refused. At the end it writes history.json, curves.png, confusion.png,
 // metrics.txt and model.safetensors (the vggo model file, int8 by default),
 // whose test accuracy is printed next to the float32 graph's.
 package main

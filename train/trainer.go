@@ -117,7 +117,7 @@ func (t *trainer) save() error {
 	t.params.Save(st.Tensors, "param/")
 	t.best.Save(st.Tensors, "best/")
 	s.SaveMoments(st.Tensors)
-	st.SolverKind, st.SolverLR, st.SolverBeta1, st.SolverBeta2, st.SolverEps, st.SolverIter = s.Kind, s.LR, s.Beta1, s.Beta2, s.Eps, s.Iter
+	st.SolverKind, st.SolverIter = s.Kind, s.Iter
 	return checkpoint.Save(t.ckptPath, st)
 }
 
