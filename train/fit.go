@@ -49,7 +49,7 @@ func fit(ctx context.Context, c *fitConfig, stdout, stderr io.Writer) (*fitResul
 	if c.Quiet {
 		progress = io.Discard
 	}
-	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+	if err := makeRunFolder(c.Out); err != nil {
 		return nil, err
 	}
 	ckptPath := filepath.Join(c.Out, checkpointFile)

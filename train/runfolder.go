@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,25 @@ import (
 	"vggo/train/nn"
 	"vggo/train/report"
 )
+
+// makeRunFolder creates the run folder and checks that files can be made
+// in it, so that a read-only --out fails before any work, naming the
+// folder, not at the first checkpoint after a whole epoch.
+func makeRunFolder(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the probe's name means nothing to the user
+		}
+		return fmt.Errorf("run folder %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
 
 // finish exports the trained model, scores it on the test split (the
 // float32 graph and the exported file) and writes the run folder.
