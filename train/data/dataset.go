@@ -22,6 +22,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // ImageExtensions are the file name endings (lower case) taken as images.
@@ -90,11 +91,29 @@ func Load(dir string, opt Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkClassNames(dir, d.Classes); err != nil {
+		return nil, err
+	}
 	d.limit(opt)
 	if err := d.Check(); err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", dir, err)
 	}
 	return d, nil
+}
+
+// checkClassNames refuses a class whose folder name is not UTF-8. The model
+// file keeps class names in its JSON metadata, which is UTF-8 text: such a
+// name would come out changed (U+FFFD for the odd bytes), and evaluate on
+// the same folder would then look for a class folder that does not exist.
+// Refusing is simpler than an escape that every reader of model files (the
+// browser app, the server, other safetensors tools) would have to undo.
+func checkClassNames(dir string, classes []string) error {
+	for _, c := range classes {
+		if !utf8.ValidString(c) {
+			return fmt.Errorf("dataset %s: class folder %q: the name is not valid UTF-8, and the model file stores class names as UTF-8 text; rename the folder", dir, c)
+		}
+	}
+	return nil
 }
 
 func isFile(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode().IsRegular() }
