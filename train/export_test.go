@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -21,7 +22,7 @@ func TestGraphMatchesExportedNet(t *testing.T) {
 	for _, tc := range []struct {
 		head     string
 		boundary int
-	}{{model.HeadSeed, 11}, {model.HeadGAP, 0}, {model.HeadLinear, 13}} {
+	}{{model.HeadSeed, 11}, {model.HeadGAP, 0}, {model.HeadLinear, model.ConvLayers}} {
 		t.Run(tc.head, func(t *testing.T) {
 			arch := model.Arch{WidthDiv: 16}
 			hidden, _ := nn.DefaultHidden(tc.head, 16)
@@ -46,7 +47,7 @@ func TestGraphMatchesExportedNet(t *testing.T) {
 			for i := range x {
 				x[i] = float32(rng.NormFloat64())
 			}
-			c := &fitConfig{InputSize: 64, WidthDiv: 16, Preprocess: model.PreprocessTorch, FineTune: 13 - tc.boundary, Data: "d"}
+			c := &fitConfig{InputSize: 64, WidthDiv: 16, Preprocess: model.PreprocessTorch, FineTune: model.ConvLayers - tc.boundary, Data: "d"}
 			m := exportModel(c, spec, base, params, []string{"a", "b", "c"})
 			net, err := model.NewNet(m)
 			if err != nil {
@@ -86,7 +87,7 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	dir := t.TempDir()
 	c := smallFit(fixture, dir+"/run", dir+"/cache", 40)
 	c.TrainPerClass, c.Patience, c.LR, c.Export = 4, 1, 0.01, "float32"
-	res, err := fit(c, io.Discard, io.Discard, nil)
+	res, err := fit(context.Background(), c, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

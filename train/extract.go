@@ -1,14 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"vggo/internal/atomicfile"
 
+	"vggo/internal/atomicfile"
+	"vggo/model"
 	"vggo/model/safetensors"
 )
 
@@ -37,7 +39,7 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 	if c.Quiet {
 		progress = io.Discard
 	}
-	pr, err := prepare(c, stdout, progress, stderr, nil)
+	pr, err := prepare(context.Background(), c, stdout, progress, stderr)
 	if err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 			safetensors.Tensor{Name: name + ".labels", DType: safetensors.I32, Shape: []int{n}, Data: lab})
 	}
 	cj, _ := json.Marshal(classes)
-	meta := map[string]string{"classes": string(cj), "boundary_layer": strconv.Itoa(13 - c.FineTune), "input_size": strconv.Itoa(c.InputSize),
+	meta := map[string]string{"classes": string(cj), "boundary_layer": strconv.Itoa(model.ConvLayers - c.FineTune), "input_size": strconv.Itoa(c.InputSize),
 		"width_div": strconv.Itoa(c.WidthDiv), "preprocess": c.Preprocess, "weights": c.Weights, "config": c.fingerprint()}
 	if err := atomicfile.Write(out, 0o644, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) }); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -64,7 +65,7 @@ func (f *featureSource) key(content string, copy int) string {
 // computing what is missing in batches, and returns the kept samples with
 // their keys. copies > 1 or augment set draw augmented copies; unreadable
 // or corrupt files are reported on warn, naming the file, and left out.
-func (f *featureSource) prepare(label string, samples []data.Sample, copies int, doAug bool, progress, warn io.Writer, stop <-chan struct{}) (*featureSet, error) {
+func (f *featureSource) prepare(ctx context.Context, label string, samples []data.Sample, copies int, doAug bool, progress, warn io.Writer) (*featureSet, error) {
 	set := &featureSet{}
 	bar := newBar(len(samples), "features "+label, progress)
 	type pending struct {
@@ -103,13 +104,11 @@ func (f *featureSource) prepare(label string, samples []data.Sample, copies int,
 		return nil
 	}
 	for _, s := range samples {
-		select {
-		case <-stop:
+		if ctx.Err() != nil {
 			if err := flush(); err != nil {
 				return nil, err
 			}
 			return nil, errCachingInterrupted
-		default:
 		}
 		raw, err := os.ReadFile(s.Path)
 		if err != nil {

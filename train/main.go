@@ -35,12 +35,15 @@
 // fit writes checkpoint.ckpt after every epoch (atomically: temp file,
 // fsync, rename), so --resume after a crash or SIGKILL loses at most the
 // current epoch; SIGINT finishes the batch, saves and exits with status
-// 130. At the end it writes history.json, curves.png, confusion.png,
+// 130. The checkpoint is a safetensors file: the parameters, the best
+// epoch's parameters and the optimizer moments as tensors, the run state
+// and a SHA-256 of both in the metadata, so a damaged one is refused. At the end it writes history.json, curves.png, confusion.png,
 // metrics.txt and model.safetensors (the vggo model file, int8 by default),
 // whose test accuracy is printed next to the float32 graph's.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,18 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "fit":
-		stop := make(chan struct{})
-		sig := make(chan os.Signal, 2)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		go func() {
-			<-sig
-			fmt.Fprintln(stderr, "\ninterrupt: finishing the current batch, saving a checkpoint (interrupt again to quit at once)")
-			close(stop)
-			<-sig
-			os.Exit(130)
-		}()
-		err = cmdFit(args[1:], stdout, stderr, stop)
-		signal.Stop(sig)
+		err = interruptible(stderr, func(ctx context.Context) error { return cmdFit(ctx, args[1:], stdout, stderr) })
 		if errors.Is(err, errInterrupted) || errors.Is(err, errCachingInterrupted) {
 			fmt.Fprintln(stderr, err)
 			return 130
@@ -115,6 +107,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// interruptible runs f with a context that the first SIGINT or SIGTERM
+// cancels, so that a run can save its state and stop; a second signal
+// kills the process the default way.
+func interruptible(stderr io.Writer, f func(ctx context.Context) error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	announce := context.AfterFunc(ctx, func() {
+		stop()
+		fmt.Fprintln(stderr, "\ninterrupt: finishing the current batch, saving a checkpoint (interrupt again to quit at once)")
+	})
+	defer announce() // runs first, so the stop above announces nothing
+	return f(ctx)
 }
 
 // errUsage marks a flag parsing failure already reported by the flag set;

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -77,7 +78,7 @@ func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	cacheDir := filepath.Join(dir, "cache")
 	var log bytes.Buffer
-	res, err := fit(smallFit(fixture, filepath.Join(dir, "run"), cacheDir, 6), &log, io.Discard, nil)
+	res, err := fit(context.Background(), smallFit(fixture, filepath.Join(dir, "run"), cacheDir, 6), &log, io.Discard)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -146,7 +147,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A second run with the same cache computes no features.
-	res2, err := fit(smallFit(fixture, filepath.Join(dir, "run2"), cacheDir, 1), io.Discard, io.Discard, nil)
+	res2, err := fit(context.Background(), smallFit(fixture, filepath.Join(dir, "run2"), cacheDir, 1), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestUnreadableImages(t *testing.T) {
 	bad := filepath.Join(data, "train", "8_bag", "broken.png")
 	os.WriteFile(bad, []byte("\x89PNG\r\n\x1a\nthis is not a png"), 0o644)
 	var log, warn bytes.Buffer
-	res, err := fit(smallFit(data, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 1), &log, &warn, nil)
+	res, err := fit(context.Background(), smallFit(data, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 1), &log, &warn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestUnreadableImages(t *testing.T) {
 			copyTree(t, fixture, root)
 			tc.setup(root)
 			var log bytes.Buffer
-			_, err := fit(smallFit(root, filepath.Join(t.TempDir(), "run"), filepath.Join(dir, "cache"), 1), &log, io.Discard, nil)
+			_, err := fit(context.Background(), smallFit(root, filepath.Join(t.TempDir(), "run"), filepath.Join(dir, "cache"), 1), &log, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
@@ -236,7 +237,7 @@ func waitForCheckpoint(t *testing.T, path string, cmd *exec.Cmd, out *bytes.Buff
 }
 
 func fitArgs(dataDir, out, cacheDir string, epochs int) []string {
-	return []string{"-data", dataDir, "-out", out, "-cache", cacheDir, "-from-scratch", "-fine-tune", "13", "-width-div", "8",
+	return []string{"-data", dataDir, "-out", out, "-cache", cacheDir, "-from-scratch", "-fine-tune", strconv.Itoa(model.ConvLayers), "-width-div", "8",
 		"-input-size", "32", "-batch", "16", "-epochs", strconv.Itoa(epochs), "-patience", "0", "-train-per-class", "24", "-quiet", "-threads", "1"}
 }
 
@@ -400,7 +401,7 @@ func TestNoValidationNoTestSplit(t *testing.T) {
 	c := smallFit(filepath.Join(fixture, "train"), filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 3)
 	c.ValFraction, c.TestFraction, c.Patience = 0, 0, 1
 	var log bytes.Buffer
-	res, err := fit(c, &log, io.Discard, nil)
+	res, err := fit(context.Background(), c, &log, io.Discard)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -451,7 +452,7 @@ func TestFood101Tree(t *testing.T) {
 	c := smallFit(root, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 2)
 	c.Classes = 3
 	var log bytes.Buffer
-	res, err := fit(c, &log, io.Discard, nil)
+	res, err := fit(context.Background(), c, &log, io.Discard)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math"
 	"os"
@@ -61,9 +62,9 @@ func TestTrainedInt8AgreesWithFloat32(t *testing.T) {
 	// weak classifier this test is meant to get away from. Early stopping
 	// is off; the best validation epoch is exported.
 	c := smallFit(dataDir, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 10)
-	c.FineTune, c.Export = 13, model.DTypeFloat32
+	c.FineTune, c.Export = model.ConvLayers, model.DTypeFloat32
 	var log bytes.Buffer
-	res, err := fit(c, &log, io.Discard, nil)
+	res, err := fit(context.Background(), c, &log, io.Discard)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}

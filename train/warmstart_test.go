@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"vggo/model"
 )
 
 // TestWarmStart continues from an earlier run's model file. With a
@@ -19,7 +22,7 @@ func TestWarmStart(t *testing.T) {
 	cacheDir := filepath.Join(dir, "cache")
 	first := smallFit(fixture, filepath.Join(dir, "first"), cacheDir, 2)
 	first.Export = "float32"
-	res1, err := fit(first, io.Discard, io.Discard, nil)
+	res1, err := fit(context.Background(), first, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +33,7 @@ func TestWarmStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
-	res2, err := fit(cont, &log, io.Discard, nil)
+	res2, err := fit(context.Background(), cont, &log, io.Discard)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -50,7 +53,7 @@ func TestWarmStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.Reset()
-	if _, err := fit(other, &log, io.Discard, nil); err != nil {
+	if _, err := fit(context.Background(), other, &log, io.Discard); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	if !strings.Contains(log.String(), "head: new, not ") {
@@ -101,8 +104,8 @@ func TestInputCacheSharedAcrossWeights(t *testing.T) {
 	dir := t.TempDir()
 	cacheDir := filepath.Join(dir, "cache")
 	first := smallFit(fixture, filepath.Join(dir, "first"), cacheDir, 1)
-	first.FineTune = 13
-	res1, err := fit(first, io.Discard, io.Discard, nil)
+	first.FineTune = model.ConvLayers
+	res1, err := fit(context.Background(), first, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,11 +113,11 @@ func TestInputCacheSharedAcrossWeights(t *testing.T) {
 		t.Fatalf("first run computed %d inputs, want 300", res1.CacheComputed)
 	}
 	cont := smallFit(fixture, filepath.Join(dir, "cont"), cacheDir, 1)
-	cont.FineTune, cont.FromScratch, cont.Weights = 13, false, res1.ModelPath
+	cont.FineTune, cont.FromScratch, cont.Weights = model.ConvLayers, false, res1.ModelPath
 	if err := cont.validate(); err != nil {
 		t.Fatal(err)
 	}
-	res2, err := fit(cont, io.Discard, io.Discard, nil)
+	res2, err := fit(context.Background(), cont, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

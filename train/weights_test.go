@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"io"
@@ -31,7 +32,7 @@ func TestPretrainedBaseIsKeptFrozen(t *testing.T) {
 	if c.Preprocess != model.PreprocessTorch {
 		t.Errorf("default preprocessing for .pth is %q, want torch", c.Preprocess)
 	}
-	res, err := fit(c, io.Discard, io.Discard, nil)
+	res, err := fit(context.Background(), c, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestAugmentedCopiesAreCached(t *testing.T) {
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := fit(c, io.Discard, io.Discard, nil)
+	res, err := fit(context.Background(), c, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestAugmentedCopiesAreCached(t *testing.T) {
 		t.Errorf("computed %d activations, want %d", res.CacheComputed, want)
 	}
 	c.Out = filepath.Join(dir, "run2")
-	res2, err := fit(c, io.Discard, io.Discard, nil)
+	res2, err := fit(context.Background(), c, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

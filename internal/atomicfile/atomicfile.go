@@ -20,7 +20,8 @@ func Write(path string, perm os.FileMode, write func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		// The temporary's name means nothing to the user; the target does.
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
 	ok := false

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +48,15 @@ func TestFailedWriteKeepsOldFileAndLeavesNoTemp(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("directory holds %d entries after a failed write, want 1 (no temporary left)", len(entries))
+	}
+}
+
+// TestUncreatableTempNamesTarget: when the temporary file cannot be made,
+// the error names the file the caller asked for, not only the temporary.
+func TestUncreatableTempNamesTarget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "f.bin")
+	err := WriteBytes(path, 0o644, []byte("x"))
+	if err == nil || !strings.HasPrefix(err.Error(), "writing "+path+": ") {
+		t.Fatalf("err = %v, want it to start with %q", err, "writing "+path)
 	}
 }

@@ -26,6 +26,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -42,6 +43,7 @@ import (
 	"strings"
 	"time"
 
+	"vggo/internal/atomicfile"
 	"vggo/model"
 	"vggo/model/safetensors"
 	"vggo/train/data"
@@ -96,7 +98,7 @@ func cmdPackage(args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := safetensors.Read(bytesReaderAt(raw), int64(len(raw)))
+	f, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
@@ -116,19 +118,8 @@ func cmdPackage(args []string) error {
 	for k, v := range prov {
 		md["provenance."+k] = v
 	}
-	tmp := *out + ".tmp"
-	w, err := os.Create(tmp)
+	err = atomicfile.Write(*out, 0o644, func(w io.Writer) error { return safetensors.Write(w, f.Tensors, md) })
 	if err != nil {
-		return err
-	}
-	if err := safetensors.Write(w, f.Tensors, md); err != nil {
-		w.Close()
-		return fmt.Errorf("%s: %w", tmp, err)
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, *out); err != nil {
 		return err
 	}
 	m, err := model.ReadModelFile(*out)
@@ -155,19 +146,6 @@ func (m *stringMap) Set(s string) error {
 	}
 	(*m)[k] = v
 	return nil
-}
-
-type bytesReaderAt []byte
-
-func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if off >= int64(len(b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
 }
 
 // testSet is the Fashion-MNIST test set: 28x28 grey images and labels.

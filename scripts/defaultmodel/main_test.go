@@ -76,7 +76,7 @@ func readTensors(t *testing.T, path string) *safetensors.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := safetensors.Read(bytesReaderAt(raw), int64(len(raw)))
+	f, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
 		t.Fatal(err)
 	}

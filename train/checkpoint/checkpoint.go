@@ -2,22 +2,37 @@ package checkpoint
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
-	"vggo/internal/atomicfile"
+	"slices"
 
+	"vggo/internal/atomicfile"
+	"vggo/model/safetensors"
 	"vggo/train/report"
 )
 
-// magic starts every checkpoint file.
-const magic = "VGGOCKPT"
-
 // Version is the checkpoint format version.
-const Version = 1
+const Version = 2
+
+// The file is safetensors: one 1-D F32 tensor per State.Tensors entry, and
+// in __metadata__ a format marker, the State as JSON and the checksum.
+const (
+	metaFormat = "format"
+	metaState  = "state"
+	metaSHA256 = "sha256"
+	formatName = "vggo-checkpoint"
+)
+
+// oldMagic starts the checkpoints of format version 1, a container of
+// vggo's own that safetensors replaced.
+const oldMagic = "VGGOCKPT"
 
 // State is everything a resumed run needs.
 type State struct {
@@ -32,35 +47,59 @@ type State struct {
 	// already done in epoch Epoch+1 (non-zero only after an interrupt).
 	Epoch, Batch int
 	// Partial sums of the interrupted epoch (loss·n, correct, n).
-	PartLoss             float64
-	PartCorrect, PartN   int
+	PartLoss           float64
+	PartCorrect, PartN int
+	// BestValLoss is +Inf until an epoch has been scored.
 	BestValLoss          float64
 	BestEpoch, BadEpochs int
 	History              report.History
-	// Solver scalars (kind, rates, step count); slots are stored as tensors.
-	SolverKind  string
-	SolverLR    float64
-	SolverBeta1 float64
-	SolverBeta2 float64
-	SolverEps   float64
-	SolverIter  int
+	// The optimizer's kind and step count; its moments are tensors.
+	SolverKind string
+	SolverIter int
 	// Tensors, by name: "param/<name>", "best/<name>", "m/<i>", "v/<i>".
 	Tensors map[string][]float32 `json:"-"`
 }
 
-type tensorEntry struct {
-	Name   string `json:"name"`
-	Offset int    `json:"offset"` // in float32 elements
-	Len    int    `json:"len"`
+// stateJSON is State as JSON, which has no infinity: BestValLoss is null
+// until an epoch has been scored. (The outer field hides State's.)
+type stateJSON struct {
+	*State
+	BestValLoss *float64
 }
 
-type header struct {
-	State   *State        `json:"state"`
-	Tensors []tensorEntry `json:"tensors"`
+func (s *State) marshal() ([]byte, error) {
+	j := stateJSON{State: s}
+	if !math.IsInf(s.BestValLoss, 1) {
+		j.BestValLoss = &s.BestValLoss
+	}
+	return json.Marshal(j)
 }
 
-// Encode serialises s: magic, uint64 header length, JSON header, then the
-// tensors as little-endian float32 in header order.
+func (s *State) unmarshal(b []byte) error {
+	j := stateJSON{State: s}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	s.BestValLoss = math.Inf(1)
+	if j.BestValLoss != nil {
+		s.BestValLoss = *j.BestValLoss
+	}
+	return nil
+}
+
+// checksum covers the state's JSON and each tensor's name and bytes, in
+// file order, so that no changed bit goes unnoticed.
+func checksum(state string, tensors []safetensors.Tensor) string {
+	h := sha256.New()
+	io.WriteString(h, state)
+	for _, t := range tensors {
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", t.Name, len(t.Data))
+		h.Write(t.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Encode serialises s as a safetensors file, tensors in name order.
 func Encode(s *State) ([]byte, error) {
 	var b bytes.Buffer
 	err := encodeTo(&b, s)
@@ -68,73 +107,57 @@ func Encode(s *State) ([]byte, error) {
 }
 
 func encodeTo(w io.Writer, s *State) error {
-	h := header{State: s}
-	names := sortedKeys(s.Tensors)
-	off := 0
-	for _, n := range names {
-		h.Tensors = append(h.Tensors, tensorEntry{n, off, len(s.Tensors[n])})
-		off += len(s.Tensors[n])
-	}
-	js, err := json.Marshal(h)
+	state, err := s.marshal()
 	if err != nil {
-		return err
+		return fmt.Errorf("checkpoint state: %w", err)
 	}
-	var pre [len(magic) + 8]byte
-	copy(pre[:], magic)
-	binary.LittleEndian.PutUint64(pre[len(magic):], uint64(len(js)))
-	if _, err := w.Write(pre[:]); err != nil {
-		return err
-	}
-	if _, err := w.Write(js); err != nil {
-		return err
-	}
-	buf := make([]byte, 4*4096)
-	for _, n := range names {
-		v := s.Tensors[n]
-		for len(v) > 0 {
-			k := min(len(v), 4096)
-			for i, x := range v[:k] {
-				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
-			}
-			if _, err := w.Write(buf[:4*k]); err != nil {
-				return err
-			}
-			v = v[k:]
+	var tensors []safetensors.Tensor
+	for _, name := range slices.Sorted(maps.Keys(s.Tensors)) {
+		v := s.Tensors[name]
+		data, err := binary.Append(make([]byte, 0, 4*len(v)), binary.LittleEndian, v)
+		if err != nil {
+			return err
 		}
+		tensors = append(tensors, safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: []int{len(v)}, Data: data})
 	}
-	return nil
+	meta := map[string]string{metaFormat: formatName, metaState: string(state), metaSHA256: checksum(string(state), tensors)}
+	return safetensors.Write(w, tensors, meta)
 }
 
-// Decode parses a checkpoint; name is used in errors.
+// Decode parses a checkpoint and verifies its checksum; every error names
+// the file as name.
 func Decode(data []byte, name string) (*State, error) {
-	if len(data) < len(magic)+8 || string(data[:len(magic)]) != magic {
-		return nil, fmt.Errorf("%s: not a vggo checkpoint", name)
+	if bytes.HasPrefix(data, []byte(oldMagic)) {
+		return nil, fmt.Errorf("%s: a checkpoint in the format of vggo before checkpoints became safetensors, which this version cannot resume; start the run again (delete the file or use a new --out)", name)
 	}
-	n := binary.LittleEndian.Uint64(data[len(magic):])
-	rest := data[len(magic)+8:]
-	if n > uint64(len(rest)) {
-		return nil, fmt.Errorf("%s: header length %d exceeds file", name, n)
+	f, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a vggo checkpoint: %w", name, err)
 	}
-	var h header
-	if err := json.Unmarshal(rest[:n], &h); err != nil {
-		return nil, fmt.Errorf("%s: header: %w", name, err)
+	if f.Metadata[metaFormat] != formatName {
+		return nil, fmt.Errorf("%s: not a vggo checkpoint (a safetensors file without format %q in its metadata)", name, formatName)
 	}
-	if h.State == nil || h.State.Version != Version {
-		return nil, fmt.Errorf("%s: unsupported checkpoint version", name)
+	state := f.Metadata[metaState]
+	if checksum(state, f.Tensors) != f.Metadata[metaSHA256] {
+		return nil, fmt.Errorf("%s: the checkpoint is corrupt (its SHA-256 does not match its contents); start the run again (delete the file or use a new --out)", name)
 	}
-	raw := rest[n:]
-	h.State.Tensors = map[string][]float32{}
-	for _, e := range h.Tensors {
-		if e.Offset < 0 || e.Len < 0 || (e.Offset+e.Len)*4 > len(raw) {
-			return nil, fmt.Errorf("%s: tensor %s out of bounds", name, e.Name)
+	s := &State{}
+	if err := s.unmarshal([]byte(state)); err != nil {
+		return nil, fmt.Errorf("%s: checkpoint state: %w", name, err)
+	}
+	if s.Version != Version {
+		return nil, fmt.Errorf("%s: checkpoint format version %d, this vggo reads %d", name, s.Version, Version)
+	}
+	s.Tensors = make(map[string][]float32, len(f.Tensors))
+	for _, t := range f.Tensors {
+		if t.DType != safetensors.F32 || len(t.Shape) != 1 {
+			return nil, fmt.Errorf("%s: tensor %s is %s %v, want a 1-D F32", name, t.Name, t.DType, t.Shape)
 		}
-		v := make([]float32, e.Len)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[(e.Offset+i)*4:]))
+		if s.Tensors[t.Name], err = t.Float32s(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		h.State.Tensors[e.Name] = v
 	}
-	return h.State, nil
+	return s, nil
 }
 
 // Save writes s to path atomically.
@@ -143,24 +166,11 @@ func Save(path string, s *State) error {
 	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return encodeTo(w, s) })
 }
 
-// Load reads a checkpoint file.
+// Load reads a checkpoint file and verifies its checksum.
 func Load(path string) (*State, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return Decode(b, path)
-}
-
-func sortedKeys(m map[string][]float32) []string {
-	var k []string
-	for n := range m {
-		k = append(k, n)
-	}
-	for i := 1; i < len(k); i++ {
-		for j := i; j > 0 && k[j] < k[j-1]; j-- {
-			k[j], k[j-1] = k[j-1], k[j]
-		}
-	}
-	return k
 }

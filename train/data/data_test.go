@@ -145,6 +145,33 @@ func TestEmptyClassIsAnError(t *testing.T) {
 	}
 }
 
+// TestNonUTF8ClassIsRefused: a class folder whose name is not UTF-8 (it
+// would change in the model file) is refused, naming it, in every layout.
+func TestNonUTF8ClassIsRefused(t *testing.T) {
+	const bad = "sand\xffal"
+	for name, build := range map[string]func(root string){
+		"class folders": func(root string) { classTree(t, root, map[string]int{"bag": 5, bad: 5}) },
+		"train and test": func(root string) {
+			classTree(t, filepath.Join(root, "train"), map[string]int{"bag": 5, bad: 5})
+			classTree(t, filepath.Join(root, "test"), map[string]int{"bag": 2, bad: 2})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			build(root)
+			_, err := Load(root, Options{ValFraction: 0.2, Seed: 1})
+			if want := fmt.Sprintf("dataset %s: class folder %q: the name is not valid UTF-8", root, bad); err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("error %v, want it to start with %q", err, want)
+			}
+		})
+	}
+	root := t.TempDir()
+	classTree(t, root, map[string]int{"bag": 5, "coat": 5, bad: 5})
+	if _, err := Load(root, Options{ValFraction: 0.2, Seed: 1, ClassNames: []string{"bag", "coat"}}); err != nil {
+		t.Errorf("a non-UTF-8 class that is not used: %v", err)
+	}
+}
+
 func TestTrainTestLayout(t *testing.T) {
 	root := t.TempDir()
 	classTree(t, filepath.Join(root, "train"), map[string]int{"a": 10, "b": 10})

@@ -415,7 +415,7 @@ func TestGorgoniaMatMulUsesKernelsGemm(t *testing.T) {
 // step (of negligible size) between and expects the same gradient: the
 // tape machine adds into gradient values, so the solver must zero them.
 func TestGradientsDoNotAccumulate(t *testing.T) {
-	spec := Spec{Arch: model.Arch{WidthDiv: 16}, InputSize: 32, Boundary: 13, Head: model.HeadLinear, Classes: 2}
+	spec := Spec{Arch: model.Arch{WidthDiv: 16}, InputSize: 32, Boundary: model.ConvLayers, Head: model.HeadLinear, Classes: 2}
 	p := spec.InitParams(nil, 1)
 	g, err := spec.Build(p, 4, true)
 	if err != nil {

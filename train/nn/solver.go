@@ -110,3 +110,36 @@ func (s *Solver) clip(g float32) float32 {
 	}
 	return g
 }
+
+// SaveMoments puts the moments into tensors as "m/NNN" and "v/NNN", by
+// parameter index. The values are shared, not copied, so the caller writes
+// them out before the next Step.
+func (s *Solver) SaveMoments(tensors map[string][]float32) {
+	for i := range s.Slots {
+		tensors[momentName("m", i)] = s.Slots[i]
+		if s.Slots2[i] != nil {
+			tensors[momentName("v", i)] = s.Slots2[i]
+		}
+	}
+}
+
+// RestoreMoments continues a solver for p after iter steps, with the
+// moments SaveMoments put into tensors (none before the first step).
+func (s *Solver) RestoreMoments(tensors map[string][]float32, iter int, p *Params) error {
+	s.Iter = iter
+	if iter == 0 {
+		return nil
+	}
+	s.Slots = make([][]float32, len(p.Tensors))
+	s.Slots2 = make([][]float32, len(p.Tensors))
+	for i, t := range p.Tensors {
+		n := len(t.Float32s())
+		s.Slots[i], s.Slots2[i] = tensors[momentName("m", i)], tensors[momentName("v", i)]
+		if len(s.Slots[i]) != n || (s.Kind == "adam" && len(s.Slots2[i]) != n) {
+			return fmt.Errorf("optimizer state %d missing or wrong size", i)
+		}
+	}
+	return nil
+}
+
+func momentName(kind string, i int) string { return fmt.Sprintf("%s/%03d", kind, i) }
