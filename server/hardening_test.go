@@ -90,6 +90,19 @@ func TestBigFileDoesNotBlockOtherRequests(t *testing.T) {
 	})
 }
 
+// TestReplacementBeingChecked: while a directory file named like the
+// embedded default is being hashed, the index lists neither: listing the
+// default's hash would contradict the download, which serves the
+// directory's file.
+func TestReplacementBeingChecked(t *testing.T) {
+	s := newTestServer(t)
+	writeSparse(t, filepath.Join(s.modelsDir, "default.vggo.safetensors"), 1<<30)
+	resp := s.get(t, routeModels)
+	if body := readBody(t, resp); !s.site.models.onDisk.pending("default.vggo.safetensors") || bytes.Contains(body, []byte("default")) {
+		t.Errorf("while the replacement is checked, /models lists: %s", body)
+	}
+}
+
 // TestModelHashedOncePerVersion: index requests and downloads of one file
 // version compute its facts (hash and metadata) once; a new version once
 // more.

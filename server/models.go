@@ -173,25 +173,25 @@ func (s *modelStore) diskJob(file string, v fileVersion) *factsJob {
 }
 
 // diskIndex returns the facts of the directory's files that are ready,
-// starting jobs for new versions. Files that are not regular or have odd
-// names are left out, with the reason logged once.
-func (s *modelStore) diskIndex() map[string]modelFacts {
-	disk := map[string]modelFacts{}
+// starting jobs for new versions, and the names of all the files it
+// serves, ready or not. Files that are not regular or have odd names are
+// left out, with the reason logged once.
+func (s *modelStore) diskIndex() (ready map[string]modelFacts, served map[string]bool) {
+	ready, served = map[string]modelFacts{}, map[string]bool{}
 	if s.root == nil {
-		return disk
+		return ready, served
 	}
 	entries, err := readDirNames(s.root)
 	if err != nil {
 		s.log.Warn("cannot read models directory", "dir", s.dir, "error", err)
 	}
-	present := map[string]bool{}
+	skipped := map[string]string{}
 	for _, name := range entries {
 		if !isModelFileName(name) {
 			continue
 		}
-		present[name] = true
 		if reason := oddNameReason(name); reason != "" {
-			s.skip(name, reason)
+			skipped[name] = reason
 			continue
 		}
 		info, err := s.root.Lstat(name)
@@ -199,22 +199,17 @@ func (s *modelStore) diskIndex() map[string]modelFacts {
 			continue // removed since ReadDir
 		}
 		if !info.Mode().IsRegular() {
-			s.skip(name, errNotRegular.Error())
+			skipped[name] = errNotRegular.Error()
 			continue
 		}
+		served[name] = true
 		if facts, ok := s.diskJob(name, versionOf(info)).ready(); ok && !facts.transient {
-			disk[name] = facts
+			ready[name] = facts
 		}
 	}
-	s.onDisk.keepOnly(present)
-	s.mu.Lock()
-	for name := range s.skipped {
-		if !present[name] {
-			delete(s.skipped, name)
-		}
-	}
-	s.mu.Unlock()
-	return disk
+	s.onDisk.keepOnly(served)
+	s.logSkipped(skipped)
+	return ready, served
 }
 
 // readDirNames lists the names in root's top directory.
@@ -227,16 +222,17 @@ func readDirNames(root *os.Root) ([]string, error) {
 	return d.Readdirnames(-1)
 }
 
-// skip logs, once per file and reason, why a directory file is not
-// listed.
-func (s *modelStore) skip(name, reason string) {
+// logSkipped logs why each directory file in skipped (name → reason) is
+// not served, once for as long as it stays skipped for that reason.
+func (s *modelStore) logSkipped(skipped map[string]string) {
 	s.mu.Lock()
-	logged := s.skipped[name] == reason
-	s.skipped[name] = reason
-	s.mu.Unlock()
-	if !logged {
-		s.log.Warn("model file not served", "file", filepath.Join(s.dir, name), "reason", reason)
+	defer s.mu.Unlock()
+	for name, reason := range skipped {
+		if s.skipped[name] != reason {
+			s.log.Warn("model file not served", "file", filepath.Join(s.dir, name), "reason", reason)
+		}
 	}
+	s.skipped = skipped
 }
 
 // embeddedFiles lists the model files in the embedded tree.
@@ -257,13 +253,15 @@ func (s *modelStore) embeddedFiles() []string {
 // index builds the /models index: embedded models first, then the
 // directory's, each group sorted by file name. A directory file with the
 // same name as an embedded one replaces it (so an operator can update the
-// default without rebuilding). Directory files still being checked are
-// left out; embedded ones are waited for (they are in memory, and fast).
+// default without rebuilding), even while it is being checked: the index
+// never lists a hash that a download would contradict. Directory files
+// still being checked are left out; embedded ones are waited for (they are
+// in memory, and fast).
 func (s *modelStore) index(ctx context.Context) modelIndex {
-	disk := s.diskIndex()
+	disk, served := s.diskIndex()
 	idx := modelIndex{Models: []modelEntry{}}
 	for _, file := range s.embeddedFiles() {
-		if _, replaced := disk[file]; replaced {
+		if served[file] {
 			continue
 		}
 		job := s.embeddedJob(file)
