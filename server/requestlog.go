@@ -10,9 +10,9 @@ import (
 
 // responseRecorder remembers a response's status and body size for the
 // request log (the size is atomic: a shutdown reads it while the response
-// is being written). It passes io.ReaderFrom through so that file downloads keep
-// using sendfile, and Unwrap so that http.ResponseController reaches the
-// real connection.
+// is being written). It passes io.ReaderFrom through so that file
+// downloads can use sendfile, and Unwrap so that http.ResponseController
+// reaches the real connection.
 type responseRecorder struct {
 	http.ResponseWriter
 	status int
