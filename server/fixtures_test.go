@@ -165,9 +165,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// slogJSON is a logger writing JSON lines to w, as tests read them.
+func slogJSON(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
 // testServer is newHandler over a fixture, with its log captured as JSON.
 type testServer struct {
 	handler   http.Handler
+	site      *siteHandler // handler, when newTestServer made it
 	fixture   *fixture
 	modelsDir string
 	log       *syncBuffer
@@ -188,9 +192,21 @@ func newTestServer(t testing.TB) *testServer {
 	h := newHandler(config{
 		WebFS:     f.fs,
 		ModelsDir: models,
-		Logger:    slog.New(slog.NewJSONHandler(log, nil)),
+		Logger:    slogJSON(log),
 	})
-	return &testServer{handler: h, fixture: f, modelsDir: models, log: log}
+	t.Cleanup(h.close) // stops hashing that a test left running
+	return &testServer{handler: h, site: h, fixture: f, modelsDir: models, log: log}
+}
+
+// settle lets the store finish checking the directory's current files: one
+// index request starts the jobs for new versions, then it waits for them.
+func (s *testServer) settle(t testing.TB) {
+	t.Helper()
+	if s.site == nil {
+		return
+	}
+	readBody(t, s.get(t, routeModels))
+	s.site.models.onDisk.settle()
 }
 
 // get serves one GET with optional headers (name, value pairs) and returns

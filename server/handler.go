@@ -55,9 +55,21 @@ var rootFiles = map[string]string{
 	routeEmbedDemo:   "static/embed-demo.html",
 }
 
+// siteHandler is the server's whole HTTP handler, with the parts that
+// outlive single requests: the model store (background hashing) and the
+// transfers in flight (named when a shutdown cuts them).
+type siteHandler struct {
+	http.Handler
+	models    *modelStore
+	transfers *transfers
+}
+
+// close stops the store's background work.
+func (h *siteHandler) close() { h.models.close() }
+
 // newHandler builds the server's whole HTTP handler: path checks, security
 // headers and request logging around the routes.
-func newHandler(cfg config) http.Handler {
+func newHandler(cfg config) *siteHandler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -105,5 +117,10 @@ func newHandler(cfg config) http.Handler {
 	if embedOrigins == "" {
 		embedOrigins = defaultEmbedOrigins
 	}
-	return withRequestLog(cfg.Logger, withSecurityHeaders(policies{embedAncestors: embedOrigins}, routes))
+	inFlight := newTransfers()
+	return &siteHandler{
+		Handler:   withRequestLog(cfg.Logger, inFlight, withSecurityHeaders(policies{embedAncestors: embedOrigins}, routes)),
+		models:    models,
+		transfers: inFlight,
+	}
 }

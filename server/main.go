@@ -2,7 +2,7 @@
 // the model files from one binary: the web/ tree (app.wasm, worker.wasm,
 // their precompressed siblings, icons, CSS, the default model) is embedded.
 //
-//	vggo-server [-addr 127.0.0.1:8080] [-models DIR] [-embed-origins '*'] [-log-format text|json] [-shutdown-timeout 30s]
+//	vggo-server [-addr 127.0.0.1:8080] [-models DIR] [-embed-origins '*'] [-log-format text|json] [-drain 0]
 //	vggo-server precompress [-brotli-quality 11] DIR...   (build step, see precompress.go)
 //
 // Routes:
@@ -14,7 +14,10 @@
 //	/models           JSON index of the embedded and -models DIR models
 //	                  ({"models":[{name,file,url,classes,inputSize,bytes,
 //	                  sha256,preprocess,head,arch,widthDiv,embedded,error}]});
-//	                  DIR is rescanned on every request (one stat per file)
+//	                  DIR is rescanned on every request (one stat per file);
+//	                  a new file version is hashed once, in the background,
+//	                  and listed when done. Only regular files are served
+//	                  (no links, FIFOs); see docs/security.md
 //	/models/<file>    a model file (ETag = SHA-256, Range, If-None-Match)
 //	/healthz          "ok"
 //	/embed.js         the embeddable widget's script (<vggo-classifier>)
@@ -32,7 +35,12 @@
 // 'wasm-unsafe-eval', nosniff, COOP/COEP/CORP, Referrer-Policy). Each
 // request is logged as one line (method, path, status, bytes, duration).
 // SIGINT or SIGTERM stop accepting connections and let in-flight requests
-// (model downloads) finish, up to -shutdown-timeout.
+// (model downloads) finish, up to -drain; the transfers still running then
+// are logged and cut (shutdown.go).
+//
+// Replace model files in DIR by rename (write a temporary file, then move it
+// over the old one), never in place: a download of a file rewritten in
+// place is cut, and the change is logged.
 package main
 
 import (
@@ -97,7 +105,8 @@ func run(args []string, stderr io.Writer) error {
 	embedOrigins := flags.String("embed-origins", defaultEmbedOrigins,
 		"origins allowed to frame the widget page /embed (CSP frame-ancestors), space- or comma-separated, e.g. 'https://blog.example.com https://*.example.org'; "+
 			"default * (any site: the widget holds no account or server state worth clickjacking; see docs/embed.md)")
-	shutdownTimeout := flags.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
+	drain := flags.Duration("drain", 0, "how long in-flight downloads may run after SIGINT/SIGTERM before they are cut and logged; "+
+		"0 sizes it for the largest model at 100 kB/s (at least 30s, at most the 10m write timeout)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -126,8 +135,9 @@ func run(args []string, stderr io.Writer) error {
 		}
 	}
 
+	site := newHandler(config{WebFS: web.FS, EmbedTime: executableTime(), ModelsDir: *modelsDir, Logger: log, EmbedOrigins: ancestors})
 	srv := &http.Server{
-		Handler:           newHandler(config{WebFS: web.FS, EmbedTime: executableTime(), ModelsDir: *modelsDir, Logger: log, EmbedOrigins: ancestors}),
+		Handler:           site,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -152,10 +162,10 @@ func run(args []string, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	stop() // a second signal kills the process the default way
-	log.Info("shutting down", "timeout", shutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if *drain <= 0 {
+		*drain = defaultDrain(site.models.largestModel())
+	}
+	if err := drainAndStop(srv, site, *drain, log); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {

@@ -17,32 +17,16 @@ type modelMeta struct {
 	Preprocess string
 }
 
-// modelSource is a model file to read metadata from: a path on disk, or
-// (for embedded models) its bytes.
-type modelSource struct {
-	name string      // file name, for error messages
-	path string      // on disk; "" for embedded files
-	r    io.ReaderAt // the bytes, used when path is ""
-	size int64
-}
-
-// readModelMeta reads a model file's metadata. It is the only place in the
-// server that knows how: it calls package model and never parses
-// safetensors itself. Files on disk are read with model.ReadInfo (header
-// only); embedded files have no path and are read from memory with
-// model.ReadModelInfo (header only too).
-func readModelMeta(src modelSource) (modelMeta, error) {
-	var info model.Info
-	if src.path != "" {
-		var err error
-		if info, err = model.ReadInfo(src.path); err != nil {
-			return modelMeta{}, err
-		}
-	} else {
-		var err error
-		if info, err = model.ReadModelInfo(src.r, src.size, src.name); err != nil {
-			return modelMeta{}, err
-		}
+// readModelMeta reads a model file's metadata from its bytes (an open
+// file, never a path: the server opens model files itself, see
+// openDiskModel). It is the only place in the server that knows how: it
+// calls package model and never parses safetensors itself. sum is the
+// file's SHA-256 if model.ReadModelInfo computed it, else "" (a header-only
+// reader does not hash).
+func readModelMeta(r io.ReaderAt, size int64, name string) (meta modelMeta, sum string, err error) {
+	info, err := model.ReadModelInfo(r, size, name)
+	if err != nil {
+		return modelMeta{}, "", err
 	}
 	return modelMeta{
 		Arch:       info.Arch,
@@ -51,5 +35,5 @@ func readModelMeta(src modelSource) (modelMeta, error) {
 		Head:       info.Head,
 		Classes:    info.Classes,
 		Preprocess: info.Preprocess,
-	}, nil
+	}, info.SHA256, nil
 }

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -51,55 +52,59 @@ type modelIndex struct {
 	Models []modelEntry `json:"models"`
 }
 
-// fileVersion identifies one version of a file on disk cheaply, from one
-// stat: a file whose inode, size and modification time are unchanged is
-// assumed unchanged. Model files are replaced atomically (by rename), which
-// always gives a new inode; the mtime catches in-place rewrites.
-type fileVersion struct {
-	size     int64
-	modTime  time.Time
-	dev, ino uint64
-}
-
-// versionOf returns the version of a file from its stat.
-func versionOf(info os.FileInfo) fileVersion {
-	dev, ino := fileIdentity(info)
-	return fileVersion{size: info.Size(), modTime: info.ModTime(), dev: dev, ino: ino}
-}
-
-// modelFacts are the computed facts of one file version: its hash and
-// metadata (or why the metadata cannot be read).
-type modelFacts struct {
-	version fileVersion
-	sha256  string
-	meta    modelMeta
-	err     error
-}
-
 // modelStore knows the models: the embedded default(s) from the web tree and
-// the files of an optional directory. The directory is rescanned on every
-// index request (one ReadDir and one stat per file); a file is hashed and
-// its metadata read only when its version changes. There is no background
-// goroutine and no file-system notification to go wrong.
+// the regular files of an optional directory. The directory is rescanned on
+// every index request (one ReadDir and one Lstat per file); a file version
+// is hashed and its metadata read once, in the background (factsCache).
+// Until then the index leaves it out, and a download of it waits for its
+// own hash only.
 type modelStore struct {
 	webFS     fs.FS     // embedded tree; models under embeddedModelDir
 	embedTime time.Time // Last-Modified of embedded models; zero: none
-	dir       string    // extra model directory, "" for none
+	dir       string    // extra model directory, "" for none; for logs
+	root      *os.Root  // dir, opened; nil for none
 	log       *slog.Logger
 
-	mu       sync.Mutex
-	embedded map[string]modelFacts // file name → facts (never change)
-	onDisk   map[string]modelFacts // file name → facts of the last seen version
+	embedded *factsCache
+	onDisk   *factsCache
+	// hashSlots bounds how many directory files are hashed at once, so
+	// a folder of new big files does not take every core.
+	hashSlots chan struct{}
+
+	mu      sync.Mutex
+	skipped map[string]string // directory file → why it is not listed, logged once
 }
 
+// hashers is how many directory files are hashed at the same time.
+const hashers = 2
+
 func newModelStore(webFS fs.FS, embedTime time.Time, dir string, log *slog.Logger) *modelStore {
-	return &modelStore{
+	s := &modelStore{
 		webFS:     webFS,
 		embedTime: embedTime,
 		dir:       dir,
 		log:       log,
-		embedded:  make(map[string]modelFacts),
-		onDisk:    make(map[string]modelFacts),
+		embedded:  newFactsCache(),
+		onDisk:    newFactsCache(),
+		hashSlots: make(chan struct{}, hashers),
+		skipped:   make(map[string]string),
+	}
+	if dir != "" {
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			log.Warn("cannot open models directory; serving the embedded models only", "dir", dir, "error", err)
+		}
+		s.root = root
+	}
+	return s
+}
+
+// close stops hashing in progress.
+func (s *modelStore) close() {
+	s.embedded.close()
+	s.onDisk.close()
+	if s.root != nil {
+		s.root.Close()
 	}
 }
 
@@ -119,71 +124,115 @@ func modelName(file string) string {
 	return strings.TrimSuffix(file, modelExt)
 }
 
-// hashReader returns the lower-case hex SHA-256 of everything r yields.
-func hashReader(r io.Reader) (string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return "", err
+// embeddedJob returns the facts job of an embedded model, nil if there is
+// no such file. Embedded files are in memory and never change: they are
+// hashed once, without waiting for a hashing slot.
+func (s *modelStore) embeddedJob(file string) *factsJob {
+	name := path.Join(embeddedModelDir, file)
+	info, err := fs.Stat(s.webFS, name)
+	if err != nil || !info.Mode().IsRegular() {
+		return nil
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return s.embedded.job(file, fileVersion{size: info.Size()}, func(ctx context.Context, v fileVersion) modelFacts {
+		content, size, closer, err := openContent(s.webFS, name)
+		if err != nil {
+			return modelFacts{err: err}
+		}
+		defer closer.Close()
+		return computeFacts(ctx, content, size, file, name, s.log)
+	})
 }
 
-// computeFacts hashes a model file and reads its metadata. A file that is
-// not a readable model still gets a hash (it can be downloaded and
-// inspected) and its error is logged once per version.
-func (s *modelStore) computeFacts(src modelSource, content io.ReaderAt, v fileVersion) modelFacts {
-	facts := modelFacts{version: v}
-	sum, err := hashReader(io.NewSectionReader(content, 0, v.size))
-	if err != nil {
-		facts.err = err
-		s.log.Warn("model file unreadable", "file", src.name, "error", err)
+// diskJob returns the facts job of version v of a directory file.
+func (s *modelStore) diskJob(file string, v fileVersion) *factsJob {
+	return s.onDisk.job(file, v, func(ctx context.Context, v fileVersion) modelFacts {
+		select {
+		case s.hashSlots <- struct{}{}:
+			defer func() { <-s.hashSlots }()
+		case <-ctx.Done():
+			return modelFacts{err: ctx.Err(), transient: true}
+		}
+		// The job reads its own handle: the request that started it may
+		// end first.
+		f, opened, err := openDiskModel(s.root, file)
+		if err != nil {
+			return modelFacts{err: err, transient: true}
+		}
+		defer f.Close()
+		if opened != v {
+			return modelFacts{err: errModelChanged, transient: true}
+		}
+		logName := filepath.Join(s.dir, file)
+		start := time.Now()
+		facts := computeFacts(ctx, &versionedFile{f: f, version: v}, v.size, file, logName, s.log)
+		if !facts.transient {
+			s.log.Info("model file checked", "file", logName, "bytes", v.size, "duration", time.Since(start))
+		}
 		return facts
+	})
+}
+
+// diskIndex returns the facts of the directory's files that are ready,
+// starting jobs for new versions, and the names of all the files it
+// serves, ready or not. Files that are not regular or have odd names are
+// left out, with the reason logged once.
+func (s *modelStore) diskIndex() (ready map[string]modelFacts, served map[string]bool) {
+	ready, served = map[string]modelFacts{}, map[string]bool{}
+	if s.root == nil {
+		return ready, served
 	}
-	facts.sha256 = sum
-	facts.meta, facts.err = readModelMeta(src)
-	if facts.err != nil {
-		s.log.Warn("model file listed with an error", "file", src.name, "error", facts.err)
-		if src.path != "" {
-			// Clients see the file name, not where the server keeps it.
-			facts.err = errors.New(strings.ReplaceAll(facts.err.Error(), src.path, filepath.Base(src.path)))
+	entries, err := readDirNames(s.root)
+	if err != nil {
+		s.log.Warn("cannot read models directory", "dir", s.dir, "error", err)
+	}
+	skipped := map[string]string{}
+	for _, name := range entries {
+		if !isModelFileName(name) {
+			continue
+		}
+		if reason := oddNameReason(name); reason != "" {
+			skipped[name] = reason
+			continue
+		}
+		info, err := s.root.Lstat(name)
+		if err != nil {
+			continue // removed since ReadDir
+		}
+		if !info.Mode().IsRegular() {
+			skipped[name] = errNotRegular.Error()
+			continue
+		}
+		served[name] = true
+		if facts, ok := s.diskJob(name, versionOf(info)).ready(); ok && !facts.transient {
+			ready[name] = facts
 		}
 	}
-	return facts
+	s.onDisk.keepOnly(served)
+	s.logSkipped(skipped)
+	return ready, served
 }
 
-// embeddedFacts returns the facts of an embedded model, computed once.
-func (s *modelStore) embeddedFacts(file string) (modelFacts, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f, ok := s.embedded[file]; ok {
-		return f, true
-	}
-	name := path.Join(embeddedModelDir, file)
-	content, size, closer, err := openContent(s.webFS, name)
+// readDirNames lists the names in root's top directory.
+func readDirNames(root *os.Root) ([]string, error) {
+	d, err := root.Open(".")
 	if err != nil {
-		return modelFacts{}, false
+		return nil, err
 	}
-	defer closer.Close()
-	v := fileVersion{size: size}
-	f := s.computeFacts(modelSource{name: name, r: content, size: size}, content, v)
-	s.embedded[file] = f
-	return f, true
+	defer d.Close()
+	return d.Readdirnames(-1)
 }
 
-// diskFacts returns the facts of the directory file whose open handle is
-// f, computing them when this version has not been seen. Hashing reads the
-// open handle, so the ETag always matches the bytes served from it even if
-// the file is replaced meanwhile.
-func (s *modelStore) diskFacts(file string, f *os.File, v fileVersion) modelFacts {
+// logSkipped logs why each directory file in skipped (name → reason) is
+// not served, once for as long as it stays skipped for that reason.
+func (s *modelStore) logSkipped(skipped map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if facts, ok := s.onDisk[file]; ok && facts.version == v {
-		return facts
+	for name, reason := range skipped {
+		if s.skipped[name] != reason {
+			s.log.Warn("model file not served", "file", filepath.Join(s.dir, name), "reason", reason)
+		}
 	}
-	p := filepath.Join(s.dir, file)
-	facts := s.computeFacts(modelSource{name: p, path: p, r: f, size: v.size}, f, v)
-	s.onDisk[file] = facts
-	return facts
+	s.skipped = skipped
 }
 
 // embeddedFiles lists the model files in the embedded tree.
@@ -204,45 +253,22 @@ func (s *modelStore) embeddedFiles() []string {
 // index builds the /models index: embedded models first, then the
 // directory's, each group sorted by file name. A directory file with the
 // same name as an embedded one replaces it (so an operator can update the
-// default without rebuilding). Removed files disappear from the cache.
-func (s *modelStore) index() modelIndex {
-	disk := map[string]modelFacts{}
-	if s.dir != "" {
-		entries, err := os.ReadDir(s.dir)
-		if err != nil {
-			s.log.Warn("cannot read models directory", "dir", s.dir, "error", err)
-		}
-		seen := map[string]bool{}
-		for _, e := range entries {
-			if !isModelFileName(e.Name()) {
-				continue
-			}
-			f, err := os.Open(filepath.Join(s.dir, e.Name()))
-			if err != nil {
-				continue // removed since ReadDir, or unreadable: not listed
-			}
-			info, err := f.Stat()
-			if err == nil && info.Mode().IsRegular() {
-				seen[e.Name()] = true
-				disk[e.Name()] = s.diskFacts(e.Name(), f, versionOf(info))
-			}
-			f.Close()
-		}
-		s.mu.Lock()
-		for name := range s.onDisk {
-			if !seen[name] {
-				delete(s.onDisk, name)
-			}
-		}
-		s.mu.Unlock()
-	}
-
+// default without rebuilding), even while it is being checked: the index
+// never lists a hash that a download would contradict. Directory files
+// still being checked are left out; embedded ones are waited for (they are
+// in memory, and fast).
+func (s *modelStore) index(ctx context.Context) modelIndex {
+	disk, served := s.diskIndex()
 	idx := modelIndex{Models: []modelEntry{}}
 	for _, file := range s.embeddedFiles() {
-		if _, replaced := disk[file]; replaced {
+		if served[file] {
 			continue
 		}
-		if facts, ok := s.embeddedFacts(file); ok {
+		job := s.embeddedJob(file)
+		if job == nil {
+			continue
+		}
+		if facts, ok := job.wait(ctx); ok && !facts.transient {
 			e := entryOf(file, facts)
 			e.Embedded = true
 			idx.Models = append(idx.Models, e)
@@ -261,9 +287,10 @@ func (s *modelStore) index() modelIndex {
 
 func entryOf(file string, f modelFacts) modelEntry {
 	e := modelEntry{
-		Name:   modelName(file),
-		File:   file,
-		URL:    "/models/" + file,
+		Name: modelName(file),
+		File: file,
+		// Escaped (RFC 3986): names may hold '#', '?', '%', spaces.
+		URL:    routeModelsDir + url.PathEscape(file),
 		Bytes:  f.version.size,
 		SHA256: f.sha256,
 	}
@@ -276,10 +303,30 @@ func entryOf(file string, f modelFacts) modelEntry {
 	return e
 }
 
+// largestModel returns the size of the biggest model the store serves now,
+// which sets the default drain time at shutdown.
+func (s *modelStore) largestModel() int64 {
+	var largest int64
+	for _, file := range s.embeddedFiles() {
+		if info, err := fs.Stat(s.webFS, path.Join(embeddedModelDir, file)); err == nil {
+			largest = max(largest, info.Size())
+		}
+	}
+	if s.root != nil {
+		names, _ := readDirNames(s.root)
+		for _, name := range names {
+			if info, err := s.root.Lstat(name); err == nil && isModelFileName(name) && info.Mode().IsRegular() {
+				largest = max(largest, info.Size())
+			}
+		}
+	}
+	return largest
+}
+
 // serveIndex answers /models with the JSON index. It revalidates like any
 // other resource: no-cache, with an ETag over the body.
 func (s *modelStore) serveIndex(w http.ResponseWriter, r *http.Request) {
-	body, err := json.MarshalIndent(s.index(), "", "  ")
+	body, err := json.MarshalIndent(s.index(r.Context()), "", "  ")
 	if err != nil {
 		http.Error(w, "cannot build the index", http.StatusInternalServerError)
 		return
@@ -290,57 +337,5 @@ func (s *modelStore) serveIndex(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", cacheRevalidate)
 	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
-	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(string(body)))
-}
-
-// serveFile answers /models/<file> with http.ServeContent semantics: the
-// ETag is the file's SHA-256 (If-None-Match → 304), Last-Modified is the
-// file's mtime (directory files) or the binary's (embedded ones), and Range requests are honoured (single,
-// multiple, unsatisfiable → 416). Files are looked up in the directory
-// first, then in the embedded tree.
-func (s *modelStore) serveFile(w http.ResponseWriter, r *http.Request, file string) {
-	if !isModelFileName(file) {
-		http.NotFound(w, r)
-		return
-	}
-	h := w.Header()
-	setModelHeaders := func(sum string) {
-		h.Set("Content-Type", contentTypeOf(file))
-		h.Set("Cache-Control", cacheRevalidate)
-		h.Set("ETag", `"`+sum+`"`)
-		// Opened directly in a tab, the file is saved, never displayed.
-		h.Set("Content-Disposition", `attachment; filename="`+file+`"`)
-	}
-
-	if s.dir != "" {
-		f, err := os.Open(filepath.Join(s.dir, file))
-		if err == nil {
-			defer f.Close()
-			info, err := f.Stat()
-			if err == nil && info.Mode().IsRegular() {
-				facts := s.diskFacts(file, f, versionOf(info))
-				if facts.sha256 == "" {
-					http.Error(w, "cannot read model file", http.StatusInternalServerError)
-					return
-				}
-				setModelHeaders(facts.sha256)
-				http.ServeContent(w, r, file, info.ModTime(), f)
-				return
-			}
-		}
-	}
-
-	facts, ok := s.embeddedFacts(file)
-	if !ok || facts.sha256 == "" {
-		http.NotFound(w, r)
-		return
-	}
-	content, _, closer, err := openContent(s.webFS, path.Join(embeddedModelDir, file))
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	defer closer.Close()
-	setModelHeaders(facts.sha256)
-	http.ServeContent(w, r, file, s.embedTime, content)
+	serveContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }

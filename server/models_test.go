@@ -27,6 +27,7 @@ import (
 // checked from both ends.
 func (s *testServer) getIndex(t *testing.T) (modelIndex, []protocol.ModelEntry, []protocol.ModelEntry) {
 	t.Helper()
+	s.settle(t)
 	resp := s.get(t, "/models")
 	body := readBody(t, resp)
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"compress/gzip"
 	"flag"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/andybalholm/brotli"
+
+	"vggo/internal/atomicfile"
 )
 
 // The precompress subcommand writes the .br and .gz siblings that the
@@ -22,7 +25,7 @@ import (
 // It walks each DIR; a sibling is (re)written only when it is missing or
 // older than its source, and is removed when compression does not make the
 // file smaller (the server then sends the original). Writes are atomic
-// (temporary file + rename), so a server reading the tree never sees a
+// (internal/atomicfile), so a server reading the tree never sees a
 // half-written sibling. make runs it after building the wasm binaries.
 
 // precompressOptions are the compression settings.
@@ -87,42 +90,27 @@ func precompressFile(src, suffix string, opts precompressOptions, report io.Writ
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp.*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op error
-
+	// Compressed in memory first: whether the sibling is worth writing is
+	// known only at the end, and the largest source (app.wasm) is a few MB.
+	var compressed bytes.Buffer
 	var enc io.WriteCloser
 	switch suffix {
 	case ".br":
-		enc = brotli.NewWriterOptions(tmp, brotli.WriterOptions{Quality: opts.brotliQuality, LGWin: 24})
+		enc = brotli.NewWriterOptions(&compressed, brotli.WriterOptions{Quality: opts.brotliQuality, LGWin: 24})
 	case ".gz":
-		enc, err = gzip.NewWriterLevel(tmp, gzip.BestCompression)
-		if err != nil {
-			tmp.Close()
+		if enc, err = gzip.NewWriterLevel(&compressed, gzip.BestCompression); err != nil {
 			return err
 		}
 	default:
-		tmp.Close()
 		return fmt.Errorf("precompress: unknown suffix %q", suffix)
 	}
 	if _, err := io.Copy(enc, in); err != nil {
-		tmp.Close()
 		return fmt.Errorf("precompress %s: %w", src, err)
 	}
 	if err := enc.Close(); err != nil {
-		tmp.Close()
 		return fmt.Errorf("precompress %s: %w", src, err)
 	}
-	size, err := tmp.Seek(0, io.SeekCurrent)
-	if err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
+	size := int64(compressed.Len())
 	if size >= srcInfo.Size() {
 		// Not worth it: make sure no stale sibling is served.
 		if err := os.Remove(dst); err != nil && !os.IsNotExist(err) {
@@ -131,11 +119,8 @@ func precompressFile(src, suffix string, opts precompressOptions, report io.Writ
 		fmt.Fprintf(report, "%s: %s would not be smaller, skipped\n", src, suffix)
 		return nil
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return err
+	if err := atomicfile.WriteBytes(dst, 0o644, compressed.Bytes()); err != nil {
+		return fmt.Errorf("precompress %s: %w", dst, err)
 	}
 	fmt.Fprintf(report, "%s: %d → %d bytes (%.1f%%)\n", dst, srcInfo.Size(), size, 100*float64(size)/float64(srcInfo.Size()))
 	return nil

@@ -134,7 +134,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p := startServer(t, bin, "-addr", "127.0.0.1:0", "-log-format", "json", "-models", models, "-shutdown-timeout", "60s")
+	p := startServer(t, bin, "-addr", "127.0.0.1:0", "-log-format", "json", "-models", models, "-drain", "60s")
 	addr, _ := p.waitFor(t, "listening", 30*time.Second)["addr"].(string)
 	if !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Fatalf("listening on %q", addr)

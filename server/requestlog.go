@@ -4,17 +4,19 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
 // responseRecorder remembers a response's status and body size for the
-// request log. It passes io.ReaderFrom through so that file downloads keep
-// using sendfile, and Unwrap so that http.ResponseController reaches the
-// real connection.
+// request log (the size is atomic: a shutdown reads it while the response
+// is being written). It passes io.ReaderFrom through so that file
+// downloads can use sendfile, and Unwrap so that http.ResponseController
+// reaches the real connection.
 type responseRecorder struct {
 	http.ResponseWriter
 	status int
-	bytes  int64
+	bytes  atomic.Int64
 }
 
 func (rr *responseRecorder) WriteHeader(code int) {
@@ -29,7 +31,7 @@ func (rr *responseRecorder) Write(p []byte) (int, error) {
 		rr.status = http.StatusOK
 	}
 	n, err := rr.ResponseWriter.Write(p)
-	rr.bytes += int64(n)
+	rr.bytes.Add(int64(n))
 	return n, err
 }
 
@@ -44,7 +46,7 @@ func (rr *responseRecorder) ReadFrom(r io.Reader) (int64, error) {
 	} else {
 		n, err = io.Copy(rr.ResponseWriter, r)
 	}
-	rr.bytes += n
+	rr.bytes.Add(n)
 	return n, err
 }
 
@@ -57,11 +59,14 @@ func (rr *responseRecorder) Flush() {
 func (rr *responseRecorder) Unwrap() http.ResponseWriter { return rr.ResponseWriter }
 
 // withRequestLog logs one line per request after it is served: method,
-// path, status, body bytes written and duration.
-func withRequestLog(log *slog.Logger, next http.Handler) http.Handler {
+// path, status, body bytes written and duration. Requests being served are
+// registered in inFlight.
+func withRequestLog(log *slog.Logger, inFlight *transfers, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &responseRecorder{ResponseWriter: w}
+		inFlight.add(rec, r, start)
+		defer inFlight.remove(rec)
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
@@ -70,7 +75,7 @@ func withRequestLog(log *slog.Logger, next http.Handler) http.Handler {
 			"method", r.Method,
 			"path", r.URL.Path,
 			"status", rec.status,
-			"bytes", rec.bytes,
+			"bytes", rec.bytes.Load(),
 			"duration", time.Since(start),
 		)
 	})

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"io"
+	"context"
 	"io/fs"
 	"net/http"
 	"path"
@@ -149,12 +148,12 @@ func (s *staticFiles) etag(name string) (string, error) {
 	if ok {
 		return tag, nil
 	}
-	f, err := s.fsys.Open(name)
+	content, size, closer, err := openContent(s.fsys, name)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	sum, err := hashReader(f)
+	defer closer.Close()
+	sum, err := hashContent(context.Background(), content, size)
 	if err != nil {
 		return "", err
 	}
@@ -242,7 +241,7 @@ func (s *staticFiles) serve(w http.ResponseWriter, r *http.Request, name string)
 		// so the length is known and lets clients show progress.
 		w = &fullLengthWriter{ResponseWriter: w, size: size}
 	}
-	http.ServeContent(w, r, base, modTime, content)
+	serveContent(w, r, base, modTime, content)
 }
 
 // uncompressedLengthHeader carries the decoded size of a precompressed
@@ -275,33 +274,3 @@ func (w *fullLengthWriter) Write(p []byte) (int, error) {
 }
 
 func (w *fullLengthWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// seekReaderAt is what http.ServeContent and the model hashing need.
-type seekReaderAt interface {
-	io.ReadSeeker
-	io.ReaderAt
-}
-
-// openContent opens a file of fsys for serving without copying it: embedded
-// files (and fstest.MapFS files) already seek and read at offsets; any
-// other fs.File is read into memory once.
-func openContent(fsys fs.FS, name string) (seekReaderAt, int64, io.Closer, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	info, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, nil, err
-	}
-	if c, ok := f.(seekReaderAt); ok {
-		return c, info.Size(), f, nil
-	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		f.Close()
-		return nil, 0, nil, err
-	}
-	return bytes.NewReader(data), int64(len(data)), f, nil
-}
