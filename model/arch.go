@@ -1,13 +1,17 @@
 // Package model is VGG16 itself: the architecture, the inference forward pass
-// over package kernels, image preprocessing, the readers for pretrained weight
-// files (Keras .h5, torchvision .pth, .safetensors) and the vggo model file.
+// over package kernels, image preprocessing and the vggo model file. The
+// readers for foreign pretrained weight files (Keras .h5, torchvision .pth,
+// .safetensors) are in package model/weights, so the browser does not link them.
 //
 // Tensor layouts are fixed across the whole project so that no reader or
 // writer has to guess: activations are NHWC, conv kernels are HWIO
 // ([3][3][Cin][Cout], the Keras order), dense kernels are [In][Out].
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // ConvSpec describes one of VGG16's 13 convolution layers at full width.
 type ConvSpec struct {
@@ -141,4 +145,16 @@ func (e *ShapeError) Error() string {
 		s += "\n  - " + p
 	}
 	return s
+}
+
+// CountNonFinite counts NaN and ±Inf values (exponent bits all ones): the
+// weight readers and Model.Check refuse weights that have any.
+func CountNonFinite(x []float32) int {
+	n := 0
+	for _, v := range x {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			n++
+		}
+	}
+	return n
 }

@@ -156,18 +156,18 @@ func (m *Model) Check() error {
 	if len(p) == 0 {
 		for i, l := range m.Base.Layers {
 			name := VGG16Convs[i].Name
-			if n := countNonFinite(l.Kernel); n > 0 {
+			if n := CountNonFinite(l.Kernel); n > 0 {
 				p = append(p, fmt.Sprintf("%s.kernel: %d NaN/Inf values", name, n))
 			}
-			if n := countNonFinite(l.Bias); n > 0 {
+			if n := CountNonFinite(l.Bias); n > 0 {
 				p = append(p, fmt.Sprintf("%s.bias: %d NaN/Inf values", name, n))
 			}
 		}
 		for i, d := range m.Head.Dense {
-			if n := countNonFinite(d.Kernel); n > 0 {
+			if n := CountNonFinite(d.Kernel); n > 0 {
 				p = append(p, fmt.Sprintf("head.dense%d.kernel: %d NaN/Inf values", i, n))
 			}
-			if n := countNonFinite(d.Bias); n > 0 {
+			if n := CountNonFinite(d.Bias); n > 0 {
 				p = append(p, fmt.Sprintf("head.dense%d.bias: %d NaN/Inf values", i, n))
 			}
 		}
@@ -351,7 +351,7 @@ func hashReaderAt(r io.ReaderAt, size int64) (string, error) {
 // parseInfo reads the vggo metadata, naming every missing field at once.
 func parseInfo(md map[string]string) (Info, error) {
 	if md[metaFormat] != formatName {
-		return Info{}, fmt.Errorf("not a vggo model file: safetensors without format=%q metadata (a plain weight file? use LoadWeights)", formatName)
+		return Info{}, fmt.Errorf("not a vggo model file: safetensors without format=%q metadata (a plain weight file? use weights.LoadWeights)", formatName)
 	}
 	var missing []string
 	for _, k := range []string{metaFormatVersion, metaArch, metaInputSize, metaWidthDiv, metaHead, metaClasses, metaPreprocess, metaDType} {

@@ -16,6 +16,9 @@ import (
 	"vggo/model/safetensors"
 )
 
+// archDiv16 is the width the committed weight fixtures have.
+var archDiv16 = Arch{WidthDiv: 16}
+
 // randomFileModel builds a deterministic random model: He-scaled conv kernels,
 // non-zero biases, and a head of the given kind whose dimensions chain
 // correctly.
@@ -333,8 +336,8 @@ func TestReadModelErrors(t *testing.T) {
 		{"bad classes", writeRawModel(t, m, meta("classes", "cat,dog")), false, "classes is not a JSON array"},
 		{"bad number", writeRawModel(t, m, meta("input_size", "big")), false, `input_size "big"`},
 		{"not vggo", writeRawModel(t, m, meta("format", "")), false, "not a vggo model file"},
-		{"plain weights", filepath.Join(fixtureDir, "vgg16_div16.safetensors"), false, "not a vggo model file"},
-		{"torch file", filepath.Join(fixtureDir, "vgg16_div16.pth"), false, "safetensors"},
+		{"plain weights", filepath.Join(weightsFixtureDir, "vgg16_div16.safetensors"), false, "not a vggo model file"},
+		{"torch file", filepath.Join(weightsFixtureDir, "vgg16_div16.pth"), false, "safetensors"},
 		{"missing tensor", writeRawModel(t, m, without("block3_conv2.bias")), true, "block3_conv2.bias: missing"},
 		{"missing scale", writeRawModel(t, m, without("head.dense1.kernel_scale")), true, "head.dense1.kernel_scale: missing"},
 		{"missing dense", writeRawModel(t, m, func(ts []safetensors.Tensor, md map[string]string) []safetensors.Tensor {

@@ -21,6 +21,7 @@ import (
 
 	"vggo/kernels"
 	"vggo/model"
+	"vggo/model/weights"
 	"vggo/train/augment"
 	"vggo/train/cache"
 	"vggo/train/checkpoint"
@@ -240,7 +241,7 @@ func randomBase(arch model.Arch, seed uint64) *model.ConvBase {
 	return b
 }
 
-// loadBase reads a conv base from a pretrained weight file (model.LoadWeights:
+// loadBase reads a conv base from a pretrained weight file (weights.LoadWeights:
 // Keras .h5, torchvision .pth, .safetensors) or from a vggo model file, so
 // a model trained here can be the base of the next (the experiment's
 // pretraining step). For a vggo model file it also returns the file's model,
@@ -257,7 +258,7 @@ func loadBase(path string, arch model.Arch) (*model.ConvBase, *model.Model, erro
 		}
 		return &m.Base, m, nil
 	}
-	base, err := model.LoadWeights(path, arch)
+	base, err := weights.LoadWeights(path, arch)
 	return base, nil, err
 }
 
