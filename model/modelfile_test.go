@@ -200,6 +200,9 @@ func TestModelCheck(t *testing.T) {
 		{"preprocess", func(m *Model) { m.Info.Preprocess = "tf" }, `preprocessing mode "tf"`},
 		{"width", func(m *Model) { m.Info.WidthDiv = 3 }, "width divisor 3"},
 		{"head kind", func(m *Model) { m.Info.Head, m.Head.Kind = "mlp", "mlp" }, `head kind "mlp"`},
+		{"head differs", func(m *Model) { m.Info.Head = HeadLinear }, `Info.Head "linear" differs from Head.Kind "gap"`},
+		{"empty class", func(m *Model) { m.Info.Classes[1] = "" }, "class 1: empty name"},
+		{"dtype", func(m *Model) { m.Info.DType = "int4" }, `weights dtype "int4": want int8, float16 or float32`},
 		{"head count", func(m *Model) { m.Head.Dense = m.Head.Dense[:1] }, "has 1 dense layers, want 2"},
 		{"class count", func(m *Model) { m.Info.Classes = m.Info.Classes[:3] }, "gives 5 outputs but there are 3 class names"},
 		{"chain", func(m *Model) { m.Head.Dense[0].In = 7 }, "head.dense0: 7 inputs, but the previous layer gives 32"},
@@ -347,11 +350,11 @@ func TestReadModelErrors(t *testing.T) {
 			return append(ts, safetensors.Tensor{Name: "head.dropout", DType: safetensors.F32, Shape: []int{1}, Data: make([]byte, 4)})
 		}), true, "head.dropout: unexpected tensor"},
 		{"wrong shape", writeRawModel(t, m, tensor("block1_conv1.bias", func(x *safetensors.Tensor) { x.Shape = []int{2, 2} })), true, "block1_conv1.bias: shape [2 2], want [4]"},
-		{"bad width", writeRawModel(t, m, meta("width_div", "3")), false, "width_div 3 is not a divisor of 64"},
+		{"bad width", writeRawModel(t, m, meta("width_div", "3")), false, "invalid model metadata: width divisor 3: want a divisor of 64"},
 		{"bad metadata", writeRawModel(t, m, func(ts []safetensors.Tensor, md map[string]string) []safetensors.Tensor {
 			md["arch"], md["input_size"], md["head"], md["preprocess"], md["weights_dtype"], md["classes"] = "vgg19", "100", "mlp", "tf", "int4", "[]"
 			return ts
-		}), false, `invalid model metadata: arch "vgg19" is not vgg16; input_size 100 is not a positive multiple of 32; head "mlp" is not seed, gap or linear; preprocess "tf" is not caffe or torch; weights_dtype "int4" is not int8, float16 or float32; classes is empty`},
+		}), false, `invalid model metadata: architecture "vgg19": want vgg16; input size 100: want a multiple of 32, at least 32 (224 is the ImageNet size); head kind "mlp": want seed, gap or linear; preprocessing mode "tf": want caffe or torch; weights dtype "int4": want int8, float16 or float32; no class names`},
 		{"wrong width", writeRawModel(t, m, meta("width_div", "8")), true, "block1_conv1.kernel: shape [3 3 3 4], want [3 3 3 8]"},
 		{"int bias", writeRawModel(t, m, tensor("block1_conv1.bias", func(x *safetensors.Tensor) { x.DType = safetensors.I32 })), true, "block1_conv1.bias: dtype I32"},
 		{"nan bias", writeRawModel(t, m, tensor("block5_conv3.bias", func(x *safetensors.Tensor) { copy(x.Data, float32Bytes([]float32{float32(math.NaN())})) })), true, "block5_conv3.bias: 1 NaN/Inf values"},

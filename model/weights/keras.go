@@ -68,7 +68,7 @@ type kerasTensor struct {
 // datasets. Structural problems come back in the per-layer problems (so
 // they can all be reported together); an error means the file is not a
 // readable Keras weights file at all.
-func findKerasTensors(f *hdf5.File) (*[13]kerasTensor, KerasLayout, error) {
+func findKerasTensors(f *hdf5.File) (*[model.ConvLayers]kerasTensor, KerasLayout, error) {
 	root := f.Root()
 	if g, err := legacyRoot(root); err != nil {
 		return nil, "", err
@@ -120,7 +120,7 @@ var (
 
 // findLegacy locates the conv datasets of a Keras 1 or 2 file through the
 // layer_names and weight_names attributes, as Keras itself does.
-func findLegacy(f *hdf5.File, g *hdf5.Group) (*[13]kerasTensor, KerasLayout, error) {
+func findLegacy(f *hdf5.File, g *hdf5.Group) (*[model.ConvLayers]kerasTensor, KerasLayout, error) {
 	a, err := g.Attr("layer_names")
 	if err != nil {
 		return nil, "", err
@@ -134,7 +134,7 @@ func findLegacy(f *hdf5.File, g *hdf5.Group) (*[13]kerasTensor, KerasLayout, err
 		listed[n] = true
 	}
 	layout := KerasLayout1
-	var out [13]kerasTensor
+	var out [model.ConvLayers]kerasTensor
 	for i, spec := range model.VGG16Convs {
 		t := &out[i]
 		if !listed[spec.Name] {
@@ -200,7 +200,7 @@ var keras3Conv = regexp.MustCompile(`^conv2d(?:_(\d+))?$`)
 // findKeras3 locates the conv datasets of a Keras 3 .weights.h5 file: the
 // groups layers/conv2d, conv2d_1, ... in numeric order (conv2d_10 after
 // conv2d_9), each with vars/0 (kernel) and vars/1 (bias).
-func findKeras3(f *hdf5.File, layers *hdf5.Group) (*[13]kerasTensor, error) {
+func findKeras3(f *hdf5.File, layers *hdf5.Group) (*[model.ConvLayers]kerasTensor, error) {
 	names, err := layers.Names()
 	if err != nil {
 		return nil, err
@@ -224,14 +224,14 @@ func findKeras3(f *hdf5.File, layers *hdf5.Group) (*[13]kerasTensor, error) {
 		convs = append(convs, numbered{name, n})
 	}
 	sort.Slice(convs, func(i, j int) bool { return convs[i].n < convs[j].n })
-	if len(convs) != 13 {
+	if len(convs) != model.ConvLayers {
 		list := make([]string, len(convs))
 		for i, c := range convs {
 			list[i] = c.name
 		}
-		return nil, &model.ShapeError{File: f.Name(), Problems: []string{fmt.Sprintf("Keras 3 file has %d conv2d layers %q under /layers, want VGG16's 13", len(convs), list)}}
+		return nil, &model.ShapeError{File: f.Name(), Problems: []string{fmt.Sprintf("Keras 3 file has %d conv2d layers %q under /layers, want VGG16's %d", len(convs), list, model.ConvLayers)}}
 	}
-	var out [13]kerasTensor
+	var out [model.ConvLayers]kerasTensor
 	for i, c := range convs {
 		t := &out[i]
 		spec := model.VGG16Convs[i]
@@ -272,7 +272,7 @@ func findKeras3(f *hdf5.File, layers *hdf5.Group) (*[13]kerasTensor, error) {
 // readKerasTensors checks every located dataset's shape and dtype against
 // arch, reports all problems at once, then reads the data and checks it is
 // finite.
-func readKerasTensors(f *hdf5.File, tensors *[13]kerasTensor, arch model.Arch) (*model.ConvBase, error) {
+func readKerasTensors(f *hdf5.File, tensors *[model.ConvLayers]kerasTensor, arch model.Arch) (*model.ConvBase, error) {
 	var problems []string
 	for i := range tensors {
 		t := &tensors[i]

@@ -50,7 +50,7 @@ func runKerasScript(t testing.TB, args ...string) {
 
 // kerasOracle reads a <prefix>_hwio.json/.bin dump: for each conv in
 // order, its HWIO kernel then its bias, raw little-endian float32.
-func kerasOracle(t testing.TB, prefix string) [13]model.ConvParams {
+func kerasOracle(t testing.TB, prefix string) [model.ConvLayers]model.ConvParams {
 	t.Helper()
 	raw, err := os.ReadFile(prefix + "_hwio.json")
 	if err != nil {
@@ -71,7 +71,7 @@ func kerasOracle(t testing.TB, prefix string) [13]model.ConvParams {
 	if len(index) != 26 {
 		t.Fatalf("%s_hwio.json: %d entries, want 26", prefix, len(index))
 	}
-	var out [13]model.ConvParams
+	var out [model.ConvLayers]model.ConvParams
 	for i, e := range index {
 		n := 1
 		for _, d := range e.Shape {
@@ -94,7 +94,7 @@ func kerasOracle(t testing.TB, prefix string) [13]model.ConvParams {
 }
 
 // compareToOracle fails unless every tensor of got equals want bit for bit.
-func compareToOracle(t *testing.T, file string, got *model.ConvBase, want [13]model.ConvParams) {
+func compareToOracle(t *testing.T, file string, got *model.ConvBase, want [model.ConvLayers]model.ConvParams) {
 	t.Helper()
 	for i := range want {
 		name := model.VGG16Convs[i].Name
