@@ -40,7 +40,7 @@ type Info struct {
 	Provenance    map[string]string // free-form: dataset, accuracy, date, command line, ...
 	DType         string            // kernel encoding in the file: int8, float16 or float32 (set when read)
 	Bytes         int64             // file size (set when read)
-	SHA256        string            // hex SHA-256 of the whole file (set when read)
+	SHA256        string            // hex SHA-256 of the whole file (set by ReadModel and ReadModelFile; ReadInfo leaves it empty)
 }
 
 // Validate checks the description itself, before any weight is looked at:
@@ -83,8 +83,11 @@ func (in Info) Validate() error {
 	return nil
 }
 
-// ReadInfo reads a model file's description from its header only, without
-// decoding any weights (the file is still hashed for Info.SHA256).
+// ReadInfo reads a model file's description from its header only: the
+// 8-byte header length and the JSON header, never the tensor data, so it
+// costs the same for any model size. Info.Bytes is the file size;
+// Info.SHA256 is left empty (FileSHA256 hashes a file; ReadModelFile sets
+// it as it reads the whole file).
 func ReadInfo(path string) (Info, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -99,7 +102,7 @@ func ReadInfo(path string) (Info, error) {
 }
 
 // ReadModelInfo is ReadInfo for size bytes of r (an embedded or downloaded
-// file); name is used in error messages.
+// file): header only, Info.SHA256 empty; name is used in error messages.
 func ReadModelInfo(r io.ReaderAt, size int64, name string) (Info, error) {
 	h, err := safetensors.ReadHeader(r, size)
 	if err != nil {
@@ -110,9 +113,6 @@ func ReadModelInfo(r io.ReaderAt, size int64, name string) (Info, error) {
 		return Info{}, fmt.Errorf("%s: %w", name, err)
 	}
 	info.Bytes = size
-	if info.SHA256, err = hashReaderAt(r, size); err != nil {
-		return Info{}, fmt.Errorf("%s: %w", name, err)
-	}
 	return info, nil
 }
 

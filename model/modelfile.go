@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"os"
@@ -243,8 +244,10 @@ func ReadModelFile(path string) (*Model, error) {
 }
 
 // ReadModel reads and validates a vggo model file of size bytes from r;
-// name is used in error messages. It uses no operating-system services, so
-// the browser client calls it on downloaded bytes.
+// name is used in error messages. It reads r once, start to end, and
+// hashes the bytes as they come for Info.SHA256. It uses no
+// operating-system services, so the browser client calls it on downloaded
+// bytes.
 func ReadModel(r io.ReaderAt, size int64, name string) (*Model, error) {
 	m, err := readModel(r, size)
 	if err != nil {
@@ -258,16 +261,54 @@ func ReadModel(r io.ReaderAt, size int64, name string) (*Model, error) {
 	return m, nil
 }
 
-func hashReaderAt(r io.ReaderAt, size int64) (string, error) {
-	h := sha256.New()
-	if _, err := io.CopyBuffer(h, io.NewSectionReader(r, 0, size), make([]byte, 1<<20)); err != nil {
+// FileSHA256 returns the lower-case hex SHA-256 of a whole file: the hash
+// ReadModelFile puts in Info.SHA256, for callers that read only the header
+// (ReadInfo) or nothing at all.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
 		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// hashingReaderAt hashes what is read through it, as long as the reads run
+// in order from offset 0 without gaps, as safetensors.Read's do (length,
+// header, data), so a model file is hashed in the pass that reads it.
+type hashingReaderAt struct {
+	r    io.ReaderAt
+	h    hash.Hash
+	next int64 // offset up to which h has seen the file; -1 once reads skipped
+}
+
+func (hr *hashingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := hr.r.ReadAt(p, off)
+	if off != hr.next {
+		hr.next = -1
+	} else if hr.next >= 0 {
+		hr.h.Write(p[:n])
+		hr.next += int64(n)
+	}
+	return n, err
+}
+
+// sum returns the hex SHA-256 of the first size bytes, or an error if the
+// reads did not cover exactly them in order.
+func (hr *hashingReaderAt) sum(size int64) (string, error) {
+	if hr.next != size {
+		return "", fmt.Errorf("internal error: the model file was not read in one sequential pass, so it cannot be hashed")
+	}
+	return hex.EncodeToString(hr.h.Sum(nil)), nil
+}
+
 func readModel(r io.ReaderAt, size int64) (*Model, error) {
-	f, err := safetensors.Read(r, size)
+	hr := &hashingReaderAt{r: r, h: sha256.New()}
+	f, err := safetensors.Read(hr, size)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +317,7 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 		return nil, err
 	}
 	info.Bytes = size
-	if info.SHA256, err = hashReaderAt(r, size); err != nil {
+	if info.SHA256, err = hr.sum(size); err != nil {
 		return nil, err
 	}
 	m := &Model{Info: info, Base: ConvBase{Arch: Arch{WidthDiv: info.WidthDiv}}, Head: Head{Kind: info.Head}}

@@ -3,8 +3,10 @@ package model
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"io"
 	"math"
 	"math/rand"
 	"os"
@@ -105,14 +107,19 @@ func TestModelFileRoundTrip(t *testing.T) {
 				if !reflect.DeepEqual(got.Info, wantInfo) {
 					t.Errorf("Info = %+v\nwant %+v", got.Info, wantInfo)
 				}
+				if h, err := FileSHA256(path); err != nil || h != sum {
+					t.Errorf("FileSHA256 = %q, %v; want %q", h, err, sum)
+				}
+				headerInfo := wantInfo
+				headerInfo.SHA256 = "" // the header readers do not hash
 				info, err := ReadInfo(path)
-				if err != nil || !reflect.DeepEqual(info, wantInfo) {
-					t.Errorf("ReadInfo = %+v, %v\nwant %+v", info, err, wantInfo)
+				if err != nil || !reflect.DeepEqual(info, headerInfo) {
+					t.Errorf("ReadInfo = %+v, %v\nwant %+v", info, err, headerInfo)
 				}
 				raw, _ := os.ReadFile(path)
 				info, err = ReadModelInfo(bytes.NewReader(raw), int64(len(raw)), "mem")
-				if err != nil || !reflect.DeepEqual(info, wantInfo) {
-					t.Errorf("ReadModelInfo = %+v, %v\nwant %+v", info, err, wantInfo)
+				if err != nil || !reflect.DeepEqual(info, headerInfo) {
+					t.Errorf("ReadModelInfo = %+v, %v\nwant %+v", info, err, headerInfo)
 				}
 				checkModelWeights(t, got, want, dtype)
 			})
@@ -391,6 +398,62 @@ func TestReadModelErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// recordingReaderAt counts the bytes read through it and the furthest
+// offset reached.
+type recordingReaderAt struct {
+	r        io.ReaderAt
+	read, to int64
+}
+
+func (c *recordingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.read += int64(n)
+	c.to = max(c.to, off+int64(n))
+	return n, err
+}
+
+// TestModelReadPasses: ReadModelInfo reads the header and nothing past it;
+// ReadModel reads every byte exactly once and hashes them in that pass.
+func TestModelReadPasses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.vggo")
+	if err := WriteModelFile(path, randomFileModel(6, archDiv16, 32, HeadGAP, 3), DTypeInt8); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	headerEnd := 8 + int64(binary.LittleEndian.Uint64(raw))
+
+	r := &recordingReaderAt{r: bytes.NewReader(raw)}
+	info, err := ReadModelInfo(r, int64(len(raw)), "m.vggo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.to > headerEnd || info.SHA256 != "" {
+		t.Errorf("ReadModelInfo read up to byte %d of %d (header ends at %d), SHA256 %q", r.to, len(raw), headerEnd, info.SHA256)
+	}
+	// Only the header exists to read: data that is not there goes unnoticed.
+	if _, err := ReadModelInfo(bytes.NewReader(raw[:headerEnd]), int64(len(raw)), "m.vggo"); err != nil {
+		t.Errorf("ReadModelInfo on the header alone: %v", err)
+	}
+
+	r = &recordingReaderAt{r: bytes.NewReader(raw)}
+	m, err := ReadModel(r, int64(len(raw)), "m.vggo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := fileSHA(t, path)
+	if r.read != int64(len(raw)) || m.Info.SHA256 != want {
+		t.Errorf("ReadModel read %d bytes of %d, SHA256 %s, want %s", r.read, len(raw), m.Info.SHA256, want)
+	}
+
+	// Reads out of order cannot be hashed on the fly: an error, not a wrong hash.
+	hr := &hashingReaderAt{r: bytes.NewReader(raw), h: sha256.New()}
+	hr.ReadAt(make([]byte, 8), 8)
+	hr.ReadAt(make([]byte, 8), 0)
+	if _, err := hr.sum(16); err == nil {
+		t.Error("hashingReaderAt.sum after out-of-order reads: no error")
 	}
 }
 
