@@ -80,12 +80,12 @@ test-generic:
 	GOEXPERIMENT= $(GO) test -count=1 ./kernels/...
 
 # The wasm SIMD128 kernels and the model code the browser runs (decoding,
-# preprocessing, readers, forward pass), run by node through the Go
+# preprocessing, the model file, forward pass), run by node through the Go
 # toolchain's runner. -short leaves out the full-size and PyTorch-generated
-# cases, and the one python-driven test is named: node has no os/exec, and
-# the native pass runs them all.
+# cases: node has no os/exec, and the native pass runs them all. The weight
+# readers (model/weights) are the trainer's, never in the browser.
 test-wasm:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -skip '^TestLoadKerasH5Broken$$' -exec=$(WASMEXEC) ./kernels/... ./model/... ./wasm/protocol ./wasm/inference
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -exec=$(WASMEXEC) ./kernels/... ./model ./model/safetensors ./wasm/protocol ./wasm/inference
 
 ## bench: kernel and forward-pass benchmarks, natively and under node (wasm)
 bench:

@@ -1,13 +1,17 @@
 // Package model is VGG16 itself: the architecture, the inference forward pass
-// over package kernels, image preprocessing, the readers for pretrained weight
-// files (Keras .h5, torchvision .pth, .safetensors) and the vggo model file.
+// over package kernels, image preprocessing and the vggo model file. The
+// readers for foreign pretrained weight files (Keras .h5, torchvision .pth,
+// .safetensors) are in package model/weights, so the browser does not link them.
 //
 // Tensor layouts are fixed across the whole project so that no reader or
 // writer has to guess: activations are NHWC, conv kernels are HWIO
 // ([3][3][Cin][Cout], the Keras order), dense kernels are [In][Out].
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // ConvSpec describes one of VGG16's 13 convolution layers at full width.
 type ConvSpec struct {
@@ -23,7 +27,7 @@ const ConvLayers = len(VGG16Convs)
 
 // VGG16Convs is the conv base of Keras VGG16(include_top=False) and
 // torchvision vgg16().features, in order.
-var VGG16Convs = [13]ConvSpec{
+var VGG16Convs = [...]ConvSpec{
 	{"block1_conv1", 1, 3, 64, false},
 	{"block1_conv2", 1, 64, 64, true},
 	{"block2_conv1", 2, 64, 128, false},
@@ -41,7 +45,7 @@ var VGG16Convs = [13]ConvSpec{
 
 // TorchFeatureIndex is the index of each conv layer inside torchvision's
 // vgg16().features Sequential (ReLU and MaxPool take the other slots).
-var TorchFeatureIndex = [13]int{0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28}
+var TorchFeatureIndex = [ConvLayers]int{0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28}
 
 // Arch selects a VGG16 variant. WidthDiv divides every channel count except
 // the 3 input channels: 1 is the real VGG16; the test fixtures use 16 so
@@ -52,6 +56,28 @@ type Arch struct {
 
 // FullVGG16 is the real network.
 var FullVGG16 = Arch{WidthDiv: 1}
+
+// Validate checks that WidthDiv divides every channel count (all are
+// multiples of block 1's 64), so each layer keeps a whole number of channels.
+func (a Arch) Validate() error {
+	if c := VGG16Convs[0].Cout; a.WidthDiv < 1 || c%a.WidthDiv != 0 {
+		return fmt.Errorf("width divisor %d: want a divisor of %d", a.WidthDiv, c)
+	}
+	return nil
+}
+
+// InputMultiple is what every input side must be a multiple of: VGG16
+// halves the image in five 2x2 max-pools.
+const InputMultiple = 32
+
+// ValidateInputSize checks an input side: a positive multiple of
+// InputMultiple.
+func ValidateInputSize(size int) error {
+	if size < InputMultiple || size%InputMultiple != 0 {
+		return fmt.Errorf("input size %d: want a multiple of %d, at least %d (224 is the ImageNet size)", size, InputMultiple, InputMultiple)
+	}
+	return nil
+}
 
 // Conv returns layer i's spec with the width divisor applied.
 func (a Arch) Conv(i int) ConvSpec {
@@ -68,7 +94,7 @@ func (a Arch) Conv(i int) ConvSpec {
 }
 
 // Channels is the channel count of the conv base's output.
-func (a Arch) Channels() int { return a.Conv(12).Cout }
+func (a Arch) Channels() int { return a.Conv(ConvLayers - 1).Cout }
 
 // ConvParams holds one conv layer's float32 parameters: Kernel HWIO
 // ([3][3][Cin][Cout]), Bias [Cout].
@@ -80,7 +106,7 @@ type ConvParams struct {
 // ConvBase is VGG16's 13 conv layers.
 type ConvBase struct {
 	Arch   Arch
-	Layers [13]ConvParams
+	Layers [ConvLayers]ConvParams
 }
 
 // DenseParams is one dense layer: Kernel [In][Out], Bias [Out].
@@ -96,6 +122,17 @@ const (
 	HeadGAP    = "gap"    // GlobalAveragePooling → Dense 256 ReLU → Dropout → Dense n softmax
 	HeadLinear = "linear" // GlobalAveragePooling → Dense n softmax
 )
+
+// headDenseLayers is the number of dense layers of each head kind.
+var headDenseLayers = map[string]int{HeadSeed: 3, HeadGAP: 2, HeadLinear: 1}
+
+// ValidateHead checks a head kind.
+func ValidateHead(kind string) error {
+	if _, ok := headDenseLayers[kind]; !ok {
+		return fmt.Errorf("head kind %q: want seed, gap or linear", kind)
+	}
+	return nil
+}
 
 // Head is the classifier on top of the conv base. Dense layers are in order;
 // every layer but the last is followed by ReLU, the last by softmax.
@@ -141,4 +178,16 @@ func (e *ShapeError) Error() string {
 		s += "\n  - " + p
 	}
 	return s
+}
+
+// CountNonFinite counts NaN and ±Inf values (exponent bits all ones): the
+// weight readers and Model.Check refuse weights that have any.
+func CountNonFinite(x []float32) int {
+	n := 0
+	for _, v := range x {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			n++
+		}
+	}
+	return n
 }

@@ -27,15 +27,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
-	"vggo/internal/atomicfile"
 
+	"vggo/internal/atomicfile"
 	"vggo/kernels"
 	"vggo/model/safetensors"
 )
@@ -51,38 +51,6 @@ const (
 	DTypeFloat32 = "float32" // kernels float32
 )
 
-// The __metadata__ keys of a vggo model file (all values are strings, as
-// safetensors demands). Provenance entries are "provenance.<key>".
-const (
-	metaFormat        = "format" // always "vggo"
-	metaFormatVersion = "format_version"
-	metaArch          = "arch"
-	metaInputSize     = "input_size"
-	metaWidthDiv      = "width_div"
-	metaHead          = "head"
-	metaClasses       = "classes" // JSON array of strings
-	metaPreprocess    = "preprocess"
-	metaDType         = "weights_dtype"
-	metaProvenance    = "provenance."
-	formatName        = "vggo"
-)
-
-// Info is what a vggo model file says about itself; ReadInfo gets it from
-// the header alone.
-type Info struct {
-	FormatVersion int               // file format version (ModelFormatVersion when written)
-	Arch          string            // "vgg16"
-	InputSize     int               // square input side in pixels, a multiple of 32
-	WidthDiv      int               // channel divisor (1 = real VGG16), see Arch
-	Head          string            // HeadSeed, HeadGAP or HeadLinear
-	Classes       []string          // class names, in output order
-	Preprocess    string            // PreprocessCaffe or PreprocessTorch (preprocess.go)
-	Provenance    map[string]string // free-form: dataset, accuracy, date, command line, ...
-	DType         string            // kernel encoding in the file: int8, float16 or float32 (set when read)
-	Bytes         int64             // file size (set when read)
-	SHA256        string            // hex SHA-256 of the whole file (set when read)
-}
-
 // Model is a complete classifier: VGG16's conv base plus a head.
 type Model struct {
 	Info Info
@@ -90,34 +58,20 @@ type Model struct {
 	Head Head
 }
 
-// Check verifies the model's description and every shape: architecture,
-// input size, preprocessing mode, head kind and layer count, the dense
-// dimensions chaining from the conv base to the class count, and that no
-// weight is NaN or infinite. All problems are reported in one *ShapeError.
+// Check verifies the model: its description first (Info.Validate, whose
+// error it returns as is), then that the description matches the weights,
+// every shape (the conv base against the architecture, the head's kind and
+// layer count, the dense dimensions chaining from the conv base to the
+// class count) and that no weight is NaN or infinite. All problems of the
+// weights are reported in one *ShapeError.
 func (m *Model) Check() error {
-	var p []string
 	in := m.Info
-	if in.Arch != "vgg16" {
-		p = append(p, fmt.Sprintf("architecture %q, want \"vgg16\"", in.Arch))
+	if err := in.Validate(); err != nil {
+		return err
 	}
-	if in.WidthDiv < 1 || 64%in.WidthDiv != 0 {
-		p = append(p, fmt.Sprintf("width divisor %d, want a divisor of 64", in.WidthDiv))
-	} else if m.Base.Arch.WidthDiv != in.WidthDiv {
+	var p []string
+	if m.Base.Arch.WidthDiv != in.WidthDiv {
 		p = append(p, fmt.Sprintf("conv base width divisor %d differs from Info.WidthDiv %d", m.Base.Arch.WidthDiv, in.WidthDiv))
-	}
-	if in.InputSize < 32 || in.InputSize%32 != 0 {
-		p = append(p, fmt.Sprintf("input size %d, want a positive multiple of 32", in.InputSize))
-	}
-	if in.Preprocess != PreprocessCaffe && in.Preprocess != PreprocessTorch {
-		p = append(p, fmt.Sprintf("preprocessing mode %q, want caffe or torch", in.Preprocess))
-	}
-	if len(in.Classes) == 0 {
-		p = append(p, "no class names")
-	}
-	for i, c := range in.Classes {
-		if c == "" {
-			p = append(p, fmt.Sprintf("class %d has an empty name", i))
-		}
 	}
 	if in.Head != m.Head.Kind {
 		p = append(p, fmt.Sprintf("Info.Head %q differs from Head.Kind %q", in.Head, m.Head.Kind))
@@ -126,18 +80,15 @@ func (m *Model) Check() error {
 		if err := m.Base.Check(); err != nil {
 			p = append(p, err.(*ShapeError).Problems...)
 		}
-	}
-	want := map[string]int{HeadSeed: 3, HeadGAP: 2, HeadLinear: 1}[m.Head.Kind]
-	switch {
-	case want == 0:
-		p = append(p, fmt.Sprintf("head kind %q, want seed, gap or linear", m.Head.Kind))
-	case len(m.Head.Dense) != want:
-		p = append(p, fmt.Sprintf("head %q has %d dense layers, want %d", m.Head.Kind, len(m.Head.Dense), want))
+		// Head.Kind equals Info.Head here, which Validate accepted.
+		if want := headDenseLayers[m.Head.Kind]; len(m.Head.Dense) != want {
+			p = append(p, fmt.Sprintf("head %q has %d dense layers, want %d", m.Head.Kind, len(m.Head.Dense), want))
+		}
 	}
 	if len(p) == 0 {
 		prev := m.Base.Arch.Channels()
 		if m.Head.Kind == HeadSeed {
-			side := in.InputSize / 32
+			side := in.InputSize / InputMultiple
 			prev *= side * side
 		}
 		for i, d := range m.Head.Dense {
@@ -156,18 +107,18 @@ func (m *Model) Check() error {
 	if len(p) == 0 {
 		for i, l := range m.Base.Layers {
 			name := VGG16Convs[i].Name
-			if n := countNonFinite(l.Kernel); n > 0 {
+			if n := CountNonFinite(l.Kernel); n > 0 {
 				p = append(p, fmt.Sprintf("%s.kernel: %d NaN/Inf values", name, n))
 			}
-			if n := countNonFinite(l.Bias); n > 0 {
+			if n := CountNonFinite(l.Bias); n > 0 {
 				p = append(p, fmt.Sprintf("%s.bias: %d NaN/Inf values", name, n))
 			}
 		}
 		for i, d := range m.Head.Dense {
-			if n := countNonFinite(d.Kernel); n > 0 {
+			if n := CountNonFinite(d.Kernel); n > 0 {
 				p = append(p, fmt.Sprintf("head.dense%d.kernel: %d NaN/Inf values", i, n))
 			}
-			if n := countNonFinite(d.Bias); n > 0 {
+			if n := CountNonFinite(d.Bias); n > 0 {
 				p = append(p, fmt.Sprintf("head.dense%d.bias: %d NaN/Inf values", i, n))
 			}
 		}
@@ -266,7 +217,8 @@ func float32Bytes(v []float32) []byte {
 // dtype ("int8", "float16" or "float32"; biases and scales are always
 // float32). The write is atomic: a temporary file in the same directory is
 // written, synced and renamed over path, so readers never see half a model.
-// Info.FormatVersion, DType, Bytes and SHA256 are ignored.
+// Info.FormatVersion, Bytes and SHA256 are ignored, and so is Info.DType
+// (dtype decides) once Check has accepted it.
 func WriteModelFile(path string, m *Model, dtype string) error {
 	tensors, md, err := encodeModel(m, dtype)
 	if err != nil {
@@ -291,42 +243,11 @@ func ReadModelFile(path string) (*Model, error) {
 	return ReadModel(f, st.Size(), path)
 }
 
-// ReadInfo reads a model file's description from its header only, without
-// decoding any weights (the file is still hashed for Info.SHA256).
-func ReadInfo(path string) (Info, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Info{}, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Info{}, err
-	}
-	return ReadModelInfo(f, st.Size(), path)
-}
-
-// ReadModelInfo is ReadInfo for size bytes of r (an embedded or downloaded
-// file); name is used in error messages.
-func ReadModelInfo(r io.ReaderAt, size int64, name string) (Info, error) {
-	h, err := safetensors.ReadHeader(r, size)
-	if err != nil {
-		return Info{}, fmt.Errorf("%s: %w", name, err)
-	}
-	info, err := parseInfo(h.Metadata)
-	if err != nil {
-		return Info{}, fmt.Errorf("%s: %w", name, err)
-	}
-	info.Bytes = size
-	if info.SHA256, err = hashReaderAt(r, size); err != nil {
-		return Info{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return info, nil
-}
-
 // ReadModel reads and validates a vggo model file of size bytes from r;
-// name is used in error messages. It uses no operating-system services, so
-// the browser client calls it on downloaded bytes.
+// name is used in error messages. It reads r once, start to end, and
+// hashes the bytes as they come for Info.SHA256. It uses no
+// operating-system services, so the browser client calls it on downloaded
+// bytes.
 func ReadModel(r io.ReaderAt, size int64, name string) (*Model, error) {
 	m, err := readModel(r, size)
 	if err != nil {
@@ -340,88 +261,54 @@ func ReadModel(r io.ReaderAt, size int64, name string) (*Model, error) {
 	return m, nil
 }
 
-func hashReaderAt(r io.ReaderAt, size int64) (string, error) {
-	h := sha256.New()
-	if _, err := io.CopyBuffer(h, io.NewSectionReader(r, 0, size), make([]byte, 1<<20)); err != nil {
+// FileSHA256 returns the lower-case hex SHA-256 of a whole file: the hash
+// ReadModelFile puts in Info.SHA256, for callers that read only the header
+// (ReadInfo) or nothing at all.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
 		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// parseInfo reads the vggo metadata, naming every missing field at once.
-func parseInfo(md map[string]string) (Info, error) {
-	if md[metaFormat] != formatName {
-		return Info{}, fmt.Errorf("not a vggo model file: safetensors without format=%q metadata (a plain weight file? use LoadWeights)", formatName)
+// hashingReaderAt hashes what is read through it, as long as the reads run
+// in order from offset 0 without gaps, as safetensors.Read's do (length,
+// header, data), so a model file is hashed in the pass that reads it.
+type hashingReaderAt struct {
+	r    io.ReaderAt
+	h    hash.Hash
+	next int64 // offset up to which h has seen the file; -1 once reads skipped
+}
+
+func (hr *hashingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := hr.r.ReadAt(p, off)
+	if off != hr.next {
+		hr.next = -1
+	} else if hr.next >= 0 {
+		hr.h.Write(p[:n])
+		hr.next += int64(n)
 	}
-	var missing []string
-	for _, k := range []string{metaFormatVersion, metaArch, metaInputSize, metaWidthDiv, metaHead, metaClasses, metaPreprocess, metaDType} {
-		if _, ok := md[k]; !ok {
-			missing = append(missing, k)
-		}
+	return n, err
+}
+
+// sum returns the hex SHA-256 of the first size bytes, or an error if the
+// reads did not cover exactly them in order.
+func (hr *hashingReaderAt) sum(size int64) (string, error) {
+	if hr.next != size {
+		return "", fmt.Errorf("internal error: the model file was not read in one sequential pass, so it cannot be hashed")
 	}
-	// A newer version may legitimately lack or rename fields: say that first.
-	version, verr := strconv.Atoi(md[metaFormatVersion])
-	if _, ok := md[metaFormatVersion]; ok && verr != nil {
-		return Info{}, fmt.Errorf("metadata format_version %q is not a number", md[metaFormatVersion])
-	}
-	if version > ModelFormatVersion {
-		return Info{}, fmt.Errorf("model format version %d is newer than this vggo supports (%d); update vggo", version, ModelFormatVersion)
-	}
-	if len(missing) > 0 {
-		return Info{}, fmt.Errorf("model file metadata lacks %s", strings.Join(missing, ", "))
-	}
-	if version < 1 {
-		return Info{}, fmt.Errorf("model format version %d is invalid", version)
-	}
-	info := Info{FormatVersion: version, Arch: md[metaArch], Head: md[metaHead], Preprocess: md[metaPreprocess], DType: md[metaDType]}
-	var err error
-	if info.InputSize, err = strconv.Atoi(md[metaInputSize]); err != nil {
-		return Info{}, fmt.Errorf("metadata input_size %q is not a number", md[metaInputSize])
-	}
-	if info.WidthDiv, err = strconv.Atoi(md[metaWidthDiv]); err != nil {
-		return Info{}, fmt.Errorf("metadata width_div %q is not a number", md[metaWidthDiv])
-	}
-	if err := json.Unmarshal([]byte(md[metaClasses]), &info.Classes); err != nil {
-		return Info{}, fmt.Errorf("metadata classes is not a JSON array of strings: %v", err)
-	}
-	var bad []string
-	if info.Arch != "vgg16" {
-		bad = append(bad, fmt.Sprintf("arch %q is not vgg16", info.Arch))
-	}
-	if info.WidthDiv < 1 || 64%info.WidthDiv != 0 {
-		bad = append(bad, fmt.Sprintf("width_div %d is not a divisor of 64", info.WidthDiv))
-	}
-	if info.InputSize < 32 || info.InputSize%32 != 0 {
-		bad = append(bad, fmt.Sprintf("input_size %d is not a positive multiple of 32", info.InputSize))
-	}
-	if info.Head != HeadSeed && info.Head != HeadGAP && info.Head != HeadLinear {
-		bad = append(bad, fmt.Sprintf("head %q is not seed, gap or linear", info.Head))
-	}
-	if info.Preprocess != PreprocessCaffe && info.Preprocess != PreprocessTorch {
-		bad = append(bad, fmt.Sprintf("preprocess %q is not caffe or torch", info.Preprocess))
-	}
-	if info.DType != DTypeInt8 && info.DType != DTypeFloat16 && info.DType != DTypeFloat32 {
-		bad = append(bad, fmt.Sprintf("weights_dtype %q is not int8, float16 or float32", info.DType))
-	}
-	if len(info.Classes) == 0 {
-		bad = append(bad, "classes is empty")
-	}
-	if len(bad) > 0 {
-		return Info{}, fmt.Errorf("invalid model metadata: %s", strings.Join(bad, "; "))
-	}
-	for k, v := range md {
-		if p, ok := strings.CutPrefix(k, metaProvenance); ok {
-			if info.Provenance == nil {
-				info.Provenance = map[string]string{}
-			}
-			info.Provenance[p] = v
-		}
-	}
-	return info, nil
+	return hex.EncodeToString(hr.h.Sum(nil)), nil
 }
 
 func readModel(r io.ReaderAt, size int64) (*Model, error) {
-	f, err := safetensors.Read(r, size)
+	hr := &hashingReaderAt{r: r, h: sha256.New()}
+	f, err := safetensors.Read(hr, size)
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +317,7 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 		return nil, err
 	}
 	info.Bytes = size
-	if info.SHA256, err = hashReaderAt(r, size); err != nil {
+	if info.SHA256, err = hr.sum(size); err != nil {
 		return nil, err
 	}
 	m := &Model{Info: info, Base: ConvBase{Arch: Arch{WidthDiv: info.WidthDiv}}, Head: Head{Kind: info.Head}}

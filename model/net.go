@@ -14,6 +14,10 @@ import (
 // its own input size, which NewNet uses).
 const DefaultInputSize = 224
 
+// lastConv is the index of the conv base's last layer, whose activation is
+// the conv base output.
+const lastConv = ConvLayers - 1
+
 // conv3x3 is what Conv3x3 and Winograd3x3 have in common.
 type conv3x3 interface {
 	Forward(n, h, w int, in, out []float32, relu bool)
@@ -44,7 +48,7 @@ type denseLayer struct {
 type Net struct {
 	size  int
 	arch  Arch
-	convs [13]convLayer
+	convs [ConvLayers]convLayer
 
 	// The classifier; headKind is "" for a feature net (NewFeatureNet).
 	headKind string
@@ -73,19 +77,10 @@ func winogradTile(cin, h, w int) int {
 	return kernels.WinogradTile(1, cin, h, w)
 }
 
-// checkInputSize reports whether size is a usable input side: a multiple
-// of 32 (five 2x2 max-pools) and at least 32.
-func checkInputSize(size int) error {
-	if size < 32 || size%32 != 0 {
-		return fmt.Errorf("input size %d: VGG16 needs a multiple of 32, at least 32 (224 is the ImageNet size)", size)
-	}
-	return nil
-}
-
 // NewFeatureNet packs a conv base without a classifier for inputSize×
 // inputSize images. Use Features or PooledFeatures on it (Forward panics).
 func NewFeatureNet(base *ConvBase, inputSize int) (*Net, error) {
-	if err := checkInputSize(inputSize); err != nil {
+	if err := ValidateInputSize(inputSize); err != nil {
 		return nil, err
 	}
 	if err := base.Check(); err != nil {
@@ -160,7 +155,7 @@ func (n *Net) PreprocessMode() string { return n.mode }
 func (n *Net) Forward(batch int, x []float32) []float32 {
 	n.checkHead("Forward")
 	n.checkLen("Forward", "x", len(x), batch, n.size*n.size*3)
-	return n.runHead(batch, n.runConvs(batch, x, 0, 12))
+	return n.runHead(batch, n.runConvs(batch, x, 0, lastConv))
 }
 
 // ForwardFrom finishes the forward pass from act, the activation after
@@ -173,8 +168,8 @@ func (n *Net) ForwardFrom(batch int, act []float32, layer int) []float32 {
 	n.checkLayer("ForwardFrom", layer)
 	h, w, c := n.ActivationShape(layer)
 	n.checkLen("ForwardFrom", "act", len(act), batch, h*w*c)
-	if layer < 12 {
-		act = n.runConvs(batch, act, layer+1, 12)
+	if layer < lastConv {
+		act = n.runConvs(batch, act, layer+1, lastConv)
 	}
 	return n.runHead(batch, act)
 }
@@ -188,7 +183,7 @@ func (n *Net) checkHead(fn string) {
 // runHead applies the head to the conv base output (batch × size/32 ×
 // size/32 × C) and returns fresh probabilities.
 func (n *Net) runHead(batch int, features []float32) []float32 {
-	h, w, c := n.ActivationShape(12)
+	h, w, c := n.ActivationShape(lastConv)
 	x := features // HeadSeed: Flatten is the NHWC memory order itself
 	if n.headKind != HeadSeed {
 		n.headBufs[0] = growFloats(n.headBufs[0], batch*c)
@@ -254,8 +249,8 @@ func (n *Net) ActivationShape(layer int) (h, w, c int) {
 }
 
 func (n *Net) checkLayer(fn string, layer int) {
-	if layer < 0 || layer > 12 {
-		panic(fmt.Sprintf("model: Net.%s: layer %d, want 0..12", fn, layer))
+	if layer < 0 || layer > lastConv {
+		panic(fmt.Sprintf("model: Net.%s: layer %d, want 0..%d", fn, layer, lastConv))
 	}
 }
 
@@ -283,15 +278,15 @@ func (n *Net) ForwardTo(batch int, x []float32, layer int) []float32 {
 // Features returns the conv base output for batch images:
 // batch × size/32 × size/32 × channels, NHWC. Same as ForwardTo(batch, x, 12).
 func (n *Net) Features(batch int, x []float32) []float32 {
-	return n.ForwardTo(batch, x, 12)
+	return n.ForwardTo(batch, x, lastConv)
 }
 
 // PooledFeatures returns the global average of the conv base output:
 // batch × channels.
 func (n *Net) PooledFeatures(batch int, x []float32) []float32 {
 	n.checkLen("PooledFeatures", "x", len(x), batch, n.size*n.size*3)
-	act := n.runConvs(batch, x, 0, 12)
-	h, w, c := n.ActivationShape(12)
+	act := n.runConvs(batch, x, 0, lastConv)
+	h, w, c := n.ActivationShape(lastConv)
 	out := make([]float32, batch*c)
 	kernels.GlobalAvgPool(batch, h, w, c, act, out)
 	return out

@@ -157,8 +157,8 @@ func maxPoolFloat64(h, w, c int, in []float64) []float64 {
 
 // convBaseFloat64 returns the activation after every conv layer (pooled
 // where the layer ends a block) for one image.
-func convBaseFloat64(base *ConvBase, size int, x []float32) [13][]float64 {
-	var acts [13][]float64
+func convBaseFloat64(base *ConvBase, size int, x []float32) [ConvLayers][]float64 {
+	var acts [ConvLayers][]float64
 	cur := make([]float64, len(x))
 	for i, v := range x {
 		cur[i] = float64(v)
@@ -213,7 +213,7 @@ func TestForwardToMatchesFloat64(t *testing.T) {
 	}
 	x := uniformFloats(rng, batch*size*size*3, 100)
 	per := size * size * 3
-	var want [batch][13][]float64
+	var want [batch][ConvLayers][]float64
 	for b := 0; b < batch; b++ {
 		want[b] = convBaseFloat64(base, size, x[b*per:(b+1)*per])
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"vggo/model"
+	"vggo/model/weights"
 	"vggo/train/cache"
 	"vggo/train/data"
 	"vggo/train/nn"
@@ -134,7 +135,7 @@ func randomBase(arch model.Arch, seed uint64) *model.ConvBase {
 	return b
 }
 
-// loadBase reads a conv base from a pretrained weight file (model.LoadWeights:
+// loadBase reads a conv base from a pretrained weight file (weights.Load:
 // Keras .h5, torchvision .pth, .safetensors) or from a vggo model file, so
 // a model trained here can be the base of the next (the experiment's
 // pretraining step). For a vggo model file it also returns the file's model,
@@ -151,7 +152,7 @@ func loadBase(path string, arch model.Arch) (*model.ConvBase, *model.Model, erro
 		}
 		return &m.Base, m, nil
 	}
-	base, err := model.LoadWeights(path, arch)
+	base, err := weights.Load(path, arch)
 	return base, nil, err
 }
 

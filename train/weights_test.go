@@ -14,6 +14,7 @@ import (
 
 	"vggo/model"
 	"vggo/model/safetensors"
+	"vggo/model/weights"
 )
 
 const fixtureWeights = "../testdata/vgg16_div16.pth"
@@ -36,7 +37,7 @@ func TestPretrainedBaseIsKeptFrozen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := model.LoadWeights(fixtureWeights, model.Arch{WidthDiv: 16})
+	want, err := weights.Load(fixtureWeights, model.Arch{WidthDiv: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, _ := model.LoadWeights(fixtureWeights, model.Arch{WidthDiv: 16})
+	base, _ := weights.Load(fixtureWeights, model.Arch{WidthDiv: 16})
 	fnet, _ := model.NewFeatureNet(base, 32)
 	want := fnet.ForwardTo(1, model.Preprocess(decoded, 32, model.PreprocessTorch), 12)
 	feat, _ := sf.Tensor("test.features")

@@ -11,13 +11,13 @@ import (
 	"vggo/model"
 )
 
-// Spec describes the trainable network: conv layers Boundary..12 of the
+// Spec describes the trainable network: conv layers Boundary..ConvLayers-1 of the
 // VGG16 base (the frozen prefix 0..Boundary-1 is computed outside, once,
 // and its output is this network's input) and the classifier head.
 type Spec struct {
 	Arch      model.Arch
 	InputSize int    // image side in pixels
-	Boundary  int    // first trainable conv layer, 0..13 (13: only the head trains)
+	Boundary  int    // first trainable conv layer, 0..model.ConvLayers (ConvLayers: only the head trains)
 	Head      string // model.HeadSeed, HeadGAP or HeadLinear
 	Hidden    []int  // hidden dense widths of the head (seed: 4096, 1072; gap: 256; linear: none)
 	Classes   int
@@ -36,7 +36,7 @@ func DefaultHidden(head string, widthDiv int) ([]int, error) {
 	case model.HeadLinear:
 		return nil, nil
 	default:
-		return nil, fmt.Errorf("head %q: want %s, %s or %s", head, model.HeadSeed, model.HeadGAP, model.HeadLinear)
+		return nil, model.ValidateHead(head)
 	}
 	for i := range h {
 		h[i] = max(8, h[i]/max(1, widthDiv))
@@ -65,24 +65,25 @@ func (s Spec) InputShape() [3]int {
 	return [3]int{side, side, s.Arch.Conv(s.Boundary - 1).Cout}
 }
 
-// Validate checks the spec before any graph is built.
+// Validate checks the spec before any graph is built, with model's checks
+// (and wording) for what a model file also records.
 func (s Spec) Validate() error {
-	if s.Boundary < 0 || s.Boundary > 13 {
-		return fmt.Errorf("freeze boundary %d: want 0..13", s.Boundary)
+	if s.Boundary < 0 || s.Boundary > model.ConvLayers {
+		return fmt.Errorf("freeze boundary %d: want 0..%d", s.Boundary, model.ConvLayers)
+	}
+	if err := model.ValidateHead(s.Head); err != nil {
+		return err
 	}
 	if s.Classes < 2 {
 		return fmt.Errorf("%d classes: need at least 2", s.Classes)
 	}
-	if s.InputSize < 32 || s.InputSize%32 != 0 {
-		return fmt.Errorf("input size %d: VGG16 pools five times, want a multiple of 32 (≥ 32)", s.InputSize)
+	if err := model.ValidateInputSize(s.InputSize); err != nil {
+		return err
 	}
 	if s.Dropout < 0 || s.Dropout >= 1 {
 		return fmt.Errorf("dropout %g: want [0, 1)", s.Dropout)
 	}
-	if d := s.Arch.WidthDiv; d < 1 || 64%d != 0 {
-		return fmt.Errorf("width divisor %d: want a divisor of 64", d)
-	}
-	return nil
+	return s.Arch.Validate()
 }
 
 // Params are the trainable tensors in a fixed order: for each trainable
@@ -96,7 +97,7 @@ type Params struct {
 // headIn is the width entering the first dense layer.
 func (s Spec) headIn() int {
 	if s.Head == model.HeadSeed {
-		side := SpatialAfter(s.InputSize, 12)
+		side := SpatialAfter(s.InputSize, model.ConvLayers-1)
 		return side * side * s.Arch.Channels()
 	}
 	return s.Arch.Channels()
@@ -131,7 +132,7 @@ func (s Spec) InitParams(base *model.ConvBase, seed uint64) *Params {
 		}
 		return d
 	}
-	for i := s.Boundary; i < 13; i++ {
+	for i := s.Boundary; i < model.ConvLayers; i++ {
 		c := s.Arch.Conv(i)
 		var k, b []float32
 		if base != nil {
@@ -217,7 +218,7 @@ func (s Spec) Build(p *Params, b int, train bool) (*Graph, error) {
 	h := gr.X
 	var err error
 	pi := 0
-	for i := s.Boundary; i < 13; i++ {
+	for i := s.Boundary; i < model.ConvLayers; i++ {
 		if h, err = Conv3x3(h, gr.Params[pi], gr.Params[pi+1], true); err != nil {
 			return nil, err
 		}

@@ -476,3 +476,31 @@ func TestLoadHead(t *testing.T) {
 		t.Error("a refused head changed the parameters")
 	}
 }
+
+// TestSpecValidate: each bad field is refused, and what a model file also
+// records is refused in model's own words.
+func TestSpecValidate(t *testing.T) {
+	good := Spec{Arch: model.Arch{WidthDiv: 16}, InputSize: 32, Boundary: 11, Head: model.HeadGAP, Hidden: []int{16}, Classes: 2, Dropout: 0.2}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		edit func(*Spec)
+		want string
+	}{
+		{"boundary", func(s *Spec) { s.Boundary = model.ConvLayers + 1 }, "freeze boundary 14: want 0..13"},
+		{"classes", func(s *Spec) { s.Classes = 1 }, "1 classes: need at least 2"},
+		{"dropout", func(s *Spec) { s.Dropout = 1 }, "dropout 1: want [0, 1)"},
+		{"input size", func(s *Spec) { s.InputSize = 100 }, model.ValidateInputSize(100).Error()},
+		{"width", func(s *Spec) { s.Arch.WidthDiv = 3 }, model.Arch{WidthDiv: 3}.Validate().Error()},
+		{"head", func(s *Spec) { s.Head = "mlp" }, model.ValidateHead("mlp").Error()},
+	}
+	for _, c := range cases {
+		s := good
+		c.edit(&s)
+		if err := s.Validate(); err == nil || err.Error() != c.want {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}

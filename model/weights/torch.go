@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"archive/zip"
@@ -14,6 +14,7 @@ import (
 	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/types"
 
+	"vggo/model"
 	"vggo/model/safetensors"
 )
 
@@ -30,8 +31,8 @@ const maxTorchPickle = 64 << 20
 // prefix, or a checkpoint dict holding one under "state_dict" or "model".
 // Kernels go from PyTorch's OIHW to HWIO; float16 and bfloat16 tensors are
 // widened to float32. Every name and shape problem is reported together in
-// one *ShapeError.
-func LoadTorch(path string, arch Arch) (*ConvBase, error) {
+// one *model.ShapeError.
+func LoadTorch(path string, arch model.Arch) (*model.ConvBase, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

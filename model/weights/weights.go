@@ -1,23 +1,28 @@
-package model
+// Package weights reads VGG16's pretrained conv base from foreign weight
+// files: Keras .h5 (HDF5), torchvision .pth (torch.save zip with pickle) and
+// .safetensors with torchvision names. They are the trainer's business: the
+// browser worker links only package model (forward pass and the vggo model
+// file), so it carries no HDF5 or pickle code.
+package weights
 
 import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 
+	"vggo/model"
 	"vggo/model/safetensors"
 )
 
-// LoadWeights reads VGG16's conv base from a pretrained weight file,
+// Load reads VGG16's conv base from a pretrained weight file,
 // choosing the reader from the file's first bytes, not its name: the HDF5
 // signature → Keras .h5, a zip → torch.save .pth, a little-endian header
 // length followed by '{' → .safetensors.
-func LoadWeights(path string, arch Arch) (*ConvBase, error) {
+func Load(path string, arch model.Arch) (*model.ConvBase, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -45,7 +50,7 @@ func LoadWeights(path string, arch Arch) (*ConvBase, error) {
 // torchvision/timm names ("features.0.weight", OIHW; "module." prefixes
 // are stripped). F32, F16, BF16 and F64 tensors are accepted and widened or
 // narrowed to float32. Only the conv tensors are read from disk.
-func LoadSafetensors(path string, arch Arch) (*ConvBase, error) {
+func LoadSafetensors(path string, arch model.Arch) (*model.ConvBase, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -84,9 +89,9 @@ type rawTensor struct {
 
 // convBaseFromTorchNames maps torchvision names (features.N.weight OIHW,
 // features.N.bias) onto the 13 conv layers, checks names, shapes and dtypes
-// first (all problems in one *ShapeError), then reads the values, rejects
+// first (all problems in one *model.ShapeError), then reads the values, rejects
 // NaN/Inf and transposes kernels to HWIO.
-func convBaseFromTorchNames(file string, arch Arch, tensors map[string]rawTensor) (*ConvBase, error) {
+func convBaseFromTorchNames(file string, arch model.Arch, tensors map[string]rawTensor) (*model.ConvBase, error) {
 	// DataParallel wraps every name in "module.".
 	stripped := map[string]rawTensor{}
 	for name, t := range tensors {
@@ -96,7 +101,7 @@ func convBaseFromTorchNames(file string, arch Arch, tensors map[string]rawTensor
 
 	var problems []string
 	expected := map[string]bool{}
-	for i := range VGG16Convs {
+	for i := range model.VGG16Convs {
 		s := arch.Conv(i)
 		for _, part := range []struct {
 			suffix, what string
@@ -105,7 +110,7 @@ func convBaseFromTorchNames(file string, arch Arch, tensors map[string]rawTensor
 			{"weight", "kernel", []int{s.Cout, s.Cin, 3, 3}},
 			{"bias", "bias", []int{s.Cout}},
 		} {
-			key := fmt.Sprintf("features.%d.%s", TorchFeatureIndex[i], part.suffix)
+			key := fmt.Sprintf("features.%d.%s", model.TorchFeatureIndex[i], part.suffix)
 			expected[key] = true
 			t, ok := tensors[key]
 			switch {
@@ -141,15 +146,15 @@ func convBaseFromTorchNames(file string, arch Arch, tensors map[string]rawTensor
 		problems = []string{fmt.Sprintf("no features.* tensors (not a torchvision VGG16 state dict); found %d tensors: %s", len(tensors), strings.Join(others, ", "))}
 	}
 	if len(problems) > 0 {
-		return nil, &ShapeError{File: file, Problems: problems}
+		return nil, &model.ShapeError{File: file, Problems: problems}
 	}
 
-	base := &ConvBase{Arch: arch}
+	base := &model.ConvBase{Arch: arch}
 	var bad []string
-	for i := range VGG16Convs {
+	for i := range model.VGG16Convs {
 		s := arch.Conv(i)
-		wkey := fmt.Sprintf("features.%d.weight", TorchFeatureIndex[i])
-		bkey := fmt.Sprintf("features.%d.bias", TorchFeatureIndex[i])
+		wkey := fmt.Sprintf("features.%d.weight", model.TorchFeatureIndex[i])
+		bkey := fmt.Sprintf("features.%d.bias", model.TorchFeatureIndex[i])
 		w, err := tensors[wkey].read()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", file, wkey, err)
@@ -158,29 +163,18 @@ func convBaseFromTorchNames(file string, arch Arch, tensors map[string]rawTensor
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", file, bkey, err)
 		}
-		if n := countNonFinite(w); n > 0 {
+		if n := model.CountNonFinite(w); n > 0 {
 			bad = append(bad, fmt.Sprintf("%s (%s kernel): %d NaN/Inf values", wkey, s.Name, n))
 		}
-		if n := countNonFinite(b); n > 0 {
+		if n := model.CountNonFinite(b); n > 0 {
 			bad = append(bad, fmt.Sprintf("%s (%s bias): %d NaN/Inf values", bkey, s.Name, n))
 		}
-		base.Layers[i] = ConvParams{Kernel: oihwToHWIO(w, s.Cout, s.Cin), Bias: b}
+		base.Layers[i] = model.ConvParams{Kernel: oihwToHWIO(w, s.Cout, s.Cin), Bias: b}
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("%s: non-finite weights:\n  - %s", file, strings.Join(bad, "\n  - "))
 	}
 	return base, nil
-}
-
-// countNonFinite counts NaN and ±Inf values (exponent bits all ones).
-func countNonFinite(x []float32) int {
-	n := 0
-	for _, v := range x {
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-			n++
-		}
-	}
-	return n
 }
 
 // oihwToHWIO turns PyTorch's [Cout][Cin][3][3] kernel into [3][3][Cin][Cout].

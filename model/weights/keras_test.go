@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"vggo/model"
 	"vggo/model/hdf5"
 )
 
@@ -24,9 +25,9 @@ import (
 // loaders only move float32s around.
 
 var (
-	kerasFixtureDir = filepath.Join("..", "testdata", "keras")
-	kerasScript     = filepath.Join("..", "testdata", "gen_keras_h5.py")
-	kerasArch16     = Arch{WidthDiv: 16}
+	kerasFixtureDir = filepath.Join("..", "..", "testdata", "keras")
+	kerasScript     = filepath.Join("..", "..", "testdata", "gen_keras_h5.py")
+	kerasArch16     = model.Arch{WidthDiv: 16}
 )
 
 // kerasPython runs Debian's python3 (the one with torch and h5py; under a
@@ -49,7 +50,7 @@ func runKerasScript(t testing.TB, args ...string) {
 
 // kerasOracle reads a <prefix>_hwio.json/.bin dump: for each conv in
 // order, its HWIO kernel then its bias, raw little-endian float32.
-func kerasOracle(t testing.TB, prefix string) [13]ConvParams {
+func kerasOracle(t testing.TB, prefix string) [model.ConvLayers]model.ConvParams {
 	t.Helper()
 	raw, err := os.ReadFile(prefix + "_hwio.json")
 	if err != nil {
@@ -70,7 +71,7 @@ func kerasOracle(t testing.TB, prefix string) [13]ConvParams {
 	if len(index) != 26 {
 		t.Fatalf("%s_hwio.json: %d entries, want 26", prefix, len(index))
 	}
-	var out [13]ConvParams
+	var out [model.ConvLayers]model.ConvParams
 	for i, e := range index {
 		n := 1
 		for _, d := range e.Shape {
@@ -93,10 +94,10 @@ func kerasOracle(t testing.TB, prefix string) [13]ConvParams {
 }
 
 // compareToOracle fails unless every tensor of got equals want bit for bit.
-func compareToOracle(t *testing.T, file string, got *ConvBase, want [13]ConvParams) {
+func compareToOracle(t *testing.T, file string, got *model.ConvBase, want [model.ConvLayers]model.ConvParams) {
 	t.Helper()
 	for i := range want {
-		name := VGG16Convs[i].Name
+		name := model.VGG16Convs[i].Name
 		for _, pair := range []struct {
 			what      string
 			got, want []float32
@@ -114,7 +115,7 @@ func compareToOracle(t *testing.T, file string, got *ConvBase, want [13]ConvPara
 }
 
 func TestLoadKerasH5Layouts(t *testing.T) {
-	want := kerasOracle(t, filepath.Join("..", "testdata", "vgg16_div16"))
+	want := kerasOracle(t, filepath.Join("..", "..", "testdata", "vgg16_div16"))
 	tests := []struct {
 		file   string
 		layout KerasLayout
@@ -172,13 +173,13 @@ func TestKeras3FixtureNeedsNumericSort(t *testing.T) {
 }
 
 // A file loaded against the wrong architecture reports every mismatch in
-// one *ShapeError naming the file.
+// one *model.ShapeError naming the file.
 func TestLoadKerasH5WrongArch(t *testing.T) {
 	path := filepath.Join(kerasFixtureDir, "vgg16_div16_keras2.h5")
-	_, err := LoadKerasH5(path, Arch{WidthDiv: 8})
-	var se *ShapeError
+	_, err := LoadKerasH5(path, model.Arch{WidthDiv: 8})
+	var se *model.ShapeError
 	if !errors.As(err, &se) {
-		t.Fatalf("error %v, want *ShapeError", err)
+		t.Fatalf("error %v, want *model.ShapeError", err)
 	}
 	if se.File != path {
 		t.Errorf("ShapeError.File = %q, want %q", se.File, path)
@@ -208,10 +209,10 @@ func TestLoadKerasH5Broken(t *testing.T) {
 	if layout != KerasLayout2 {
 		t.Errorf("whole_model.h5: layout %q, want %q", layout, KerasLayout2)
 	}
-	compareToOracle(t, "whole_model.h5", base, kerasOracle(t, filepath.Join("..", "testdata", "vgg16_div16")))
+	compareToOracle(t, "whole_model.h5", base, kerasOracle(t, filepath.Join("..", "..", "testdata", "vgg16_div16")))
 	tests := []struct {
 		file      string
-		shapeErr  bool     // want a *ShapeError
+		shapeErr  bool     // want a *model.ShapeError
 		wantParts []string // substrings of the message
 	}{
 		{"oihw.h5", true, []string{"block3_conv1 kernel (/block3_conv1/block3_conv1_W_1:0): shape [16 8 3 3], want [3 3 8 16]", "OIHW"}},
@@ -236,7 +237,7 @@ func TestLoadKerasH5Broken(t *testing.T) {
 		if base != nil {
 			t.Errorf("%s: non-nil result with an error", tc.file)
 		}
-		var se *ShapeError
+		var se *model.ShapeError
 		if errors.As(err, &se) != tc.shapeErr {
 			t.Errorf("%s: error type %T, want *ShapeError: %v", tc.file, err, tc.shapeErr)
 		}
@@ -310,7 +311,7 @@ func TestKerasFixturesReproducible(t *testing.T) {
 		check(filepath.Join(kerasFixtureDir, name), filepath.Join(dir, name))
 	}
 	for _, name := range []string{"features.h5", "features.json", "small.h5", "userblock.h5", "superblock1.h5", "ordered.h5", "latest.h5"} {
-		check(filepath.Join("hdf5", "testdata", name), filepath.Join(dir, "features", name))
+		check(filepath.Join("..", "hdf5", "testdata", name), filepath.Join(dir, "features", name))
 	}
 }
 
@@ -339,7 +340,7 @@ func TestLoadKerasH5Full(t *testing.T) {
 		}
 		readTime := time.Since(start)
 		start = time.Now()
-		base, err := LoadKerasH5(path, FullVGG16)
+		base, err := LoadKerasH5(path, model.FullVGG16)
 		loadTime := time.Since(start)
 		if err != nil {
 			t.Fatal(err)
@@ -368,7 +369,7 @@ func BenchmarkLoadKerasH5Full(b *testing.B) {
 			}
 			b.SetBytes(st.Size())
 			for b.Loop() {
-				if _, err := LoadKerasH5(path, FullVGG16); err != nil {
+				if _, err := LoadKerasH5(path, model.FullVGG16); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -387,7 +388,7 @@ func BenchmarkLoadKerasH5Full(b *testing.B) {
 // Loading Keras weights into the conv base; the layout is detected from
 // the file's contents.
 func ExampleLoadKerasH5() {
-	base, err := LoadKerasH5("../testdata/keras/vgg16_div16.weights.h5", Arch{WidthDiv: 16})
+	base, err := LoadKerasH5("../../testdata/keras/vgg16_div16.weights.h5", model.Arch{WidthDiv: 16})
 	if err != nil {
 		fmt.Println(err)
 		return

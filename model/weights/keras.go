@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"vggo/model"
 	"vggo/model/hdf5"
 )
 
@@ -34,15 +35,15 @@ const (
 // (include_top=False "notop" files, or full files whose top is ignored) in
 // any of the three Keras layouts, and checks them against arch. Every
 // missing tensor and shape or dtype mismatch is reported in one
-// *ShapeError with File set; weights that are NaN or infinite are reported
+// *model.ShapeError with File set; weights that are NaN or infinite are reported
 // per layer with their count. Kernels come out HWIO, as Keras stores them.
-func LoadKerasH5(path string, arch Arch) (*ConvBase, error) {
+func LoadKerasH5(path string, arch model.Arch) (*model.ConvBase, error) {
 	base, _, err := LoadKerasH5Layout(path, arch)
 	return base, err
 }
 
 // LoadKerasH5Layout is LoadKerasH5 that also says which layout it found.
-func LoadKerasH5Layout(path string, arch Arch) (*ConvBase, KerasLayout, error) {
+func LoadKerasH5Layout(path string, arch model.Arch) (*model.ConvBase, KerasLayout, error) {
 	f, err := hdf5.Open(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading Keras weights: %w", err)
@@ -67,7 +68,7 @@ type kerasTensor struct {
 // datasets. Structural problems come back in the per-layer problems (so
 // they can all be reported together); an error means the file is not a
 // readable Keras weights file at all.
-func findKerasTensors(f *hdf5.File) (*[13]kerasTensor, KerasLayout, error) {
+func findKerasTensors(f *hdf5.File) (*[model.ConvLayers]kerasTensor, KerasLayout, error) {
 	root := f.Root()
 	if g, err := legacyRoot(root); err != nil {
 		return nil, "", err
@@ -119,7 +120,7 @@ var (
 
 // findLegacy locates the conv datasets of a Keras 1 or 2 file through the
 // layer_names and weight_names attributes, as Keras itself does.
-func findLegacy(f *hdf5.File, g *hdf5.Group) (*[13]kerasTensor, KerasLayout, error) {
+func findLegacy(f *hdf5.File, g *hdf5.Group) (*[model.ConvLayers]kerasTensor, KerasLayout, error) {
 	a, err := g.Attr("layer_names")
 	if err != nil {
 		return nil, "", err
@@ -133,8 +134,8 @@ func findLegacy(f *hdf5.File, g *hdf5.Group) (*[13]kerasTensor, KerasLayout, err
 		listed[n] = true
 	}
 	layout := KerasLayout1
-	var out [13]kerasTensor
-	for i, spec := range VGG16Convs {
+	var out [model.ConvLayers]kerasTensor
+	for i, spec := range model.VGG16Convs {
 		t := &out[i]
 		if !listed[spec.Name] {
 			t.problems = append(t.problems, fmt.Sprintf("%s: layer missing from layer_names", spec.Name))
@@ -199,7 +200,7 @@ var keras3Conv = regexp.MustCompile(`^conv2d(?:_(\d+))?$`)
 // findKeras3 locates the conv datasets of a Keras 3 .weights.h5 file: the
 // groups layers/conv2d, conv2d_1, ... in numeric order (conv2d_10 after
 // conv2d_9), each with vars/0 (kernel) and vars/1 (bias).
-func findKeras3(f *hdf5.File, layers *hdf5.Group) (*[13]kerasTensor, error) {
+func findKeras3(f *hdf5.File, layers *hdf5.Group) (*[model.ConvLayers]kerasTensor, error) {
 	names, err := layers.Names()
 	if err != nil {
 		return nil, err
@@ -223,17 +224,17 @@ func findKeras3(f *hdf5.File, layers *hdf5.Group) (*[13]kerasTensor, error) {
 		convs = append(convs, numbered{name, n})
 	}
 	sort.Slice(convs, func(i, j int) bool { return convs[i].n < convs[j].n })
-	if len(convs) != 13 {
+	if len(convs) != model.ConvLayers {
 		list := make([]string, len(convs))
 		for i, c := range convs {
 			list[i] = c.name
 		}
-		return nil, &ShapeError{File: f.Name(), Problems: []string{fmt.Sprintf("Keras 3 file has %d conv2d layers %q under /layers, want VGG16's 13", len(convs), list)}}
+		return nil, &model.ShapeError{File: f.Name(), Problems: []string{fmt.Sprintf("Keras 3 file has %d conv2d layers %q under /layers, want VGG16's %d", len(convs), list, model.ConvLayers)}}
 	}
-	var out [13]kerasTensor
+	var out [model.ConvLayers]kerasTensor
 	for i, c := range convs {
 		t := &out[i]
-		spec := VGG16Convs[i]
+		spec := model.VGG16Convs[i]
 		vars, err := layers.Group(c.name + "/vars")
 		if err != nil {
 			if !errors.Is(err, hdf5.ErrNotFound) {
@@ -271,7 +272,7 @@ func findKeras3(f *hdf5.File, layers *hdf5.Group) (*[13]kerasTensor, error) {
 // readKerasTensors checks every located dataset's shape and dtype against
 // arch, reports all problems at once, then reads the data and checks it is
 // finite.
-func readKerasTensors(f *hdf5.File, tensors *[13]kerasTensor, arch Arch) (*ConvBase, error) {
+func readKerasTensors(f *hdf5.File, tensors *[model.ConvLayers]kerasTensor, arch model.Arch) (*model.ConvBase, error) {
 	var problems []string
 	for i := range tensors {
 		t := &tensors[i]
@@ -285,9 +286,9 @@ func readKerasTensors(f *hdf5.File, tensors *[13]kerasTensor, arch Arch) (*ConvB
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &ShapeError{File: f.Name(), Problems: problems}
+		return nil, &model.ShapeError{File: f.Name(), Problems: problems}
 	}
-	base := &ConvBase{Arch: arch}
+	base := &model.ConvBase{Arch: arch}
 	var bad []string
 	for i := range tensors {
 		s := arch.Conv(i)
@@ -306,7 +307,7 @@ func readKerasTensors(f *hdf5.File, tensors *[13]kerasTensor, arch Arch) (*ConvB
 		return nil, fmt.Errorf("%s: non-finite weights:\n  - %s", f.Name(), strings.Join(bad, "\n  - "))
 	}
 	if err := base.Check(); err != nil {
-		var se *ShapeError
+		var se *model.ShapeError
 		if errors.As(err, &se) {
 			se.File = f.Name()
 		}
@@ -333,7 +334,7 @@ func checkTensor(what string, d *hdf5.Dataset, want []int) []string {
 
 // nonFinite describes the NaN and infinite values in w, if any.
 func nonFinite(what string, w []float32) []string {
-	n := countNonFinite(w)
+	n := model.CountNonFinite(w)
 	if n == 0 {
 		return nil
 	}
