@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 
 	"vggo/model"
@@ -53,10 +50,7 @@ func prepare(ctx context.Context, c *fitConfig, stdout, progress, warn io.Writer
 		base = randomBase(arch, c.Seed)
 		weightsID = fmt.Sprintf("scratch:seed=%d", c.Seed)
 	} else {
-		if base, from, err = loadBase(c.Weights, arch); err != nil {
-			return nil, err
-		}
-		if weightsID, err = fileHash(c.Weights); err != nil {
+		if base, from, weightsID, err = loadBase(c.Weights, arch); err != nil {
 			return nil, err
 		}
 	}
@@ -140,33 +134,27 @@ func randomBase(arch model.Arch, seed uint64) *model.ConvBase {
 // a model trained here can be the base of the next (the experiment's
 // pretraining step). For a vggo model file it also returns the file's model,
 // whose head a run with the same head and classes starts from (warm start);
-// it is nil for the other formats.
-func loadBase(path string, arch model.Arch) (*model.ConvBase, *model.Model, error) {
+// it is nil for the other formats. sha256 is the file's hash, which keys the
+// feature cache: a vggo model file is hashed in the pass that reads it, a
+// foreign weight file once on its own.
+func loadBase(path string, arch model.Arch) (base *model.ConvBase, from *model.Model, sha256 string, err error) {
 	if _, err := model.ReadInfo(path); err == nil {
 		m, err := model.ReadModelFile(path)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		if m.Base.Arch.WidthDiv != arch.WidthDiv {
-			return nil, nil, fmt.Errorf("%s: model has --width-div %d, the run asks for %d", path, m.Base.Arch.WidthDiv, arch.WidthDiv)
+			return nil, nil, "", fmt.Errorf("%s: model has --width-div %d, the run asks for %d", path, m.Base.Arch.WidthDiv, arch.WidthDiv)
 		}
-		return &m.Base, m, nil
+		return &m.Base, m, m.Info.SHA256, nil
 	}
-	base, err := weights.Load(path, arch)
-	return base, nil, err
-}
-
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
+	if base, err = weights.Load(path, arch); err != nil {
+		return nil, nil, "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	if sha256, err = model.FileSHA256(path); err != nil {
+		return nil, nil, "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return base, nil, sha256, nil
 }
 
 func countKeys(sets ...*featureSet) int {
