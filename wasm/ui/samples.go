@@ -70,7 +70,7 @@ func (c *Classifier) renderSamples() app.UI {
 			app.Range(Samples).Slice(func(i int) app.UI {
 				s := Samples[i]
 				return app.Button().Type("button").Class("button secondary sample").DataSet("sample", s.File).
-					Title("Classify this " + s.Class).
+					Title("Classify this "+s.Class).
 					Aria("label", "Classify the sample image of a "+s.Class).
 					OnClick(func(ctx app.Context, e app.Event) { c.classifySample(ctx, s) }).
 					Body(app.Img().Src(s.URL()).Alt("Test image: " + s.Class).Width(56).Height(56))
