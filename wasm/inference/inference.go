@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"vggo/model"
+	"vggo/model/rank"
 	"vggo/wasm/protocol"
 )
 
@@ -93,7 +94,7 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 		Model:         e.name,
 		Width:         b.Dx(),
 		Height:        b.Dy(),
-		Top:           protocol.TopK(probs, info.Classes, 5),
+		Top:           rank.TopK(probs, info.Classes, 5),
 		Probs:         append([]float32(nil), probs...),
 		DecodeMillis:  float64(decoded.Sub(start).Microseconds()) / 1000,
 		ForwardMillis: float64(done.Sub(decoded).Microseconds()) / 1000,

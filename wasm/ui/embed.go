@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
+	"vggo/model/rank"
 	"vggo/wasm/protocol"
 )
 
@@ -112,21 +112,14 @@ func AcceptHostMessage(kind, origin string, fromParent bool, pinned, expected st
 	return pinned, origin == pinned
 }
 
-// RankedClass is one class of a result, in the order of probability.
-type RankedClass struct {
-	Class string  `json:"class"`
-	Index int     `json:"index"`
-	Prob  float32 `json:"prob"`
-}
-
 // EmbedResult is the detail of the host page's vggo-result event.
 type EmbedResult struct {
-	ID      int           `json:"id"` // classify() request id; 0 for a file the visitor chose
-	Name    string        `json:"name"`
-	Model   string        `json:"model"`
-	Classes []RankedClass `json:"classes"` // every class, most probable first
-	Probs   []float32     `json:"probs"`   // every class, in model order
-	Timing  EmbedTiming   `json:"timing"`
+	ID      int               `json:"id"` // classify() request id; 0 for a file the visitor chose
+	Name    string            `json:"name"`
+	Model   string            `json:"model"`
+	Classes []rank.Prediction `json:"classes"` // every class, most probable first
+	Probs   []float32         `json:"probs"`   // every class, in model order
+	Timing  EmbedTiming       `json:"timing"`
 }
 
 // EmbedTiming is how long a classification took, in milliseconds.
@@ -148,21 +141,6 @@ type EmbedError struct {
 type EmbedLoaded struct {
 	Model  string   `json:"model"`
 	Labels []string `json:"labels"` // class names, in model order
-}
-
-// RankClasses returns every class with its probability, most probable
-// first (ties: lower index first). classes and probs are in model order.
-func RankClasses(classes []string, probs []float32) []RankedClass {
-	out := make([]RankedClass, len(probs))
-	for i, p := range probs {
-		name := strconv.Itoa(i)
-		if i < len(classes) {
-			name = classes[i]
-		}
-		out[i] = RankedClass{Class: name, Index: i, Prob: p}
-	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].Prob > out[b].Prob })
-	return out
 }
 
 // embedJob is one image on its way through the widget.
@@ -189,7 +167,7 @@ type Embed struct {
 	waiting []*embedJob       // images that arrived before the model was ready
 	running map[int]*embedJob // worker request id → job
 	last    *entry            // the image shown
-	lastRes []RankedClass     // its ranked classes
+	lastRes []rank.Prediction // its ranked classes
 	dragOn  bool
 
 	ctx      app.Context // the component's context, for window listeners
@@ -460,7 +438,7 @@ func (e *Embed) onReply(ctx app.Context, r workerReply) {
 		if err := r.decode(&res); err != nil || j == nil {
 			return
 		}
-		ranked := RankClasses(e.loaded.Classes, res.Probs)
+		ranked := rank.TopK(res.Probs, e.loaded.Classes, len(res.Probs))
 		if e.last != nil && e.last.ID == r.ID {
 			e.last.Result = &res
 			e.lastRes = ranked
