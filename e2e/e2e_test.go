@@ -187,7 +187,7 @@ func writeImages(dir string) error {
 	if err := write("notes.txt", []byte("these are notes, not an image\n")); err != nil {
 		return err
 	}
-	// 41 MB, over the app's 40 MB limit (sparse: nothing is written).
+	// 65 MB, over the 64 MB limit on image files (sparse: nothing is written).
 	huge := filepath.Join(dir, "huge.jpg")
 	fixture.images["huge.jpg"] = huge
 	f, err := os.Create(huge)
@@ -195,7 +195,7 @@ func writeImages(dir string) error {
 		return err
 	}
 	defer f.Close()
-	return f.Truncate(41 << 20)
+	return f.Truncate(65 << 20)
 }
 
 // tamperModel flips one byte near the end of a model file (tensor data) in

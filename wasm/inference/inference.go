@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"vggo/model"
+	"vggo/model/imagefile"
 	"vggo/model/rank"
 	"vggo/wasm/protocol"
 )
@@ -72,11 +73,8 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 	if e.net == nil {
 		return protocol.Result{}, fmt.Errorf("%s: no model is loaded yet", name)
 	}
-	if len(data) > protocol.MaxImageBytes {
-		return protocol.Result{}, fmt.Errorf("%s: file is %s, larger than the %s limit", name, protocol.HumanBytes(int64(len(data))), protocol.HumanBytes(protocol.MaxImageBytes))
-	}
-	if len(data) == 0 {
-		return protocol.Result{}, fmt.Errorf("%s: file is empty", name)
+	if err := imagefile.Check(name, int64(len(data)), ""); err != nil {
+		return protocol.Result{}, err
 	}
 	start := time.Now()
 	img, err := model.DecodeImage(bytes.NewReader(data), name)

@@ -42,11 +42,6 @@ const (
 	FieldBlob = "blob"
 )
 
-// MaxImageBytes is the largest image file the app accepts. Bigger files are
-// refused before they are read; the pixel budget (model.MaxPixels) is
-// checked separately from the image header.
-const MaxImageBytes = 40 << 20
-
 // LoadRequest asks the worker to make a model ready: from the Cache API when
 // a verified copy is there, else downloaded from URL with progress.
 type LoadRequest struct {

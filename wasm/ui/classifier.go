@@ -3,11 +3,11 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
+	"vggo/model/imagefile"
 	"vggo/wasm/protocol"
 )
 
@@ -275,13 +275,9 @@ func (c *Classifier) classifyBlob(blob app.Value, name string) {
 	}
 	e := &entry{Name: name}
 	size := int64(blob.Get("size").Float())
-	typ := blob.Get("type").String()
-	switch {
-	case size > protocol.MaxImageBytes:
-		e.Err = fmt.Sprintf("%s: file is %s, larger than the %s limit", name, protocol.HumanBytes(size), protocol.HumanBytes(protocol.MaxImageBytes))
-	case typ != "" && !strings.HasPrefix(typ, "image/"):
-		e.Err = fmt.Sprintf("%s: not an image (type %s)", name, typ)
-	default:
+	if err := imagefile.Check(name, size, blob.Get("type").String()); err != nil {
+		e.Err = err.Error()
+	} else {
 		e.ImageURL = app.Window().Get("URL").Call("createObjectURL", blob).String()
 		e.ID = c.worker.send(protocol.KindClassify, protocol.ClassifyRequest{Name: name, Size: size}, blob)
 	}

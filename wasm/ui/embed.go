@@ -10,6 +10,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
+	"vggo/model/imagefile"
 	"vggo/model/rank"
 	"vggo/wasm/protocol"
 )
@@ -376,18 +377,13 @@ func (e *Embed) fail(msg string) {
 // model is ready.
 func (e *Embed) submit(ctx app.Context, j *embedJob) {
 	j.started = time.Now()
-	size := int64(j.blob.Get("size").Float())
-	typ := j.blob.Get("type").String()
 	shown := &entry{Name: j.name}
 	e.last, e.lastRes = shown, nil
-	switch {
-	case size > protocol.MaxImageBytes:
-		e.reject(j, shown, fmt.Sprintf("%s: file is %s, larger than the %s limit", j.name, protocol.HumanBytes(size), protocol.HumanBytes(protocol.MaxImageBytes)))
+	if err := imagefile.Check(j.name, int64(j.blob.Get("size").Float()), j.blob.Get("type").String()); err != nil {
+		e.reject(j, shown, err.Error())
 		return
-	case typ != "" && !strings.HasPrefix(typ, "image/"):
-		e.reject(j, shown, fmt.Sprintf("%s: not an image (type %s)", j.name, typ))
-		return
-	case e.state == modelFailed:
+	}
+	if e.state == modelFailed {
 		e.reject(j, shown, e.status)
 		return
 	}
