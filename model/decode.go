@@ -16,17 +16,14 @@ import (
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
+
+	"vggo/model/imagefile"
 )
 
 // MaxPixels is the largest image DecodeImage accepts, in pixels (50 MP).
 // A decoded 50 MP image takes 200 MB as RGBA, which is about what a browser
 // tab can spare; a phone camera's 12-48 MP photos fit.
 const MaxPixels = 50_000_000
-
-// MaxInputBytes is the largest encoded file DecodeImage reads. Real photos
-// of at most MaxPixels are far smaller; the bound keeps a hostile or
-// mistaken input (a video, a disk image) from filling memory.
-const MaxInputBytes = 64 << 20
 
 // formatNames maps package image's format names to the names people use.
 var formatNames = map[string]string{
@@ -42,7 +39,7 @@ var formatNames = map[string]string{
 // GIF gives its first frame) and returns it upright: a JPEG's EXIF
 // orientation tag (1-8) is applied, so phone photos are not sideways.
 //
-// The input is read into memory once, at most MaxInputBytes. The pixel
+// The input is read into memory once, at most imagefile.MaxBytes. The pixel
 // count is read from the header with image.DecodeConfig and checked against
 // MaxPixels before any pixel memory is allocated, so a small file whose
 // header claims a huge image is refused cheaply.
@@ -51,13 +48,13 @@ var formatNames = map[string]string{
 // "cat.jpg: not an image ...", "cat.jpg: corrupt JPEG: ...",
 // "cat.jpg: image too large: 12000x9000 = 108 MP > 50 MP".
 func DecodeImage(r io.Reader, name string) (image.Image, error) {
-	data, err := readBounded(r, MaxInputBytes+1)
+	data, err := readBounded(r, imagefile.MaxBytes+1)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading image: %w", name, err)
 	}
-	if len(data) > MaxInputBytes {
+	if len(data) > imagefile.MaxBytes {
 		return nil, fmt.Errorf("%s: file too large: more than %d MB (the limit for an image is %d MB)",
-			name, MaxInputBytes>>20, MaxInputBytes>>20)
+			name, imagefile.MaxBytes>>20, imagefile.MaxBytes>>20)
 	}
 	return decodeImageBytes(data, name, MaxPixels)
 }

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"vggo/model/imagefile"
 )
 
 // imagesDir holds the committed test images (testdata/images/make_images.py).
@@ -91,7 +93,7 @@ func TestDecodeImageErrors(t *testing.T) {
 		{"IMG_0001.HEIC", strings.NewReader("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"), "IMG_0001.HEIC: unsupported image format HEIC/HEIF (convert it to JPEG or PNG first)"},
 		{"photo.avif", strings.NewReader("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"), "photo.avif: unsupported image format AVIF"},
 		{"clip.mp4", strings.NewReader("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"), "clip.mp4: not an image: unrecognised format"},
-		{"video.mp4", io.LimitReader(zeroBytes{}, MaxInputBytes+1), "video.mp4: file too large: more than 64 MB"},
+		{"video.mp4", io.LimitReader(zeroBytes{}, imagefile.MaxBytes+1), "video.mp4: file too large: more than 64 MB"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,10 +108,10 @@ func TestDecodeImageErrors(t *testing.T) {
 	}
 }
 
-// A file of exactly MaxInputBytes is read (and then refused as not an
+// A file of exactly imagefile.MaxBytes is read (and then refused as not an
 // image), not refused for its size.
 func TestDecodeImageSizeLimitIsInclusive(t *testing.T) {
-	_, err := DecodeImage(io.LimitReader(zeroBytes{}, MaxInputBytes), "zeros.bin")
+	_, err := DecodeImage(io.LimitReader(zeroBytes{}, imagefile.MaxBytes), "zeros.bin")
 	if err == nil || !strings.Contains(err.Error(), "not an image") {
 		t.Fatalf("error %v, want not an image", err)
 	}
@@ -145,7 +147,7 @@ func TestReadBoundedAllocatesOnce(t *testing.T) {
 	src := make([]byte, n)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	data, err := readBounded(bytes.NewReader(src), MaxInputBytes+1)
+	data, err := readBounded(bytes.NewReader(src), imagefile.MaxBytes+1)
 	runtime.ReadMemStats(&after)
 	if err != nil || len(data) != n {
 		t.Fatalf("read %d bytes, err %v", len(data), err)

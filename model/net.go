@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"sort"
 
 	"vggo/kernels"
+	"vggo/model/rank"
 )
 
 // DefaultInputSize is VGG16's ImageNet input side, the size to train and
@@ -212,16 +212,16 @@ func growFloats(buf []float32, n int) []float32 {
 // Classify preprocesses img the way the model expects (Preprocess with the
 // Net's input size and mode), runs it, and returns every class with its
 // probability, most probable first.
-func (n *Net) Classify(img image.Image) []Prediction {
+func (n *Net) Classify(img image.Image) []rank.Prediction {
 	n.checkHead("Classify")
 	probs := n.Forward(1, Preprocess(img, n.size, n.mode))
-	return TopK(probs, n.classes, len(probs))
+	return rank.TopK(probs, n.classes, len(probs))
 }
 
 // ClassifyImage decodes one image file (DecodeImage: any supported format,
 // EXIF orientation applied, size budgets checked) and classifies it with n.
 // Errors name the file.
-func ClassifyImage(n *Net, r io.Reader, name string) ([]Prediction, error) {
+func ClassifyImage(n *Net, r io.Reader, name string) ([]rank.Prediction, error) {
 	img, err := DecodeImage(r, name)
 	if err != nil {
 		return nil, err
@@ -327,31 +327,4 @@ func (n *Net) growBuffers(batch int) {
 		n.bufs[0] = make([]float32, need)
 		n.bufs[1] = make([]float32, need)
 	}
-}
-
-// Prediction is one class and its probability.
-type Prediction struct {
-	Class string
-	Index int
-	Prob  float32
-}
-
-// TopK returns the k most probable classes of one probability vector,
-// most probable first (ties: lower index first). classes names the
-// indices; missing names are reported as "class N". k larger than
-// len(probs) returns all.
-func TopK(probs []float32, classes []string, k int) []Prediction {
-	preds := make([]Prediction, len(probs))
-	for i, p := range probs {
-		name := fmt.Sprintf("class %d", i)
-		if i < len(classes) {
-			name = classes[i]
-		}
-		preds[i] = Prediction{Class: name, Index: i, Prob: p}
-	}
-	sort.SliceStable(preds, func(a, b int) bool { return preds[a].Prob > preds[b].Prob })
-	if k < len(preds) {
-		preds = preds[:max(k, 0)]
-	}
-	return preds
 }

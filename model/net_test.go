@@ -251,23 +251,3 @@ func TestNewFeatureNetErrors(t *testing.T) {
 		t.Errorf("short bias: error %v, want it to name block2_conv2 bias", err)
 	}
 }
-
-func TestTopK(t *testing.T) {
-	probs := []float32{0.1, 0.5, 0.1, 0.3}
-	got := TopK(probs, []string{"a", "b", "c"}, 3)
-	want := []Prediction{{"b", 1, 0.5}, {"class 3", 3, 0.3}, {"a", 0, 0.1}}
-	if len(got) != len(want) {
-		t.Fatalf("got %v", got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("TopK[%d] = %+v, want %+v", i, got[i], want[i])
-		}
-	}
-	if n := len(TopK(probs, nil, 10)); n != 4 {
-		t.Errorf("k=10 over 4 classes gave %d", n)
-	}
-	if n := len(TopK(probs, nil, -1)); n != 0 {
-		t.Errorf("k=-1 gave %d", n)
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"vggo/model"
+	"vggo/model/rank"
 	"vggo/train/data"
 	"vggo/wasm/ui"
 	"vggo/web"
@@ -193,7 +194,7 @@ func TestDefaultModelSubsetAccuracy(t *testing.T) {
 		}
 		probs := net.Forward(b, x[:b*per])
 		for i := range b {
-			if top := model.TopK(probs[i*classes:(i+1)*classes], m.Info.Classes, 1); top[0].Index == labels[start+i] {
+			if top := rank.TopK(probs[i*classes:(i+1)*classes], m.Info.Classes, 1); top[0].Index == labels[start+i] {
 				correct++
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"vggo/model"
+	"vggo/model/rank"
 	"vggo/train/data"
 	"vggo/train/report"
 )
@@ -44,7 +45,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	failed := 0
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
-		var preds []model.Prediction
+		var preds []rank.Prediction
 		if err == nil {
 			preds, err = model.ClassifyImage(net, bytes.NewReader(raw), f)
 		}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"vggo/model"
+	"vggo/model/imagefile"
+	"vggo/model/rank"
 	"vggo/wasm/protocol"
 )
 
@@ -71,11 +73,8 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 	if e.net == nil {
 		return protocol.Result{}, fmt.Errorf("%s: no model is loaded yet", name)
 	}
-	if len(data) > protocol.MaxImageBytes {
-		return protocol.Result{}, fmt.Errorf("%s: file is %s, larger than the %s limit", name, protocol.HumanBytes(int64(len(data))), protocol.HumanBytes(protocol.MaxImageBytes))
-	}
-	if len(data) == 0 {
-		return protocol.Result{}, fmt.Errorf("%s: file is empty", name)
+	if err := imagefile.Check(name, int64(len(data)), ""); err != nil {
+		return protocol.Result{}, err
 	}
 	start := time.Now()
 	img, err := model.DecodeImage(bytes.NewReader(data), name)
@@ -93,7 +92,7 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 		Model:         e.name,
 		Width:         b.Dx(),
 		Height:        b.Dy(),
-		Top:           protocol.TopK(probs, info.Classes, 5),
+		Top:           rank.TopK(probs, info.Classes, 5),
 		Probs:         append([]float32(nil), probs...),
 		DecodeMillis:  float64(decoded.Sub(start).Microseconds()) / 1000,
 		ForwardMillis: float64(done.Sub(decoded).Microseconds()) / 1000,

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"vggo/model"
+	"vggo/model/imagefile"
 	"vggo/wasm/protocol"
 )
 
@@ -148,7 +149,7 @@ func TestLoadAndClassifyErrors(t *testing.T) {
 		{"empty", "empty.png", nil, "empty"},
 		{"text", "notes.txt", []byte("hello, this is not an image at all"), "notes.txt"},
 		{"corrupt png", "broken.png", testImage(t)[:60], "broken.png"},
-		{"oversized", "huge.jpg", make([]byte, protocol.MaxImageBytes+1), "larger than"},
+		{"oversized", "huge.jpg", make([]byte, imagefile.MaxBytes+1), "larger than"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"vggo/model/rank"
 )
 
 // Message kinds. The comment says who sends it and which body it carries.
@@ -39,11 +41,6 @@ const (
 	FieldBody = "body"
 	FieldBlob = "blob"
 )
-
-// MaxImageBytes is the largest image file the app accepts. Bigger files are
-// refused before they are read; the pixel budget (model.MaxPixels) is
-// checked separately from the image header.
-const MaxImageBytes = 40 << 20
 
 // LoadRequest asks the worker to make a model ready: from the Cache API when
 // a verified copy is there, else downloaded from URL with progress.
@@ -86,23 +83,16 @@ type ClassifyRequest struct {
 	Size int64  `json:"size"`
 }
 
-// Prediction is one class and its probability.
-type Prediction struct {
-	Class string  `json:"class"`
-	Index int     `json:"index"`
-	Prob  float32 `json:"prob"`
-}
-
 // Result is the classification of one image.
 type Result struct {
-	Name          string       `json:"name"`
-	Model         string       `json:"model"`
-	Width         int          `json:"width"`  // decoded image, after EXIF orientation
-	Height        int          `json:"height"` //
-	Top           []Prediction `json:"top"`    // best first, at most 5
-	Probs         []float32    `json:"probs"`  // every class, in model order
-	DecodeMillis  float64      `json:"decodeMillis"`
-	ForwardMillis float64      `json:"forwardMillis"` // preprocessing + forward pass
+	Name          string            `json:"name"`
+	Model         string            `json:"model"`
+	Width         int               `json:"width"`  // decoded image, after EXIF orientation
+	Height        int               `json:"height"` //
+	Top           []rank.Prediction `json:"top"`    // best first, at most 5
+	Probs         []float32         `json:"probs"`  // every class, in model order
+	DecodeMillis  float64           `json:"decodeMillis"`
+	ForwardMillis float64           `json:"forwardMillis"` // preprocessing + forward pass
 }
 
 // BenchRequest asks the worker to time the forward pass with random weights.
@@ -216,29 +206,6 @@ func IsSHA256Hex(s string) bool {
 		}
 	}
 	return true
-}
-
-// TopK returns the k most probable classes, best first; ties keep the lower
-// index first so the order is deterministic.
-func TopK(probs []float32, classes []string, k int) []Prediction {
-	idx := make([]int, len(probs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
-	if k > len(idx) {
-		k = len(idx)
-	}
-	top := make([]Prediction, k)
-	for i := 0; i < k; i++ {
-		j := idx[i]
-		name := fmt.Sprintf("class %d", j)
-		if j < len(classes) {
-			name = classes[j]
-		}
-		top[i] = Prediction{Class: name, Index: j, Prob: probs[j]}
-	}
-	return top
 }
 
 // Median returns the median of xs (the mean of the two middle values for an

@@ -63,25 +63,6 @@ func TestHref(t *testing.T) {
 	}
 }
 
-func TestTopK(t *testing.T) {
-	probs := []float32{0.1, 0.4, 0.05, 0.4, 0.05}
-	top := TopK(probs, []string{"a", "b", "c", "d"}, 3)
-	want := []Prediction{{"b", 1, 0.4}, {"d", 3, 0.4}, {"a", 0, 0.1}}
-	if len(top) != 3 {
-		t.Fatalf("len %d", len(top))
-	}
-	for i := range want {
-		if top[i] != want[i] {
-			t.Errorf("top[%d] = %+v, want %+v", i, top[i], want[i])
-		}
-	}
-	// A class without a name gets a placeholder; k beyond len is clamped.
-	all := TopK(probs, []string{"a"}, 10)
-	if len(all) != 5 || all[4].Class != "class 4" {
-		t.Errorf("all = %+v", all)
-	}
-}
-
 func TestMedian(t *testing.T) {
 	cases := []struct {
 		in   []float64

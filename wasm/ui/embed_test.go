@@ -2,7 +2,6 @@ package ui
 
 import (
 	"net/url"
-	"reflect"
 	"testing"
 )
 
@@ -67,13 +66,5 @@ func TestAcceptHostMessage(t *testing.T) {
 		if p != c.wantPinned || ok != c.wantOK {
 			t.Errorf("%s: got (%q, %v), want (%q, %v)", c.name, p, ok, c.wantPinned, c.wantOK)
 		}
-	}
-}
-
-func TestRankClasses(t *testing.T) {
-	got := RankClasses([]string{"a", "b", "c"}, []float32{0.2, 0.5, 0.2, 0.1})
-	want := []RankedClass{{"b", 1, 0.5}, {"a", 0, 0.2}, {"c", 2, 0.2}, {"3", 3, 0.1}}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("RankClasses = %+v, want %+v", got, want)
 	}
 }

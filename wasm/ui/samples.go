@@ -45,21 +45,14 @@ func (c *Classifier) classifySample(ctx app.Context, s Sample) {
 	fail := func(ctx app.Context, why string) {
 		c.notice = fmt.Sprintf("Cannot load the sample %s (%s).", s.File, why)
 	}
-	awaitPromise(ctx, app.Window().Call("fetch", s.URL()), func(ctx app.Context, resp app.Value) {
-		if !resp.Get("ok").Bool() {
-			fail(ctx, fmt.Sprintf("HTTP %d", resp.Get("status").Int()))
-			return
-		}
-		awaitPromise(ctx, resp.Call("blob"), func(ctx app.Context, blob app.Value) {
-			c.classifyBlob(blob, s.File)
-		}, fail)
-	}, fail)
+	fetchBody(ctx, app.Window().Call("fetch", s.URL()), "blob",
+		func(ctx app.Context, blob app.Value) { c.classifyBlob(blob, s.File) }, fail)
 }
 
 // renderSamples draws the sample images as buttons and the class names of
 // the chosen model.
 func (c *Classifier) renderSamples() app.UI {
-	m, _ := c.model(c.selected)
+	m := c.session.entry
 	return app.Section().ID("samples").Class("panel").Aria("labelledby", "samples-heading").Body(
 		app.H2().ID("samples-heading").Text("Try a sample"),
 		app.If(len(m.Classes) > 0,
@@ -70,7 +63,7 @@ func (c *Classifier) renderSamples() app.UI {
 			app.Range(Samples).Slice(func(i int) app.UI {
 				s := Samples[i]
 				return app.Button().Type("button").Class("button secondary sample").DataSet("sample", s.File).
-					Title("Classify this " + s.Class).
+					Title("Classify this "+s.Class).
 					Aria("label", "Classify the sample image of a "+s.Class).
 					OnClick(func(ctx app.Context, e app.Event) { c.classifySample(ctx, s) }).
 					Body(app.Img().Src(s.URL()).Alt("Test image: " + s.Class).Width(56).Height(56))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
@@ -103,6 +104,19 @@ func (c *workerClient) stop() {
 	for _, f := range c.release {
 		f()
 	}
+}
+
+// fetchBody waits for a fetch() (the promise of a Response) and calls ok
+// with its body, read by the Response method read ("text", "blob"), or fail
+// with why not ("HTTP 404", a network error).
+func fetchBody(ctx app.Context, fetch app.Value, read string, ok func(app.Context, app.Value), fail func(app.Context, string)) {
+	awaitPromise(ctx, fetch, func(ctx app.Context, resp app.Value) {
+		if !resp.Get("ok").Bool() {
+			fail(ctx, fmt.Sprintf("HTTP %d", resp.Get("status").Int()))
+			return
+		}
+		awaitPromise(ctx, resp.Call(read), ok, fail)
+	}, fail)
 }
 
 // awaitPromise calls ok with the promise's value or fail with its error text.

@@ -19,6 +19,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"vggo/model/imagefile"
 	"vggo/wasm/inference"
 	"vggo/wasm/protocol"
 )
@@ -197,8 +198,8 @@ func classify(id int, req protocol.ClassifyRequest, blob js.Value) error {
 	if blob.IsUndefined() || blob.IsNull() {
 		return fmt.Errorf("%s: no file data received", req.Name)
 	}
-	if size := int64(blob.Get("size").Float()); size > protocol.MaxImageBytes {
-		return fmt.Errorf("%s: file is %s, larger than the %s limit", req.Name, protocol.HumanBytes(size), protocol.HumanBytes(protocol.MaxImageBytes))
+	if err := imagefile.Check(req.Name, int64(blob.Get("size").Float()), blob.Get("type").String()); err != nil {
+		return err
 	}
 	buf, err := await(blob.Call("arrayBuffer"))
 	if err != nil {
