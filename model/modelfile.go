@@ -1,6 +1,6 @@
 package model
 
-// The vggo model file is one safetensors file (DESIGN.md, "The model file"),
+// The vggo model file is one safetensors file (docs/design.md, "The model file"),
 // so any safetensors tool can open it:
 //
 //	tensors   block1_conv1.kernel        [3 3 Cin Cout]  I8 | F16 | F32 (HWIO)

@@ -21,12 +21,12 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"vggo/internal/headless"
 
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"vggo/internal/headless"
 
 	"vggo/web"
 )
