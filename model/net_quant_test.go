@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"vggo/model/rank"
 )
 
 // fashionMNISTDir is where Debian's dataset-fashion-mnist installs the data.
@@ -128,16 +130,6 @@ func solveRidge(a []float64, n, d int, y []float64, k int, lambda float64) []flo
 		}
 	}
 	return out
-}
-
-func argmax(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // quantCase is one classifier for the quantization agreement test: the
@@ -299,7 +291,7 @@ func checkQuantCase(t *testing.T, qc quantCase) {
 	pf := nets[DTypeFloat32].Forward(nTest, x)
 	correct := 0
 	for i := 0; i < nTest; i++ {
-		if argmax(pf[i*classes:(i+1)*classes]) == testLabels[i] {
+		if rank.Best(pf[i*classes:(i+1)*classes]) == testLabels[i] {
 			correct++
 		}
 	}
@@ -314,8 +306,8 @@ func checkQuantCase(t *testing.T, qc quantCase) {
 		pq := nets[q.dtype].Forward(nTest, x)
 		agree, correctQ := 0, 0
 		for i := 0; i < nTest; i++ {
-			aq := argmax(pq[i*classes : (i+1)*classes])
-			if aq == argmax(pf[i*classes:(i+1)*classes]) {
+			aq := rank.Best(pq[i*classes : (i+1)*classes])
+			if aq == rank.Best(pf[i*classes:(i+1)*classes]) {
 				agree++
 			}
 			if aq == testLabels[i] {

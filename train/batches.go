@@ -6,6 +6,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"vggo/model/rank"
 	"vggo/train/cache"
 	"vggo/train/nn"
 	"vggo/train/report"
@@ -44,20 +45,10 @@ func fillMask(mask []float32, rate float64, rng *rand.Rand) {
 	}
 }
 
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 func countCorrect(logits, targets []float32, rows, classes int) int {
 	n := 0
 	for r := 0; r < rows; r++ {
-		if argmax(logits[r*classes:(r+1)*classes]) == argmax(targets[r*classes:(r+1)*classes]) {
+		if rank.Best(logits[r*classes:(r+1)*classes]) == rank.Best(targets[r*classes:(r+1)*classes]) {
 			n++
 		}
 	}
@@ -93,7 +84,7 @@ func evaluateSet(g *nn.Graph, fc *cache.Cache, set *featureSet, names []string, 
 		lossSum += float64(loss) * float64(len(idx))
 		logits := g.LogitsValue()
 		for r, i := range idx {
-			conf.Add(set.Samples[i].Label, argmax(logits[r*classes:(r+1)*classes]))
+			conf.Add(set.Samples[i].Label, rank.Best(logits[r*classes:(r+1)*classes]))
 		}
 		bar.Add(len(idx))
 	}

@@ -171,7 +171,7 @@ func evaluateModelFile(path string, samples []data.Sample, classes []string, bat
 		probs := net.Forward(len(labels), x)
 		k := len(probs) / len(labels)
 		for i, l := range labels {
-			conf.Add(l, argmax(probs[i*k:(i+1)*k]))
+			conf.Add(l, rank.Best(probs[i*k:(i+1)*k]))
 		}
 		x, labels = x[:0], labels[:0]
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"vggo/model"
+	"vggo/model/rank"
 )
 
 // TestTrainedInt8AgreesWithFloat32 is issue 3's requirement measured on a
@@ -124,7 +125,7 @@ func TestTrainedInt8AgreesWithFloat32(t *testing.T) {
 	agree, correctF, correctQ := 0, 0, 0
 	for i := 0; i < n; i++ {
 		f, q := pf[i*k:(i+1)*k], pq[i*k:(i+1)*k]
-		af, aq := argmax(f), argmax(q)
+		af, aq := rank.Best(f), rank.Best(q)
 		if af == aq {
 			agree++
 		} else {

@@ -37,3 +37,15 @@ func TopK(probs []float32, classes []string, k int) []Prediction {
 	}
 	return preds
 }
+
+// Best is the index of the largest probability (the first of equals), the
+// top-1 class without building Predictions; 0 for an empty vector.
+func Best(probs []float32) int {
+	best := 0
+	for i, p := range probs {
+		if p > probs[best] {
+			best = i
+		}
+	}
+	return best
+}

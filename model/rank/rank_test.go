@@ -39,3 +39,23 @@ func TestPredictionJSON(t *testing.T) {
 		t.Errorf("JSON = %s, want %s", b, want)
 	}
 }
+
+func TestBest(t *testing.T) {
+	for _, c := range []struct {
+		probs []float32
+		want  int
+	}{
+		{nil, 0},
+		{[]float32{0.2}, 0},
+		{[]float32{0.1, 0.7, 0.2}, 1},
+		{[]float32{0.4, 0.1, 0.4}, 0}, // ties: the first, as TopK orders them
+		{[]float32{-3, -1, -2}, 1},
+	} {
+		if got := Best(c.probs); got != c.want {
+			t.Errorf("Best(%v) = %d, want %d", c.probs, got, c.want)
+		}
+		if len(c.probs) > 0 && TopK(c.probs, nil, 1)[0].Index != c.want {
+			t.Errorf("Best(%v) disagrees with TopK's first", c.probs)
+		}
+	}
+}

@@ -45,6 +45,7 @@ import (
 
 	"vggo/internal/atomicfile"
 	"vggo/model"
+	"vggo/model/rank"
 	"vggo/model/safetensors"
 	"vggo/train/data"
 )
@@ -194,20 +195,10 @@ func predict(net *model.Net, images []*image.Gray, n int) []int {
 		}
 		probs := net.Forward(b, x[:b*per])
 		for i := 0; i < b; i++ {
-			out = append(out, argmax(probs[i*classes:(i+1)*classes]))
+			out = append(out, rank.Best(probs[i*classes:(i+1)*classes]))
 		}
 	}
 	return out
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func loadNet(path string) (*model.Net, *model.Model, error) {
