@@ -128,7 +128,9 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 		return nil, err
 	}
 	data := make([]byte, h.DataSize)
-	if _, err := r.ReadAt(data, h.DataStart); err != nil {
+	// A file of metadata alone has no data to read; ReadAt at its end would
+	// report io.EOF.
+	if _, err := r.ReadAt(data, h.DataStart); err != nil && len(data) > 0 {
 		return nil, fmt.Errorf("safetensors: reading %d data bytes: %w", h.DataSize, truncated(err))
 	}
 	f := &File{Metadata: h.Metadata, Tensors: make([]Tensor, len(h.Tensors)), index: h.index}

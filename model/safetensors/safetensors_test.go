@@ -99,6 +99,18 @@ func equalInts(a, b []int) bool {
 
 // TestPythonFixture reads the file testdata/make_weights.py wrote by hand in
 // Python, checking the header against the known torchvision layout.
+// A file may hold metadata and no tensor at all (safetensors allows it).
+func TestMetadataOnly(t *testing.T) {
+	raw := build(t, nil, map[string]string{"note": "no tensors"})
+	f, err := Read(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Tensors) != 0 || f.Metadata["note"] != "no tensors" {
+		t.Errorf("read %d tensors and metadata %v, want none and the note", len(f.Tensors), f.Metadata)
+	}
+}
+
 func TestPythonFixture(t *testing.T) {
 	raw, err := os.ReadFile("../../testdata/vgg16_div16.safetensors")
 	if err != nil {
