@@ -85,7 +85,7 @@ test-generic:
 # cases: node has no os/exec, and the native pass runs them all. The weight
 # readers (model/weights) are the trainer's, never in the browser.
 test-wasm:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -exec=$(WASMEXEC) ./kernels/... ./model ./model/safetensors ./wasm/protocol ./wasm/inference
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -exec=$(WASMEXEC) ./kernels/... ./model ./model/safetensors ./model/rank ./model/imagefile ./wasm/protocol ./wasm/inference
 
 ## bench: kernel and forward-pass benchmarks, natively and under node (wasm)
 bench:
