@@ -54,11 +54,44 @@ func cmdConvertIDX(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		total := 0
-		for _, c := range counts {
-			total += c
-		}
-		fmt.Fprintf(stdout, "%s: %d images in %d classes → %s\n", sp.split, total, len(counts), filepath.Join(*out, sp.split))
+		fmt.Fprintf(stdout, "%s: %d images in %d classes → %s\n", sp.split, sum(counts), len(counts), filepath.Join(*out, sp.split))
 	}
 	return nil
+}
+
+// cmdConvertDigits converts scikit-learn's handwritten digits (the CSV that
+// Debian's python3-sklearn ships) into OUT/train/<digit>/*.png and
+// OUT/test/<digit>/*.png with a fixed, stratified test split.
+func cmdConvertDigits(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("convert-digits", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", data.DigitsCSV, "the digits CSV, optionally gzip-compressed")
+	out := fs.String("out", "", "output folder (required)")
+	testPerClass := fs.Int("test-per-class", 30, "test images per class, drawn at random with -seed; the rest train")
+	seed := fs.Uint64("seed", 1, "seed of the test split")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		fs.Usage()
+		return fmt.Errorf("convert-digits: -out is required")
+	}
+	if *testPerClass < 1 {
+		return fmt.Errorf("convert-digits: -test-per-class %d, want at least 1", *testPerClass)
+	}
+	train, test, err := data.ConvertDigits(*in, *out, *testPerClass, *seed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "train: %d images in %d classes → %s\ntest: %d images (%d per class, seed %d) → %s\n",
+		sum(train), len(train), filepath.Join(*out, "train"), sum(test), *testPerClass, *seed, filepath.Join(*out, "test"))
+	return nil
+}
+
+func sum(v []int) int {
+	total := 0
+	for _, x := range v {
+		total += x
+	}
+	return total
 }

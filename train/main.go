@@ -9,6 +9,7 @@
 //	train classify    top-k classes of images with a model file
 //	train evaluate    accuracy and confusion matrix of a model file on a labelled folder
 //	train convert-idx turn IDX files (MNIST, Fashion-MNIST) into class folders of PNGs
+//	train convert-digits turn scikit-learn's digits CSV into train/test class folders of PNGs
 //
 // Run "train <subcommand> -h" for its flags.
 //
@@ -65,6 +66,7 @@ subcommands:
   classify     print the top-k classes of images with a model file
   evaluate     accuracy, per-class scores and confusion matrix of a model file
   convert-idx  convert IDX files (Fashion-MNIST) to class folders of PNGs
+  convert-digits  convert scikit-learn's 8x8 digits CSV to train/test class folders of PNGs
 `
 
 // run dispatches a subcommand and returns the exit status.
@@ -89,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdEvaluate(args[1:], stdout, stderr)
 	case "convert-idx":
 		err = cmdConvertIDX(args[1:], stdout, stderr)
+	case "convert-digits":
+		err = cmdConvertDigits(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

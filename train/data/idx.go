@@ -111,12 +111,6 @@ func ConvertIDX(imagesPath, labelsPath, outDir string, classNames []string, perC
 	}
 	n, h, w := imgs.Dims[0], imgs.Dims[1], imgs.Dims[2]
 	counts := make([]int, len(classNames))
-	for c := range classNames {
-		if err := os.MkdirAll(filepath.Join(outDir, classNames[c]), 0o755); err != nil {
-			return nil, err
-		}
-	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	for i := 0; i < n; i++ {
 		l := int(labels.Data[i])
 		if l >= len(classNames) {
@@ -125,16 +119,25 @@ func ConvertIDX(imagesPath, labelsPath, outDir string, classNames []string, perC
 		if perClass > 0 && counts[l] >= perClass {
 			continue
 		}
-		g := &image.Gray{Pix: imgs.Data[i*h*w : (i+1)*h*w], Stride: w, Rect: image.Rect(0, 0, w, h)}
-		var buf bytes.Buffer
-		if err := enc.Encode(&buf, g); err != nil {
-			return nil, err
-		}
 		p := filepath.Join(outDir, classNames[l], fmt.Sprintf("%05d.png", i))
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		if err := writeGrayPNG(p, imgs.Data[i*h*w:(i+1)*h*w], w, h); err != nil {
 			return nil, err
 		}
 		counts[l]++
 	}
 	return counts, nil
+}
+
+// writeGrayPNG writes w×h grey pixels (row-major) as a PNG at path, making
+// its folder if needed.
+func writeGrayPNG(path string, pix []uint8, w, h int) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, &image.Gray{Pix: pix, Stride: w, Rect: image.Rect(0, 0, w, h)}); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
