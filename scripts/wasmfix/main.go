@@ -62,7 +62,7 @@ func fixFile(name string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%s: no marked relaxed-SIMD instruction (not built with -tags relaxedsimd, or fixed already)", name)
+		return fmt.Errorf("%s: no marked relaxed-SIMD instruction (not built with -tags relaxedsimd and GOEXPERIMENT=simd, or fixed already)", name)
 	}
 	info, err := os.Stat(name)
 	if err != nil {
