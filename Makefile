@@ -84,8 +84,17 @@ test-generic:
 # toolchain's runner. -short leaves out the full-size and PyTorch-generated
 # cases: node has no os/exec, and the native pass runs them all. The weight
 # readers (model/weights) are the trainer's, never in the browser.
+#
+# Then the kernels, the worker's inference engine and the forward pass's
+# float64/PyTorch comparisons in the relaxedsimd build (the
+# browser's worker-relaxed.wasm: f32x4.relaxed_madd microkernels), through
+# scripts/node-relaxed-exec.sh: it corrects the binary (scripts/wasmfix) and
+# gives node --experimental-wasm-relaxed-simd. The tolerances against the
+# float64 reference are the same in both builds, fused or not.
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -exec=$(WASMEXEC) ./kernels/... ./model ./model/safetensors ./model/rank ./model/imagefile ./wasm/protocol ./wasm/inference
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh ./kernels/... ./wasm/inference
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh -run 'Float64|PyTorch' ./model
 
 ## bench: kernel and forward-pass benchmarks, natively and under node (wasm)
 bench:

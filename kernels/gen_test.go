@@ -15,12 +15,15 @@ import (
 // (//go:build ignore programs run by go generate).
 var generated = []struct {
 	gen, out string
-	flagO    bool // the generator takes -o FILE; else it writes out in its working directory
+	flagO    bool     // the generator takes -o FILE; else it writes out in its working directory
+	args     []string // further arguments (a variant's flag)
 }{
-	{"gemm_gen_amd64.go", "gemm_kernels_amd64.s", true},
-	{"gemm_gen_archsimd.go", "gemm_archsimd_amd64.go", true},
-	{"gemm_gen_wasm.go", "gemm_simd128_wasm.s", true},
-	{"winograd_gen_wasm.go", "winograd_simd128_wasm.s", false},
+	{"gemm_gen_amd64.go", "gemm_kernels_amd64.s", true, nil},
+	{"gemm_gen_archsimd.go", "gemm_archsimd_amd64.go", true, nil},
+	{"gemm_gen_wasm.go", "gemm_simd128_wasm.s", true, nil},
+	{"gemm_gen_wasm.go", "gemm_relaxed_wasm.s", true, []string{"-relaxed"}},
+	{"winograd_gen_wasm.go", "winograd_simd128_wasm.s", false, nil},
+	{"winograd_gen_wasm.go", "winograd_relaxed_wasm.s", false, []string{"-relaxed"}},
 }
 
 // TestGeneratedFilesMatch runs every generator into a temporary directory
@@ -46,7 +49,7 @@ func TestGeneratedFilesMatch(t *testing.T) {
 		}
 	}
 	for _, g := range generated {
-		t.Run(g.gen, func(t *testing.T) {
+		t.Run(g.out, func(t *testing.T) {
 			want, err := os.ReadFile(g.out)
 			if err != nil {
 				t.Fatal(err)
@@ -55,13 +58,13 @@ func TestGeneratedFilesMatch(t *testing.T) {
 			tmp := filepath.Join(dir, g.out)
 			var cmd *exec.Cmd
 			if g.flagO {
-				cmd = exec.Command(goCmd, "run", g.gen, "-o", tmp)
+				cmd = exec.Command(goCmd, append([]string{"run", g.gen, "-o", tmp}, g.args...)...)
 			} else {
 				src, err := filepath.Abs(g.gen)
 				if err != nil {
 					t.Fatal(err)
 				}
-				cmd = exec.Command(goCmd, "run", src)
+				cmd = exec.Command(goCmd, append([]string{"run", src}, g.args...)...)
 				cmd.Dir = dir
 			}
 			cmd.Env = env

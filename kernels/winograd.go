@@ -6,14 +6,18 @@ import (
 	"sync"
 )
 
-// The wasm assembly of the transforms (winograd_simd128_wasm.s) is generated.
+// The wasm assembly of the transforms (winograd_simd128_wasm.s, and
+// winograd_relaxed_wasm.s for the relaxedsimd build) is generated.
 //go:generate go run winograd_gen_wasm.go
+//go:generate go run winograd_gen_wasm.go -relaxed
 
-// So are the SGEMM microkernels (gemm_kernels_amd64.s, gemm_archsimd_amd64.go
-// and gemm_simd128_wasm.s); gen_test.go checks that all match their generators.
+// So are the SGEMM microkernels (gemm_kernels_amd64.s, gemm_archsimd_amd64.go,
+// gemm_simd128_wasm.s and gemm_relaxed_wasm.s); gen_test.go checks that all
+// match their generators.
 //go:generate go run gemm_gen_amd64.go
 //go:generate go run gemm_gen_archsimd.go
 //go:generate go run gemm_gen_wasm.go
+//go:generate go run gemm_gen_wasm.go -relaxed
 
 // Winograd3x3 is a 3x3 convolution (stride 1, padding 1) with bias and
 // optional ReLU, computed with Winograd's minimal filtering algorithm

@@ -43,13 +43,17 @@ func (e embeddedResources) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.static.serve(w, r, name)
 }
 
+// builtWASM are the wasm programs scripts/build-wasm.sh writes into web/:
+// the UI, the inference worker and its relaxed-SIMD build.
+var builtWASM = []string{"static/app.wasm", "static/worker.wasm", "static/worker-relaxed.wasm"}
+
 // appVersion derives go-app's version from the content of the built wasm
 // files, so the page ETag and the service worker's cache name change
 // exactly when the app does (go-app's default is the start time, which
 // would make every restart look like an update). "" when no wasm is built.
 func appVersion(static *staticFiles) string {
 	var v strings.Builder
-	for _, name := range []string{"static/app.wasm", "static/worker.wasm"} {
+	for _, name := range builtWASM {
 		if tag, err := static.etag(name); err == nil {
 			v.WriteString(strings.Trim(tag, `"`)[:16])
 		}

@@ -28,7 +28,7 @@
 // Building: the wasm binaries must be in web/static before the server is
 // compiled, because they are embedded:
 //
-//	scripts/build-wasm.sh                  # app.wasm, worker.wasm + .br/.gz
+//	scripts/build-wasm.sh                  # app.wasm, worker(-relaxed).wasm + .br/.gz
 //	go build -o bin/vggo-server ./server
 //
 // Every response carries the security headers of headers.go (CSP with
@@ -129,7 +129,7 @@ func run(args []string, stderr io.Writer) error {
 		}
 	}
 
-	for _, name := range []string{"static/app.wasm", "static/worker.wasm"} {
+	for _, name := range builtWASM {
 		if _, err := fs.Stat(web.FS, name); err != nil {
 			log.Warn("not built into this binary: the app cannot start in browsers (run scripts/build-wasm.sh, then rebuild the server)", "file", "web/"+name)
 		}

@@ -19,7 +19,8 @@ type BenchSettings struct {
 	WidthDiv int
 	Warmup   int
 	Runs     int
-	Auto     bool // start on load
+	Auto     bool   // start on load
+	Build    string // worker build (build=simd128 or relaxed); "" picks the fastest the browser runs
 }
 
 // ParseBenchSettings reads settings from a query string, with defaults
@@ -54,6 +55,9 @@ func ParseBenchSettings(q url.Values) BenchSettings {
 	s.Warmup = atoi("warmup", s.Warmup, 0, 10)
 	s.Runs = atoi("runs", s.Runs, 1, 100)
 	s.Auto = q.Get("auto") == "1"
+	if b := q.Get("build"); b == BuildSIMD128 || b == BuildRelaxed {
+		s.Build = b
+	}
 	return s
 }
 
@@ -85,7 +89,7 @@ func (b *Bench) OnMount(ctx app.Context) {
 	if app.IsServer {
 		return
 	}
-	b.worker = startWorker(ctx, b.onReply)
+	b.worker = startWorkerBuild(ctx, workerBuild(b.settings.Build), b.onReply)
 	if b.settings.Auto {
 		b.start(ctx, app.Event{})
 	}
@@ -175,6 +179,10 @@ func (b *Bench) Render() app.UI {
 	case len(b.rows) > 0:
 		state = "done"
 	}
+	build := "" // none on the server's pre-rendered page
+	if b.worker != nil {
+		build = b.worker.build
+	}
 	width := "VGG16 (full width)"
 	if s.WidthDiv > 1 {
 		width = fmt.Sprintf("VGG16 at 1/%d width", s.WidthDiv)
@@ -190,6 +198,7 @@ func (b *Bench) Render() app.UI {
 					app.Code().Text("/bench?sizes=224,32&width=1&warmup=1&runs=5"),
 					app.Text("."),
 				),
+				app.If(build != "", app.P().ID("bench-build").DataSet("build", build).Text(workerBuildLine(build))),
 				app.Div().Class("row").Body(
 					app.Button().ID("bench-start").Type("button").Class("button").Disabled(b.running).
 						Text("Run benchmark").OnClick(b.start),
@@ -225,4 +234,12 @@ func (b *Bench) Render() app.UI {
 			),
 		),
 	)
+}
+
+// workerBuildLine says which worker build runs.
+func workerBuildLine(build string) string {
+	if build == BuildRelaxed {
+		return "Worker build: relaxed SIMD (worker-relaxed.wasm, f32x4.relaxed_madd kernels)."
+	}
+	return "Worker build: SIMD128 (worker.wasm; this browser has no relaxed SIMD, or build=simd128 was asked for)."
 }

@@ -7,8 +7,8 @@
 // manifest.
 //
 // Static files live below /web/static/ (the server serves /web/... from its
-// embedded web/ tree): app.wasm and worker.wasm (built by
-// scripts/build-wasm.sh), worker.js, app.css and the icons.
+// embedded web/ tree): app.wasm, worker.wasm and worker-relaxed.wasm (built
+// by scripts/build-wasm.sh), worker.js, app.css and the icons.
 package ui
 
 import (
@@ -31,6 +31,10 @@ const (
 	// (web/static/embed.js, docs/embed.md) shows in an iframe.
 	EmbedPath = "/embed"
 )
+
+// WorkerRelaxedWASM is the worker built with -tags relaxedsimd, which the
+// pages load where the browser has relaxed SIMD (see workerBuild).
+const WorkerRelaxedWASM = "/web/static/worker-relaxed.wasm"
 
 // Routes registers the app's pages with go-app. Call it before
 // app.RunWhenOnBrowser in the wasm main and before serving Handler.
@@ -81,6 +85,7 @@ func Handler() *app.Handler {
 			IconSVG,
 			WorkerScript,
 			WorkerWASM,
+			WorkerRelaxedWASM,
 			BenchPath,
 			EmbedPath, // widgets start offline too (see Embed)
 		},

@@ -51,16 +51,16 @@ func TestPagesPrerender(t *testing.T) {
 }
 
 // TestServiceWorkerCachesEverythingForOffline checks the generated service
-// worker pre-caches the pages, both wasm programs, the worker script and the
-// style sheet, and that it keeps caches that are not go-app's own (the
-// model cache).
+// worker pre-caches the pages, the wasm programs (both worker builds), the
+// worker script and the style sheet, and that it keeps caches that are not
+// go-app's own (the model cache).
 func TestServiceWorkerCachesEverythingForOffline(t *testing.T) {
 	Routes()
 	code, body, _ := get(t, Handler(), "/app-worker.js")
 	if code != 200 {
 		t.Fatalf("status %d", code)
 	}
-	for _, w := range []string{`"/"`, `"/bench"`, `"/web/static/app.wasm"`, `"/web/static/worker.wasm"`, `"/web/static/worker.js"`,
+	for _, w := range []string{`"/"`, `"/bench"`, `"/web/static/app.wasm"`, `"/web/static/worker.wasm"`, `"/web/static/worker-relaxed.wasm"`, `"/web/static/worker.js"`,
 		`"/web/static/app.css"`, `"/wasm_exec.js"`, `"/app.js"`, `"/manifest.webmanifest"`, `"/web/static/icon-192.png"`, `key.startsWith("app-")`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("app-worker.js lacks %s", w)
@@ -107,6 +107,9 @@ func TestParseBenchSettings(t *testing.T) {
 		{"", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}},
 		{"sizes=64,32&width=16&warmup=0&runs=3&auto=1", BenchSettings{Sizes: []int{64, 32}, WidthDiv: 16, Warmup: 0, Runs: 3, Auto: true}},
 		{"sizes=8,abc&width=3&runs=100000&warmup=-2", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 0, Runs: 100}},
+		{"build=relaxed", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Build: BuildRelaxed}},
+		{"build=simd128", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Build: BuildSIMD128}},
+		{"build=avx", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}},
 	}
 	for _, c := range cases {
 		q, _ := url.ParseQuery(c.query)

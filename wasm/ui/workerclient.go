@@ -12,6 +12,43 @@ import (
 // WorkerScript is the URL of the inference worker's bootstrap script.
 const WorkerScript = "/web/static/worker.js"
 
+// Worker builds, passed to worker.js as the Worker's name: BuildRelaxed
+// loads WorkerRelaxedWASM (f32x4.relaxed_madd kernels), BuildSIMD128 the
+// plain WorkerWASM.
+const (
+	BuildSIMD128 = "simd128"
+	BuildRelaxed = "relaxed"
+)
+
+// relaxedSIMDProbe is the smallest module that uses relaxed SIMD: one
+// function returning f32x4.relaxed_madd of three zero v128 constants.
+// WebAssembly.validate accepts it exactly where the engine has relaxed SIMD
+// (Chromium by default; node only with --experimental-wasm-relaxed-simd).
+var relaxedSIMDProbe = func() []byte {
+	zero := append([]byte{0xfd, 0x0c}, make([]byte, 16)...) // v128.const 0
+	body := append([]byte{0x00}, zero...)                   // no locals
+	body = append(append(append(body, zero...), zero...), 0xfd, 0x85, 0x02, 0x0b)
+	m := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+		0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: func() v128
+		0x03, 0x02, 0x01, 0x00, // functions: one, of type 0
+		0x0a, byte(len(body) + 2), 0x01, byte(len(body))} // code: one body
+	return append(m, body...)
+}()
+
+// workerBuild picks the build to load: want if it names one, else the
+// relaxed build where the browser validates relaxedSIMDProbe.
+func workerBuild(want string) string {
+	if want == BuildSIMD128 || want == BuildRelaxed {
+		return want
+	}
+	probe := app.Window().Get("Uint8Array").New(len(relaxedSIMDProbe))
+	app.CopyBytesToJS(probe, relaxedSIMDProbe)
+	if app.Window().Get("WebAssembly").Call("validate", probe).Bool() {
+		return BuildRelaxed
+	}
+	return BuildSIMD128
+}
+
 // workerReply is one decoded message from the worker.
 type workerReply struct {
 	Kind string
@@ -27,6 +64,7 @@ func (r workerReply) decode(v any) error { return json.Unmarshal(r.Body, v) }
 // on the component's goroutine (through ctx.Dispatch), so handlers can touch
 // component state directly.
 type workerClient struct {
+	build   string // BuildSIMD128 or BuildRelaxed
 	worker  app.Value
 	ready   bool
 	queued  []map[string]any
@@ -34,11 +72,18 @@ type workerClient struct {
 	release []func()
 }
 
-// startWorker creates the Web Worker. onReply gets every reply; a worker
-// that fails to load its script is reported as a KindError with id 0.
+// startWorker creates the Web Worker with the fastest build the browser
+// runs. onReply gets every reply; a worker that fails to load its script is
+// reported as a KindError with id 0.
 func startWorker(ctx app.Context, onReply func(app.Context, workerReply)) *workerClient {
-	c := &workerClient{}
-	c.worker = app.Window().Get("Worker").New(WorkerScript)
+	return startWorkerBuild(ctx, workerBuild(""), onReply)
+}
+
+// startWorkerBuild is startWorker with the build given (BuildSIMD128 or
+// BuildRelaxed).
+func startWorkerBuild(ctx app.Context, build string, onReply func(app.Context, workerReply)) *workerClient {
+	c := &workerClient{build: build}
+	c.worker = app.Window().Get("Worker").New(WorkerScript, map[string]any{"name": build})
 	onMessage := app.FuncOf(func(this app.Value, args []app.Value) any {
 		data := args[0].Get("data")
 		r := workerReply{

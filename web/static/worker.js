@@ -2,19 +2,22 @@
 // by go-app at /wasm_exec.js) and worker.wasm, a Go program that answers the
 // page's messages (see wasm/protocol). If the wasm cannot start, the page
 // gets an error message instead of silence.
+// A Worker named "relaxed" loads worker-relaxed.wasm, the relaxed-SIMD build
+// the page picks where WebAssembly.validate accepts it (wasm/ui/workerclient.go).
 "use strict";
 importScripts("/wasm_exec.js");
+const wasmURL = self.name === "relaxed" ? "/web/static/worker-relaxed.wasm" : "/web/static/worker.wasm";
 
 (async () => {
   try {
     const go = new Go();
-    const resp = fetch("/web/static/worker.wasm");
+    const resp = fetch(wasmURL);
     let result;
     try {
       result = await WebAssembly.instantiateStreaming(resp, go.importObject);
     } catch (e) {
       // Servers or caches that lose the application/wasm type: fall back to bytes.
-      const bytes = await (await fetch("/web/static/worker.wasm")).arrayBuffer();
+      const bytes = await (await fetch(wasmURL)).arrayBuffer();
       result = await WebAssembly.instantiate(bytes, go.importObject);
     }
     await go.run(result.instance);
