@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"vggo/model"
 	"vggo/model/hdf5"
@@ -312,76 +311,6 @@ func TestKerasFixturesReproducible(t *testing.T) {
 	}
 	for _, name := range []string{"features.h5", "features.json", "small.h5", "userblock.h5", "superblock1.h5", "ordered.h5", "latest.h5"} {
 		check(filepath.Join("..", "hdf5", "testdata", name), filepath.Join(dir, "features", name))
-	}
-}
-
-// makeFullKeras writes full-size VGG16 weights (58 MB per file) in the given
-// layouts into a temporary directory, with the vgg16_hwio oracle.
-func makeFullKeras(t testing.TB, layouts string) string {
-	dir := t.TempDir()
-	runKerasScript(t, "--full", dir, "--layouts", layouts)
-	return dir
-}
-
-// A full-size file generated now loads, matches PyTorch exactly and loads
-// well under 2 s (timed against reading the same bytes with os.ReadFile).
-func TestLoadKerasH5Full(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates full-size weights with PyTorch (-short)")
-	}
-	dir := makeFullKeras(t, "keras1,keras3")
-	want := kerasOracle(t, filepath.Join(dir, "vgg16"))
-	for _, name := range []string{"vgg16_keras1.h5", "vgg16.weights.h5"} {
-		path := filepath.Join(dir, name)
-		start := time.Now()
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readTime := time.Since(start)
-		start = time.Now()
-		base, err := LoadKerasH5(path, model.FullVGG16)
-		loadTime := time.Since(start)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareToOracle(t, name, base, want)
-		t.Logf("%s: %d MB loaded in %v (os.ReadFile of the same file: %v, ratio %.2f)",
-			name, len(raw)>>20, loadTime, readTime, float64(loadTime)/float64(readTime))
-		if loadTime > 2*time.Second {
-			t.Errorf("%s: load took %v, want under 2 s", name, loadTime)
-		}
-	}
-}
-
-// BenchmarkLoadKerasH5Full loads a full-size (58 MB) Keras file. The
-// files are generated once (sub-benchmarks run the outer function once).
-func BenchmarkLoadKerasH5Full(b *testing.B) {
-	dir := makeFullKeras(b, "keras1,keras2,keras3")
-	for _, tc := range []struct{ layout, file string }{
-		{"keras1", "vgg16_keras1.h5"}, {"keras2", "vgg16_keras2.h5"}, {"keras3", "vgg16.weights.h5"},
-	} {
-		path := filepath.Join(dir, tc.file)
-		b.Run(tc.layout, func(b *testing.B) {
-			st, err := os.Stat(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(st.Size())
-			for b.Loop() {
-				if _, err := LoadKerasH5(path, model.FullVGG16); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		// Baseline: reading the same bytes into memory, nothing else.
-		b.Run(tc.layout+"-ReadFile", func(b *testing.B) {
-			for b.Loop() {
-				if _, err := os.ReadFile(path); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }
 
