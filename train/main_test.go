@@ -62,6 +62,19 @@ func smallFit(dataDir, out, cacheDir string, epochs int) *fitConfig {
 	return c
 }
 
+// fitAllCached runs c and fails unless every feature or input it needs
+// comes from the cache: a rerun must compute nothing.
+func fitAllCached(t *testing.T, c *fitConfig) {
+	t.Helper()
+	res, err := fit(context.Background(), c, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CacheComputed != 0 {
+		t.Errorf("%s: computed %d cache entries, want 0 (all cached)", c.Out, res.CacheComputed)
+	}
+}
+
 // TestEndToEnd trains on a few hundred real Fashion-MNIST images and checks
 // that the loss falls, accuracy beats chance (25 %) clearly, the run folder
 // is complete, the exported int8 model loads and classifies with the same
@@ -141,13 +154,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A second run with the same cache computes no features.
-	res2, err := fit(context.Background(), smallFit(fixture, filepath.Join(dir, "run2"), cacheDir, 1), io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res2.CacheComputed != 0 {
-		t.Errorf("second run computed %d features, want 0 (all cached)", res2.CacheComputed)
-	}
+	fitAllCached(t, smallFit(fixture, filepath.Join(dir, "run2"), cacheDir, 1))
 }
 
 // TestUnreadableImages: a corrupt file is skipped with a warning naming it

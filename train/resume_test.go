@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -167,7 +168,7 @@ func checkSameAsUninterrupted(t *testing.T, data, out, ref, cacheDir string, epo
 		t.Fatalf("checkpoints hold %d (resumed) and %d (uninterrupted) tensors", len(resumedState.Tensors), len(refState.Tensors))
 	}
 	for name, v := range refState.Tensors {
-		if !equalFloats(resumedState.Tensors[name], v) {
+		if !slices.Equal(resumedState.Tensors[name], v) {
 			t.Errorf("tensor %s differs between the resumed and the uninterrupted run", name)
 		}
 	}
