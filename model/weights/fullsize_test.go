@@ -2,25 +2,13 @@ package weights
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"vggo/internal/fixture"
 	"vggo/model"
 )
-
-// weightsPython runs Debian's python3 (the one with torch, also under a
-// pyenv shim).
-func weightsPython(args ...string) *exec.Cmd {
-	py := "python3"
-	if _, err := os.Stat("/usr/bin/python3"); err == nil {
-		py = "/usr/bin/python3"
-	}
-	cmd := exec.Command(py, args...)
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
-	return cmd
-}
 
 // makeFullWeights writes real-width VGG16 files with make_weights.py into a
 // temporary directory. It fails (never skips) without python3+torch: CI
@@ -28,7 +16,7 @@ func weightsPython(args ...string) *exec.Cmd {
 func makeFullWeights(t testing.TB, kinds string) string {
 	t.Helper()
 	dir := t.TempDir()
-	out, err := weightsPython(filepath.Join(fixtureDir, "make_weights.py"), "--full", dir, "--only", kinds).CombinedOutput()
+	out, err := fixture.Python(filepath.Join(fixtureDir, "make_weights.py"), "--full", dir, "--only", kinds).CombinedOutput()
 	if err != nil {
 		t.Fatalf("make_weights.py --full: %v\n%s", err, out)
 	}
@@ -94,7 +82,7 @@ func TestLoadKerasH5Full(t *testing.T) {
 		t.Skip("generates full-size weights with PyTorch (-short)")
 	}
 	dir := makeFullKeras(t, "keras1,keras3")
-	want := kerasOracle(t, filepath.Join(dir, "vgg16"))
+	want := hwioRef(t, filepath.Join(dir, "vgg16"), model.FullVGG16).Layers
 	for _, name := range []string{"vgg16_keras1.h5", "vgg16.weights.h5"} {
 		path := filepath.Join(dir, name)
 		start := time.Now()

@@ -3,7 +3,6 @@ package weights
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"vggo/internal/fixture"
 	"vggo/model"
 	"vggo/model/safetensors"
 )
@@ -19,44 +19,12 @@ import (
 const fixtureDir = "../../testdata"
 
 // hwioRef is the reference dump make_weights.py writes next to the weight
-// files: each conv's kernel already permuted to HWIO by PyTorch, then its
-// bias, as raw little-endian float32.
+// files (see fixture.ReadHWIO) as a conv base of the given architecture.
 func hwioRef(t testing.TB, prefix string, arch model.Arch) *model.ConvBase {
 	t.Helper()
-	idx, err := os.ReadFile(prefix + "_hwio.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var entries []struct {
-		Name   string
-		Shape  []int
-		Offset int64
-	}
-	if err := json.Unmarshal(idx, &entries); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(prefix + "_hwio.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 26 {
-		t.Fatalf("%s_hwio.json: %d entries, want 26", prefix, len(entries))
-	}
 	base := &model.ConvBase{Arch: arch}
-	for i, e := range entries {
-		n := 1
-		for _, d := range e.Shape {
-			n *= d
-		}
-		v := make([]float32, n)
-		for k := range v {
-			v[k] = math.Float32frombits(binary.LittleEndian.Uint32(raw[e.Offset+4*int64(k):]))
-		}
-		if i%2 == 0 {
-			base.Layers[i/2].Kernel = v
-		} else {
-			base.Layers[i/2].Bias = v
-		}
+	for i, c := range fixture.ReadHWIO(t, prefix) {
+		base.Layers[i] = model.ConvParams(c)
 	}
 	if err := base.Check(); err != nil {
 		t.Fatal(err)
