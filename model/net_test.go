@@ -1,57 +1,25 @@
 package model
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"vggo/internal/fixture"
 )
 
 var weightsFixtureDir = filepath.Join("..", "testdata")
 
 // loadHWIOBase reads testdata/vgg16_div16_hwio.bin, the make_weights.py
 // oracle dump of vgg16_div16.pth with kernels already in HWIO, without any
-// of the package's weight readers.
+// of the weight readers.
 func loadHWIOBase(t testing.TB) *ConvBase {
 	t.Helper()
-	var index []struct {
-		Name   string `json:"name"`
-		Shape  []int  `json:"shape"`
-		Offset int    `json:"offset"`
-	}
-	js, err := os.ReadFile(filepath.Join(weightsFixtureDir, "vgg16_div16_hwio.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(js, &index); err != nil {
-		t.Fatal(err)
-	}
-	bin, err := os.ReadFile(filepath.Join(weightsFixtureDir, "vgg16_div16_hwio.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(index) != 26 {
-		t.Fatalf("hwio index has %d tensors, want 26", len(index))
-	}
 	base := &ConvBase{Arch: Arch{WidthDiv: 16}}
-	for i, e := range index {
-		n := 1
-		for _, d := range e.Shape {
-			n *= d
-		}
-		v := make([]float32, n)
-		for j := range v {
-			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(bin[e.Offset+4*j:]))
-		}
-		if i%2 == 0 {
-			base.Layers[i/2].Kernel = v
-		} else {
-			base.Layers[i/2].Bias = v
-		}
+	for i, c := range fixture.ReadHWIO(t, filepath.Join(weightsFixtureDir, "vgg16_div16")) {
+		base.Layers[i] = ConvParams(c)
 	}
 	if err := base.Check(); err != nil {
 		t.Fatal(err)

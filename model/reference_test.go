@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"vggo/internal/fixture"
 )
 
 // The float64 PyTorch reference written by testdata/make_reference.py.
@@ -110,14 +111,6 @@ func maxRelError(got []float32, want []float64) (float64, int) {
 	return worst / scale, at
 }
 
-// referencePython runs Debian's python3 (the one with torch): under a pyenv
-// shim PYENV_VERSION=system selects it, as the Makefile does.
-func referencePython(args ...string) *exec.Cmd {
-	cmd := exec.Command("python3", args...)
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
-	return cmd
-}
-
 // The committed reference is what make_reference.py computes now: the
 // script, the images and the weights have not drifted apart. Needs python3
 // with torch; fails (does not skip) without it, as CI installs it.
@@ -129,7 +122,7 @@ func TestReferenceFixturesReproducible(t *testing.T) {
 		t.Skip("js/wasm cannot start processes; the native test run checks the fixtures")
 	}
 	out := t.TempDir()
-	cmd := referencePython(filepath.Join("..", "testdata", "make_reference.py"), "--out", out)
+	cmd := fixture.Python(filepath.Join("..", "testdata", "make_reference.py"), "--out", out)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make_reference.py (needs python3 with torch, torchvision, numpy, PIL): %v\n%s", err, msg)
 	}

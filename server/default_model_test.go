@@ -140,6 +140,21 @@ func TestDefaultModelMatchesCard(t *testing.T) {
 	}
 }
 
+// loadDefaultModel reads the committed default model and builds its
+// network.
+func loadDefaultModel(t *testing.T) (*model.Model, *model.Net) {
+	t.Helper()
+	m, err := model.ReadModelFile(defaultModelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := model.NewNet(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, net
+}
+
 // fashionTestSet reads the first n Fashion-MNIST test images and labels
 // (Debian's dataset-fashion-mnist, installed by scripts/deps.sh).
 func fashionTestSet(t *testing.T, n int) ([]*image.Gray, []int) {
@@ -171,14 +186,7 @@ func fashionTestSet(t *testing.T, n int) ([]*image.Gray, []int) {
 // checks the accuracy is within subsetTolerance of the card's figure.
 func TestDefaultModelSubsetAccuracy(t *testing.T) {
 	c := readCard(t)
-	m, err := model.ReadModelFile(defaultModelPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := model.NewNet(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, net := loadDefaultModel(t)
 	images, labels := fashionTestSet(t, subsetSize)
 	const batch = 50
 	size, classes := net.InputSize(), len(m.Info.Classes)
@@ -214,14 +222,7 @@ func TestSamplesClassifyAsLabelled(t *testing.T) {
 	if len(ui.Samples) == 0 {
 		t.Fatal("ui.Samples is empty")
 	}
-	m, err := model.ReadModelFile(defaultModelPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := model.NewNet(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, net := loadDefaultModel(t)
 	last := 0
 	for _, s := range ui.Samples {
 		last = max(last, s.TestIndex+1)

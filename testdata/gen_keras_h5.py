@@ -56,14 +56,9 @@ import sys
 import h5py
 import numpy as np
 
-TORCH_FEATURE_INDEX = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
-CONV_NAMES = [
-    "block1_conv1", "block1_conv2",
-    "block2_conv1", "block2_conv2",
-    "block3_conv1", "block3_conv2", "block3_conv3",
-    "block4_conv1", "block4_conv2", "block4_conv3",
-    "block5_conv1", "block5_conv2", "block5_conv3",
-]
+sys.dont_write_bytecode = True  # importing vgg16_layers leaves no __pycache__ in testdata/
+from vgg16_layers import CONV_NAMES, TORCH_FEATURE_INDEX  # noqa: E402
+
 POOL_AFTER = {"block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3"}
 ALL_LAYOUTS = ["keras1", "keras1_no1", "keras2", "keras3"]
 

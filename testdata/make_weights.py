@@ -51,15 +51,9 @@ import torch
 from torch import nn
 from torchvision.models import vgg as tv_vgg
 
-# torchvision's conv indices inside vgg16().features (ReLU/MaxPool elsewhere).
-TORCH_FEATURE_INDEX = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
-KERAS_NAMES = [
-    "block1_conv1", "block1_conv2",
-    "block2_conv1", "block2_conv2",
-    "block3_conv1", "block3_conv2", "block3_conv3",
-    "block4_conv1", "block4_conv2", "block4_conv3",
-    "block5_conv1", "block5_conv2", "block5_conv3",
-]
+sys.dont_write_bytecode = True  # importing vgg16_layers leaves no __pycache__ in testdata/
+from vgg16_layers import CONV_NAMES, TORCH_FEATURE_INDEX  # noqa: E402
+
 ALL_KINDS = ["pth", "full", "module", "checkpoint", "pth16", "safetensors", "f16", "bf16", "hwio"]
 
 
@@ -181,7 +175,7 @@ def write_hwio(prefix, state):
     index = []
     offset = 0
     with open(prefix + "_hwio.bin", "wb") as f:
-        for name, idx in zip(KERAS_NAMES, TORCH_FEATURE_INDEX):
+        for name, idx in zip(CONV_NAMES, TORCH_FEATURE_INDEX):
             w = state["features.%d.weight" % idx]
             b = state["features.%d.bias" % idx]
             hwio = w.permute(2, 3, 1, 0).contiguous().numpy().astype("<f4")

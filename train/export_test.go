@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"vggo/kernels"
@@ -105,10 +106,10 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	}
 	last := len(m.Head.Dense)
 	best, final := st.Tensors[fmt.Sprintf("best/dense%d/kernel", last)], st.Tensors[fmt.Sprintf("param/dense%d/kernel", last)]
-	if !equalFloats(m.Head.Dense[last-1].Kernel, best) {
+	if !slices.Equal(m.Head.Dense[last-1].Kernel, best) {
 		t.Fatal("exported head is not the best epoch's")
 	}
-	if equalFloats(best, final) {
+	if slices.Equal(best, final) {
 		t.Fatal("best and last weights are equal: the test cannot tell them apart")
 	}
 }

@@ -7,17 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"vggo/model"
-	"vggo/train/checkpoint"
 	"vggo/train/report"
 )
 
@@ -66,6 +60,19 @@ func smallFit(dataDir, out, cacheDir string, epochs int) *fitConfig {
 		panic(err)
 	}
 	return c
+}
+
+// fitAllCached runs c and fails unless every feature or input it needs
+// comes from the cache: a rerun must compute nothing.
+func fitAllCached(t *testing.T, c *fitConfig) {
+	t.Helper()
+	res, err := fit(context.Background(), c, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CacheComputed != 0 {
+		t.Errorf("%s: computed %d cache entries, want 0 (all cached)", c.Out, res.CacheComputed)
+	}
 }
 
 // TestEndToEnd trains on a few hundred real Fashion-MNIST images and checks
@@ -147,13 +154,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A second run with the same cache computes no features.
-	res2, err := fit(context.Background(), smallFit(fixture, filepath.Join(dir, "run2"), cacheDir, 1), io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res2.CacheComputed != 0 {
-		t.Errorf("second run computed %d features, want 0 (all cached)", res2.CacheComputed)
-	}
+	fitAllCached(t, smallFit(fixture, filepath.Join(dir, "run2"), cacheDir, 1))
 }
 
 // TestUnreadableImages: a corrupt file is skipped with a warning naming it
@@ -205,159 +206,6 @@ func TestUnreadableImages(t *testing.T) {
 				t.Errorf("training started before the error:\n%s", log.String())
 			}
 		})
-	}
-}
-
-// startCommand runs the test binary as `train fit ...`.
-func startCommand(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"fit"}, args...)...)
-	cmd.Env = append(os.Environ(), "VGGO_TRAIN_AS_COMMAND=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd, &out
-}
-
-// waitForCheckpoint polls until the run folder has a checkpoint.
-func waitForCheckpoint(t *testing.T, path string, cmd *exec.Cmd, out *bytes.Buffer) *checkpoint.State {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if st, err := checkpoint.Load(path); err == nil {
-			return st
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	t.Fatalf("no checkpoint after 60 s:\n%s", out.String())
-	return nil
-}
-
-func fitArgs(dataDir, out, cacheDir string, epochs int) []string {
-	return []string{"-data", dataDir, "-out", out, "-cache", cacheDir, "-from-scratch", "-fine-tune", strconv.Itoa(model.ConvLayers), "-width-div", "8",
-		"-input-size", "32", "-batch", "16", "-epochs", strconv.Itoa(epochs), "-patience", "0", "-train-per-class", "24", "-quiet", "-threads", "1"}
-}
-
-var epochLine = regexp.MustCompile(`(?m)^epoch (\d+)/`)
-
-// TestResumeAfterKill SIGKILLs a training process right after its first
-// checkpoint, resumes it, and checks it continues from the saved epoch
-// and finishes with a complete, consistent history.
-func TestResumeAfterKill(t *testing.T) {
-	dir := t.TempDir()
-	out, cacheDir, data := filepath.Join(dir, "run"), filepath.Join(dir, "cache"), filepath.Join(dir, "data")
-	copyTree(t, fixture, data)
-	const epochs = 6
-	cmd, log := startCommand(t, fitArgs(data, out, cacheDir, epochs)...)
-	st := waitForCheckpoint(t, filepath.Join(out, "checkpoint.ckpt"), cmd, log)
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	// The kill may land after a few more checkpoints; read the last one.
-	if st2, err := checkpoint.Load(filepath.Join(out, "checkpoint.ckpt")); err == nil {
-		st = st2
-	}
-	if st.Epoch >= epochs {
-		t.Fatalf("the run finished (epoch %d) before it was killed; make epochs slower", st.Epoch)
-	}
-	var resumed bytes.Buffer
-	code := run(append([]string{"fit"}, append(fitArgs(data, out, cacheDir, epochs), "-resume")...), &resumed, io.Discard)
-	if code != 0 {
-		t.Fatalf("resume exit %d:\n%s", code, resumed.String())
-	}
-	if want := fmt.Sprintf("resuming after epoch %d", st.Epoch); !strings.Contains(resumed.String(), want) {
-		t.Fatalf("resume output lacks %q:\n%s", want, resumed.String())
-	}
-	m := epochLine.FindAllStringSubmatch(resumed.String(), -1)
-	if len(m) == 0 || m[0][1] != strconv.Itoa(st.Epoch+1) || len(m) != epochs-st.Epoch {
-		t.Fatalf("resumed run printed epochs %v, want %d..%d", m, st.Epoch+1, epochs)
-	}
-	var h report.History
-	b, _ := os.ReadFile(filepath.Join(out, "history.json"))
-	if err := json.Unmarshal(b, &h); err != nil {
-		t.Fatal(err)
-	}
-	for i, e := range h.Epochs {
-		if e.Epoch != i+1 {
-			t.Fatalf("history epochs %+v are not 1..%d", h.Epochs, epochs)
-		}
-	}
-	if len(h.Epochs) != epochs {
-		t.Fatalf("history has %d epochs, want %d", len(h.Epochs), epochs)
-	}
-	// The killed-and-resumed run ends with exactly the weights of an
-	// uninterrupted one: shuffling, dropout masks and optimizer state all
-	// continue where they were.
-	checkSameAsUninterrupted(t, data, out, filepath.Join(dir, "reference"), cacheDir, epochs)
-	// A changed dataset is refused.
-	os.Remove(filepath.Join(data, "train", "8_bag", "00023.png"))
-	var errOut0 bytes.Buffer
-	if code := run(append([]string{"fit"}, append(fitArgs(data, out, cacheDir, epochs), "-resume")...), io.Discard, &errOut0); code == 0 ||
-		!strings.Contains(errOut0.String(), "images changed since the checkpoint") {
-		t.Errorf("resume on a changed data folder: exit %d, %s", code, errOut0.String())
-	}
-	// A different setting is refused.
-	args := append(fitArgs(data, out, cacheDir, epochs), "-resume", "-lr", "0.5")
-	var errOut bytes.Buffer
-	if code := run(append([]string{"fit"}, args...), io.Discard, &errOut); code == 0 || !strings.Contains(errOut.String(), "different settings") {
-		t.Errorf("resume with another learning rate: exit %d, %s", code, errOut.String())
-	}
-}
-
-// TestInterruptSavesAndResumes sends SIGINT: the process finishes its
-// batch, saves, exits with status 130, and a resume completes the run.
-func TestInterruptSavesAndResumes(t *testing.T) {
-	dir := t.TempDir()
-	out, cacheDir := filepath.Join(dir, "run"), filepath.Join(dir, "cache")
-	const epochs = 6
-	cmd, log := startCommand(t, fitArgs(fixture, out, cacheDir, epochs)...)
-	waitForCheckpoint(t, filepath.Join(out, "checkpoint.ckpt"), cmd, log)
-	cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	st, lerr := checkpoint.Load(filepath.Join(out, "checkpoint.ckpt"))
-	if lerr != nil {
-		t.Fatal(lerr)
-	}
-	if st.Epoch >= epochs {
-		// Nothing was interrupted, so nothing below would be tested.
-		t.Fatalf("the run finished before the interrupt arrived:\n%s", log.String())
-	}
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || !strings.Contains(log.String(), "checkpoint saved") {
-		t.Fatalf("exit %v, output:\n%s", err, log.String())
-	}
-	var resumed bytes.Buffer
-	if code := run(append([]string{"fit"}, append(fitArgs(fixture, out, cacheDir, epochs), "-resume")...), &resumed, io.Discard); code != 0 {
-		t.Fatalf("resume exit %d:\n%s", code, resumed.String())
-	}
-	if want := fmt.Sprintf("resuming after epoch %d (batch %d)", st.Epoch, st.Batch); !strings.Contains(resumed.String(), want) {
-		t.Fatalf("resume output lacks %q:\n%s", want, resumed.String())
-	}
-	// Resuming mid-epoch ends with exactly the weights of an uninterrupted run.
-	checkSameAsUninterrupted(t, fixture, out, filepath.Join(dir, "reference"), cacheDir, epochs)
-}
-
-// checkSameAsUninterrupted runs fit without interruption into ref and
-// checks that every tensor of the resumed run's checkpoint in out is
-// bit-identical to it.
-func checkSameAsUninterrupted(t *testing.T, data, out, ref, cacheDir string, epochs int) {
-	t.Helper()
-	if code := run(append([]string{"fit"}, fitArgs(data, ref, cacheDir, epochs)...), io.Discard, io.Discard); code != 0 {
-		t.Fatalf("reference run exit %d", code)
-	}
-	resumedState, err1 := checkpoint.Load(filepath.Join(out, "checkpoint.ckpt"))
-	refState, err2 := checkpoint.Load(filepath.Join(ref, "checkpoint.ckpt"))
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
-	if len(refState.Tensors) == 0 || len(resumedState.Tensors) != len(refState.Tensors) {
-		t.Fatalf("checkpoints hold %d (resumed) and %d (uninterrupted) tensors", len(resumedState.Tensors), len(refState.Tensors))
-	}
-	for name, v := range refState.Tensors {
-		if !equalFloats(resumedState.Tensors[name], v) {
-			t.Errorf("tensor %s differs between the resumed and the uninterrupted run", name)
-		}
 	}
 }
 

@@ -117,11 +117,5 @@ func TestInputCacheSharedAcrossWeights(t *testing.T) {
 	if err := cont.validate(); err != nil {
 		t.Fatal(err)
 	}
-	res2, err := fit(context.Background(), cont, io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res2.CacheComputed != 0 {
-		t.Errorf("continued run computed %d inputs, want 0 (all in the cache)", res2.CacheComputed)
-	}
+	fitAllCached(t, cont)
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestPretrainedBaseIsKeptFrozen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range want.Layers {
-		if !equalFloats(got.Base.Layers[i].Kernel, want.Layers[i].Kernel) || !equalFloats(got.Base.Layers[i].Bias, want.Layers[i].Bias) {
+		if !slices.Equal(got.Base.Layers[i].Kernel, want.Layers[i].Kernel) || !slices.Equal(got.Base.Layers[i].Bias, want.Layers[i].Bias) {
 			t.Fatalf("conv layer %d changed although frozen", i)
 		}
 	}
@@ -57,18 +58,6 @@ func TestPretrainedBaseIsKeptFrozen(t *testing.T) {
 	if res.ExportAccuracy != res.TestAccuracy {
 		t.Errorf("float32 export accuracy %g differs from the graph's %g", res.ExportAccuracy, res.TestAccuracy)
 	}
-}
-
-func equalFloats(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestAugmentedCopiesAreCached checks that --aug-copies K caches K
@@ -93,13 +82,7 @@ func TestAugmentedCopiesAreCached(t *testing.T) {
 		t.Errorf("computed %d activations, want %d", res.CacheComputed, want)
 	}
 	c.Out = filepath.Join(dir, "run2")
-	res2, err := fit(context.Background(), c, io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res2.CacheComputed != 0 {
-		t.Errorf("rerun computed %d activations, want 0", res2.CacheComputed)
-	}
+	fitAllCached(t, c)
 }
 
 // TestExtract writes the frozen features as a safetensors dataset and
@@ -132,7 +115,7 @@ func TestExtract(t *testing.T) {
 		if !ok1 || !ok2 {
 			t.Fatalf("%s tensors missing", tc.split)
 		}
-		if want := []int{tc.n, 1, 1, 32}; !equalInts(feat.Shape, want) || feat.DType != safetensors.F16 {
+		if want := []int{tc.n, 1, 1, 32}; !slices.Equal(feat.Shape, want) || feat.DType != safetensors.F16 {
 			t.Errorf("%s features shape %v, want %v", tc.split, feat.Shape, want)
 		}
 		counts := make([]int, 4)
@@ -182,16 +165,4 @@ func TestExtract(t *testing.T) {
 	if strings.Join(classes, ",") != "0_tshirt_top,1_trouser,7_sneaker,8_bag" {
 		t.Errorf("classes metadata %q", sf.Metadata["classes"])
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

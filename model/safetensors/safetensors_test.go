@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -57,7 +58,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for i, want := range in {
 		got := f.Tensors[i]
-		if got.Name != want.Name || got.DType != want.DType || !equalInts(got.Shape, want.Shape) || !bytes.Equal(got.Data, want.Data) {
+		if got.Name != want.Name || got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) || !bytes.Equal(got.Data, want.Data) {
 			t.Errorf("tensor %d = %+v, want %+v", i, got, want)
 		}
 		if byName, ok := f.Tensor(want.Name); !ok || byName.Name != want.Name {
@@ -85,20 +86,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// TestPythonFixture reads the file testdata/make_weights.py wrote by hand in
-// Python, checking the header against the known torchvision layout.
 // A file may hold metadata and no tensor at all (safetensors allows it).
 func TestMetadataOnly(t *testing.T) {
 	raw := build(t, nil, map[string]string{"note": "no tensors"})
@@ -111,6 +98,8 @@ func TestMetadataOnly(t *testing.T) {
 	}
 }
 
+// TestPythonFixture reads the file testdata/make_weights.py wrote by hand in
+// Python, checking the header against the known torchvision layout.
 func TestPythonFixture(t *testing.T) {
 	raw, err := os.ReadFile("../../testdata/vgg16_div16.safetensors")
 	if err != nil {
@@ -124,7 +113,7 @@ func TestPythonFixture(t *testing.T) {
 		t.Errorf("metadata = %v", f.Metadata)
 	}
 	w, ok := f.Tensor("features.0.weight")
-	if !ok || w.DType != F32 || !equalInts(w.Shape, []int{4, 3, 3, 3}) {
+	if !ok || w.DType != F32 || !slices.Equal(w.Shape, []int{4, 3, 3, 3}) {
 		t.Errorf("features.0.weight = %v %v %v", ok, w.DType, w.Shape)
 	}
 	if len(f.Tensors) != 26+6 {

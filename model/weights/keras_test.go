@@ -2,18 +2,15 @@ package weights
 
 import (
 	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"vggo/internal/fixture"
 	"vggo/model"
 	"vggo/model/hdf5"
 )
@@ -27,70 +24,16 @@ import (
 var (
 	kerasFixtureDir = filepath.Join("..", "..", "testdata", "keras")
 	kerasScript     = filepath.Join("..", "..", "testdata", "gen_keras_h5.py")
-	kerasArch16     = model.Arch{WidthDiv: 16}
 )
-
-// kerasPython runs Debian's python3 (the one with torch and h5py; under a
-// pyenv shim PYENV_VERSION=system selects it).
-func kerasPython(args ...string) *exec.Cmd {
-	cmd := exec.Command("python3", args...)
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
-	return cmd
-}
 
 // runKerasScript runs gen_keras_h5.py with args; it fails the test (never
 // skips) when python3, torch or h5py is missing, as CI installs them.
 func runKerasScript(t testing.TB, args ...string) {
 	t.Helper()
-	cmd := kerasPython(append([]string{kerasScript}, args...)...)
+	cmd := fixture.Python(append([]string{kerasScript}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s\n(needs Debian's python3-torch, python3-h5py and python3-numpy)", kerasScript, strings.Join(args, " "), err, out)
 	}
-}
-
-// kerasOracle reads a <prefix>_hwio.json/.bin dump: for each conv in
-// order, its HWIO kernel then its bias, raw little-endian float32.
-func kerasOracle(t testing.TB, prefix string) [model.ConvLayers]model.ConvParams {
-	t.Helper()
-	raw, err := os.ReadFile(prefix + "_hwio.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var index []struct {
-		Name   string
-		Shape  []int
-		Offset int
-	}
-	if err := json.Unmarshal(raw, &index); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(prefix + "_hwio.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(index) != 26 {
-		t.Fatalf("%s_hwio.json: %d entries, want 26", prefix, len(index))
-	}
-	var out [model.ConvLayers]model.ConvParams
-	for i, e := range index {
-		n := 1
-		for _, d := range e.Shape {
-			n *= d
-		}
-		if e.Offset+4*n > len(data) {
-			t.Fatalf("%s_hwio.bin: %s runs past the end", prefix, e.Name)
-		}
-		v := make([]float32, n)
-		for j := range v {
-			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offset+4*j:]))
-		}
-		if i%2 == 0 {
-			out[i/2].Kernel = v
-		} else {
-			out[i/2].Bias = v
-		}
-	}
-	return out
 }
 
 // compareToOracle fails unless every tensor of got equals want bit for bit.
@@ -115,7 +58,7 @@ func compareToOracle(t *testing.T, file string, got *model.ConvBase, want [model
 }
 
 func TestLoadKerasH5Layouts(t *testing.T) {
-	want := kerasOracle(t, filepath.Join("..", "..", "testdata", "vgg16_div16"))
+	want := hwioRef(t, filepath.Join(fixtureDir, "vgg16_div16"), archDiv16).Layers
 	tests := []struct {
 		file   string
 		layout KerasLayout
@@ -128,15 +71,15 @@ func TestLoadKerasH5Layouts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join(kerasFixtureDir, tc.file)
-			base, layout, err := LoadKerasH5Layout(path, kerasArch16)
+			base, layout, err := LoadKerasH5Layout(path, archDiv16)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if layout != tc.layout {
 				t.Errorf("layout %q, want %q", layout, tc.layout)
 			}
-			if base.Arch != kerasArch16 {
-				t.Errorf("Arch %+v, want %+v", base.Arch, kerasArch16)
+			if base.Arch != archDiv16 {
+				t.Errorf("Arch %+v, want %+v", base.Arch, archDiv16)
 			}
 			compareToOracle(t, tc.file, base, want)
 		})
@@ -202,14 +145,14 @@ func TestLoadKerasH5Broken(t *testing.T) {
 	dir := t.TempDir()
 	runKerasScript(t, "--broken", dir)
 	whole := filepath.Join(dir, "whole_model.h5")
-	base, layout, err := LoadKerasH5Layout(whole, kerasArch16)
+	base, layout, err := LoadKerasH5Layout(whole, archDiv16)
 	if err != nil {
 		t.Fatalf("whole_model.h5: %v", err)
 	}
 	if layout != KerasLayout2 {
 		t.Errorf("whole_model.h5: layout %q, want %q", layout, KerasLayout2)
 	}
-	compareToOracle(t, "whole_model.h5", base, kerasOracle(t, filepath.Join("..", "..", "testdata", "vgg16_div16")))
+	compareToOracle(t, "whole_model.h5", base, hwioRef(t, filepath.Join(fixtureDir, "vgg16_div16"), archDiv16).Layers)
 	tests := []struct {
 		file      string
 		shapeErr  bool     // want a *model.ShapeError
@@ -229,7 +172,7 @@ func TestLoadKerasH5Broken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		path := filepath.Join(dir, tc.file)
-		base, err := LoadKerasH5(path, kerasArch16)
+		base, err := LoadKerasH5(path, archDiv16)
 		if err == nil {
 			t.Errorf("%s: loaded without error", tc.file)
 			continue
@@ -266,7 +209,7 @@ func TestLoadKerasH5Corrupt(t *testing.T) {
 			if err := os.WriteFile(path, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := LoadKerasH5(path, kerasArch16)
+			_, err := LoadKerasH5(path, archDiv16)
 			if err != nil && !strings.Contains(err.Error(), path) {
 				t.Fatalf("error does not name the file: %v", err)
 			}
@@ -312,75 +255,6 @@ func TestKerasFixturesReproducible(t *testing.T) {
 	}
 	for _, name := range []string{"features.h5", "features.json", "small.h5", "userblock.h5", "superblock1.h5", "ordered.h5", "latest.h5"} {
 		check(filepath.Join("..", "hdf5", "testdata", name), filepath.Join(dir, "features", name))
-	}
-}
-
-// makeFullKeras writes full-size VGG16 weights (58 MB per file) in the given
-// layouts into a temporary directory, with the vgg16_hwio oracle.
-func makeFullKeras(t testing.TB, layouts string) string {
-	dir := t.TempDir()
-	runKerasScript(t, "--full", dir, "--layouts", layouts)
-	return dir
-}
-
-// A full-size file generated now loads and matches PyTorch exactly. Its load
-// time is logged beside os.ReadFile's of the same bytes; the speed target
-// lives in BenchmarkLoadKerasH5Full, not here, because a timed unit test
-// fails on a busy machine (it did, at 2.5 s under load).
-func TestLoadKerasH5Full(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates full-size weights with PyTorch (-short)")
-	}
-	dir := makeFullKeras(t, "keras1,keras3")
-	want := kerasOracle(t, filepath.Join(dir, "vgg16"))
-	for _, name := range []string{"vgg16_keras1.h5", "vgg16.weights.h5"} {
-		path := filepath.Join(dir, name)
-		start := time.Now()
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readTime := time.Since(start)
-		start = time.Now()
-		base, err := LoadKerasH5(path, model.FullVGG16)
-		loadTime := time.Since(start)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareToOracle(t, name, base, want)
-		t.Logf("%s: %d MB loaded in %v (os.ReadFile of the same file: %v, ratio %.2f)",
-			name, len(raw)>>20, loadTime, readTime, float64(loadTime)/float64(readTime))
-	}
-}
-
-// BenchmarkLoadKerasH5Full loads a full-size (58 MB) Keras file. The
-// files are generated once (sub-benchmarks run the outer function once).
-func BenchmarkLoadKerasH5Full(b *testing.B) {
-	dir := makeFullKeras(b, "keras1,keras2,keras3")
-	for _, tc := range []struct{ layout, file string }{
-		{"keras1", "vgg16_keras1.h5"}, {"keras2", "vgg16_keras2.h5"}, {"keras3", "vgg16.weights.h5"},
-	} {
-		path := filepath.Join(dir, tc.file)
-		b.Run(tc.layout, func(b *testing.B) {
-			st, err := os.Stat(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(st.Size())
-			for b.Loop() {
-				if _, err := LoadKerasH5(path, model.FullVGG16); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		// Baseline: reading the same bytes into memory, nothing else.
-		b.Run(tc.layout+"-ReadFile", func(b *testing.B) {
-			for b.Loop() {
-				if _, err := os.ReadFile(path); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }
 

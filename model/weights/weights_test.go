@@ -3,17 +3,15 @@ package weights
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"vggo/internal/fixture"
 	"vggo/model"
 	"vggo/model/safetensors"
 )
@@ -21,44 +19,12 @@ import (
 const fixtureDir = "../../testdata"
 
 // hwioRef is the reference dump make_weights.py writes next to the weight
-// files: each conv's kernel already permuted to HWIO by PyTorch, then its
-// bias, as raw little-endian float32.
+// files (see fixture.ReadHWIO) as a conv base of the given architecture.
 func hwioRef(t testing.TB, prefix string, arch model.Arch) *model.ConvBase {
 	t.Helper()
-	idx, err := os.ReadFile(prefix + "_hwio.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var entries []struct {
-		Name   string
-		Shape  []int
-		Offset int64
-	}
-	if err := json.Unmarshal(idx, &entries); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(prefix + "_hwio.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 26 {
-		t.Fatalf("%s_hwio.json: %d entries, want 26", prefix, len(entries))
-	}
 	base := &model.ConvBase{Arch: arch}
-	for i, e := range entries {
-		n := 1
-		for _, d := range e.Shape {
-			n *= d
-		}
-		v := make([]float32, n)
-		for k := range v {
-			v[k] = math.Float32frombits(binary.LittleEndian.Uint32(raw[e.Offset+4*int64(k):]))
-		}
-		if i%2 == 0 {
-			base.Layers[i/2].Kernel = v
-		} else {
-			base.Layers[i/2].Bias = v
-		}
+	for i, c := range fixture.ReadHWIO(t, prefix) {
+		base.Layers[i] = model.ConvParams(c)
 	}
 	if err := base.Check(); err != nil {
 		t.Fatal(err)
@@ -302,187 +268,6 @@ func TestTruncatedFiles(t *testing.T) {
 			_, err := Load(path, archDiv16)
 			if err == nil || !strings.Contains(err.Error(), path) {
 				t.Fatalf("%s cut to %d of %d bytes: error %v", name, n, len(raw), err)
-			}
-		}
-	}
-}
-
-// TestCorruptTorchBytes flips bytes all over a .pth: the loader must either
-// fail with an error naming the file or (when the flip hit padding) load.
-// Flips inside tensor data are caught by the zip CRC.
-func TestCorruptTorchBytes(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(fixtureDir, "vgg16_div16.pth"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "flip.pth")
-	for n := 0; n < len(raw); n += len(raw)/300 + 1 {
-		b := bytes.Clone(raw)
-		b[n] ^= 0x5a
-		os.WriteFile(path, b, 0o644)
-		if _, err := LoadTorch(path, archDiv16); err != nil && !strings.Contains(err.Error(), path) {
-			t.Fatalf("flip at %d: error %v does not name the file", n, err)
-		}
-	}
-}
-
-func TestCheckPickle(t *testing.T) {
-	cases := []struct {
-		name string
-		p    string
-		ok   bool
-	}{
-		{"empty", "", false},
-		{"stop", ".", true},
-		{"proto", "\x80\x02}q\x00.", true},
-		{"lying binbytes8", "\x8e\xff\xff\xff\xff\xff\xff\xff\x7f.", false},
-		{"lying binunicode", "X\xff\xff\xff\x00.", false},
-		{"lying frame", "\x95\x00\x00\x00\x00\x00\x01\x00\x00.", false},
-		{"ext", "\x82\x01.", false},
-		{"no stop", "}q\x00", false},
-		{"long text int", "I" + strings.Repeat("9", 5000) + "\n.", false},
-		{"global", "ctorch._utils\n_rebuild_tensor_v2\n.", true},
-	}
-	for _, c := range cases {
-		if err := checkPickle([]byte(c.p)); (err == nil) != c.ok {
-			t.Errorf("%s: err = %v, want ok=%v", c.name, err, c.ok)
-		}
-	}
-}
-
-// TestTorchCyclicCheckpoint: {"state_dict": <itself>} must not recurse forever.
-func TestTorchCyclicCheckpoint(t *testing.T) {
-	// PROTO 2, EMPTY_DICT, BINPUT 0, SHORT_BINSTRING "state_dict", BINGET 0, SETITEM, STOP
-	p := []byte("\x80\x02}q\x00U\x0astate_dicth\x00s.")
-	if err := checkPickle(p); err != nil {
-		t.Fatal(err)
-	}
-	obj, err := unpickle(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stateDict(obj, 0); err == nil || !strings.Contains(err.Error(), "nested") {
-		t.Errorf("cyclic checkpoint: %v", err)
-	}
-}
-
-func TestTorchRefusesArbitraryClasses(t *testing.T) {
-	_, err := torchFindClass("torchvision.models.vgg", "VGG")
-	if err == nil || !strings.Contains(err.Error(), "state_dict") {
-		t.Errorf("VGG class: %v", err)
-	}
-	if _, err := torchFindClass("os", "system"); err == nil {
-		t.Error("os.system accepted")
-	}
-}
-
-// FuzzReadTorch: no input may panic or allocate beyond the file's size.
-func FuzzReadTorch(f *testing.F) {
-	if raw, err := os.ReadFile(filepath.Join(fixtureDir, "vgg16_div16.pth")); err == nil {
-		f.Add(raw)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		tensors, err := readTorch(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			return
-		}
-		for _, x := range tensors {
-			v, err := x.read()
-			if err == nil && len(v)*x.dtype.Size() > len(data) {
-				t.Fatalf("tensor of %d elements from a %d-byte file", len(v), len(data))
-			}
-		}
-	})
-}
-
-// weightsPython runs Debian's python3 (the one with torch, also under a
-// pyenv shim).
-func weightsPython(args ...string) *exec.Cmd {
-	py := "python3"
-	if _, err := os.Stat("/usr/bin/python3"); err == nil {
-		py = "/usr/bin/python3"
-	}
-	cmd := exec.Command(py, args...)
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
-	return cmd
-}
-
-// makeFullWeights writes real-width VGG16 files with make_weights.py into a
-// temporary directory. It fails (never skips) without python3+torch: CI
-// installs them.
-func makeFullWeights(t testing.TB, kinds string) string {
-	t.Helper()
-	dir := t.TempDir()
-	out, err := weightsPython(filepath.Join(fixtureDir, "make_weights.py"), "--full", dir, "--only", kinds).CombinedOutput()
-	if err != nil {
-		t.Fatalf("make_weights.py --full: %v\n%s", err, out)
-	}
-	return dir
-}
-
-// TestLoadFullSize loads real-width files (58 MB of conv weights; the
-// safetensors file holds the whole 553 MB model) and compares every value.
-func TestLoadFullSize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates 0.7 GB of weights with PyTorch (-short)")
-	}
-	dir := makeFullWeights(t, "pth,safetensors,hwio")
-	want := hwioRef(t, filepath.Join(dir, "vgg16"), model.FullVGG16)
-	for _, name := range []string{"vgg16.pth", "vgg16.safetensors"} {
-		start := time.Now()
-		got, err := Load(filepath.Join(dir, name), model.FullVGG16)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: loaded in %v", name, time.Since(start))
-		checkBaseEqual(t, got, want, 0)
-	}
-}
-
-func benchmarkLoadFull(b *testing.B, kinds, name string) {
-	dir := makeFullWeights(b, kinds)
-	path := filepath.Join(dir, name)
-	st, _ := os.Stat(path)
-	b.SetBytes(st.Size())
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := Load(path, model.FullVGG16); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkLoadTorchFull: torchvision vgg16().features state dict, 58 MB.
-func BenchmarkLoadTorchFull(b *testing.B) { benchmarkLoadFull(b, "pth", "vgg16.pth") }
-
-// BenchmarkLoadTorchWholeModelFull: whole vgg16() state dict, 553 MB (the
-// classifier is never read).
-func BenchmarkLoadTorchWholeModelFull(b *testing.B) { benchmarkLoadFull(b, "full", "vgg16_full.pth") }
-
-// BenchmarkLoadSafetensorsFull: whole vgg16() in safetensors, 553 MB.
-func BenchmarkLoadSafetensorsFull(b *testing.B) {
-	benchmarkLoadFull(b, "safetensors", "vgg16.safetensors")
-}
-
-// TestOIHWToHWIO checks the tiled transposition against the definition on
-// sizes that are and are not multiples of the tile.
-func TestOIHWToHWIO(t *testing.T) {
-	for _, sz := range [][2]int{{1, 3}, {3, 1}, {16, 5}, {17, 33}, {64, 3}} {
-		cout, cin := sz[0], sz[1]
-		w := make([]float32, cout*cin*9)
-		for i := range w {
-			w[i] = float32(i)
-		}
-		got := oihwToHWIO(w, cout, cin)
-		for o := 0; o < cout; o++ {
-			for i := 0; i < cin; i++ {
-				for kh := 0; kh < 3; kh++ {
-					for kw := 0; kw < 3; kw++ {
-						if g, want := got[((kh*3+kw)*cin+i)*cout+o], w[((o*cin+i)*3+kh)*3+kw]; g != want {
-							t.Fatalf("cout %d cin %d: [%d][%d][%d][%d] = %v, want %v", cout, cin, kh, kw, i, o, g, want)
-						}
-					}
-				}
 			}
 		}
 	}
