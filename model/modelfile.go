@@ -17,6 +17,18 @@ package model
 //	          weights_dtype "int8", provenance.<key> (free-form: dataset,
 //	          accuracy, date, command, ...).
 //
+// Optional out-of-distribution statistics (OOD, ood.go); files without them
+// load with OOD nil and no OOD judgement:
+//
+//	tensors   ood.block1_conv2.class_means  [classes C]  F32  class means of the pooled activation
+//	          ood.block1_conv2.precision    [C C]        F32  inverse shrunk shared covariance
+//	          ... one pair per layer of ood.layers ...
+//	metadata  ood.method "mahalanobis", ood.layers "block1_conv2,block2_conv2,..."
+//	          (conv layers, ascending; their activation after pooling),
+//	          ood.scales "12.5,30.1,..." (per layer: the validation median
+//	          distance), ood.threshold (score above which an image is
+//	          flagged), ood.quantile (the validation quantile it was taken at).
+//
 // int8 is symmetric per output channel (the last axis): w ≈ q·scale with
 // scale = max|w|/127, via kernels.QuantizeInt8/DequantizeInt8.
 
@@ -29,6 +41,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -56,6 +69,7 @@ type Model struct {
 	Info Info
 	Base ConvBase
 	Head Head
+	OOD  *OOD // out-of-distribution statistics; nil in files written without them
 }
 
 // Check verifies the model: its description first (Info.Validate, whose
@@ -86,6 +100,9 @@ func (m *Model) Check() error {
 		}
 	}
 	if len(p) == 0 {
+		if m.OOD != nil {
+			p = append(p, m.OOD.check(len(in.Classes), m.Base.Arch)...)
+		}
 		prev := m.Base.Arch.Channels()
 		if m.Head.Kind == HeadSeed {
 			side := in.InputSize / InputMultiple
@@ -201,6 +218,10 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 	}
 	for k, v := range m.Info.Provenance {
 		md[metaProvenance+k] = v
+	}
+	if m.OOD != nil {
+		tensors = append(tensors, m.OOD.tensors(m.Base.Arch)...)
+		maps.Copy(md, m.OOD.metadata(m.Base.Arch))
 	}
 	return tensors, md, nil
 }
@@ -410,6 +431,9 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 		d.Kernel = kernel(name, t.Shape)
 		d.Bias = bias(name, d.Out)
 		m.Head.Dense = append(m.Head.Dense, d)
+	}
+	if m.OOD, err = readOOD(f, m.Base.Arch, get, floats); err != nil {
+		return nil, err
 	}
 	var extra []string
 	for _, t := range f.Tensors {

@@ -55,6 +55,7 @@ type Net struct {
 	head     []denseLayer
 	classes  []string
 	mode     string
+	ood      *OOD // nil when the model file has no OOD statistics
 
 	// Ping-pong activation buffers, grown to the largest batch seen, and
 	// the head's per-layer outputs.
@@ -134,6 +135,7 @@ func NewNet(m *Model) (*Net, error) {
 	n.headKind = m.Head.Kind
 	n.classes = append([]string(nil), m.Info.Classes...)
 	n.mode = m.Info.Preprocess
+	n.ood = m.OOD
 	for _, d := range m.Head.Dense {
 		n.head = append(n.head, denseLayer{in: d.In, out: d.Out, dense: kernels.NewDense(d.In, d.Out, d.Kernel, d.Bias)})
 	}
@@ -157,6 +159,70 @@ func (n *Net) Forward(batch int, x []float32) []float32 {
 	n.checkLen("Forward", "x", len(x), batch, n.size*n.size*3)
 	return n.runHead(batch, n.runConvs(batch, x, 0, lastConv))
 }
+
+// ForwardOOD is Forward that also judges each image against the training
+// data: scores[i] is image i's OOD score (OOD.Score over its pooled
+// activations at the OOD layers; OOD().Flagged says whether it is unlike
+// the training images). scores is nil when the model has no OOD
+// statistics. The probabilities are Forward's, bit for bit.
+func (n *Net) ForwardOOD(batch int, x []float32) (probs []float32, scores []float64) {
+	n.checkHead("ForwardOOD")
+	n.checkLen("ForwardOOD", "x", len(x), batch, n.size*n.size*3)
+	if n.ood == nil {
+		return n.runHead(batch, n.runConvs(batch, x, 0, lastConv)), nil
+	}
+	layers := make([]int, len(n.ood.Layers))
+	for i, L := range n.ood.Layers {
+		layers[i] = L.Layer
+	}
+	pooled, features := n.pooledAt(batch, x, layers)
+	scores = make([]float64, batch)
+	for i := range scores {
+		scores[i] = n.ood.Score(func(l int) []float32 {
+			c := n.ood.Layers[l].Channels
+			return pooled[l][i*c : (i+1)*c]
+		})
+	}
+	return n.runHead(batch, features), scores
+}
+
+// PooledAt returns the global average of the activation after each of the
+// given conv layers (ascending, 0..12; after the block's max-pool where the
+// layer ends one): pooled[j] is batch × that layer's channels. The trainer
+// computes OOD statistics with it.
+func (n *Net) PooledAt(batch int, x []float32, layers []int) [][]float32 {
+	n.checkLen("PooledAt", "x", len(x), batch, n.size*n.size*3)
+	pooled, _ := n.pooledAt(batch, x, layers)
+	return pooled
+}
+
+// pooledAt runs the conv base, pooling the activation after each of layers,
+// and returns the pooled activations and the conv base output (in one of
+// the Net's buffers).
+func (n *Net) pooledAt(batch int, x []float32, layers []int) (pooled [][]float32, features []float32) {
+	act, next := x, 0
+	for j, l := range layers {
+		n.checkLayer("PooledAt", l)
+		if j > 0 && l <= layers[j-1] {
+			panic(fmt.Sprintf("model: Net.PooledAt: layers %v are not ascending", layers))
+		}
+		out := n.runConvs(batch, act, next, l)
+		h, w, c := n.ActivationShape(l)
+		p := make([]float32, batch*c)
+		kernels.GlobalAvgPool(batch, h, w, c, out, p)
+		pooled = append(pooled, p)
+		// runConvs writes to both buffers, so the next segment starts from a copy.
+		act, next = append([]float32(nil), out...), l+1
+	}
+	if next <= lastConv {
+		return pooled, n.runConvs(batch, act, next, lastConv)
+	}
+	return pooled, act
+}
+
+// OOD is the model's out-of-distribution statistics, nil when its file
+// has none (then ForwardOOD gives no scores).
+func (n *Net) OOD() *OOD { return n.ood }
 
 // ForwardFrom finishes the forward pass from act, the activation after
 // conv layer `layer` as ForwardTo returns it (batch × ActivationShape(layer)):

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/schollz/progressbar/v3"
 	"vggo/model"
 	"vggo/model/rank"
 	"vggo/train/data"
@@ -158,20 +159,28 @@ func evaluateModelFile(path string, samples []data.Sample, classes []string, bat
 	if err != nil {
 		return nil, err
 	}
-	size, mode := m.Info.InputSize, m.Info.Preprocess
 	conf := report.NewConfusion(classes)
 	bar := newBar(len(samples), "evaluating "+filepath.Base(path), progress)
-	per := size * size * 3
-	x := make([]float32, 0, batch*per)
-	var labels []int
-	flush := func() {
-		if len(labels) == 0 {
-			return
-		}
+	forEachBatch(samples, m.Info.InputSize, m.Info.Preprocess, batch, bar, warn, func(x []float32, labels []int) {
 		probs := net.Forward(len(labels), x)
 		k := len(probs) / len(labels)
 		for i, l := range labels {
 			conf.Add(l, rank.Best(probs[i*k:(i+1)*k]))
+		}
+	})
+	return conf, nil
+}
+
+// forEachBatch decodes and preprocesses samples exactly as `classify` does
+// and calls fn with up to batch images (x: len(labels) preprocessed images)
+// and their labels; bar counts every sample. Unreadable images are skipped
+// with a warning.
+func forEachBatch(samples []data.Sample, size int, mode string, batch int, bar *progressbar.ProgressBar, warn io.Writer, fn func(x []float32, labels []int)) {
+	x := make([]float32, 0, batch*size*size*3)
+	var labels []int
+	flush := func() {
+		if len(labels) > 0 {
+			fn(x, labels)
 		}
 		x, labels = x[:0], labels[:0]
 	}
@@ -196,5 +205,4 @@ func evaluateModelFile(path string, samples []data.Sample, classes []string, bat
 	}
 	flush()
 	bar.Finish()
-	return conf, nil
 }

@@ -43,15 +43,16 @@ type fitConfig struct {
 	AugCopies      int            `json:"aug_copies"`
 
 	// Not part of the fingerprint.
-	Epochs    int    `json:"-"`
-	Patience  int    `json:"-"`
-	Out       string `json:"-"`
-	CacheDir  string `json:"-"`
-	Export    string `json:"-"`
-	Resume    bool   `json:"-"`
-	Threads   int    `json:"-"`
-	Quiet     bool   `json:"-"` // no progress bars (tests)
-	MemBudget int64  `json:"-"`
+	Epochs    int         `json:"-"`
+	Patience  int         `json:"-"`
+	Out       string      `json:"-"`
+	CacheDir  string      `json:"-"`
+	Export    string      `json:"-"`
+	Resume    bool        `json:"-"`
+	Threads   int         `json:"-"`
+	Quiet     bool        `json:"-"` // no progress bars (tests)
+	MemBudget int64       `json:"-"`
+	OOD       oodSettings `json:"-"` // PerClass 0: no OOD statistics
 }
 
 func (c *fitConfig) fingerprint() string {
@@ -113,6 +114,8 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.BoolVar(&c.Resume, "resume", false, "continue from OUT/checkpoint.ckpt")
 	fs.IntVar(&c.Threads, "threads", 0, "kernel threads (0: all cores)")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress bars")
+	fs.IntVar(&c.OOD.PerClass, "ood-per-class", defaultOODPerClass, "training images per class for the out-of-distribution statistics stored in the model file (0: none)")
+	fs.Float64Var(&c.OOD.Quantile, "ood-quantile", defaultOODQuantile, "validation quantile the out-of-distribution threshold is set at")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -152,6 +155,8 @@ func (c *fitConfig) validate() error {
 		return fmt.Errorf("fit: --export %q: want int8, float16 or float32", c.Export)
 	case c.LRSchedule != "constant" && c.LRSchedule != "cosine" && c.LRSchedule != "":
 		return fmt.Errorf("fit: --lr-schedule %q: want constant or cosine", c.LRSchedule)
+	case c.OOD.PerClass < 0 || (c.OOD.PerClass > 0 && !(c.OOD.Quantile > 0 && c.OOD.Quantile <= 1)):
+		return fmt.Errorf("fit: --ood-per-class %d, --ood-quantile %g: want ≥ 0 and in (0, 1]", c.OOD.PerClass, c.OOD.Quantile)
 	}
 	// A constant rate is stored as "" so that checkpoints written before
 	// schedules existed still match on --resume.

@@ -8,6 +8,7 @@
 //	train extract     export cached frozen-base features as a safetensors dataset
 //	train classify    top-k classes of images with a model file
 //	train evaluate    accuracy and confusion matrix of a model file on a labelled folder
+//	train ood         add out-of-distribution statistics to an existing model file
 //	train convert-idx turn IDX files (MNIST, Fashion-MNIST) into class folders of PNGs
 //	train convert-digits turn scikit-learn's digits CSV into train/test class folders of PNGs
 //
@@ -65,6 +66,7 @@ subcommands:
   extract      export frozen-base features as a safetensors dataset (-o FILE, then fit's flags)
   classify     print the top-k classes of images with a model file
   evaluate     accuracy, per-class scores and confusion matrix of a model file
+  ood          add out-of-distribution statistics to a model file (weights unchanged)
   convert-idx  convert IDX files (Fashion-MNIST) to class folders of PNGs
   convert-digits  convert scikit-learn's 8x8 digits CSV to train/test class folders of PNGs
 `
@@ -89,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdClassify(args[1:], stdout, stderr)
 	case "evaluate":
 		err = cmdEvaluate(args[1:], stdout, stderr)
+	case "ood":
+		err = cmdOOD(args[1:], stdout, stderr)
 	case "convert-idx":
 		err = cmdConvertIDX(args[1:], stdout, stderr)
 	case "convert-digits":

@@ -55,7 +55,7 @@ func copyTree(t *testing.T, src, dst string) {
 func smallFit(dataDir, out, cacheDir string, epochs int) *fitConfig {
 	c := &fitConfig{Data: dataDir, ValFraction: 0.2, Seed: 1, FromScratch: true, Head: "gap", InputSize: 32, WidthDiv: 8,
 		FineTune: 4, Optimizer: "adam", LR: 0.001, Batch: 16, Epochs: epochs, Patience: 0, Dropout: 0.2, AugCopies: 1,
-		Out: out, CacheDir: cacheDir, Export: "int8", Quiet: true}
+		Out: out, CacheDir: cacheDir, Export: "int8", Quiet: true, OOD: oodSettings{PerClass: 20, Quantile: defaultOODQuantile}}
 	if err := c.validate(); err != nil {
 		panic(err)
 	}
@@ -127,6 +127,9 @@ func TestEndToEnd(t *testing.T) {
 	// evaluate and classify on the exported file.
 	var out, errOut bytes.Buffer
 	modelPath := filepath.Join(dir, "run", "model.safetensors")
+	if m, err := model.ReadModelFile(modelPath); err != nil || m.OOD == nil || len(m.OOD.Layers) != len(model.OODLayers) || m.OOD.Quantile != defaultOODQuantile {
+		t.Errorf("exported model: error %v, OOD statistics %+v; want them for layers %v at quantile %g", err, m.OOD, model.OODLayers, defaultOODQuantile)
+	}
 	if code := run([]string{"evaluate", "-model", modelPath, "-data", fixture}, &out, &errOut); code != 0 {
 		t.Fatalf("evaluate: %d %s", code, errOut.String())
 	}

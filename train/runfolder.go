@@ -43,7 +43,7 @@ func (t *trainer) finish(res *fitResult) (*fitResult, error) {
 	res.ModelPath = filepath.Join(c.Out, "model.safetensors")
 	if len(pr.test.Samples) == 0 {
 		fmt.Fprintln(t.stdout, "no test split (--test 0): skipping the test evaluation")
-		if err := model.WriteModelFile(res.ModelPath, m, c.Export); err != nil {
+		if err := t.writeModel(res.ModelPath, m); err != nil {
 			return nil, err
 		}
 		return res, writeRunFolder(c.Out, h, nil, t.stdout)
@@ -55,7 +55,7 @@ func (t *trainer) finish(res *fitResult) (*fitResult, error) {
 	res.TestAccuracy = ev.conf.Accuracy()
 	fmt.Fprintf(t.stdout, "test (float32, best epoch %d): %d images, accuracy %.4f\n%s", t.st.BestEpoch, ev.conf.Total(), res.TestAccuracy, ev.conf.Table())
 	m.Info.Provenance["test_accuracy_float32"] = fmt.Sprintf("%.4f", res.TestAccuracy)
-	if err := model.WriteModelFile(res.ModelPath, m, c.Export); err != nil {
+	if err := t.writeModel(res.ModelPath, m); err != nil {
 		return nil, err
 	}
 	expConf, err := evaluateModelFile(res.ModelPath, pr.test.Samples, pr.ds.Classes, c.Batch, t.progress, t.warn)
@@ -67,6 +67,23 @@ func (t *trainer) finish(res *fitResult) (*fitResult, error) {
 	h.Test = &report.TestResult{Accuracy: res.TestAccuracy, ExportedAccuracy: res.ExportAccuracy, ExportedDType: c.Export,
 		Images: ev.conf.Total(), PerClass: ev.conf.PerClass(), Confusion: ev.conf.M}
 	return res, writeRunFolder(c.Out, h, ev.conf, t.stdout)
+}
+
+// writeModel exports m and adds the OOD statistics computed with the
+// exported weights (skipped, with a note, without validation images or
+// with --ood-per-class 0).
+func (t *trainer) writeModel(path string, m *model.Model) error {
+	c := t.c
+	if err := model.WriteModelFile(path, m, c.Export); err != nil {
+		return err
+	}
+	if c.OOD.PerClass == 0 || len(t.pr.val.Samples) == 0 {
+		fmt.Fprintln(t.stdout, "no OOD statistics stored (--ood-per-class 0 or no validation split): the model cannot flag unfamiliar images")
+		return nil
+	}
+	s := c.OOD
+	s.Batch = c.Batch
+	return addOOD(path, t.pr.train.Samples, t.pr.val.Samples, s, t.stdout, t.progress, t.warn)
 }
 
 // writeRunFolder writes the history, the learning curves and, when the run

@@ -6,6 +6,7 @@
 //	go run ./scripts/defaultmodel samples -model MODEL -out web/static/samples
 //	go run ./scripts/defaultmodel measure -model MODEL [-n 10000]
 //	go run ./scripts/defaultmodel latency [-sizes 32,64,96]
+//	go run ./scripts/defaultmodel ood -model MODEL [-n 1000] [-data DIR]
 //
 // package copies the trainer's model file, replacing only metadata: the
 // folder-safe class names the trainer learnt from ("0_tshirt_top") become
@@ -19,6 +20,9 @@
 //
 // measure prints the file's size and SHA-256 and its accuracy on the first
 // n test images (the fixed 1,000-image subset the tests use, or all 10,000).
+//
+// ood prints the out-of-distribution table of the model card: how many
+// test images, noise images and light-background garments the model flags.
 //
 // latency times one-image forward passes of a full-width VGG16 (random
 // weights, gap head) at several input sizes, as ratios to the smallest; run
@@ -63,7 +67,7 @@ const (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: defaultmodel package|samples|measure|latency [flags]")
+		fmt.Fprintln(os.Stderr, "usage: defaultmodel package|samples|measure|latency|ood [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -76,8 +80,10 @@ func main() {
 		err = cmdMeasure(os.Args[2:])
 	case "latency":
 		err = cmdLatency(os.Args[2:])
+	case "ood":
+		err = cmdOOD(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown subcommand %q (package, samples, measure or latency)", os.Args[1])
+		err = fmt.Errorf("unknown subcommand %q (package, samples, measure, latency or ood)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "defaultmodel:", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,36 @@ func TestStringMapFlag(t *testing.T) {
 	for _, bad := range []string{"novalue", "=x"} {
 		if err := m.Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}
+
+// TestDefaultModelOODTargets checks issue 18's targets on a fixed subset
+// (the first 200 test images and 200 seeded noise images of each kind) with
+// the committed default model: at most 5 % of the Fashion-MNIST test images
+// flagged, at least 90 % of every out-of-distribution set. The threshold
+// was calibrated on validation images only (train ood).
+func TestDefaultModelOODTargets(t *testing.T) {
+	net, _, err := loadNet("../../web/models/fashion-mnist-vgg16.vggo.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.OOD() == nil {
+		t.Fatal("the default model has no OOD statistics")
+	}
+	ts, err := readTestSet(defaultTestImages, defaultTestLabels)
+	if err != nil {
+		t.Fatalf("Fashion-MNIST test set (apt package dataset-fashion-mnist): %v", err)
+	}
+	sets := oodSets(ts, 200)
+	rates, _ := oodRates(net, sets, math.NaN())
+	for i, s := range sets {
+		t.Logf("%s: %.1f %% flagged", s.name, 100*rates[i])
+		if s.inDist && rates[i] > 0.05 {
+			t.Errorf("%s: %.1f %% flagged, want ≤ 5 %%", s.name, 100*rates[i])
+		}
+		if !s.inDist && rates[i] < 0.90 {
+			t.Errorf("%s: %.1f %% flagged, want ≥ 90 %%", s.name, 100*rates[i])
 		}
 	}
 }

@@ -84,10 +84,15 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 	decoded := time.Now()
 	info := e.model.Info
 	x := model.Preprocess(img, info.InputSize, info.Preprocess)
-	probs := e.net.Forward(1, x)
+	probs, scores := e.net.ForwardOOD(1, x)
 	done := time.Now()
 	b := img.Bounds()
+	var ood *protocol.OOD
+	if o := e.net.OOD(); o != nil {
+		ood = &protocol.OOD{Flagged: o.Flagged(scores[0]), Score: scores[0], Threshold: o.Threshold}
+	}
 	return protocol.Result{
+		OOD:           ood,
 		Name:          name,
 		Model:         e.name,
 		Width:         b.Dx(),

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,5 +207,52 @@ func TestRandomModelDependsOnInput(t *testing.T) {
 	}
 	if diff < 0.01 {
 		t.Fatalf("probabilities barely depend on the input (max difference %g): %v vs %v", diff, pa, pb)
+	}
+}
+
+// TestClassifyReportsOOD: with the default model (which carries OOD
+// statistics) a Fashion-MNIST sample is judged familiar and uniform noise
+// unlike the training images; a model without statistics reports no ood.
+func TestClassifyReportsOOD(t *testing.T) {
+	data, err := os.ReadFile("../../web/models/fashion-mnist-vgg16.vggo.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e Engine
+	if _, err := e.Load(data, "default"); err != nil {
+		t.Fatal(err)
+	}
+	sample, err := os.ReadFile("../../web/static/samples/test-01001-dress.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	rng := rand.New(rand.NewSource(1))
+	for i := range noise.Pix {
+		noise.Pix[i] = uint8(rng.Intn(256)) | uint8(255*(i%4/3))
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, noise); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		file    []byte
+		flagged bool
+	}{{"sample.png", sample, false}, {"noise.png", buf.Bytes(), true}} {
+		res, err := e.Classify(tc.file, tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OOD == nil || res.OOD.Flagged != tc.flagged || (res.OOD.Score > res.OOD.Threshold) != tc.flagged {
+			t.Errorf("%s: ood %+v, want flagged %v", tc.name, res.OOD, tc.flagged)
+		}
+	}
+	_, fixture := writeFixture(t, "int8")
+	if _, err := e.Load(fixture, "fixture"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.Classify(sample, "sample.png"); err != nil || res.OOD != nil {
+		t.Errorf("a model without OOD statistics: ood %+v, error %v; want nil", res.OOD, err)
 	}
 }

@@ -93,6 +93,15 @@ type Result struct {
 	Probs         []float32         `json:"probs"`  // every class, in model order
 	DecodeMillis  float64           `json:"decodeMillis"`
 	ForwardMillis float64           `json:"forwardMillis"` // preprocessing + forward pass
+	OOD           *OOD              `json:"ood,omitempty"` // nil: the model cannot judge (no OOD statistics)
+}
+
+// OOD says whether an image looks unlike the images the model was trained
+// on (model.OOD): then its top class is no answer.
+type OOD struct {
+	Flagged   bool    `json:"flagged"`
+	Score     float64 `json:"score"`
+	Threshold float64 `json:"threshold"`
 }
 
 // BenchRequest asks the worker to time the forward pass with random weights.

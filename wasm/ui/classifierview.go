@@ -146,6 +146,11 @@ func renderEntry(e *entry) app.UI {
 		if len(r.Top) > 0 {
 			art = art.DataSet("class", r.Top[0].Class)
 		}
+		if r.OOD != nil && r.OOD.Flagged {
+			// The top class is no answer here: say so first, keep the bars as detail.
+			art = art.DataSet("ood", "true")
+			body = append(body, app.P().Class("ood-note").Role("status").Text(OODNote))
+		}
 		body = append(body,
 			renderTop(r.Top),
 			app.P().Class("timing").Text(fmt.Sprintf("%s · inference %.1f ms · decode %.1f ms · %d×%d px",
@@ -154,6 +159,10 @@ func renderEntry(e *entry) app.UI {
 	}
 	return app.Li().Body(art.Body(body...))
 }
+
+// OODNote is what a result card says when the model judges the image unlike
+// its training images.
+const OODNote = "This looks unlike the images this model was trained on, so its guesses below are not an answer."
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {

@@ -176,7 +176,7 @@ func (e *Embed) onReply(ctx app.Context, r workerReply) {
 			e.lastRes = ranked
 		}
 		e.send(EmbedResultEv, EmbedResult{
-			ID: j.hostID, Name: j.name, Model: res.Model, Classes: ranked, Probs: res.Probs,
+			ID: j.hostID, Name: j.name, Model: res.Model, Classes: ranked, Probs: res.Probs, OOD: res.OOD,
 			Timing: EmbedTiming{DecodeMillis: res.DecodeMillis, ForwardMillis: res.ForwardMillis,
 				TotalMillis: float64(time.Since(j.started).Microseconds()) / 1000},
 		})

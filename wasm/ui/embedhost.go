@@ -9,6 +9,7 @@ import (
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"vggo/model/rank"
+	"vggo/wasm/protocol"
 )
 
 // The embeddable widget. A host page loads /embed.js (web/static/embed.js),
@@ -116,6 +117,7 @@ type EmbedResult struct {
 	Model   string            `json:"model"`
 	Classes []rank.Prediction `json:"classes"` // every class, most probable first
 	Probs   []float32         `json:"probs"`   // every class, in model order
+	OOD     *protocol.OOD     `json:"ood"`     // null: the model cannot judge; flagged: unlike its training images
 	Timing  EmbedTiming       `json:"timing"`
 }
 
