@@ -75,6 +75,10 @@ type Loaded struct {
 	Bytes      int64    `json:"bytes"`
 	FromCache  bool     `json:"fromCache"`
 	LoadMillis float64  `json:"loadMillis"` // parse + NewNet (weight transforms), not the download
+
+	// Description is the model file's line on what pictures it knows
+	// ("" in files without one).
+	Description string `json:"description,omitempty"`
 }
 
 // ClassifyRequest accompanies an image blob.
@@ -93,6 +97,9 @@ type Result struct {
 	Probs         []float32         `json:"probs"`  // every class, in model order
 	DecodeMillis  float64           `json:"decodeMillis"`
 	ForwardMillis float64           `json:"forwardMillis"` // preprocessing + forward pass
+	// Input is the network input as the model saw it (resized, before
+	// normalisation), a PNG of InputSize×InputSize pixels.
+	Input []byte `json:"input,omitempty"`
 }
 
 // BenchRequest asks the worker to time the forward pass with random weights.
