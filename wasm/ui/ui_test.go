@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -113,5 +114,30 @@ func TestParseBenchSettings(t *testing.T) {
 		if got := ParseBenchSettings(q); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%q: got %+v, want %+v", c.query, got, c.want)
 		}
+	}
+}
+
+// TestPagesAllowPinchZoom: go-app's page forbids zooming; the wrapped
+// handler's pages allow it, and other responses are left alone.
+func TestPagesAllowPinchZoom(t *testing.T) {
+	Routes()
+	_, raw, _ := get(t, Handler(), "/")
+	if !strings.Contains(raw, goAppViewport) {
+		t.Fatalf("go-app's page no longer has the viewport %s: update AllowPinchZoom", goAppViewport)
+	}
+	plain := Handler()
+	h := AllowPinchZoom(plain)
+	for _, path := range []string{"/", "/bench", "/embed"} {
+		code, body, hd := get(t, h, path)
+		if code != 200 || strings.Contains(body, "user-scalable") || strings.Contains(body, "maximum-scale") || !strings.Contains(body, zoomableViewport) {
+			t.Errorf("%s: status %d, viewport not zoomable", path, code)
+		}
+		if n := hd.Get("Content-Length"); n != "" && n != strconv.Itoa(len(body)) {
+			t.Errorf("%s: Content-Length %s for %d bytes", path, n, len(body))
+		}
+	}
+	_, want, _ := get(t, plain, "/app.js")
+	if _, got, _ := get(t, h, "/app.js"); got != want {
+		t.Error("/app.js changed through AllowPinchZoom")
 	}
 }
