@@ -55,7 +55,7 @@ func (resources) AppWASM() string { return AppWASM }
 // request so installed apps update exactly when the build changes.
 //
 // Offline use: the service worker pre-caches every page route, the wasm
-// programs, worker.js, the style sheet and the icons. Models are cached
+// programs, worker.js, the style sheet, the icons and the sample images. Models are cached
 // separately by the inference worker (see wasm/worker), and the last /models
 // index is kept in localStorage.
 func Handler() *app.Handler {
@@ -75,15 +75,26 @@ func Handler() *app.Handler {
 			AppleTouch: Icon192,
 			SVG:        IconSVG,
 		},
-		Styles:    []string{StyleSheet},
-		Resources: resources{},
-		CacheableResources: []string{
-			IconSVG,
-			WorkerScript,
-			WorkerWASM,
-			BenchPath,
-			EmbedPath, // widgets start offline too (see Embed)
-		},
+		Styles:                []string{StyleSheet},
+		Resources:             resources{},
+		CacheableResources:    cacheable(),
 		ServiceWorkerTemplate: serviceWorkerJS,
 	}
+}
+
+// cacheable lists what the service worker pre-caches beyond go-app's own
+// files (which include the pages' style sheet and PNG icons): everything
+// else a page shows, so that offline nothing is missing.
+func cacheable() []string {
+	res := []string{
+		IconSVG,
+		WorkerScript,
+		WorkerWASM,
+		BenchPath,
+		EmbedPath, // widgets start offline too (see Embed)
+	}
+	for _, s := range Samples {
+		res = append(res, s.URL())
+	}
+	return res
 }

@@ -33,7 +33,7 @@ func TestPagesPrerender(t *testing.T) {
 	}{
 		{"/", []string{`id="model-select"`, `for="model-select"`, `id="file-input"`, `for="file-input"`, `multiple`,
 			`accept="image/*"`, `capture="environment"`, `id="results"`, `id="dropzone"`, StyleSheet, `/app.js`, `lang="en"`}},
-		{"/bench", []string{`id="bench-table"`, `id="bench-start"`, "Median ms", `aria-current="page"`}},
+		{"/bench", []string{`id="bench-start"`, "full VGG16", `aria-current="page"`}},
 	}
 	for _, c := range cases {
 		code, body, _ := get(t, h, c.path)
@@ -45,6 +45,10 @@ func TestPagesPrerender(t *testing.T) {
 				t.Errorf("%s: page lacks %s", c.path, w)
 			}
 		}
+	}
+	// Before a run the benchmark page shows no table and no frame count.
+	if _, body, _ := get(t, h, "/bench"); strings.Contains(body, `id="bench-table"`) || strings.Contains(body, `id="bench-frames"`) {
+		t.Error("/bench shows results before any run")
 	}
 	if code, _, _ := get(t, h, "/no-such-page"); code != 404 {
 		t.Errorf("unknown page: status %d, want 404", code)
@@ -65,6 +69,11 @@ func TestServiceWorkerCachesEverythingForOffline(t *testing.T) {
 		`"/web/static/app.css"`, `"/wasm_exec.js"`, `"/app.js"`, `"/manifest.webmanifest"`, `"/web/static/icon-192.png"`, `key.startsWith("app-")`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("app-worker.js lacks %s", w)
+		}
+	}
+	for _, s := range Samples {
+		if !strings.Contains(body, `"`+s.URL()+`"`) {
+			t.Errorf("app-worker.js does not cache the sample %s", s.URL())
 		}
 	}
 	if strings.Contains(body, "githubusercontent") {
