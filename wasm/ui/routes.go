@@ -17,16 +17,19 @@ import (
 
 // Static file URLs the handler and the pages refer to.
 const (
-	AppWASM      = "/web/static/app.wasm"
-	WorkerWASM   = "/web/static/worker.wasm"
-	StyleSheet   = "/web/static/app.css"
-	Icon192      = "/web/static/icon-192.png"
-	Icon512      = "/web/static/icon-512.png"
-	IconSVG      = "/web/static/icon.svg"
-	ModelsIndex  = "/models"
-	ThemeColor   = "#1f4e79"
-	BenchPath    = "/bench"
-	ClassifyPath = "/"
+	AppWASM    = "/web/static/app.wasm"
+	WorkerWASM = "/web/static/worker.wasm"
+	StyleSheet = "/web/static/app.css"
+	Icon192    = "/web/static/icon-192.png"
+	Icon512    = "/web/static/icon-512.png"
+	IconSVG    = "/web/static/icon.svg"
+	// EmbedAliveScript lets embed.js tell a widget frame that loaded
+	// from one the browser blocked (web/static/embed-alive.js).
+	EmbedAliveScript = "/web/static/embed-alive.js"
+	ModelsIndex      = "/models"
+	ThemeColor       = "#1f4e79"
+	BenchPath        = "/bench"
+	ClassifyPath     = "/"
 	// EmbedPath is the compact classifier page that the embeddable widget
 	// (web/static/embed.js, docs/embed.md) shows in an iframe.
 	EmbedPath = "/embed"
@@ -76,6 +79,7 @@ func Handler() *app.Handler {
 			SVG:        IconSVG,
 		},
 		Styles:                []string{StyleSheet},
+		Scripts:               []string{EmbedAliveScript},
 		Resources:             resources{},
 		CacheableResources:    cacheable(),
 		ServiceWorkerTemplate: serviceWorkerJS,

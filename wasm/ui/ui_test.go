@@ -32,7 +32,8 @@ func TestPagesPrerender(t *testing.T) {
 		want []string
 	}{
 		{"/", []string{`id="model-select"`, `for="model-select"`, `id="file-input"`, `for="file-input"`, `multiple`,
-			`accept="image/*"`, `capture="environment"`, `id="results"`, `id="dropzone"`, StyleSheet, `/app.js`, `lang="en"`}},
+			`accept="image/*"`, `capture="environment"`, `id="results"`, `id="dropzone"`, StyleSheet, `/app.js`, `lang="en"`, `id="headline"`}},
+		{"/embed", []string{`src="` + EmbedAliveScript + `"`}},
 		{"/bench", []string{`id="bench-start"`, "full VGG16", `aria-current="page"`}},
 	}
 	for _, c := range cases {
@@ -66,7 +67,7 @@ func TestServiceWorkerCachesEverythingForOffline(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	for _, w := range []string{`"/"`, `"/bench"`, `"/web/static/app.wasm"`, `"/web/static/worker.wasm"`, `"/web/static/worker.js"`,
-		`"/web/static/app.css"`, `"/wasm_exec.js"`, `"/app.js"`, `"/manifest.webmanifest"`, `"/web/static/icon-192.png"`, `key.startsWith("app-")`} {
+		`"/web/static/app.css"`, `"/web/static/embed-alive.js"`, `"/wasm_exec.js"`, `"/app.js"`, `"/manifest.webmanifest"`, `"/web/static/icon-192.png"`, `key.startsWith("app-")`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("app-worker.js lacks %s", w)
 		}
