@@ -207,9 +207,9 @@ func (b *Bench) renderProgress(s BenchSettings) app.UI {
 	if !b.running && b.runMillis == 0 {
 		return app.Text("")
 	}
-	progress := fmt.Sprintf("Finished %d input size(s) in %.1f s.", len(b.rows), b.runMillis/1000)
+	progress := fmt.Sprintf("Finished %d image size(s) in %.1f s.", len(b.rows), b.runMillis/1000)
 	if b.running {
-		progress = fmt.Sprintf("Running: %d of %d input sizes done…", len(b.rows), len(s.Sizes))
+		progress = fmt.Sprintf("Running: %d of %d image sizes done…", len(b.rows), len(s.Sizes))
 	}
 	return app.Div().Class("progress-row").Body(
 		app.If(b.running, app.Progress().ID("bench-progress").Max(len(s.Sizes)).Value(len(b.rows)).
