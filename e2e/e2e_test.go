@@ -89,17 +89,25 @@ func TestClassifyOnlineOfflineAndErrors(t *testing.T) {
 	}
 	upload(t, ctx, "fashion-0.png")
 	checkAgainstNative(t, results(t, ctx, 1)[0], fixture.images["fashion-0.png"])
+	// The samples are cached with the app: one clicked offline classifies.
+	run(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`button.sample[data-sample="test-01012-trouser.png"]`)))
+	if r := results(t, ctx, 2)[0]; r.Name != "test-01012-trouser.png" || r.State != "done" {
+		t.Fatalf("a sample clicked offline: %+v", r)
+	}
+	if broken := evalString(t, ctx, `[...document.querySelectorAll("img")].filter(i => i.complete && i.naturalWidth === 0).map(i => i.src).join(" ")`); broken != "" {
+		t.Errorf("offline, broken images: %s", broken)
+	}
 
 	// Errors: a corrupt image and a text file, then a good image again.
 	upload(t, ctx, "corrupt.png", "notes.txt", "huge.jpg")
-	rs = results(t, ctx, 4)
+	rs = results(t, ctx, 5)
 	for _, r := range rs[:3] {
 		if r.State != "error" || !strings.Contains(r.Error, r.Name) {
 			t.Errorf("%s: state %q, error %q; want an error naming the file", r.Name, r.State, r.Error)
 		}
 	}
 	upload(t, ctx, "gradient.png")
-	rs = results(t, ctx, 5)
+	rs = results(t, ctx, 6)
 	checkAgainstNative(t, rs[0], fixture.images["gradient.png"])
 	screenshot(t, ctx, "classify-offline-errors.png")
 
@@ -276,9 +284,28 @@ func TestProgressIntakeAccessibility(t *testing.T) {
 	}
 	checkAgainstNative(t, rs[0], fixture.images["fashion-0.png"])
 
-	// Camera: chromium's fake device; capture one frame.
+	// Live camera: chromium's fake device is classified frame after frame,
+	// with a frame rate; a hidden tab pauses it; one frame is kept.
 	run(t, ctx, 10*time.Second, chromedp.Click(chromedp.ID("camera-button")))
 	waitFor(t, ctx, "the camera picture", `(() => { const v = document.querySelector("#camera-video"); return v && v.videoWidth > 0 && v.readyState >= 2; })()`, 20*time.Second)
+	waitFor(t, ctx, "three live frames classified", `(() => { const l = document.querySelector("#live");
+		return l && +l.dataset.frames >= 3 && +l.dataset.fps > 0 && l.querySelectorAll(".top5 li").length === 5; })()`, 30*time.Second)
+	t.Logf("live camera: %s", evalString(t, ctx, `document.querySelector("#live-fps").textContent`))
+	screenshot(t, ctx, "camera-live.png")
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`(() => {
+		Object.defineProperty(document, "hidden", {value: true, configurable: true});
+		document.dispatchEvent(new Event("visibilitychange", {bubbles: true})); })()`))
+	waitFor(t, ctx, "the live view paused", `document.querySelector("#live").dataset.state === "paused"`, 5*time.Second)
+	time.Sleep(500 * time.Millisecond) // a frame in flight may still land
+	before := evalString(t, ctx, `document.querySelector("#live").dataset.frames`)
+	time.Sleep(2 * time.Second)
+	if after := evalString(t, ctx, `document.querySelector("#live").dataset.frames`); after != before {
+		t.Errorf("hidden tab: live frames went from %s to %s, want a pause", before, after)
+	}
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`(() => {
+		Object.defineProperty(document, "hidden", {value: false, configurable: true});
+		document.dispatchEvent(new Event("visibilitychange", {bubbles: true})); })()`))
+	waitFor(t, ctx, "the live view running again", fmt.Sprintf(`+document.querySelector("#live").dataset.frames > %s`, before), 20*time.Second)
 	run(t, ctx, 10*time.Second, chromedp.Click(chromedp.ID("capture-button")))
 	rs = results(t, ctx, 3)
 	if !strings.HasPrefix(rs[0].Name, "camera-") || rs[0].State != "done" || len(rs[0].Probs) != len(fashionClasses) {

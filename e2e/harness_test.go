@@ -81,11 +81,13 @@ type server struct {
 	logs *bytes.Buffer
 }
 
-func startServer(t *testing.T, port int) *server {
+// startServer starts vggo-server on port with the fixture models and any
+// extra flags.
+func startServer(t *testing.T, port int, flags ...string) *server {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	s := &server{url: "http://" + addr, logs: new(bytes.Buffer)}
-	s.cmd = exec.Command(fixture.server, "-addr", addr, "-models", fixture.modelsDir)
+	s.cmd = exec.Command(fixture.server, append([]string{"-addr", addr, "-models", fixture.modelsDir}, flags...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ const (
 	metaClasses       = "classes" // JSON array of strings
 	metaPreprocess    = "preprocess"
 	metaDType         = "weights_dtype"
+	metaDescription   = "description" // optional: one line on what the model was trained on
 	metaProvenance    = "provenance."
 	formatName        = "vggo"
 )
@@ -37,6 +38,7 @@ type Info struct {
 	Head          string            // HeadSeed, HeadGAP or HeadLinear
 	Classes       []string          // class names, in output order
 	Preprocess    string            // PreprocessCaffe or PreprocessTorch (preprocess.go)
+	Description   string            // one line for users: what pictures the model knows (optional)
 	Provenance    map[string]string // free-form: dataset, accuracy, date, command line, ...
 	DType         string            // kernel encoding in the file: int8, float16 or float32 (set when read)
 	Bytes         int64             // file size (set when read)
@@ -141,7 +143,8 @@ func parseInfo(md map[string]string) (Info, error) {
 	if version < 1 {
 		return Info{}, fmt.Errorf("model format version %d is invalid", version)
 	}
-	info := Info{FormatVersion: version, Arch: md[metaArch], Head: md[metaHead], Preprocess: md[metaPreprocess], DType: md[metaDType]}
+	info := Info{FormatVersion: version, Arch: md[metaArch], Head: md[metaHead], Preprocess: md[metaPreprocess], DType: md[metaDType],
+		Description: md[metaDescription]}
 	var err error
 	if info.InputSize, err = strconv.Atoi(md[metaInputSize]); err != nil {
 		return Info{}, fmt.Errorf("metadata input_size %q is not a number", md[metaInputSize])

@@ -14,8 +14,9 @@ package model
 //	metadata  format "vggo", format_version "1", arch "vgg16",
 //	          input_size "224", width_div "1", head "gap",
 //	          classes "[\"cat\",\"dog\"]" (a JSON array), preprocess "caffe",
-//	          weights_dtype "int8", provenance.<key> (free-form: dataset,
-//	          accuracy, date, command, ...).
+//	          weights_dtype "int8", description (optional, one line for
+//	          users: what pictures the model knows), provenance.<key>
+//	          (free-form: dataset, accuracy, date, command, ...).
 //
 // Optional out-of-distribution statistics (OOD, ood.go); files without them
 // load with OOD nil and no OOD judgement:
@@ -208,6 +209,9 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 		metaClasses:       string(classes),
 		metaPreprocess:    m.Info.Preprocess,
 		metaDType:         dtype,
+	}
+	if m.Info.Description != "" {
+		md[metaDescription] = m.Info.Description
 	}
 	for k, v := range m.Info.Provenance {
 		md[metaProvenance+k] = v

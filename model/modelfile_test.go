@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"vggo/model/safetensors"
 )
 
 // archDiv16 is the width the committed weight fixtures have.
@@ -30,7 +32,7 @@ func randomFileModel(seed int64, arch Arch, inputSize int, head string, classes 
 	}
 	m := &Model{
 		Info: Info{Arch: "vgg16", InputSize: inputSize, WidthDiv: arch.WidthDiv, Head: head,
-			Preprocess: PreprocessCaffe, Provenance: map[string]string{"dataset": "fashion-mnist", "accuracy": "0.91", "command": "train -epochs 3"}},
+			Preprocess: PreprocessCaffe, Description: "random weights, for tests", Provenance: map[string]string{"dataset": "fashion-mnist", "accuracy": "0.91", "command": "train -epochs 3"}},
 		Base: ConvBase{Arch: arch},
 		Head: Head{Kind: head},
 	}
@@ -158,6 +160,41 @@ func checkModelWeights(t *testing.T, got, want *Model, dtype string) {
 			}
 		}
 	})
+}
+
+// TestModelFileDescriptionOptional: a model without a description writes
+// no description key (files from before the key read the same), and one
+// with a description keeps it under "description".
+func TestModelFileDescriptionOptional(t *testing.T) {
+	dir := t.TempDir()
+	for _, desc := range []string{"", "28x28 grey garments, light on dark"} {
+		m := randomFileModel(1, archDiv16, 32, HeadLinear, 3)
+		m.Info.Description = desc
+		path := filepath.Join(dir, "m.vggo")
+		if err := WriteModelFile(path, m, DTypeFloat32); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := f.Stat()
+		h, err := safetensors.ReadHeader(f, st.Size())
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := h.Metadata["description"]; ok != (desc != "") || got != desc {
+			t.Errorf("description %q: metadata has %q (present %v)", desc, got, ok)
+		}
+		info, err := ReadInfo(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Description != desc {
+			t.Errorf("ReadInfo: Description %q, want %q", info.Description, desc)
+		}
+	}
 }
 
 // TestModelFileSizeFullWidth: at real width, an int8 file is at most 26 %

@@ -70,7 +70,7 @@ func appHandler(static *staticFiles) http.Handler {
 	registerRoutes.Do(ui.Routes)
 	h := ui.Handler()
 	configureAppHandler(h, static)
-	return h
+	return ui.AllowPinchZoom(h)
 }
 
 // configureAppHandler points a go-app handler at the embedded resources and

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"vggo/kernels"
@@ -111,5 +112,27 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	}
 	if slices.Equal(best, final) {
 		t.Fatal("best and last weights are equal: the test cannot tell them apart")
+	}
+}
+
+// TestFitDescription: -description reaches the exported model's Info, and
+// a description of more than one line is refused with the flag's name.
+func TestFitDescription(t *testing.T) {
+	const desc = "28x28 grey garments, light on a dark background"
+	c, err := parseFitFlags("fit", []string{"-data", "d", "-from-scratch", "-description", desc}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch := model.Arch{WidthDiv: 16}
+	hidden, _ := nn.DefaultHidden(model.HeadLinear, 16)
+	spec := nn.Spec{Arch: arch, InputSize: 32, Boundary: model.ConvLayers, Head: model.HeadLinear, Hidden: hidden, Classes: 2}
+	base := randomBase(arch, 1)
+	m := exportModel(c, spec, base, spec.InitParams(base, 1), []string{"a", "b"})
+	if m.Info.Description != desc {
+		t.Errorf("exported Description %q, want %q", m.Info.Description, desc)
+	}
+	_, err = parseFitFlags("fit", []string{"-data", "d", "-from-scratch", "-description", "two\nlines"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--description") {
+		t.Errorf("a two-line description: error %v, want one naming --description", err)
 	}
 }

@@ -53,6 +53,11 @@ type fitConfig struct {
 	Quiet     bool        `json:"-"` // no progress bars (tests)
 	MemBudget int64       `json:"-"`
 	OOD       oodSettings `json:"-"` // PerClass 0: no OOD statistics
+
+	// Description is the model file's one line for its users (what
+	// pictures it knows). Not in the fingerprint either: it changes no
+	// weight, so a resumed run may add it.
+	Description string `json:"-"`
 }
 
 func (c *fitConfig) fingerprint() string {
@@ -111,6 +116,7 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.StringVar(&c.Out, "out", "run", "run folder (history, plots, checkpoint, model file)")
 	fs.StringVar(&c.CacheDir, "cache", "", "feature cache folder (default: OUT/../.vggo-cache)")
 	fs.StringVar(&c.Export, "export", "int8", "exported model weights: int8, float16 or float32")
+	fs.StringVar(&c.Description, "description", "", "one line stored in the model file for its users: what pictures it was trained on (e.g. \"28x28 grey garments, light on a dark background\")")
 	fs.BoolVar(&c.Resume, "resume", false, "continue from OUT/checkpoint.ckpt")
 	fs.IntVar(&c.Threads, "threads", 0, "kernel threads (0: all cores)")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress bars")
@@ -157,6 +163,8 @@ func (c *fitConfig) validate() error {
 		return fmt.Errorf("fit: --lr-schedule %q: want constant or cosine", c.LRSchedule)
 	case c.OOD.PerClass < 0 || (c.OOD.PerClass > 0 && !(c.OOD.Quantile > 0 && c.OOD.Quantile <= 1)):
 		return fmt.Errorf("fit: --ood-per-class %d, --ood-quantile %g: want ≥ 0 and in (0, 1]", c.OOD.PerClass, c.OOD.Quantile)
+	case strings.ContainsAny(c.Description, "\r\n"):
+		return fmt.Errorf("fit: --description %q: want one line (the app shows it as one)", c.Description)
 	}
 	// A constant rate is stored as "" so that checkpoints written before
 	// schedules existed still match on --resume.

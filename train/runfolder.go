@@ -124,7 +124,7 @@ func exportModel(c *fitConfig, spec nn.Spec, base *model.ConvBase, p *nn.Params,
 		src = filepath.Base(c.Weights)
 	}
 	m.Info = model.Info{FormatVersion: model.ModelFormatVersion, Arch: "vgg16", InputSize: c.InputSize, WidthDiv: c.WidthDiv,
-		Head: spec.Head, Classes: classes, Preprocess: c.Preprocess,
+		Head: spec.Head, Classes: classes, Preprocess: c.Preprocess, Description: c.Description,
 		Provenance: map[string]string{
 			"dataset":   c.Data,
 			"date":      time.Now().UTC().Format(time.RFC3339),

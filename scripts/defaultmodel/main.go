@@ -10,8 +10,9 @@
 //
 // package copies the trainer's model file, replacing only metadata: the
 // folder-safe class names the trainer learnt from ("0_tshirt_top") become
-// Fashion-MNIST's display names ("T-shirt/top"), and provenance entries are
-// added. Tensor bytes are copied unchanged, so the weights are exactly the
+// Fashion-MNIST's display names ("T-shirt/top"), the description is set
+// (-description, default DefaultDescription) and provenance entries are
+// added. A packaged file may be packaged again (-in and -out the same). Tensor bytes are copied unchanged, so the weights are exactly the
 // trained ones.
 //
 // samples writes, for each class, the first image of the Fashion-MNIST TEST
@@ -59,6 +60,10 @@ import (
 // names).
 var FashionMNISTNames = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
 
+// DefaultDescription is the default model's line for its users: what the
+// pictures it learnt from look like, so a visitor knows what it can answer.
+const DefaultDescription = "Fashion-MNIST: 28×28 grey product photos of one centred garment, shoe or bag, light on a black background"
+
 // Default locations of Debian's dataset-fashion-mnist test set.
 const (
 	defaultTestImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
@@ -97,6 +102,7 @@ func cmdPackage(args []string) error {
 	out := fs.String("out", "", "the default model file to write")
 	var prov stringMap
 	fs.Var(&prov, "provenance", "KEY=VALUE added as provenance.KEY (repeatable)")
+	desc := fs.String("description", DefaultDescription, "the model file's one line for its users")
 	fs.Parse(args)
 	if *in == "" || *out == "" {
 		return fmt.Errorf("package: -in and -out are required")
@@ -113,8 +119,11 @@ func cmdPackage(args []string) error {
 	if err != nil {
 		return err
 	}
-	if strings.Join(info.Classes, ",") != strings.Join(data.FashionMNISTClasses, ",") {
-		return fmt.Errorf("%s: classes %q are not the Fashion-MNIST folders %q", *in, info.Classes, data.FashionMNISTClasses)
+	// Display names too: a packaged file can be packaged again, to change
+	// its description or provenance.
+	classes := strings.Join(info.Classes, ",")
+	if classes != strings.Join(data.FashionMNISTClasses, ",") && classes != strings.Join(FashionMNISTNames, ",") {
+		return fmt.Errorf("%s: classes %q are not the Fashion-MNIST folders %q (nor their display names)", *in, info.Classes, data.FashionMNISTClasses)
 	}
 	md := make(map[string]string, len(f.Metadata)+len(prov))
 	for k, v := range f.Metadata {
@@ -122,6 +131,7 @@ func cmdPackage(args []string) error {
 	}
 	names, _ := json.Marshal(FashionMNISTNames)
 	md["classes"] = string(names)
+	md["description"] = *desc
 	for k, v := range prov {
 		md["provenance."+k] = v
 	}

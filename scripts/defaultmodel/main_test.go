@@ -40,6 +40,9 @@ func TestPackageRelabelsAndKeepsTensors(t *testing.T) {
 	if info.Provenance["note"] != "packaged" || info.Provenance["dataset"] != "fixture" {
 		t.Errorf("provenance %v: want the original entries plus note=packaged", info.Provenance)
 	}
+	if info.Description != DefaultDescription {
+		t.Errorf("description %q, want %q", info.Description, DefaultDescription)
+	}
 	if info.InputSize != 32 || info.Preprocess != model.PreprocessTorch || info.DType != model.DTypeInt8 {
 		t.Errorf("info changed: %+v", info)
 	}
@@ -51,6 +54,40 @@ func TestPackageRelabelsAndKeepsTensors(t *testing.T) {
 		tb := b.Tensors[i]
 		if ta.Name != tb.Name || ta.DType != tb.DType || !bytes.Equal(ta.Data, tb.Data) {
 			t.Errorf("tensor %s changed (now %s %s)", ta.Name, tb.Name, tb.DType)
+		}
+	}
+}
+
+// TestPackageAgainKeepsEverythingElse: packaging a packaged file in place
+// with a new description changes only that metadata entry.
+func TestPackageAgainKeepsEverythingElse(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "run.safetensors")
+	out := filepath.Join(dir, "default.vggo.safetensors")
+	m := randomModel(32, 16)
+	m.Info.Classes = data.FashionMNISTClasses
+	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdPackage([]string{"-in", in, "-out", out, "-provenance", "note=first"}); err != nil {
+		t.Fatal(err)
+	}
+	before := readTensors(t, out)
+	if err := cmdPackage([]string{"-in", out, "-out", out, "-description", "new words"}); err != nil {
+		t.Fatal(err)
+	}
+	after := readTensors(t, out)
+	for k, v := range before.Metadata {
+		if k != "description" && after.Metadata[k] != v {
+			t.Errorf("metadata %s: %q became %q", k, v, after.Metadata[k])
+		}
+	}
+	if after.Metadata["description"] != "new words" {
+		t.Errorf("description %q, want %q", after.Metadata["description"], "new words")
+	}
+	for i, ta := range before.Tensors {
+		if tb := after.Tensors[i]; ta.Name != tb.Name || !bytes.Equal(ta.Data, tb.Data) {
+			t.Errorf("tensor %s changed", ta.Name)
 		}
 	}
 }

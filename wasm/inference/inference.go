@@ -54,12 +54,13 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 	}
 	e.name, e.model, e.net = name, m, net
 	return protocol.Loaded{
-		Name:       name,
-		Classes:    m.Info.Classes,
-		InputSize:  m.Info.InputSize,
-		Preprocess: m.Info.Preprocess,
-		Bytes:      int64(len(data)),
-		LoadMillis: millisSince(start),
+		Name:        name,
+		Classes:     m.Info.Classes,
+		InputSize:   m.Info.InputSize,
+		Preprocess:  m.Info.Preprocess,
+		Bytes:       int64(len(data)),
+		LoadMillis:  millisSince(start),
+		Description: m.Info.Description,
 	}, nil
 }
 
@@ -101,6 +102,7 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 		Probs:         append([]float32(nil), probs...),
 		DecodeMillis:  float64(decoded.Sub(start).Microseconds()) / 1000,
 		ForwardMillis: float64(done.Sub(decoded).Microseconds()) / 1000,
+		Input:         InputPNG(x, info),
 	}, nil
 }
 

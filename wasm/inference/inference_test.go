@@ -22,12 +22,15 @@ import (
 // fashionClasses are the Fashion-MNIST class names, used for fixtures.
 var fashionClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
 
+const fixtureDescription = "random weights, Fashion-MNIST class names"
+
 // writeFixture writes a random width/16 model at input size 32 and returns
 // its path and bytes.
 func writeFixture(t *testing.T, dtype string) (string, []byte) {
 	t.Helper()
 	m := RandomModel(32, 16, 7)
 	m.Info.Classes = fashionClasses
+	m.Info.Description = fixtureDescription
 	path := filepath.Join(t.TempDir(), "fixture.vggo.safetensors")
 	if err := model.WriteModelFile(path, m, dtype); err != nil {
 		t.Fatal(err)
@@ -69,7 +72,7 @@ func TestClassifyMatchesNative(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if loaded.InputSize != 32 || len(loaded.Classes) != 10 || loaded.Bytes != int64(len(data)) {
+			if loaded.InputSize != 32 || len(loaded.Classes) != 10 || loaded.Bytes != int64(len(data)) || loaded.Description != fixtureDescription {
 				t.Fatalf("loaded = %+v", loaded)
 			}
 			res, err := e.Classify(imgBytes, "gradient.png")
@@ -108,6 +111,23 @@ func TestClassifyMatchesNative(t *testing.T) {
 			}
 			if res.Width != 40 || res.Height != 30 {
 				t.Errorf("size %dx%d, want 40x30", res.Width, res.Height)
+			}
+			// The picture shown is the network input: InputImage of what
+			// Preprocess gives for this image, at the model's input size.
+			shown, err := png.Decode(bytes.NewReader(res.Input))
+			if err != nil {
+				t.Fatalf("result's input picture: %v", err)
+			}
+			want, _ := model.InputImage(model.Preprocess(img, 32, m.Info.Preprocess), 32, m.Info.Preprocess)
+			if b := shown.Bounds(); b.Dx() != 32 || b.Dy() != 32 {
+				t.Fatalf("input picture is %v, want 32x32", b)
+			}
+			for y := 0; y < 32; y++ {
+				for x := 0; x < 32; x++ {
+					if color.NRGBAModel.Convert(shown.At(x, y)) != color.Color(want.NRGBAAt(x, y)) {
+						t.Fatalf("input picture pixel %d,%d is %v, want %v", x, y, shown.At(x, y), want.NRGBAAt(x, y))
+					}
+				}
 			}
 		})
 	}

@@ -75,6 +75,10 @@ type Loaded struct {
 	Bytes      int64    `json:"bytes"`
 	FromCache  bool     `json:"fromCache"`
 	LoadMillis float64  `json:"loadMillis"` // parse + NewNet (weight transforms), not the download
+
+	// Description is the model file's line on what pictures it knows
+	// ("" in files without one).
+	Description string `json:"description,omitempty"`
 }
 
 // ClassifyRequest accompanies an image blob.
@@ -94,6 +98,10 @@ type Result struct {
 	DecodeMillis  float64           `json:"decodeMillis"`
 	ForwardMillis float64           `json:"forwardMillis"` // preprocessing + forward pass
 	OOD           *OOD              `json:"ood,omitempty"` // nil: the model cannot judge (no OOD statistics)
+
+	// Input is the network input as the model saw it (resized, before
+	// normalisation), a PNG of InputSize×InputSize pixels.
+	Input []byte `json:"input,omitempty"`
 }
 
 // OOD says whether an image looks unlike the images the model was trained

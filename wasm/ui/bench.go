@@ -183,18 +183,14 @@ func (b *Bench) Render() app.UI {
 	if b.worker != nil {
 		build = b.worker.build
 	}
-	width := "VGG16 (full width)"
-	if s.WidthDiv > 1 {
-		width = fmt.Sprintf("VGG16 at 1/%d width", s.WidthDiv)
-	}
 	return app.Div().Class("page").Body(
 		pageHeader(BenchPath),
 		app.Main().ID("main").Body(
 			app.Section().Class("panel").Aria("labelledby", "bench-heading").Body(
 				app.H2().ID("bench-heading").Text("Forward-pass benchmark"),
 				app.P().Body(
-					app.Text(fmt.Sprintf("%s with random weights, batch 1, in the inference worker: %d warm-up run(s), then the median of %d timed runs per input size. Settings go in the address, e.g. ",
-						width, s.Warmup, s.Runs)),
+					app.Text(fmt.Sprintf("How fast this device classifies: %s with random weights, one image at a time, in the inference worker; %d warm-up run(s), then %d timed runs per image size. Settings go in the address, e.g. ",
+						networkWords(s.WidthDiv), s.Warmup, s.Runs)),
 					app.Code().Text("/bench?sizes=224,32&width=1&warmup=1&runs=5"),
 					app.Text("."),
 				),
@@ -203,34 +199,11 @@ func (b *Bench) Render() app.UI {
 					app.Button().ID("bench-start").Type("button").Class("button").Disabled(b.running).
 						Text("Run benchmark").OnClick(b.start),
 					app.If(b.running, app.Span().ID("busy").Class("spinner").Role("progressbar").Aria("label", "Benchmark running")),
-					app.Span().ID("bench-frames").Class("note").DataSet("frames", b.frames).
-						DataSet("longest-gap", fmt.Sprintf("%.0f", b.longestGap)).
-						DataSet("run-ms", fmt.Sprintf("%.0f", b.runMillis)).
-						Text(fmt.Sprintf("Page frames during the run: %d (longest gap %.0f ms)", b.frames, b.longestGap)),
 				),
+				b.renderProgress(s),
 				app.If(b.err != "", app.P().ID("bench-error").Class("error").Role("alert").Text(b.err)),
-				app.Div().Class("table-wrap").Body(app.Table().ID("bench-table").DataSet("state", state).Body(
-					app.Caption().Text("Milliseconds per image"),
-					app.THead().Body(app.Tr().Body(
-						app.Th().Scope("col").Text("Input"),
-						app.Th().Scope("col").Text("Width"),
-						app.Th().Scope("col").Text("Runs"),
-						app.Th().Scope("col").Text("Median ms"),
-						app.Th().Scope("col").Text("Fastest ms"),
-					)),
-					app.TBody().Body(
-						app.Range(b.rows).Slice(func(i int) app.UI {
-							r := b.rows[i]
-							return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).Body(
-								app.Td().Text(fmt.Sprintf("%d×%d", r.Size, r.Size)),
-								app.Td().Text(fmt.Sprintf("1/%d", r.WidthDiv)),
-								app.Td().Text(r.Runs),
-								app.Td().Text(fmt.Sprintf("%.1f", r.MedianMillis)),
-								app.Td().Text(fmt.Sprintf("%.1f", r.MinMillis)),
-							)
-						}),
-					),
-				)),
+				// Nothing to show before the first run: no empty table.
+				app.If(state != "idle", b.renderTable(state)),
 			),
 		),
 	)
@@ -242,4 +215,61 @@ func workerBuildLine(build string) string {
 		return "Worker build: relaxed SIMD (worker-relaxed.wasm, f32x4.relaxed_madd kernels)."
 	}
 	return "Worker build: SIMD128 (worker.wasm; this browser has no relaxed SIMD, or build=simd128 was asked for)."
+}
+
+// renderProgress says how far the run is and, once it has started, how
+// many frames the page drew meanwhile: it keeps drawing because the work
+// runs in the worker.
+func (b *Bench) renderProgress(s BenchSettings) app.UI {
+	if !b.running && b.runMillis == 0 {
+		return app.Text("")
+	}
+	progress := fmt.Sprintf("Finished %d image size(s) in %.1f s.", len(b.rows), b.runMillis/1000)
+	if b.running {
+		progress = fmt.Sprintf("Running: %d of %d image sizes done…", len(b.rows), len(s.Sizes))
+	}
+	return app.Div().Class("progress-row").Body(
+		app.If(b.running, app.Progress().ID("bench-progress").Max(len(s.Sizes)).Value(len(b.rows)).
+			Aria("label", "Benchmark progress")),
+		app.Span().ID("bench-progress-text").Aria("live", "polite").Text(progress),
+		app.Span().ID("bench-frames").Class("note").DataSet("frames", b.frames).
+			DataSet("longest-gap", fmt.Sprintf("%.0f", b.longestGap)).
+			DataSet("run-ms", fmt.Sprintf("%.0f", b.runMillis)).
+			Text(fmt.Sprintf("Meanwhile the page drew %d frames (longest pause %.0f ms).", b.frames, b.longestGap)),
+	)
+}
+
+// renderTable is the timings, one row per input size, in plain words.
+func (b *Bench) renderTable(state string) app.UI {
+	return app.Div().Class("table-wrap").Body(app.Table().ID("bench-table").DataSet("state", state).Body(
+		app.Caption().Text("Time to classify one image, in milliseconds"),
+		app.THead().Body(app.Tr().Body(
+			app.Th().Scope("col").Text("Image size"),
+			app.Th().Scope("col").Text("Network"),
+			app.Th().Scope("col").Text("Timed runs"),
+			app.Th().Scope("col").Text("Typical (median) ms"),
+			app.Th().Scope("col").Text("Fastest ms"),
+		)),
+		app.TBody().Body(
+			app.Range(b.rows).Slice(func(i int) app.UI {
+				r := b.rows[i]
+				return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).Body(
+					app.Td().Text(fmt.Sprintf("%d×%d", r.Size, r.Size)),
+					app.Td().Text(networkWords(r.WidthDiv)),
+					app.Td().Text(r.Runs),
+					app.Td().Text(fmt.Sprintf("%.1f", r.MedianMillis)),
+					app.Td().Text(fmt.Sprintf("%.1f", r.MinMillis)),
+				)
+			}),
+		),
+	))
+}
+
+// networkWords names a width divisor for people: full VGG16, or the
+// fraction of its channels.
+func networkWords(widthDiv int) string {
+	if widthDiv <= 1 {
+		return "full VGG16"
+	}
+	return fmt.Sprintf("VGG16, 1/%d of the channels", widthDiv)
 }

@@ -18,6 +18,17 @@ type entry struct {
 	ImageURL string // blob: URL of the file, revoked when the entry leaves the gallery
 	Result   *protocol.Result
 	Err      string
+
+	// InputURL is a blob: URL of the picture the network saw (InputSize
+	// pixels square), revoked with ImageURL.
+	InputURL  string
+	InputSize int
+}
+
+// release frees the entry's blob: URLs.
+func (e *entry) release() {
+	revokeObjectURL(e.ImageURL)
+	revokeObjectURL(e.InputURL)
 }
 
 func (e *entry) state() string {
@@ -43,10 +54,9 @@ type Classifier struct {
 	gallery []*entry // newest first
 	notice  string   // intake errors that belong to no image
 
-	drop         dropZone
-	cameraOn     bool
-	cameraStream app.Value
-	removePaste  func()
+	drop        dropZone
+	live        liveCamera
+	removePaste func()
 }
 
 // OnMount starts the worker, fetches the model index and listens for pastes.
@@ -65,7 +75,7 @@ func (c *Classifier) OnDismount() {
 	if c.removePaste != nil {
 		c.removePaste()
 	}
-	c.stopCamera()
+	c.live.stop()
 	c.session.stop()
 }
 
@@ -134,7 +144,7 @@ func (c *Classifier) status() string {
 
 // onReply updates the page from a worker message.
 func (c *Classifier) onReply(ctx app.Context, r workerReply) {
-	if c.session.update(r) {
+	if c.session.update(r) || c.liveReply(ctx, r) {
 		return
 	}
 	switch r.Kind {
@@ -145,6 +155,11 @@ func (c *Classifier) onReply(ctx app.Context, r workerReply) {
 				e.Err = "bad reply from the worker: " + err.Error()
 			} else {
 				e.Result = &res
+				e.InputURL, e.InputSize = bytesURL(res.Input, "image/png"), c.session.loaded.InputSize
+			}
+			if e == c.gallery[0] {
+				// The card has grown to its full size: all of it in view.
+				ctx.Defer(func(app.Context) { scrollIntoView("#results > li") })
 			}
 		}
 	case protocol.KindError:
@@ -168,21 +183,22 @@ func (c *Classifier) entry(id int) *entry {
 }
 
 // classifyFiles sends every file of a FileList (or array) to the worker.
-func (c *Classifier) classifyFiles(files app.Value) {
+func (c *Classifier) classifyFiles(ctx app.Context, files app.Value) {
 	n := files.Length()
 	if n == 0 {
 		return
 	}
 	c.notice = ""
 	for i := 0; i < n; i++ {
-		c.classifyBlob(files.Index(i), "")
+		c.classifyBlob(ctx, files.Index(i), "")
 	}
 }
 
 // classifyBlob adds a gallery entry for one File or Blob and sends it to the
 // worker. Files that are no image, or too large, are refused here, before
-// any copy.
-func (c *Classifier) classifyBlob(blob app.Value, name string) {
+// any copy. The newest entry comes first, and the page scrolls to it: it
+// may be below the fold (a sample clicked, a photo picked at the top).
+func (c *Classifier) classifyBlob(ctx app.Context, blob app.Value, name string) {
 	if name == "" {
 		name = blob.Get("name").String()
 	}
@@ -195,9 +211,32 @@ func (c *Classifier) classifyBlob(blob app.Value, name string) {
 	}
 	c.gallery = append([]*entry{e}, c.gallery...)
 	for len(c.gallery) > GallerySize {
-		old := c.gallery[len(c.gallery)-1]
-		revokeObjectURL(old.ImageURL)
+		c.gallery[len(c.gallery)-1].release()
 		c.gallery = c.gallery[:len(c.gallery)-1]
+	}
+	// The results heading goes to the top of the window: the new card,
+	// first below it, is then in view whatever size it grows to.
+	ctx.Defer(func(app.Context) { scrollToTop("#results-heading") })
+}
+
+// scrollIntoView scrolls the element matching selector into view, no
+// further than needed.
+func scrollIntoView(selector string) {
+	if el := app.Window().Get("document").Call("querySelector", selector); el.Truthy() {
+		el.Call("scrollIntoView", map[string]any{"block": "nearest"})
+	}
+}
+
+// scrollToTop scrolls the page so that the element matching selector is at
+// the top of the window, if it is not in the upper part already.
+func scrollToTop(selector string) {
+	el := app.Window().Get("document").Call("querySelector", selector)
+	if !el.Truthy() {
+		return
+	}
+	top := el.Call("getBoundingClientRect").Get("top").Float()
+	if top < 0 || top > app.Window().Get("innerHeight").Float()/4 {
+		el.Call("scrollIntoView", map[string]any{"block": "start"})
 	}
 }
 
@@ -207,7 +246,7 @@ func (c *Classifier) onPaste(ctx app.Context, e app.Event) {
 		return
 	}
 	e.PreventDefault()
-	c.classifyFiles(files)
+	c.classifyFiles(ctx, files)
 }
 
 func (c *Classifier) busy() bool {

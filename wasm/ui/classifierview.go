@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
@@ -15,6 +16,8 @@ func (c *Classifier) Render() app.UI {
 	return app.Div().Class("page").Body(
 		pageHeader(ClassifyPath),
 		app.Main().ID("main").Body(
+			app.H1().ID("headline").Text("Classify pictures with a VGG16 network, on your own device"),
+			app.P().Class("lead").Text("Pick a model, then give it an image: it is classified in your browser, never uploaded, and the app keeps working offline."),
 			c.renderModel(),
 			c.renderIntake(),
 			c.renderSamples(),
@@ -57,8 +60,9 @@ func (c *Classifier) renderModel() app.UI {
 				Body(
 					app.Range(c.models).Slice(func(i int) app.UI {
 						m := c.models[i]
-						label := fmt.Sprintf("%s — %d classes, %d px, %s", m.Name, len(m.Classes), m.InputSize, protocol.HumanBytes(m.Bytes))
-						return app.Option().Value(m.SHA256).Selected(m.SHA256 == s.entry.SHA256).Text(label)
+						// The name alone, so it fits a phone: size, classes
+						// and input size are in the lines below.
+						return app.Option().Value(m.SHA256).Selected(m.SHA256 == s.entry.SHA256).Text(m.Name)
 					}),
 				),
 		),
@@ -68,15 +72,39 @@ func (c *Classifier) renderModel() app.UI {
 			app.Div().Class("progress-row").Body(
 				app.Progress().ID("model-progress").Max(100).Value(fmt.Sprintf("%.1f", pct)).
 					Aria("label", "Model download"),
-				app.Span().ID("model-progress-text").Text(fmt.Sprintf("%s of %s (%.0f %%)",
+				app.Span().ID("model-progress-text").Text(fmt.Sprintf("%s of %s (%.0f\u00a0%%)",
 					protocol.HumanBytes(s.progress.Loaded), protocol.HumanBytes(s.progress.Total), pct)),
 			),
 		),
+		c.renderAbout(),
 		app.If(c.indexNote != "", app.P().Class("note").Text(c.indexNote)),
 		app.Range(c.broken).Slice(func(i int) app.UI {
 			b := c.broken[i]
 			return app.P().Class("note").Text(fmt.Sprintf("Not available: %s (%s)", firstNonEmpty(b.Name, b.File), b.Error))
 		}),
+	)
+}
+
+// renderAbout says what the chosen model knows: what it was trained on
+// (the model file's description), its classes and its input size, so a
+// visitor knows what kind of picture it can answer.
+func (c *Classifier) renderAbout() app.UI {
+	s := &c.session
+	classes, size, desc := s.entry.Classes, s.entry.InputSize, ""
+	if s.state == modelReady {
+		classes, size, desc = s.loaded.Classes, s.loaded.InputSize, s.loaded.Description
+	}
+	if len(classes) == 0 {
+		return app.Text("")
+	}
+	trained := "Trained on: " + desc + "."
+	if desc == "" {
+		trained = "The model file does not say what pictures it was trained on."
+	}
+	return app.Div().ID("model-about").Class("about").Body(
+		app.If(s.state == modelReady, app.P().ID("model-description").Text(trained)),
+		app.P().ID("model-classes").Text(fmt.Sprintf("Knows %d classes: %s. Anything else gets one of these names anyway.", len(classes), strings.Join(classes, ", "))),
+		app.P().ID("model-input-size").Text(fmt.Sprintf("Sees every picture as %d×%d pixels (each result shows that picture).", size, size)),
 	)
 }
 
@@ -86,7 +114,10 @@ func (c *Classifier) renderIntake() app.UI {
 		app.Div().ID("dropzone").Class(c.drop.class("dropzone")).
 			OnDragOver(c.drop.onDragOver).OnDragLeave(c.drop.onDragLeave).OnDrop(c.drop.onDrop).
 			Body(
-				app.P().Text("Drop images here, paste one (Ctrl+V), or:"),
+				// Touch devices have no drag and drop or Ctrl+V to speak of
+				// (app.css shows one line or the other).
+				app.P().Class("no-touch").Text("Drop images here, paste one (Ctrl+V), or:"),
+				app.P().Class("touch-only").Text("Choose images, or use the camera:"),
 				app.Div().Class("buttons").Body(
 					// Each file input is visually hidden but stays in the tab
 					// order; the label right after it shows its focus (app.css).
@@ -94,22 +125,16 @@ func (c *Classifier) renderIntake() app.UI {
 						Class("visually-hidden").OnChange(c.drop.onPick),
 					app.Label().For("file-input").Class("button").Text("Choose images…"),
 					app.Button().ID("camera-button").Type("button").Class("button").
-						Disabled(c.cameraOn).Text("Use camera").OnClick(c.startCamera),
+						Disabled(c.live.on).Text("Live camera").Title("Classify the camera's picture continuously").
+						OnClick(c.startCamera),
+					// On phones the capture attribute opens the camera app;
+					// elsewhere it is one more file picker, so it is not shown.
 					app.Input().ID("camera-input").Type("file").Accept("image/*").
-						Attr("capture", "environment").Class("visually-hidden").OnChange(c.drop.onPick),
-					app.Label().For("camera-input").Class("button secondary").Text("Take a photo"),
+						Attr("capture", "environment").Class("visually-hidden touch-only").OnChange(c.drop.onPick),
+					app.Label().For("camera-input").Class("button secondary touch-only").Text("Photo with the camera app"),
 				),
 			),
-		app.If(c.cameraOn,
-			app.Div().Class("camera").Body(
-				app.Video().ID("camera-video").AutoPlay(true).Attr("playsinline", true).Muted(true).
-					Aria("label", "Camera preview"),
-				app.Div().Class("buttons").Body(
-					app.Button().ID("capture-button").Type("button").Class("button").Text("Capture").OnClick(c.capture),
-					app.Button().Type("button").Class("button secondary").Text("Close camera").OnClick(c.closeCamera),
-				),
-			),
-		),
+		app.If(c.live.on, c.renderCamera()),
 		app.If(c.notice != "", app.P().ID("notice").Class("error").Role("alert").Text(c.notice)),
 	)
 }
@@ -152,6 +177,7 @@ func renderEntry(e *entry) app.UI {
 			body = append(body, app.P().Class("ood-note").Role("status").Text(OODNote))
 		}
 		body = append(body,
+			renderModelInput(e),
 			renderTop(r.Top),
 			app.P().Class("timing").Text(fmt.Sprintf("%s · inference %.1f ms · decode %.1f ms · %d×%d px",
 				r.Model, r.ForwardMillis, r.DecodeMillis, r.Width, r.Height)),
@@ -163,6 +189,31 @@ func renderEntry(e *entry) app.UI {
 // OODNote is what a result card says when the model judges the image unlike
 // its training images.
 const OODNote = "This looks unlike the images this model was trained on, so its guesses below are not an answer."
+
+// modelInputShown is the side, in CSS pixels, a small network input is
+// magnified to.
+const modelInputShown = 128
+
+// renderModelInput shows the picture the network saw at its real size and,
+// when that is small, magnified with hard pixel edges (app.css:
+// image-rendering: pixelated), so a visitor sees how little the model had
+// to go on.
+func renderModelInput(e *entry) app.UI {
+	n := e.InputSize
+	if e.InputURL == "" || n <= 0 {
+		return app.Text("")
+	}
+	zoom := modelInputShown / n
+	caption := fmt.Sprintf("What the model saw: %d×%d pixels", n, n)
+	if zoom >= 2 {
+		caption += fmt.Sprintf(", real size and %d× larger", zoom)
+	}
+	return app.Figure().Class("model-input").Body(
+		app.Img().Class("input-real").Src(e.InputURL).Width(n).Height(n).Alt(""),
+		app.If(zoom >= 2, app.Img().Class("input-zoom").Src(e.InputURL).Width(n*zoom).Height(n*zoom).Alt("")),
+		app.FigCaption().Text(caption),
+	)
+}
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {
@@ -184,7 +235,8 @@ func renderTop(top []rank.Prediction) app.UI {
 				// server's Content-Security-Policy (style-src 'self') forbids.
 				app.Meter().Class("bar").Min(0).Max(1).Value(fmt.Sprintf("%.4f", p.Prob)).
 					Aria("hidden", true),
-				app.Span().Class("pct").Text(fmt.Sprintf("%.1f %%", 100*float64(p.Prob))),
+				// A no-break space: "%" never wraps onto a line of its own.
+				app.Span().Class("pct").Text(fmt.Sprintf("%.1f\u00a0%%", 100*float64(p.Prob))),
 			)
 		}),
 	)

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -87,11 +89,21 @@ func (e *Embed) useIndex(ctx app.Context, models, _ []protocol.ModelEntry, _ boo
 			return
 		}
 	}
-	if e.params.Model == "" {
-		e.session.fail("the server lists no usable model")
-	} else {
-		e.session.fail(fmt.Sprintf("no model named %q on this server", e.params.Model))
+	e.session.fail(UnknownModelMessage(e.params.Model, models))
+}
+
+// UnknownModelMessage says that the server has no model of the name a
+// host page asked for, and lists the names it does have, so a page author
+// can fix the model attribute.
+func UnknownModelMessage(name string, models []protocol.ModelEntry) string {
+	if len(models) == 0 {
+		return "the server lists no usable model"
 	}
+	names := make([]string, len(models))
+	for i, m := range models {
+		names[i] = strconv.Quote(m.Name)
+	}
+	return fmt.Sprintf("no model named %q on this server; its models are %s", name, strings.Join(names, ", "))
 }
 
 // modelReady tells the host and classifies the images that waited.
@@ -114,7 +126,7 @@ func (e *Embed) modelFailed(msg string) {
 }
 
 // submitFiles takes the visitor's own files (picked or dropped).
-func (e *Embed) submitFiles(files app.Value) {
+func (e *Embed) submitFiles(_ app.Context, files app.Value) {
 	for i := 0; i < files.Length(); i++ {
 		f := files.Index(i)
 		e.submit(&embedJob{name: f.Get("name").String(), blob: f})

@@ -3,6 +3,8 @@ package ui
 import (
 	"net/url"
 	"testing"
+
+	"vggo/wasm/protocol"
 )
 
 func TestParseEmbedParams(t *testing.T) {
@@ -66,5 +68,18 @@ func TestAcceptHostMessage(t *testing.T) {
 		if p != c.wantPinned || ok != c.wantOK {
 			t.Errorf("%s: got (%q, %v), want (%q, %v)", c.name, p, ok, c.wantPinned, c.wantOK)
 		}
+	}
+}
+
+// TestUnknownModelMessage: the widget's error for a wrong model attribute
+// names the attribute's value and every model the server has.
+func TestUnknownModelMessage(t *testing.T) {
+	got := UnknownModelMessage("fashion", []protocol.ModelEntry{{Name: "fashion-mnist-vgg16"}, {Name: "food10"}})
+	want := `no model named "fashion" on this server; its models are "fashion-mnist-vgg16", "food10"`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := UnknownModelMessage("x", nil); got != "the server lists no usable model" {
+		t.Errorf("no models: %s", got)
 	}
 }

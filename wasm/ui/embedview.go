@@ -29,7 +29,7 @@ func (e *Embed) status() string {
 	s := &e.session
 	switch s.state {
 	case modelDownloading:
-		return fmt.Sprintf("Downloading %s… %.0f %%", s.entry.Name, s.progress.Percent())
+		return fmt.Sprintf("Downloading %s… %.0f\u00a0%%", s.entry.Name, s.progress.Percent())
 	case modelReady:
 		return fmt.Sprintf("%s ready: drop an image or choose one.", s.loaded.Name)
 	}

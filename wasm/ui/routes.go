@@ -17,16 +17,19 @@ import (
 
 // Static file URLs the handler and the pages refer to.
 const (
-	AppWASM      = "/web/static/app.wasm"
-	WorkerWASM   = "/web/static/worker.wasm"
-	StyleSheet   = "/web/static/app.css"
-	Icon192      = "/web/static/icon-192.png"
-	Icon512      = "/web/static/icon-512.png"
-	IconSVG      = "/web/static/icon.svg"
-	ModelsIndex  = "/models"
-	ThemeColor   = "#1f4e79"
-	BenchPath    = "/bench"
-	ClassifyPath = "/"
+	AppWASM    = "/web/static/app.wasm"
+	WorkerWASM = "/web/static/worker.wasm"
+	StyleSheet = "/web/static/app.css"
+	Icon192    = "/web/static/icon-192.png"
+	Icon512    = "/web/static/icon-512.png"
+	IconSVG    = "/web/static/icon.svg"
+	// EmbedAliveScript lets embed.js tell a widget frame that loaded
+	// from one the browser blocked (web/static/embed-alive.js).
+	EmbedAliveScript = "/web/static/embed-alive.js"
+	ModelsIndex      = "/models"
+	ThemeColor       = "#1f4e79"
+	BenchPath        = "/bench"
+	ClassifyPath     = "/"
 	// EmbedPath is the compact classifier page that the embeddable widget
 	// (web/static/embed.js, docs/embed.md) shows in an iframe.
 	EmbedPath = "/embed"
@@ -59,7 +62,7 @@ func (resources) AppWASM() string { return AppWASM }
 // request so installed apps update exactly when the build changes.
 //
 // Offline use: the service worker pre-caches every page route, the wasm
-// programs, worker.js, the style sheet and the icons. Models are cached
+// programs, worker.js, the style sheet, the icons and the sample images. Models are cached
 // separately by the inference worker (see wasm/worker), and the last /models
 // index is kept in localStorage.
 func Handler() *app.Handler {
@@ -79,16 +82,28 @@ func Handler() *app.Handler {
 			AppleTouch: Icon192,
 			SVG:        IconSVG,
 		},
-		Styles:    []string{StyleSheet},
-		Resources: resources{},
-		CacheableResources: []string{
-			IconSVG,
-			WorkerScript,
-			WorkerWASM,
-			WorkerRelaxedWASM,
-			BenchPath,
-			EmbedPath, // widgets start offline too (see Embed)
-		},
+		Styles:                []string{StyleSheet},
+		Scripts:               []string{EmbedAliveScript},
+		Resources:             resources{},
+		CacheableResources:    cacheable(),
 		ServiceWorkerTemplate: serviceWorkerJS,
 	}
+}
+
+// cacheable lists what the service worker pre-caches beyond go-app's own
+// files (which include the pages' style sheet and PNG icons): everything
+// else a page shows, so that offline nothing is missing.
+func cacheable() []string {
+	res := []string{
+		IconSVG,
+		WorkerScript,
+		WorkerWASM,
+		WorkerRelaxedWASM,
+		BenchPath,
+		EmbedPath, // widgets start offline too (see Embed)
+	}
+	for _, s := range Samples {
+		res = append(res, s.URL())
+	}
+	return res
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
@@ -46,18 +45,13 @@ func (c *Classifier) classifySample(ctx app.Context, s Sample) {
 		c.notice = fmt.Sprintf("Cannot load the sample %s (%s).", s.File, why)
 	}
 	fetchBody(ctx, app.Window().Call("fetch", s.URL()), "blob",
-		func(ctx app.Context, blob app.Value) { c.classifyBlob(blob, s.File) }, fail)
+		func(ctx app.Context, blob app.Value) { c.classifyBlob(ctx, blob, s.File) }, fail)
 }
 
-// renderSamples draws the sample images as buttons and the class names of
-// the chosen model.
+// renderSamples draws the sample images as buttons.
 func (c *Classifier) renderSamples() app.UI {
-	m := c.session.entry
 	return app.Section().ID("samples").Class("panel").Aria("labelledby", "samples-heading").Body(
 		app.H2().ID("samples-heading").Text("Try a sample"),
-		app.If(len(m.Classes) > 0,
-			app.P().ID("model-classes").Class("note").Text(fmt.Sprintf("%s knows %d classes: %s.", m.Name, len(m.Classes), strings.Join(m.Classes, ", "))),
-		),
 		app.P().Class("note").Text("Images from the Fashion-MNIST test set, which the default model never saw in training. Click one to classify it."),
 		app.Div().Class("buttons").Body(
 			app.Range(Samples).Slice(func(i int) app.UI {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -31,8 +32,9 @@ func TestPagesPrerender(t *testing.T) {
 		want []string
 	}{
 		{"/", []string{`id="model-select"`, `for="model-select"`, `id="file-input"`, `for="file-input"`, `multiple`,
-			`accept="image/*"`, `capture="environment"`, `id="results"`, `id="dropzone"`, StyleSheet, `/app.js`, `lang="en"`}},
-		{"/bench", []string{`id="bench-table"`, `id="bench-start"`, "Median ms", `aria-current="page"`}},
+			`accept="image/*"`, `capture="environment"`, `id="results"`, `id="dropzone"`, StyleSheet, `/app.js`, `lang="en"`, `id="headline"`}},
+		{"/embed", []string{`src="` + EmbedAliveScript + `"`}},
+		{"/bench", []string{`id="bench-start"`, "full VGG16", `aria-current="page"`}},
 	}
 	for _, c := range cases {
 		code, body, _ := get(t, h, c.path)
@@ -44,6 +46,10 @@ func TestPagesPrerender(t *testing.T) {
 				t.Errorf("%s: page lacks %s", c.path, w)
 			}
 		}
+	}
+	// Before a run the benchmark page shows no table and no frame count.
+	if _, body, _ := get(t, h, "/bench"); strings.Contains(body, `id="bench-table"`) || strings.Contains(body, `id="bench-frames"`) {
+		t.Error("/bench shows results before any run")
 	}
 	if code, _, _ := get(t, h, "/no-such-page"); code != 404 {
 		t.Errorf("unknown page: status %d, want 404", code)
@@ -61,9 +67,14 @@ func TestServiceWorkerCachesEverythingForOffline(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	for _, w := range []string{`"/"`, `"/bench"`, `"/web/static/app.wasm"`, `"/web/static/worker.wasm"`, `"/web/static/worker-relaxed.wasm"`, `"/web/static/worker.js"`,
-		`"/web/static/app.css"`, `"/wasm_exec.js"`, `"/app.js"`, `"/manifest.webmanifest"`, `"/web/static/icon-192.png"`, `key.startsWith("app-")`} {
+		`"/web/static/app.css"`, `"/web/static/embed-alive.js"`, `"/wasm_exec.js"`, `"/app.js"`, `"/manifest.webmanifest"`, `"/web/static/icon-192.png"`, `key.startsWith("app-")`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("app-worker.js lacks %s", w)
+		}
+	}
+	for _, s := range Samples {
+		if !strings.Contains(body, `"`+s.URL()+`"`) {
+			t.Errorf("app-worker.js does not cache the sample %s", s.URL())
 		}
 	}
 	if strings.Contains(body, "githubusercontent") {
@@ -116,5 +127,30 @@ func TestParseBenchSettings(t *testing.T) {
 		if got := ParseBenchSettings(q); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%q: got %+v, want %+v", c.query, got, c.want)
 		}
+	}
+}
+
+// TestPagesAllowPinchZoom: go-app's page forbids zooming; the wrapped
+// handler's pages allow it, and other responses are left alone.
+func TestPagesAllowPinchZoom(t *testing.T) {
+	Routes()
+	_, raw, _ := get(t, Handler(), "/")
+	if !strings.Contains(raw, goAppViewport) {
+		t.Fatalf("go-app's page no longer has the viewport %s: update AllowPinchZoom", goAppViewport)
+	}
+	plain := Handler()
+	h := AllowPinchZoom(plain)
+	for _, path := range []string{"/", "/bench", "/embed"} {
+		code, body, hd := get(t, h, path)
+		if code != 200 || strings.Contains(body, "user-scalable") || strings.Contains(body, "maximum-scale") || !strings.Contains(body, zoomableViewport) {
+			t.Errorf("%s: status %d, viewport not zoomable", path, code)
+		}
+		if n := hd.Get("Content-Length"); n != "" && n != strconv.Itoa(len(body)) {
+			t.Errorf("%s: Content-Length %s for %d bytes", path, n, len(body))
+		}
+	}
+	_, want, _ := get(t, plain, "/app.js")
+	if _, got, _ := get(t, h, "/app.js"); got != want {
+		t.Error("/app.js changed through AllowPinchZoom")
 	}
 }

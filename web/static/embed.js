@@ -4,6 +4,8 @@
  * and each element shows the vggo app's compact page (/embed) in an iframe
  * served by the vggo server, so the page's CSS and scripts cannot break it.
  * Events: vggo-ready, vggo-result, vggo-error (detail: see docs/embed.md).
+ * A frame the browser blocks (this site not allowed, server down) shows a
+ * message in the element, fires vggo-error and rejects classify().
  * Method: el.classify(blobOrUrl) -> Promise of the vggo-result detail.
  * Messages to and from the frames use postMessage, only with the vggo
  * server's origin (taken from this script's own URL) and only with the
@@ -28,6 +30,11 @@
     }
   });
 
+  // After the frame's load event, how long to wait for its "alive" hello
+  // before calling it blocked; the hello comes from a script in the page's
+  // head, so it precedes the load event.
+  const ALIVE_MS = 2500;
+
   const parse = (s) => {
     try { return JSON.parse(s); } catch (e) { return null; }
   };
@@ -43,6 +50,9 @@
       this._queue = [];      // classify messages waiting for that
       this._pending = new Map(); // id -> {resolve, reject}
       this._nextId = 0;
+      this._alive = false;   // the frame holds the vggo page
+      this._failed = "";     // why the frame is unusable
+      this._note = null;     // the element's own message, if any
     }
 
     connectedCallback() {
@@ -83,13 +93,38 @@
       s.border = "0";
       s.colorScheme = "normal";
       if (!this.style.display) this.style.display = "block";
+      f.addEventListener("load", () => setTimeout(() => {
+        if (this._frame === f && !this._alive) this._blocked();
+      }, ALIVE_MS));
       this._frame = f;
       this._shadow.appendChild(f);
     }
 
+    // _blocked replaces a frame that did not load the vggo page with a
+    // message a visitor can read, and tells the host page's scripts.
+    _blocked() {
+      const msg = "The image classifier cannot be shown: " + ORIGIN +
+        " did not answer, or does not let this site embed it (its -embed-origins setting).";
+      this._failed = msg;
+      this._frame.style.display = "none";
+      const p = document.createElement("p");
+      p.setAttribute("role", "alert");
+      p.textContent = msg;
+      Object.assign(p.style, { margin: "0", padding: ".75rem", border: "1px solid #a4161a", borderRadius: "6px", color: "#a4161a", background: "#fff", font: "14px/1.4 system-ui, sans-serif" });
+      this._note = p;
+      this._shadow.appendChild(p);
+      this._emit("vggo-error", { id: 0, name: "", model: this.getAttribute("model") || "", message: msg });
+      for (const [id, p] of this._pending) p.reject(Object.assign(new Error(msg), { detail: { id, message: msg } }));
+      this._pending.clear();
+      this._queue = [];
+    }
+
     _close(why) {
       if (this._frame) this._frame.remove();
-      this._frame = null;
+      if (this._note) this._note.remove();
+      this._frame = this._note = null;
+      this._alive = false;
+      this._failed = "";
       this._inited = false;
       this._queue = [];
       for (const p of this._pending.values()) p.reject(new Error(why));
@@ -111,7 +146,11 @@
     _receive(d) {
       if (!d || typeof d !== "object" || typeof d.vggo !== "string") return;
       switch (d.vggo) {
+        case "alive":
+          this._alive = true;
+          break;
         case "ready":
+          this._alive = true;
           this._post({ vggo: "init" });
           this._inited = true;
           for (const m of this._queue) this._post(m);
@@ -162,6 +201,8 @@
       };
       if (!this._frame) {
         fail("the widget is not on the page");
+      } else if (this._failed) {
+        fail(this._failed);
       } else if (input instanceof Blob) {
         send(input, name || input.name || "image");
       } else if (typeof input === "string" || input instanceof URL) {

@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// docsSnippet is the HTML snippet of docs/embed.md, as a page author
+// copies it, pointed at the test's vggo server.
+func docsSnippet(t *testing.T, vggoURL string) string {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "embed.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```html\n(.*?)```").FindSubmatch(doc)
+	if m == nil || !strings.Contains(string(m[1]), "https://VGGO-HOST") {
+		t.Fatalf("docs/embed.md has no html snippet with https://VGGO-HOST")
+	}
+	return strings.ReplaceAll(string(m[1]), "https://VGGO-HOST", vggoURL)
+}
+
+// servePage serves html at / of a new origin (http://localhost:PORT,
+// another site than the vggo servers' 127.0.0.1) and returns its URL.
+func servePage(t *testing.T, html string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, html)
+	})}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close() })
+	return fmt.Sprintf("http://localhost:%d/", l.Addr().(*net.TCPAddr).Port)
+}
+
+// eventRecorder records every widget event of the page in window.events.
+const eventRecorder = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title><script>
+  window.events = [];
+  for (const type of ["vggo-ready", "vggo-result", "vggo-error"]) {
+    document.addEventListener(type, (e) => window.events.push({type: e.type, widget: e.target.id, detail: e.detail}));
+  }
+</script></head><body>
+`
+
+// TestEmbedDocsSnippetAndFailures: the snippet of docs/embed.md, copied as
+// written, shows a working widget; a model name the server lacks gives an
+// error listing the ones it has; a widget the server does not let the page
+// embed, and one whose server is down, show a message in the element, fire
+// vggo-error, and reject classify() within seconds.
+func TestEmbedDocsSnippetAndFailures(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	ctx := newBrowser(t)
+
+	// The snippet as written; the recorder needs an id on the element.
+	snippet := strings.Replace(docsSnippet(t, srv.url), "<vggo-classifier ", `<vggo-classifier id="doc" `, 1)
+	page := eventRecorder + snippet + `<vggo-classifier id="wrong" model="fashion16-typo"></vggo-classifier></body></html>`
+	run(t, ctx, 30*time.Second, chromedp.Navigate(servePage(t, page)))
+	if ev := waitEvent(t, ctx, "doc", "vggo-ready", 1); ev.Detail.Model != "fashion-mnist-vgg16" {
+		t.Fatalf("the docs snippet's widget loaded %q", ev.Detail.Model)
+	}
+	root, _ := repoRoot()
+	sandal, err := os.ReadFile(filepath.Join(root, "web", "static", "samples", "test-01002-sandal.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const bytes = Uint8Array.from(atob(%q), c => c.charCodeAt(0));
+		document.querySelector("#doc").classify(new Blob([bytes], {type: "image/png"}), "sandal.png"); })()`,
+		base64.StdEncoding.EncodeToString(sandal))))
+	if ev := waitEvent(t, ctx, "doc", "vggo-result", 1); len(ev.Detail.Classes) == 0 || ev.Detail.Classes[0].Class != "Sandal" {
+		t.Errorf("the docs snippet's widget classified the sandal sample as %+v", ev.Detail.Classes)
+	}
+	if ev := waitEvent(t, ctx, "wrong", "vggo-error", 1); !strings.Contains(ev.Detail.Message, `"fashion16-typo"`) ||
+		!strings.Contains(ev.Detail.Message, `"fashion-mnist-vgg16"`) || !strings.Contains(ev.Detail.Message, `"fashion16"`) {
+		t.Errorf("unknown model: %q, want the name asked for and the server's names", ev.Detail.Message)
+	}
+	screenshot(t, ctx, "widget-docs-snippet.png")
+
+	// A server that lets only another site embed its widget.
+	strict := startServer(t, freePort(t), "-embed-origins", "https://blog.example.com")
+	defer strict.stop()
+	checkBlocked(t, ctx, strict.url, "blocked")
+
+	// A server that goes down after the page loaded its embed.js.
+	down := startServer(t, freePort(t))
+	run(t, ctx, 30*time.Second, chromedp.Navigate(servePage(t, eventRecorder+`<script src="`+down.url+`/embed.js"></script></body></html>`)))
+	waitFor(t, ctx, "embed.js", `!!customElements.get("vggo-classifier")`, 10*time.Second)
+	down.stop()
+	checkBlockedOn(t, ctx, down.url, "down")
+}
+
+// checkBlocked opens a page embedding a widget of vggoURL and checks that
+// the widget reports itself blocked.
+func checkBlocked(t *testing.T, ctx context.Context, vggoURL, name string) {
+	t.Helper()
+	page := eventRecorder + `<script src="` + vggoURL + `/embed.js"></script></body></html>`
+	run(t, ctx, 30*time.Second, chromedp.Navigate(servePage(t, page)))
+	checkBlockedOn(t, ctx, vggoURL, name)
+}
+
+// checkBlockedOn adds a widget framing vggoURL/embed to the current page
+// (whose embed.js may come from elsewhere) and checks, within 10 s: a
+// vggo-error naming the server, the same message shown in the element,
+// and classify() rejected with it.
+func checkBlockedOn(t *testing.T, ctx context.Context, vggoURL, name string) {
+	t.Helper()
+	start := time.Now()
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const w = document.createElement("vggo-classifier"); w.id = %q; w.setAttribute("model", "fashion-mnist-vgg16");
+		document.body.appendChild(w);
+		window.rejected = null;
+		customElements.whenDefined("vggo-classifier").then(() => w.classify(new Blob(["x"], {type: "image/png"}), "x.png")
+			.then(() => { window.rejected = "resolved"; }, (e) => { window.rejected = e.message; })); })()`, name)))
+	ev := waitEvent(t, ctx, name, "vggo-error", 1)
+	raw := waitFor(t, ctx, "classify() rejected", `window.rejected`, 10*time.Second)
+	shown := evalString(t, ctx, fmt.Sprintf(`(() => { const p = document.querySelector("#%s").shadowRoot.querySelector("p[role=alert]"); return p ? p.textContent : ""; })()`, name))
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("%s: took %v to report", name, took)
+	}
+	if !strings.Contains(ev.Detail.Message, vggoURL) || shown != ev.Detail.Message || !strings.Contains(string(raw), "cannot be shown") {
+		t.Errorf("%s: vggo-error %q, element shows %q, classify() rejected with %s", name, ev.Detail.Message, shown, raw)
+	}
+	screenshot(t, ctx, "widget-"+name+".png")
+}

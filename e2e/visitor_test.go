@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// TestFirstVisit walks the classify page as a first-time visitor: the
+// headline and what the default model knows (from its file's
+// description), a clicked sample's result scrolled into view with the
+// picture the model saw, then the same page on a 390x844 phone in the
+// light and the dark theme with no element overflowing, no stray "%", no
+// Ctrl+V hint and pinch zoom allowed.
+func TestFirstVisit(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	ctx := newBrowser(t)
+	run(t, ctx, 10*time.Second, chromedp.EmulateViewport(1280, 800))
+	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/"))
+	if got := waitModel(t, ctx, "fashion-mnist-vgg16"); got != "network" {
+		t.Fatalf("default model: %q", got)
+	}
+	about := evalString(t, ctx, `document.querySelector("#headline").textContent + "|" + document.querySelector("#model-about").textContent`)
+	for _, w := range []string{"VGG16", "Trained on: Fashion-MNIST", "light on a black background", "Knows 10 classes: T-shirt/top", "32×32 pixels"} {
+		if !strings.Contains(about, w) {
+			t.Errorf("headline and model description %q lack %q", about, w)
+		}
+	}
+
+	// A sample clicked at the top of the page: its result comes into view.
+	run(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`button.sample[data-sample="test-01002-sandal.png"]`)))
+	rs := results(t, ctx, 1)
+	if rs[0].State != "done" || rs[0].Class != "Sandal" {
+		t.Fatalf("sample: %+v", rs[0])
+	}
+	var card struct {
+		Top, Bottom, Viewport float64
+		Natural, Shown        int
+		Rendering, Caption    string
+	}
+	raw := waitFor(t, ctx, "the result card in view", `(() => {
+		const a = document.querySelector("#results article.result");
+		const r = a.getBoundingClientRect();
+		const zoom = a.querySelector("img.input-zoom");
+		if (!zoom || !zoom.complete) return null;
+		return JSON.stringify({top: r.top, bottom: r.bottom, viewport: innerHeight, natural: zoom.naturalWidth,
+			shown: zoom.width, rendering: getComputedStyle(zoom).imageRendering,
+			caption: a.querySelector(".model-input figcaption").textContent}); })()`, 10*time.Second)
+	var s string
+	json.Unmarshal(raw, &s)
+	json.Unmarshal([]byte(s), &card)
+	if card.Top < 0 || card.Bottom > card.Viewport+1 { // +1: sub-pixel layout
+		t.Errorf("the result card is at %.0f..%.0f px, outside the %.0f px viewport", card.Top, card.Bottom, card.Viewport)
+	}
+	if card.Natural != 32 || card.Shown != 128 || card.Rendering != "pixelated" || !strings.Contains(card.Caption, "32×32") {
+		t.Errorf("the model's input picture: %+v, want 32 px shown at 128 px, pixelated", card)
+	}
+	t.Logf("result card at %.0f..%.0f of %.0f px", card.Top, card.Bottom, card.Viewport)
+	screenshot(t, ctx, "visit-desktop.png")
+
+	// Phone, light then dark.
+	run(t, ctx, 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	for _, theme := range []string{"light", "dark"} {
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		checkPhoneLayout(t, ctx, theme)
+		screenshot(t, ctx, "visit-phone-"+theme+".png")
+	}
+}
+
+// checkPhoneLayout fails for anything a phone visitor would trip over:
+// an element wider than the screen or clipping its text, a "%" on a line
+// of its own, the Ctrl+V hint on a touch device, a viewport that forbids
+// zooming.
+func checkPhoneLayout(t *testing.T, ctx context.Context, theme string) {
+	t.Helper()
+	var got struct {
+		Width, PageWidth int
+		Overflowing      []string
+		WrappedPct       []string
+		Touch, CtrlV     bool
+		Viewport         string
+	}
+	s := evalString(t, ctx, `JSON.stringify({
+		width: innerWidth, pageWidth: document.documentElement.scrollWidth,
+		overflowing: [...document.querySelectorAll("body *")].filter(e => e.offsetParent !== null &&
+			e.clientWidth > 1 && !e.matches(".skip:not(:focus)") &&
+			(e.getBoundingClientRect().right > innerWidth + 1 || e.getBoundingClientRect().left < -1 ||
+			 (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "auto" && e.tagName !== "SELECT")))
+			.map(e => e.tagName + (e.id ? "#" + e.id : "") + "." + e.className + ": " + e.textContent.slice(0, 40)),
+		wrappedPct: [...document.querySelectorAll(".pct")].filter(e => e.getClientRects().length !== 1 ||
+			e.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(e).lineHeight)).map(e => e.textContent),
+		touch: matchMedia("(hover: none) and (pointer: coarse)").matches,
+		ctrlV: [...document.querySelectorAll("p")].some(p => p.offsetParent !== null && p.textContent.includes("Ctrl+V")),
+		viewport: document.querySelector('meta[name="viewport"]').content})`)
+	if err := json.Unmarshal([]byte(s), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.PageWidth > got.Width || len(got.Overflowing) > 0 {
+		t.Errorf("%s: page %d px wide on a %d px screen; overflowing: %q", theme, got.PageWidth, got.Width, got.Overflowing)
+	}
+	if len(got.WrappedPct) > 0 {
+		t.Errorf("%s: percentages wrap: %q", theme, got.WrappedPct)
+	}
+	if !got.Touch || got.CtrlV {
+		t.Errorf("%s: touch device %v, Ctrl+V hint shown %v", theme, got.Touch, got.CtrlV)
+	}
+	if strings.Contains(got.Viewport, "user-scalable") || strings.Contains(got.Viewport, "maximum-scale") {
+		t.Errorf("viewport %q forbids pinch zoom", got.Viewport)
+	}
+	// The select shows the whole model name.
+	if sel := evalString(t, ctx, `(() => { const s = document.querySelector("#model-select");
+		const c = document.createElement("canvas").getContext("2d"); c.font = getComputedStyle(s).font;
+		const text = s.options[s.selectedIndex].text;
+		return c.measureText(text).width + 40 > s.clientWidth ? "cut off: " + text + " in " + s.clientWidth + " px" : ""; })()`); sel != "" {
+		t.Errorf("%s: model picker %s", theme, sel)
+	}
+}
+
+// evalString evaluates a JavaScript expression that gives a string.
+func evalString(t *testing.T, ctx context.Context, expr string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatalf("evaluate: %v", err)
+	}
+	return s
+}
