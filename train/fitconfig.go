@@ -52,6 +52,7 @@ type fitConfig struct {
 	Threads   int    `json:"-"`
 	Quiet     bool   `json:"-"` // no progress bars (tests)
 	MemBudget int64  `json:"-"`
+	Device    string `json:"-"` // auto, cpu or cuda; checkpoints move freely between them
 }
 
 func (c *fitConfig) fingerprint() string {
@@ -113,6 +114,7 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.BoolVar(&c.Resume, "resume", false, "continue from OUT/checkpoint.ckpt")
 	fs.IntVar(&c.Threads, "threads", 0, "kernel threads (0: all cores)")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress bars")
+	fs.StringVar(&c.Device, "device", deviceAuto, "auto (an NVIDIA GPU when usable, else the CPU), cpu or cuda (fail without a usable GPU); set VGGO_CUDA_PATH to the folder(s) of libcuda, cuBLAS and cuDNN if they are not found")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -152,6 +154,8 @@ func (c *fitConfig) validate() error {
 		return fmt.Errorf("fit: --export %q: want int8, float16 or float32", c.Export)
 	case c.LRSchedule != "constant" && c.LRSchedule != "cosine" && c.LRSchedule != "":
 		return fmt.Errorf("fit: --lr-schedule %q: want constant or cosine", c.LRSchedule)
+	case c.Device != deviceAuto && c.Device != deviceCPU && c.Device != deviceCUDA && c.Device != "":
+		return fmt.Errorf("fit: --device %q: want auto, cpu or cuda", c.Device)
 	}
 	// A constant rate is stored as "" so that checkpoints written before
 	// schedules existed still match on --resume.
