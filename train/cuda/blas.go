@@ -19,10 +19,10 @@ var (
 
 // cuBLAS enum values used here.
 const (
-	blasOpN        = 0
-	blasOpT        = 1
-	blasPedantic   = 2 // CUBLAS_PEDANTIC_MATH: full fp32, no TF32
-	blasTF32Tensor = 3 // CUBLAS_TF32_TENSOR_OP_MATH
+	blasOpN      = 0
+	blasOpT      = 1
+	blasDefault  = 0 // CUBLAS_DEFAULT_MATH: no TF32 unless NVIDIA_TF32_OVERRIDE says so
+	blasPedantic = 2 // CUBLAS_PEDANTIC_MATH: full fp32 whatever the environment
 )
 
 func blasErr(call string, code int32) error { return statusErr("cuBLAS", call, code, nil) }

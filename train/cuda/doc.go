@@ -41,7 +41,7 @@
 // run on a GPU yet: the bindings' argument layouts, the PTX (not assembled
 // here: there is no ptxas on the build machines), cuDNN's NHWC support for
 // each call and the GPU-vs-CPU agreement are checked only by the tests
-// behind the `cuda` build tag, which scripts/gpu-check.sh runs on a machine
+// behind the `gpu` build tag (not `cuda`: that tag switches on gorgonia's own cgo CUDA code), which scripts/gpu-check.sh runs on a machine
 // with an NVIDIA GPU. Until that run is green the trainer does not train on
 // the GPU (see train's -device flag).
 package cuda

@@ -5,16 +5,14 @@ package cuda
 import (
 	"fmt"
 
-	"gorgonia.org/tensor"
-
 	"vggo/train/nn"
 )
 
 // Options are a Runner's settings.
 type Options struct {
 	// Strict forbids TF32 in cuDNN and cuBLAS: full float32 products, for
-	// comparing with the CPU. Off, convolutions may use TF32 tensor cores,
-	// as PyTorch's cuDNN default does.
+	// comparing with the CPU. Off, convolutions may use TF32 tensor cores
+	// and matrix products may not, as in PyTorch's defaults.
 	Strict bool
 	// Workspace caps cuDNN's scratch memory per convolution (default 1 GiB).
 	Workspace uint64
@@ -52,11 +50,13 @@ func NewRunner(d *Device, p *Plan, opt Options) (*Runner, error) {
 		return nil, err
 	}
 	defer leave()
-	if !opt.Strict {
-		if err := blasErr("cublasSetMathMode", cublasSetMathMode(d.blas, blasTF32Tensor)); err != nil {
-			return nil, err
-		}
-	} else if err := blasErr("cublasSetMathMode", cublasSetMathMode(d.blas, blasPedantic)); err != nil {
+	// PyTorch's defaults, matched when not strict: TF32 in cuDNN's
+	// convolutions, none in matrix products.
+	blasMode := int32(blasDefault)
+	if opt.Strict {
+		blasMode = blasPedantic
+	}
+	if err := blasErr("cublasSetMathMode", cublasSetMathMode(d.blas, blasMode)); err != nil {
 		return nil, err
 	}
 	r := &Runner{d: d, p: p, opt: opt, mem: make([]Buffer, len(p.Bufs)), loss: len(p.Calls)}
@@ -169,23 +169,80 @@ func (r *Runner) run(x, mask []float32, upTo int) error {
 
 // SetParams uploads ps (nn's layouts) into the plan's parameters.
 func (r *Runner) SetParams(ps *nn.Params) error {
-	return r.transfer(ps.Tensors, r.p.Params, true)
+	return r.transfer(values(ps), r.p.Params, true)
 }
 
 // Params downloads the plan's parameters into ps.
 func (r *Runner) Params(ps *nn.Params) error {
-	return r.transfer(ps.Tensors, r.p.Params, false)
+	return r.transfer(values(ps), r.p.Params, false)
 }
 
 // Grads downloads the last step's gradients into gs (shaped as the
 // parameters), for comparisons with the CPU trainer.
 func (r *Runner) Grads(gs *nn.Params) error {
-	return r.transfer(gs.Tensors, r.p.Grads, false)
+	return r.transfer(values(gs), r.p.Grads, false)
+}
+
+// Logits are the last training step's logits [B,K], before its update.
+func (r *Runner) Logits() []float32 { return r.logits }
+
+// SaveSolver writes the Adam state (moments in nn's layouts, steps taken)
+// into s, so a checkpoint written from the GPU resumes on the CPU.
+func (r *Runner) SaveSolver(s *nn.Solver) error {
+	s.Iter = r.iter
+	s.Slots, s.Slots2 = make([][]float32, len(r.p.Moments)), make([][]float32, len(r.p.Moments))
+	for i, mv := range r.p.Moments {
+		s.Slots[i], s.Slots2[i] = make([]float32, r.p.Bufs[mv[0]].Len()), make([]float32, r.p.Bufs[mv[1]].Len())
+	}
+	if err := r.transfer(s.Slots, firsts(r.p.Moments), false); err != nil {
+		return err
+	}
+	return r.transfer(s.Slots2, seconds(r.p.Moments), false)
+}
+
+// LoadSolver continues from the CPU solver s (nil moments before its first
+// step).
+func (r *Runner) LoadSolver(s *nn.Solver) error {
+	if s.Kind != "adam" {
+		return fmt.Errorf("the GPU path has Adam only, not %s", s.Kind)
+	}
+	r.iter = s.Iter
+	if s.Iter == 0 {
+		return nil
+	}
+	if err := r.transfer(s.Slots, firsts(r.p.Moments), true); err != nil {
+		return err
+	}
+	return r.transfer(s.Slots2, seconds(r.p.Moments), true)
+}
+
+func values(ps *nn.Params) [][]float32 {
+	v := make([][]float32, len(ps.Tensors))
+	for i, t := range ps.Tensors {
+		v[i] = t.Float32s()
+	}
+	return v
+}
+
+func firsts(p [][2]int) []int {
+	var s []int
+	for _, x := range p {
+		s = append(s, x[0])
+	}
+	return s
+}
+
+func seconds(p [][2]int) []int {
+	var s []int
+	for _, x := range p {
+		s = append(s, x[1])
+	}
+	return s
 }
 
 // transfer copies host tensors (nn layouts) to or from the device buffers
 // bufs, transposing conv kernels (the rank-4 ones).
-func (r *Runner) transfer(host []*tensor.Dense, bufs []int, up bool) error {
+func (r *Runner) transfer(host [][]float32, bufs []int, up bool) error {
 	if len(host) != len(bufs) {
 		return fmt.Errorf("%d tensors for %d device buffers", len(host), len(bufs))
 	}
@@ -194,9 +251,8 @@ func (r *Runner) transfer(host []*tensor.Dense, bufs []int, up bool) error {
 		return err
 	}
 	defer leave()
-	for i, t := range host {
+	for i, v := range host {
 		b, buf := r.mem[bufs[i]], r.p.Bufs[bufs[i]]
-		v := t.Float32s()
 		if len(v) != b.N {
 			return fmt.Errorf("%s: %d values on the host, %d on the device", buf.Name, len(v), b.N)
 		}

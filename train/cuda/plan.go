@@ -83,15 +83,16 @@ type Call struct {
 // whole step is known before it runs, so buffers, cuDNN descriptors and
 // algorithm choices are made once.
 type Plan struct {
-	Spec   nn.Spec
-	Batch  int
-	Bufs   []Buf
-	Calls  []Call
-	Input  int   // the batch's features [B,H,W,C]
-	Mask   int   // the dropout mask [B,In] of the last dense layer; −1 without dropout
-	Logits int   // [B,K]
-	Params []int // in nn.Params order (each conv's kernel then bias, then each dense's)
-	Grads  []int // parallel to Params (training plans)
+	Spec    nn.Spec
+	Batch   int
+	Bufs    []Buf
+	Calls   []Call
+	Input   int      // the batch's features [B,H,W,C]
+	Mask    int      // the dropout mask [B,In] of the last dense layer; −1 without dropout
+	Logits  int      // [B,K]
+	Params  []int    // in nn.Params order (each conv's kernel then bias, then each dense's)
+	Grads   []int    // parallel to Params (training plans)
+	Moments [][2]int // Adam's m and v, parallel to Params (training plans)
 }
 
 // NewPlan lowers spec's network for batches of b. With train set, the
@@ -197,6 +198,7 @@ func (l *lowering) param(name string, shape ...int) (w, dw int) {
 		dw = p.buf("d"+name, Grad, shape...)
 		m, v := p.buf("m:"+name, Moment, shape...), p.buf("v:"+name, Moment, shape...)
 		p.Grads = append(p.Grads, dw)
+		p.Moments = append(p.Moments, [2]int{m, v})
 		l.adamArgs = append(l.adamArgs, [4]int{w, dw, m, v})
 	}
 	return w, dw
