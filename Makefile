@@ -11,7 +11,7 @@ GOROOT   := $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 10s
 
-.PHONY: test test-native test-browser test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train default-model bench-peers
+.PHONY: gpu-check-dry-run test test-native test-browser test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train default-model bench-peers
 
 ## default-model: retrain the embedded Fashion-MNIST model from scratch (docs/model-card.md)
 default-model:
@@ -55,10 +55,15 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 ## test: everything CI runs (installs missing apt packages first)
-test: deps vet test-native test-browser test-generic test-wasm
+test: deps vet test-native test-browser test-generic test-wasm gpu-check-dry-run
 
 deps:
 	@bash scripts/deps.sh
+
+# The GPU check's plan and prerequisites (scripts/gpu-check.sh runs the
+# GPU tests on a machine with an NVIDIA GPU; CI has none).
+gpu-check-dry-run:
+	bash scripts/gpu-check.sh --dry-run
 
 # gofmt must list nothing; go vet must be clean.
 vet:

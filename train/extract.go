@@ -35,6 +35,9 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := openDevice("extract", c.Device, stdout); err != nil {
+		return err
+	}
 	progress := stderr
 	if c.Quiet {
 		progress = io.Discard

@@ -52,6 +52,11 @@ func fit(ctx context.Context, c *fitConfig, stdout, stderr io.Writer) (*fitResul
 	if err := makeRunFolder(c.Out); err != nil {
 		return nil, err
 	}
+	// The GPU step plugs in here, from openDevice, once it has passed
+	// scripts/gpu-check.sh on a GPU (issue 16).
+	if err := openDevice("fit", c.Device, stdout); err != nil {
+		return nil, err
+	}
 	ckptPath := filepath.Join(c.Out, checkpointFile)
 	resumed, err := resumeState(c, ckptPath, stdout)
 	if err != nil {

@@ -53,6 +53,7 @@ type fitConfig struct {
 	Quiet     bool        `json:"-"` // no progress bars (tests)
 	MemBudget int64       `json:"-"`
 	OOD       oodSettings `json:"-"` // PerClass 0: no OOD statistics
+	Device    string      `json:"-"` // auto, cpu or cuda; checkpoints move freely between them
 
 	// Description is the model file's one line for its users (what
 	// pictures it knows). Not in the fingerprint either: it changes no
@@ -122,6 +123,7 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress bars")
 	fs.IntVar(&c.OOD.PerClass, "ood-per-class", defaultOODPerClass, "training images per class for the out-of-distribution statistics stored in the model file (0: none)")
 	fs.Float64Var(&c.OOD.Quantile, "ood-quantile", defaultOODQuantile, "validation quantile the out-of-distribution threshold is set at")
+	fs.StringVar(&c.Device, "device", deviceAuto, "auto (an NVIDIA GPU when usable, else the CPU), cpu or cuda (fail without a usable GPU); set VGGO_CUDA_PATH to the folder(s) of libcuda, cuBLAS and cuDNN if they are not found")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -165,6 +167,8 @@ func (c *fitConfig) validate() error {
 		return fmt.Errorf("fit: --ood-per-class %d, --ood-quantile %g: want ≥ 0 and in (0, 1]", c.OOD.PerClass, c.OOD.Quantile)
 	case strings.ContainsAny(c.Description, "\r\n"):
 		return fmt.Errorf("fit: --description %q: want one line (the app shows it as one)", c.Description)
+	case c.Device != deviceAuto && c.Device != deviceCPU && c.Device != deviceCUDA && c.Device != "":
+		return fmt.Errorf("fit: --device %q: want auto, cpu or cuda", c.Device)
 	}
 	// A constant rate is stored as "" so that checkpoints written before
 	// schedules existed still match on --resume.

@@ -103,8 +103,8 @@ func (s Spec) headIn() int {
 	return s.Arch.Channels()
 }
 
-// denseSizes returns (in, out) of each dense layer.
-func (s Spec) denseSizes() [][2]int {
+// DenseSizes returns (in, out) of each dense layer.
+func (s Spec) DenseSizes() [][2]int {
 	in := s.headIn()
 	var out [][2]int
 	for _, h := range s.Hidden {
@@ -144,7 +144,7 @@ func (s Spec) InitParams(base *model.ConvBase, seed uint64) *Params {
 		add(c.Name+"/kernel", []int{3, 3, c.Cin, c.Cout}, k)
 		add(c.Name+"/bias", []int{c.Cout}, b)
 	}
-	sizes := s.denseSizes()
+	sizes := s.DenseSizes()
 	for i, io := range sizes {
 		var k []float32
 		if i < len(sizes)-1 {
@@ -167,7 +167,7 @@ func (s Spec) InitParams(base *model.ConvBase, seed uint64) *Params {
 // relearning the classifier from random weights. The head must be the
 // spec's kind with the same layer sizes; nothing is copied otherwise.
 func (s Spec) LoadHead(p *Params, h *model.Head) error {
-	sizes := s.denseSizes()
+	sizes := s.DenseSizes()
 	if h.Kind != s.Head || len(h.Dense) != len(sizes) {
 		return fmt.Errorf("head %s with %d dense layer(s), the run builds %s with %d", h.Kind, len(h.Dense), s.Head, len(sizes))
 	}
@@ -237,7 +237,7 @@ func (s Spec) Build(p *Params, b int, train bool) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	sizes := s.denseSizes()
+	sizes := s.DenseSizes()
 	for i := range sizes {
 		last := i == len(sizes)-1
 		if last && train && s.Dropout > 0 && len(sizes) > 1 {

@@ -429,20 +429,25 @@ func (o *xentOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *xentOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	p := make([]float32, s[0]*s[1])
-	kernels.Softmax(s[0], s[1], f32(vs[0]), p)
-	t := f32(vs[1])
+	return G.NewF32(XentLoss(s[0], s[1], f32(vs[0]), f32(vs[1]))), nil
+}
+
+// XentLoss is SoftmaxCrossEntropy's value for b rows of k logits and
+// targets; the GPU trainer computes its loss with it too.
+func XentLoss(b, k int, logits, targets []float32) float32 {
+	p := make([]float32, b*k)
+	kernels.Softmax(b, k, logits, p)
 	var loss, weight float64
 	for i := range p {
-		if t[i] != 0 {
-			loss -= float64(t[i]) * log(p[i])
-			weight += float64(t[i])
+		if targets[i] != 0 {
+			loss -= float64(targets[i]) * log(p[i])
+			weight += float64(targets[i])
 		}
 	}
 	if weight == 0 {
 		weight = 1
 	}
-	return G.NewF32(float32(loss / weight)), nil
+	return float32(loss / weight)
 }
 func (o *xentOp) DiffWRT(int) []bool { return []bool{true, false} }
 func (o *xentOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
@@ -459,12 +464,15 @@ func (o *xentGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *xentGradOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	b, k := s[0], s[1]
-	d := newDense(b, k)
-	p := d.Float32s()
-	kernels.Softmax(b, k, f32(vs[0]), p)
-	t := f32(vs[1])
-	g := f32(vs[2])[0]
+	d := newDense(s[0], s[1])
+	XentGrad(s[0], s[1], f32(vs[0]), f32(vs[1]), f32(vs[2])[0], d.Float32s())
+	return d, nil
+}
+
+// XentGrad writes ∂(dloss·XentLoss)/∂logits into dlogits (b×k).
+func XentGrad(b, k int, logits, targets []float32, dloss float32, dlogits []float32) {
+	p, t := dlogits, targets
+	kernels.Softmax(b, k, logits, p)
 	var weight float64
 	for _, v := range t {
 		weight += float64(v)
@@ -472,7 +480,7 @@ func (o *xentGradOp) Do(vs ...G.Value) (G.Value, error) {
 	if weight == 0 {
 		weight = 1
 	}
-	scale := g / float32(weight)
+	scale := dloss / float32(weight)
 	for r := 0; r < b; r++ {
 		var rowT float32
 		for j := 0; j < k; j++ {
@@ -483,5 +491,4 @@ func (o *xentGradOp) Do(vs ...G.Value) (G.Value, error) {
 			p[i] = (p[i]*rowT - t[i]) * scale
 		}
 	}
-	return d, nil
 }
