@@ -107,8 +107,9 @@ func decodeProxy(t *testing.T, target string, forceGo bool, files map[string][]b
 
 // photoLike draws a w×h picture with what photos have and flat test
 // patterns lack: smooth shading, hard-edged objects of many colours and
-// sensor noise.
-func photoLike(w, h int, seed uint64) *image.NRGBA {
+// sensor noise of standard deviation noise (in levels), which sets how
+// many bytes a JPEG of it takes (a phone's 12 MP photo: 3-6 MB).
+func photoLike(w, h int, seed uint64, noise float64) *image.NRGBA {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	type disc struct {
@@ -132,7 +133,7 @@ func photoLike(w, h int, seed uint64) *image.NRGBA {
 			}
 			p := img.Pix[img.PixOffset(x, y):]
 			for i := range 3 {
-				p[i] = uint8(max(0, min(255, c[i]+rng.NormFloat64()*4)))
+				p[i] = uint8(max(0, min(255, c[i]+rng.NormFloat64()*noise)))
 			}
 			p[3] = 255
 		}
@@ -285,7 +286,7 @@ func TestBrowserDecodeAgreesWithNative(t *testing.T) {
 		urls = append(urls, s.URL())
 	}
 	// Stored 400 wide and 300 high; shown (and classified) 300x400.
-	photo := encodeJPEG(t, photoLike(400, 300, 7), 6)
+	photo := encodeJPEG(t, photoLike(400, 300, 7, 4), 6)
 	files["/e2e/photo-exif6.jpg"] = photo
 	urls = append(urls, "/e2e/photo-exif6.jpg")
 	served := map[string][]byte{"photo-exif6.jpg": photo}
@@ -394,7 +395,7 @@ func loadAverage() string {
 // are shared and noisy.
 func TestPhotoDropToResultTime(t *testing.T) {
 	const runs = 3
-	photo := encodeJPEG(t, photoLike(4000, 3000, 12), 1)
+	photo := encodeJPEG(t, photoLike(4000, 3000, 12, 12), 1)
 	t.Logf("12 MP JPEG: %d bytes", len(photo))
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
