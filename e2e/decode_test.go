@@ -394,7 +394,7 @@ func loadAverage() string {
 // paths classify it: speed is measured here, not pinned, as the machines
 // are shared and noisy.
 func TestPhotoDropToResultTime(t *testing.T) {
-	const runs = 3
+	const runs = 5
 	photo := encodeJPEG(t, photoLike(4000, 3000, 12, 12), 1)
 	t.Logf("12 MP JPEG: %d bytes", len(photo))
 	srv := startServer(t, freePort(t))
