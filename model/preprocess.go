@@ -186,6 +186,14 @@ func rgbReader(img image.Image) func(x, y int) (r, g, b uint8) {
 			p := m.Pix[m.PixOffset(x, y):]
 			return p[0], p[1], p[2]
 		}
+	case *SampledImage:
+		return func(x, y int) (uint8, uint8, uint8) {
+			if m.col[x] < 0 || m.row[y] < 0 {
+				return 0, 0, 0 // not sampled: At's transparent black
+			}
+			p := m.pix[m.offset(x, y):]
+			return p[0], p[1], p[2]
+		}
 	}
 	return func(x, y int) (uint8, uint8, uint8) {
 		c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)

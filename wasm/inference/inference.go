@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"image"
 	"math"
 	"math/rand"
 	"time"
@@ -67,9 +68,9 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 // Ready reports whether a model is loaded.
 func (e *Engine) Ready() bool { return e.net != nil }
 
-// Classify decodes an image file (EXIF orientation applied, pixel budget
-// checked from the header), preprocesses it for the loaded model and runs
-// the forward pass. Errors name the file.
+// Classify decodes an image file with Go's decoder (EXIF orientation
+// applied, pixel budget checked from the header), preprocesses it for the
+// loaded model and runs the forward pass. Errors name the file.
 func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 	if e.net == nil {
 		return protocol.Result{}, fmt.Errorf("%s: no model is loaded yet", name)
@@ -82,11 +83,31 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 	if err != nil {
 		return protocol.Result{}, err
 	}
-	decoded := time.Now()
+	return e.ClassifyImage(img, name, protocol.DecoderGo, millisSince(start))
+}
+
+// InputSize is the loaded model's input side in pixels, 0 before a model
+// is loaded: what model.ResizeSamples needs to know which pixels to gather.
+func (e *Engine) InputSize() int {
+	if e.model == nil {
+		return 0
+	}
+	return e.model.Info.InputSize
+}
+
+// ClassifyImage preprocesses an image decoded elsewhere (by decoder, in
+// decodeMillis) and runs the forward pass. img must be upright; a
+// model.SampledImage holding the pixels model.ResizeSamples names gives
+// the same input as the whole image.
+func (e *Engine) ClassifyImage(img image.Image, name, decoder string, decodeMillis float64) (protocol.Result, error) {
+	if e.net == nil {
+		return protocol.Result{}, fmt.Errorf("%s: no model is loaded yet", name)
+	}
+	start := time.Now()
 	info := e.model.Info
 	x := model.Preprocess(img, info.InputSize, info.Preprocess)
 	probs, scores := e.net.ForwardOOD(1, x)
-	done := time.Now()
+	forwardMillis := millisSince(start) // preprocessing + forward pass, not the input PNG below
 	b := img.Bounds()
 	var ood *protocol.OOD
 	if o := e.net.OOD(); o != nil {
@@ -100,8 +121,9 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 		Height:        b.Dy(),
 		Top:           rank.TopK(probs, info.Classes, 5),
 		Probs:         append([]float32(nil), probs...),
-		DecodeMillis:  float64(decoded.Sub(start).Microseconds()) / 1000,
-		ForwardMillis: float64(done.Sub(decoded).Microseconds()) / 1000,
+		Decoder:       decoder,
+		DecodeMillis:  decodeMillis,
+		ForwardMillis: forwardMillis,
 		Input:         InputPNG(x, info),
 	}, nil
 }

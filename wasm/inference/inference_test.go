@@ -276,3 +276,56 @@ func TestClassifyReportsOOD(t *testing.T) {
 		t.Errorf("a model without OOD statistics: ood %+v, error %v; want nil", res.OOD, err)
 	}
 }
+
+// The browser worker's path (the pixels model.ResizeSamples names, as a
+// model.SampledImage) gives exactly the probabilities of the Go decoder's
+// path on the same picture.
+func TestClassifyImageSampledMatchesClassify(t *testing.T) {
+	_, data := writeFixture(t, "int8")
+	var e Engine
+	if e.InputSize() != 0 {
+		t.Fatalf("InputSize() = %d before a model is loaded", e.InputSize())
+	}
+	if _, err := e.ClassifyImage(image.NewNRGBA(image.Rect(0, 0, 1, 1)), "early.png", protocol.DecoderBrowser, 0); err == nil || !strings.Contains(err.Error(), "early.png: no model") {
+		t.Fatalf("ClassifyImage before Load: %v", err)
+	}
+	if _, err := e.Load(data, "fixture"); err != nil {
+		t.Fatal(err)
+	}
+	imgBytes := testImage(t)
+	want, err := e.Classify(imgBytes, "gradient.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(imgBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, ys := model.ResizeSamples(40, 30, e.InputSize())
+	var pix []byte
+	for _, y := range ys {
+		for _, x := range xs {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			pix = append(pix, c.R, c.G, c.B, c.A)
+		}
+	}
+	sampled, err := model.NewSampledImage(40, 30, xs, ys, pix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.ClassifyImage(sampled, "gradient.png", protocol.DecoderBrowser, 1.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Decoder != protocol.DecoderBrowser || got.DecodeMillis != 1.5 || want.Decoder != protocol.DecoderGo {
+		t.Errorf("decoders %q (%v ms) and %q, want browser (1.5 ms) and go", got.Decoder, got.DecodeMillis, want.Decoder)
+	}
+	if got.Width != 40 || got.Height != 30 {
+		t.Errorf("size %dx%d, want 40x30", got.Width, got.Height)
+	}
+	for i := range want.Probs {
+		if got.Probs[i] != want.Probs[i] {
+			t.Errorf("class %d: sampled %v, Go decoder %v", i, got.Probs[i], want.Probs[i])
+		}
+	}
+}

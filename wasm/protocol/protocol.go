@@ -91,10 +91,11 @@ type ClassifyRequest struct {
 type Result struct {
 	Name          string            `json:"name"`
 	Model         string            `json:"model"`
-	Width         int               `json:"width"`  // decoded image, after EXIF orientation
-	Height        int               `json:"height"` //
-	Top           []rank.Prediction `json:"top"`    // best first, at most 5
-	Probs         []float32         `json:"probs"`  // every class, in model order
+	Width         int               `json:"width"`   // decoded image, after EXIF orientation
+	Height        int               `json:"height"`  //
+	Top           []rank.Prediction `json:"top"`     // best first, at most 5
+	Probs         []float32         `json:"probs"`   // every class, in model order
+	Decoder       string            `json:"decoder"` // DecoderBrowser or DecoderGo
 	DecodeMillis  float64           `json:"decodeMillis"`
 	ForwardMillis float64           `json:"forwardMillis"` // preprocessing + forward pass
 	OOD           *OOD              `json:"ood,omitempty"` // nil: the model cannot judge (no OOD statistics)
@@ -103,6 +104,16 @@ type Result struct {
 	// normalisation), a PNG of InputSize×InputSize pixels.
 	Input []byte `json:"input,omitempty"`
 }
+
+// Decoders: which one turned the image file into pixels.
+const (
+	// DecoderBrowser is the browser's own (createImageBitmap), the worker's
+	// first choice: it is several times faster than Go's on photos.
+	DecoderBrowser = "browser"
+	// DecoderGo is model.DecodeImage, the fallback where the browser's
+	// decoder is missing or refuses the file, and the native path.
+	DecoderGo = "go"
+)
 
 // OOD says whether an image looks unlike the images the model was trained
 // on (model.OOD): then its top class is no answer.

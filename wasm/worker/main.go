@@ -193,7 +193,10 @@ func download(id int, req protocol.LoadRequest) ([]byte, error) {
 	return data, nil
 }
 
-// classify reads the image blob and classifies it.
+// classify decodes the image blob with the browser's decoder, or with Go's
+// where that one is missing or fails, and classifies it. Go's decoder also
+// words the errors: a file the browser refuses is decoded again by Go,
+// which says what is wrong with it.
 func classify(id int, req protocol.ClassifyRequest, blob js.Value) error {
 	if blob.IsUndefined() || blob.IsNull() {
 		return fmt.Errorf("%s: no file data received", req.Name)
@@ -201,14 +204,19 @@ func classify(id int, req protocol.ClassifyRequest, blob js.Value) error {
 	if err := imagefile.Check(req.Name, int64(blob.Get("size").Float()), blob.Get("type").String()); err != nil {
 		return err
 	}
-	buf, err := await(blob.Call("arrayBuffer"))
+	res, err := classifyDecodedByBrowser(blob, req.Name)
 	if err != nil {
-		return fmt.Errorf("%s: reading the file failed: %v", req.Name, err)
-	}
-	data := fromJSBytes(js.Global().Get("Uint8Array").New(buf))
-	res, err := engine.Classify(data, req.Name)
-	if err != nil {
-		return err
+		if err != errNoBrowserDecoder {
+			println("vggo worker:", req.Name+": the browser's decoder failed, using Go's:", err.Error())
+		}
+		buf, err := await(blob.Call("arrayBuffer"))
+		if err != nil {
+			return fmt.Errorf("%s: reading the file failed: %v", req.Name, err)
+		}
+		data := fromJSBytes(js.Global().Get("Uint8Array").New(buf))
+		if res, err = engine.Classify(data, req.Name); err != nil {
+			return err
+		}
 	}
 	post(protocol.KindResult, id, res)
 	return nil

@@ -1,0 +1,426 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"vggo/model"
+	"vggo/wasm/protocol"
+	"vggo/wasm/ui"
+)
+
+// The worker decodes with the browser's decoder (createImageBitmap) and
+// falls back to Go's (model.DecodeImage). Both must give what the native
+// classifier gives, within these tolerances on every probability:
+const (
+	// pngTolerance: a PNG decodes to the same pixels in both decoders, so
+	// only the float order of the wasm and amd64 kernels differs.
+	pngTolerance = 1e-3
+	// jpegTolerance: JPEG decoders may differ by a few levels per pixel
+	// (Chromium's libjpeg-turbo interpolates chroma, Go's repeats it;
+	// IDCT rounding). Measured on the EXIF photo with the default model:
+	// 0.026 (Chromium 156); the top class stays the same.
+	jpegTolerance = 0.05
+)
+
+// defaultModelName is the name /models gives the embedded default model.
+const defaultModelName = "fashion-mnist-vgg16"
+
+// decodeProxy serves the server through a reverse proxy that also hands
+// out files under /e2e/ (test images the page fetches) and, with forceGo,
+// hides createImageBitmap from the inference worker (a line prepended to
+// worker.js), so the worker takes its Go-decoder fallback: a browser
+// without the API, as far as the worker can tell. Each proxy is its own
+// origin, with its own service worker and caches.
+func decodeProxy(t *testing.T, target string, forceGo bool, files map[string][]byte) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	director := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		director(r)
+		if r.URL.Path == ui.WorkerScript {
+			r.Header.Del("Accept-Encoding") // a plain body to rewrite
+		}
+	}
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if !forceGo || resp.Request.URL.Path != ui.WorkerScript || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		body = append([]byte("self.createImageBitmap = undefined; // e2e: force Go's decoder\n"), body...)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("ETag")
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/e2e/", func(w http.ResponseWriter, r *http.Request) {
+		data, ok := files[strings.TrimPrefix(r.URL.Path, "/e2e/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(data)
+	})
+	mux.Handle("/", proxy)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: mux}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + l.Addr().String()
+}
+
+// photoLike draws a w×h picture with what photos have and flat test
+// patterns lack: smooth shading, hard-edged objects of many colours and
+// sensor noise of standard deviation noise (in levels), which sets how
+// many bytes a JPEG of it takes (a phone's 12 MP photo: 3-6 MB).
+func photoLike(w, h int, seed uint64, noise float64) *image.NRGBA {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	type disc struct {
+		x, y, r float64
+		c       [3]float64
+	}
+	var discs []disc
+	for i := 0; i < 12; i++ {
+		discs = append(discs, disc{rng.Float64() * float64(w), rng.Float64() * float64(h), (0.05 + 0.2*rng.Float64()) * float64(min(w, h)),
+			[3]float64{255 * rng.Float64(), 255 * rng.Float64(), 255 * rng.Float64()}})
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
+			c := [3]float64{60 + 150*fy, 90 + 80*math.Sin(3*fx+fy), 200 - 120*fy}
+			for _, d := range discs {
+				if dx, dy := float64(x)-d.x, float64(y)-d.y; dx*dx+dy*dy < d.r*d.r {
+					shade := 0.7 + 0.3*dx/d.r
+					c = [3]float64{d.c[0] * shade, d.c[1] * shade, d.c[2] * shade}
+				}
+			}
+			p := img.Pix[img.PixOffset(x, y):]
+			for i := range 3 {
+				p[i] = uint8(max(0, min(255, c[i]+rng.NormFloat64()*noise)))
+			}
+			p[3] = 255
+		}
+	}
+	return img
+}
+
+// encodeJPEG encodes img with Go's encoder and, for orientation > 1,
+// inserts an EXIF APP1 segment with that orientation right after SOI, as a
+// camera writes it.
+func encodeJPEG(t *testing.T, img image.Image, orientation uint16) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	if orientation <= 1 {
+		return data
+	}
+	// TIFF header (little-endian, IFD0 at 8), one entry: tag 0x0112, SHORT, count 1.
+	tiff := []byte("II*\x00\x08\x00\x00\x00\x01\x00")
+	tiff = binary.LittleEndian.AppendUint16(tiff, 0x0112)
+	tiff = binary.LittleEndian.AppendUint16(tiff, 3)
+	tiff = binary.LittleEndian.AppendUint32(tiff, 1)
+	tiff = binary.LittleEndian.AppendUint16(tiff, orientation)
+	tiff = append(tiff, 0, 0, 0, 0, 0, 0) // value padding, no next IFD
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	app1 := append([]byte{0xFF, 0xE1}, binary.BigEndian.AppendUint16(nil, uint16(len(payload)+2))...)
+	app1 = append(app1, payload...)
+	return slices.Concat(data[:2], app1, data[2:])
+}
+
+// workerResults starts a second inference worker in the page (the one
+// the app uses, without the app around it), loads the named model and
+// classifies each file URL, and returns the worker's Result per URL.
+func workerResults(t *testing.T, ctx context.Context, modelName string, urls []string) map[string]protocol.Result {
+	t.Helper()
+	script := fmt.Sprintf(`(async () => {
+		const kinds = %s, modelName = %q, urls = %s;
+		const index = await (await fetch("/models")).json();
+		const m = (index.models || index).find(m => m.name === modelName);
+		if (!m) throw new Error("/models lists no " + modelName);
+		const w = new Worker(%q, {name: %q});
+		const pending = new Map();
+		const call = id => new Promise((resolve, reject) => pending.set(id, {resolve, reject}));
+		w.onmessage = e => {
+			const d = e.data, p = pending.get(d.id);
+			if (!p || d.kind === kinds.progress) return;
+			pending.delete(d.id);
+			if (d.kind === kinds.error) p.reject(new Error(JSON.parse(d.body).message));
+			else p.resolve(d.body ? JSON.parse(d.body) : null);
+		};
+		await call(0); // ready
+		let next = 0;
+		const send = (kind, body, blob) => { const id = ++next, done = call(id);
+			w.postMessage({kind, id, body: JSON.stringify(body), blob}); return done; };
+		await send(kinds.load, {name: m.name, url: m.url || "/models/" + m.file, sha256: m.sha256, bytes: m.bytes});
+		const out = {};
+		for (const u of urls) {
+			const blob = await (await fetch(u)).blob();
+			out[u] = await send(kinds.classify, {name: u, size: blob.size}, blob);
+		}
+		w.terminate();
+		return JSON.stringify(out);
+	})()`, mustJSON(t, map[string]string{"progress": protocol.KindProgress, "error": protocol.KindError,
+		"load": protocol.KindLoad, "classify": protocol.KindClassify}), modelName, mustJSON(t, urls), ui.WorkerScript, ui.BuildRelaxed)
+	c, cancel := context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(c, chromedp.Evaluate[string](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("classifying in the worker: %v", err)
+	}
+	out := map[string]protocol.Result{}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// compareNative checks a worker result against the native classifier on
+// the same file bytes: same best class, the native top 5 in the same
+// order, every probability within tol. It returns the largest difference.
+func compareNative(t *testing.T, net *model.Net, res protocol.Result, data []byte, tol float64) float64 {
+	t.Helper()
+	img, err := model.DecodeImage(bytes.NewReader(data), res.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := net.Classify(img)
+	if b := img.Bounds(); res.Width != b.Dx() || res.Height != b.Dy() {
+		t.Errorf("%s: the worker decoded %dx%d, native %dx%d", res.Name, res.Width, res.Height, b.Dx(), b.Dy())
+	}
+	if len(res.Probs) != len(native) {
+		t.Fatalf("%s: %d probabilities, native %d", res.Name, len(res.Probs), len(native))
+	}
+	worst := 0.0
+	for _, p := range native {
+		worst = math.Max(worst, math.Abs(float64(res.Probs[p.Index])-float64(p.Prob)))
+	}
+	if worst > tol {
+		t.Errorf("%s (%s decoder): probabilities differ from native by up to %.3g (tolerance %g)", res.Name, res.Decoder, worst, tol)
+	}
+	for i := 0; i < min(5, len(native)); i++ {
+		// Classes whose native probabilities are closer than the tolerance may swap.
+		if res.Top[i].Index != native[i].Index && math.Abs(float64(native[i].Prob-res.Probs[res.Top[i].Index])) > tol {
+			t.Errorf("%s: top %d is %s (%.4f), native %s (%.4f)", res.Name, i+1, res.Top[i].Class, res.Top[i].Prob, native[i].Class, native[i].Prob)
+		}
+	}
+	t.Logf("%s (%s decoder, %dx%d, decode %.1f ms): %s %.4f, max |worker-native| = %.2g",
+		res.Name, res.Decoder, res.Width, res.Height, res.DecodeMillis, native[0].Class, native[0].Prob, worst)
+	return worst
+}
+
+// TestBrowserDecodeAgreesWithNative classifies the app's ten samples and a
+// photo-like JPEG stored sideways with EXIF orientation 6, in the worker,
+// with the browser's decoder and with the Go fallback forced, using the
+// default model; every result must match the native classifier within the
+// tolerances above (the browser's own decoder for JPEG: jpegTolerance).
+func TestBrowserDecodeAgreesWithNative(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.ReadModelFile(filepath.Join(root, "web", "models", defaultModelName+".vggo.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := model.NewNet(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	var urls []string
+	for _, s := range ui.Samples {
+		data, err := os.ReadFile(filepath.Join(root, "web", "static", "samples", s.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[s.URL()] = data
+		urls = append(urls, s.URL())
+	}
+	// Stored 400 wide and 300 high; shown (and classified) 300x400.
+	photo := encodeJPEG(t, photoLike(400, 300, 7, 4), 6)
+	files["/e2e/photo-exif6.jpg"] = photo
+	urls = append(urls, "/e2e/photo-exif6.jpg")
+	served := map[string][]byte{"photo-exif6.jpg": photo}
+
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	for _, c := range []struct {
+		name    string
+		forceGo bool
+		decoder string
+	}{
+		{"browser-decoder", false, protocol.DecoderBrowser},
+		{"go-decoder", true, protocol.DecoderGo},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			site := decodeProxy(t, srv.url, c.forceGo, served)
+			ctx := newBrowser(t)
+			run(t, ctx, 30*time.Second, chromedp.Navigate(site+"/"))
+			results := workerResults(t, ctx, defaultModelName, urls)
+			for _, u := range urls {
+				res, ok := results[u]
+				if !ok {
+					t.Fatalf("no result for %s", u)
+				}
+				if res.Decoder != c.decoder {
+					t.Errorf("%s: decoded by %q, want %q", u, res.Decoder, c.decoder)
+				}
+				tol := pngTolerance
+				if strings.HasSuffix(u, ".jpg") && c.decoder == protocol.DecoderBrowser {
+					tol = jpegTolerance
+				}
+				compareNative(t, net, res, files[u], tol)
+			}
+			if r := results["/e2e/photo-exif6.jpg"]; r.Width != 300 || r.Height != 400 {
+				t.Errorf("EXIF orientation 6: decoded %dx%d, want 300x400 (turned upright)", r.Width, r.Height)
+			}
+		})
+	}
+}
+
+// dropTimes drops the JPEG at /e2e/<file> on the app's drop zone runs
+// times, each under a new name, and returns the milliseconds from the drop
+// event to its result card showing "done" (page clock), with the card's
+// timing line. The file is fetched into a Blob before the clock starts.
+func dropTimes(t *testing.T, ctx context.Context, file string, runs int) ([]float64, []string) {
+	t.Helper()
+	var ms []float64
+	var lines []string
+	for i := 0; i < runs; i++ {
+		name := fmt.Sprintf("drop-%d-%s", i, file)
+		script := fmt.Sprintf(`(async () => {
+			const name = %q, blob = await (await fetch("/e2e/" + %q)).blob();
+			const dt = new DataTransfer();
+			dt.items.add(new File([blob], name, {type: "image/jpeg"}));
+			const card = () => [...document.querySelectorAll("#results article.result")].find(a => a.dataset.name === name);
+			const settled = new Promise(resolve => {
+				const check = () => { const a = card(); if (a && a.dataset.state !== "pending") { obs.disconnect(); resolve(a); } };
+				const obs = new MutationObserver(check);
+				obs.observe(document.body, {subtree: true, childList: true, attributes: true});
+			});
+			const zone = document.querySelector("#dropzone");
+			const t0 = performance.now();
+			zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+			zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+			const a = await settled;
+			return JSON.stringify({ms: performance.now() - t0, state: a.dataset.state,
+				line: (a.querySelector(".timing") || a.querySelector(".result-error") || {}).textContent || ""});
+		})()`, name, file)
+		c, cancel := context.WithTimeout(ctx, 60*time.Second)
+		raw, err := chromedp.Run(c, chromedp.Evaluate[string](script, chromedp.EvalAwaitPromise))
+		cancel()
+		if err != nil {
+			t.Fatalf("dropping %s: %v", name, err)
+		}
+		var got struct {
+			MS          float64
+			State, Line string
+		}
+		if err := json.Unmarshal([]byte(raw), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.State != "done" {
+			t.Fatalf("%s: state %q: %s", name, got.State, got.Line)
+		}
+		ms = append(ms, got.MS)
+		lines = append(lines, got.Line)
+	}
+	return ms, lines
+}
+
+// loadAverage is /proc/loadavg's first three fields, to report beside
+// timings on a shared machine.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// TestPhotoDropToResultTime drops a generated 12-megapixel photo-like JPEG
+// (4000x3000) on the app, with the browser's decoder and with the Go
+// fallback forced, in one session, and logs the drop-to-result times and
+// their ratio with the load average beside them. It asserts only that both
+// paths classify it: speed is measured here, not pinned, as the machines
+// are shared and noisy.
+func TestPhotoDropToResultTime(t *testing.T) {
+	const runs = 5
+	photo := encodeJPEG(t, photoLike(4000, 3000, 12, 12), 1)
+	t.Logf("12 MP JPEG: %d bytes", len(photo))
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	medians := map[string]float64{}
+	for _, c := range []struct {
+		name    string
+		forceGo bool
+	}{{"browser-decoder", false}, {"go-decoder", true}} {
+		site := decodeProxy(t, srv.url, c.forceGo, map[string][]byte{"photo-12mp.jpg": photo})
+		ctx := newBrowser(t)
+		run(t, ctx, 30*time.Second, chromedp.Navigate(site+"/"))
+		waitFor(t, ctx, "the first model", modelReadyExpr, 60*time.Second)
+		dropTimes(t, ctx, "photo-12mp.jpg", 1) // warm-up: first-use costs are not the photo's
+		ms, lines := dropTimes(t, ctx, "photo-12mp.jpg", runs)
+		medians[c.name] = protocol.Median(ms)
+		t.Logf("%s: drop→result %.0f ms median of %v (load average %s); last card: %s",
+			c.name, medians[c.name], roundAll(ms), loadAverage(), lines[len(lines)-1])
+	}
+	t.Logf("Go decoder / browser decoder, drop→result: %.1fx", medians["go-decoder"]/medians["browser-decoder"])
+}
+
+func roundAll(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.Round(x)
+	}
+	return out
+}
