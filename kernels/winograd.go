@@ -20,8 +20,9 @@ import (
 // 6x6 input patch d, so the 36 pointwise products replace 144 multiplies of
 // the direct method. Summed over input channels, the 36 pointwise products
 // become 36 independent GEMMs (tiles × Cin) · (Cin × Cout), which run on the
-// packed SGEMM's microkernel. The kernel transform G g G^T is done once, in
-// float64, by NewWinograd3x3, and its 36 matrices are packed (PackB) then;
+// packed SGEMM's microkernel. The kernel transform G g G^T is done once, by
+// NewWinograd3x3 (again by SetKernel when the weights change), straight
+// into the packed layout of its 36 matrices (winograd_kernel.go);
 // they take 4x the memory of the float32 kernel (36 vs 9 values per pair of
 // channels: 235 MB for the whole VGG16 conv base).
 //
@@ -48,8 +49,7 @@ type Winograd3x3 struct {
 	alpha     int // input tile side m+2
 	u         []*PackedB
 	bias      []float32
-	kernelTmp [][]float64 // per worker of SetKernel: G g for one input channel
-	scratch   freeList    // per worker: transformed input + GEMM output of one block
+	scratch   freeList // per worker: transformed input + GEMM output of one block
 }
 
 // NewWinograd3x3 transforms and packs the HWIO kernel ([3][3][cin][cout])
@@ -102,62 +102,15 @@ func (wg *Winograd3x3) SetKernel(kernel, bias []float32) {
 		checkLen("Winograd3x3.SetKernel bias", bias, cout)
 		copy(wg.bias, bias)
 	}
-	// For one input channel at a time, with the output channel innermost so
-	// every loop runs over contiguous memory: tmp = G g (alpha × 3 × cout),
-	// then U = tmp G^T (alpha × alpha × cout), all in float64. Input
-	// channels are independent, so they are spread over the threads.
-	mt := winoMatricesFor(wg.tile)
-	const channelsPerTask = 8
-	parallelFor((cin+channelsPerTask-1)/channelsPerTask, func(workers int) {
-		for len(wg.kernelTmp) < workers {
-			wg.kernelTmp = append(wg.kernelTmp, make([]float64, wg.alpha*3*cout))
-		}
-	}, func(worker, task int) {
-		tmp := wg.kernelTmp[worker]
-		for ci := task * channelsPerTask; ci < min(cin, (task+1)*channelsPerTask); ci++ {
-			winoTransformKernelChannel(mt, kernel, cin, cout, ci, tmp, wg.u)
-		}
+	// Output channels are independent; the threads take panels of them.
+	transform := winoKernel4
+	if wg.tile == 2 {
+		transform = winoKernel2
+	}
+	nr := wg.u[0].kern.nr
+	parallelFor((cout+nr-1)/nr, nil, func(_, panel int) {
+		transform(kernel, cin, cout, panel*nr, min(cout, (panel+1)*nr), wg.u)
 	})
-}
-
-// winoTransformKernelChannel writes U = G g G^T for input channel ci and
-// every output channel straight into row ci of the packed matrices u (the
-// PackedB layout: panels of nr columns, each row of a panel contiguous),
-// using tmp (alpha·3·cout).
-func winoTransformKernelChannel(mt *winoMatrices, kernel []float32, cin, cout, ci int, tmp []float64, u []*PackedB) {
-	a := mt.alpha
-	clear(tmp)
-	for i := 0; i < a; i++ {
-		for k := 0; k < 3; k++ {
-			gik := mt.g[i][k]
-			if gik == 0 {
-				continue
-			}
-			for l := 0; l < 3; l++ {
-				src := kernel[((k*3+l)*cin+ci)*cout:][:cout]
-				dst := tmp[(i*3+l)*cout:][:cout]
-				for co, v := range src {
-					dst[co] += gik * float64(v)
-				}
-			}
-		}
-	}
-	for i := 0; i < a; i++ {
-		for j := 0; j < a; j++ {
-			p := u[i*a+j]
-			nr := p.kern.nr
-			g0, g1, g2 := mt.g[j][0], mt.g[j][1], mt.g[j][2]
-			for co0 := 0; co0 < cout; co0 += nr {
-				dst := p.data[(co0/nr)*cin*nr+ci*nr:][:min(nr, cout-co0)]
-				t0 := tmp[(i*3)*cout+co0:][:len(dst)]
-				t1 := tmp[(i*3+1)*cout+co0:][:len(dst)]
-				t2 := tmp[(i*3+2)*cout+co0:][:len(dst)]
-				for c := range dst {
-					dst[c] = float32(t0[c]*g0 + t1[c]*g1 + t2[c]*g2)
-				}
-			}
-		}
-	}
 }
 
 // Cin returns the number of input channels.
