@@ -11,16 +11,17 @@ import (
 // and F(2x2) and the direct convolution, for the forward pass and for the
 // input gradient (whose input channels are the layer's cout).
 var convLayerShapes = []struct{ n, h, w, cin, cout int }{
-	{2, 8, 8, 16, 24}, // F(4x4) both ways
-	{1, 4, 4, 32, 16}, // one tile: F(2x2) both ways
-	{3, 5, 7, 3, 20},  // direct forward (cin 3), F(4x4) input gradient
-	{2, 3, 3, 20, 17}, // F(2x2), partial tiles
-	{1, 1, 1, 17, 18}, // one pixel: direct both ways
+	{2, 8, 8, 16, 24},   // F(4x4) both ways, im2col filter gradient
+	{1, 16, 17, 16, 20}, // F(4x4) all three passes
+	{1, 4, 4, 32, 16},   // one tile: F(2x2) both ways
+	{3, 5, 7, 3, 20},    // direct forward (cin 3), F(4x4) input gradient
+	{2, 3, 3, 20, 17},   // F(2x2), partial tiles
+	{1, 1, 1, 17, 18},   // one pixel: direct both ways
 }
 
 // checkConvLayer runs every pass of l and compares with the float64
-// references: Winograd's tolerance for the convolutions, and the filter
-// gradient bit for bit against Conv3x3BackwardFilter.
+// references at Winograd's tolerance, and the filter gradient bit for bit
+// with Conv3x3BackwardFilter where the layer picked im2col.
 func checkConvLayer(t *testing.T, l *Conv3x3Layer, in, kernel, bias, dout []float32) {
 	t.Helper()
 	n, h, w, cin, cout := l.n, l.h, l.w, l.cin, l.cout
@@ -30,7 +31,7 @@ func checkConvLayer(t *testing.T, l *Conv3x3Layer, in, kernel, bias, dout []floa
 	if e := maxRelErr(out.data, f64Conv3x3(n, h, w, cin, cout, in, kernel, bias, true)); e > 1e-4 {
 		t.Fatalf("forward error %g", e)
 	}
-	wantDin, _, _ := f64ConvGrads(n, h, w, cin, cout, in, kernel, dout)
+	wantDin, wantDk64, _ := f64ConvGrads(n, h, w, cin, cout, in, kernel, dout)
 	din := newGuarded(len(in))
 	l.BackwardData(dout, din.data)
 	din.check(t)
@@ -41,9 +42,12 @@ func checkConvLayer(t *testing.T, l *Conv3x3Layer, in, kernel, bias, dout []floa
 	l.BackwardFilter(in, dout, dk.data, db.data, false)
 	dk.check(t)
 	db.check(t)
+	if e := maxRelErr(dk.data, wantDk64); e > 1e-4 {
+		t.Fatalf("filter gradient error %g", e)
+	}
 	wantDk, wantDb := make([]float32, len(kernel)), make([]float32, cout)
 	Conv3x3BackwardFilter(n, h, w, cin, cout, in, dout, wantDk, wantDb, false)
-	if i := bitsEqual(dk.data, wantDk); i >= 0 {
+	if i := bitsEqual(dk.data, wantDk); l.filterTile == 0 && i >= 0 {
 		t.Fatalf("filter gradient differs from Conv3x3BackwardFilter at %d", i)
 	}
 	if i := bitsEqual(db.data, wantDb); i >= 0 {
@@ -133,10 +137,10 @@ func TestConv3x3LayerThreadsBitIdentical(t *testing.T) {
 // TestConv3x3LayerSteadyStateAllocations runs a training step's passes
 // repeatedly with weights that change every step, as an optimizer does,
 // and expects no buffer to be allocated after the first step: what is
-// left (parallelFor's task closures, a few dozen bytes each) must stay far
-// below the smallest tensor the passes touch (64 KiB here).
+// left (task closures, a few hundred bytes per parallel loop or GEMM) must
+// stay far below the smallest tensor the passes touch (256 KiB here).
 func TestConv3x3LayerSteadyStateAllocations(t *testing.T) {
-	const n, h, w, cin, cout = 2, 16, 16, 32, 32
+	const n, h, w, cin, cout = 8, 16, 16, 32, 32
 	rng := newRand(37)
 	in, kernel, bias, dout := randFloats(rng, n*h*w*cin), randFloats(rng, 9*cin*cout), randFloats(rng, cout), randFloats(rng, n*h*w*cout)
 	out, din, dk, db := make([]float32, n*h*w*cout), make([]float32, len(in)), make([]float32, len(kernel)), make([]float32, cout)
@@ -150,8 +154,10 @@ func TestConv3x3LayerSteadyStateAllocations(t *testing.T) {
 	}
 	withThreads(1, func() {
 		step()
-		if b := allocBytesPerRun(10, step); b > 2048 {
-			t.Fatalf("%d bytes allocated per step after the first, want under 2 KiB", b)
+		b := allocBytesPerRun(10, step)
+		t.Logf("%d bytes allocated per step after the first", b)
+		if b > 32<<10 {
+			t.Fatal("want under 32 KiB")
 		}
 	})
 }
