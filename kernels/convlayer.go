@@ -55,12 +55,13 @@ func NewConv3x3Layer(n, h, w, cin, cout int) *Conv3x3Layer {
 // filterGradTile picks the kernel gradient's algorithm for a layer: 4 for
 // Winograd F(4x4), 0 for im2col GEMM. BenchmarkConv3x3FilterGrad (VGG16 at
 // 32x32, batch 64, CPU time on a loaded 2-core machine) measured F(4x4)
-// 1.35x faster at 16x16 with 128 channels and 5-10% faster at 32x32 and
-// 16x16 with 64; even at 8x8, where 4x4 tiles leave the GEMMs short; and
-// 2.5-10x slower at 4x4 and 2x2, where the transforms of the gradient
-// (alpha² planes of cin·cout) outweigh the GEMMs. F(2x2) never won.
+// 1.3-1.7x faster at 32x32 with 64 channels, 16x16 with 128 and 8x8 with
+// 256, 1.1x at 8x8 with 128, 10% slower (within the noise) at 16x16 with
+// 64 in and 128 out; and 1.4-5x slower at 4x4 and 2x2, where the
+// transforms (alpha² planes of cin·cout) outweigh the GEMMs. F(2x2) never
+// won.
 func filterGradTile(n, cin, h, w int) int {
-	if WinogradTile(n, cin, h, w) == 4 && min(h, w) >= 16 {
+	if WinogradTile(n, cin, h, w) == 4 && min(h, w) >= 8 {
 		return 4
 	}
 	return 0

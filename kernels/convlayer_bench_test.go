@@ -42,3 +42,41 @@ func BenchmarkConv3x3FilterGrad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConv3x3LayerPasses times a Conv3x3Layer's three passes for each
+// VGG16 layer shape (32x32, batch 64) as a training step pays them: the
+// forward pass with its weight transform (the weights change every step),
+// the input gradient with its transform of the flipped kernel, and the
+// kernel gradient. It reports CPU time per call next to wall time.
+func BenchmarkConv3x3LayerPasses(b *testing.B) {
+	const n = 64
+	for _, s := range vggTrainShapes {
+		side, cin, cout := s[0], s[1], s[2]
+		rng := newRand(1)
+		in, dout := randFloats(rng, n*side*side*cin), randFloats(rng, n*side*side*cout)
+		kernel, bias := randFloats(rng, 9*cin*cout), randFloats(rng, cout)
+		out, din, dk := make([]float32, len(dout)), make([]float32, len(in)), make([]float32, len(kernel))
+		l := NewConv3x3Layer(n, side, side, cin, cout)
+		l.SetKernel(kernel, bias)
+		l.BackwardData(dout, din)
+		passes := []struct {
+			name string
+			run  func()
+		}{
+			{"forward", func() { kernel[0]++; l.SetKernel(kernel, bias); l.Forward(in, out, true) }},
+			{"data", func() { l.dataStale = true; l.BackwardData(dout, din) }},
+			{"filter", func() { l.BackwardFilter(in, dout, dk, nil, false) }},
+		}
+		for _, p := range passes {
+			b.Run(fmt.Sprintf("%dx%d/%d-%d/%s", side, side, cin, cout, p.name), func(b *testing.B) {
+				p.run()
+				b.ResetTimer()
+				cpu := processCPUTime()
+				for range b.N {
+					p.run()
+				}
+				b.ReportMetric((processCPUTime()-cpu).Seconds()*1000/float64(b.N), "cpu-ms/op")
+			})
+		}
+	}
+}

@@ -11,12 +11,12 @@ import (
 // and F(2x2) and the direct convolution, for the forward pass and for the
 // input gradient (whose input channels are the layer's cout).
 var convLayerShapes = []struct{ n, h, w, cin, cout int }{
-	{2, 8, 8, 16, 24},   // F(4x4) both ways, im2col filter gradient
-	{1, 16, 17, 16, 20}, // F(4x4) all three passes
-	{1, 4, 4, 32, 16},   // one tile: F(2x2) both ways
-	{3, 5, 7, 3, 20},    // direct forward (cin 3), F(4x4) input gradient
-	{2, 3, 3, 20, 17},   // F(2x2), partial tiles
-	{1, 1, 1, 17, 18},   // one pixel: direct both ways
+	{2, 8, 9, 16, 24}, // F(4x4) all three passes
+	{2, 5, 9, 16, 24}, // F(4x4) both ways, im2col filter gradient
+	{1, 4, 4, 32, 16}, // one tile: F(2x2) both ways
+	{3, 5, 7, 3, 20},  // direct forward (cin 3), F(4x4) input gradient
+	{2, 3, 3, 20, 17}, // F(2x2), partial tiles
+	{1, 1, 1, 17, 18}, // one pixel: direct both ways
 }
 
 // checkConvLayer runs every pass of l and compares with the float64

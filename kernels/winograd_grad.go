@@ -57,6 +57,7 @@ func (s *winoFilterGrad) backward(n, h, w, cin, cout int, in, dout, dkernel, dbi
 	if m == 2 {
 		gradTile = winoGradOutput2
 	}
+
 	for t0 := 0; t0 < tiles; t0 += chunk {
 		cnt := min(chunk, tiles-t0)
 		vPlane, dyPlane := cnt*cin, cnt*cout
@@ -137,10 +138,21 @@ func winoKernelT4(d *[6]float32) (r0, r1, r2 float32) {
 	return d[0] + s12, (d[1] - d[2]) * 0.5, s12 + d[3]
 }
 
-// winoGradOutput4 transforms the 4x4 output-gradient tile at (y0, x0) of
+// winoGradOutputFunc transforms the m×m output-gradient tile at (y0, x0) of
 // one image ([h][w][cout]; pixels past the edge count as 0) into
-// W = A dY A^T: frequency f of channel c goes to w[f*plane+c].
-func winoGradOutput4(dout []float32, h, w, cout, y0, x0 int, wt []float32, plane int) {
+// W = A dY A^T: frequency f of channel c goes to wt[f*plane+c].
+type winoGradOutputFunc func(dout []float32, h, w, cout, y0, x0 int, wt []float32, plane int)
+
+// winoGradOutput4 and winoGradOutput2 are the F(4x4) and F(2x2) gradient
+// transforms; SIMD builds replace them at init when the CPU allows.
+var (
+	winoGradOutput4 winoGradOutputFunc = winoGradOutput4Scalar
+	winoGradOutput2 winoGradOutputFunc = winoGradOutput2Scalar
+)
+
+// winoGradOutput4Scalar is the F(4x4) gradient transform, one channel at a
+// time.
+func winoGradOutput4Scalar(dout []float32, h, w, cout, y0, x0 int, wt []float32, plane int) {
 	rows, cols := min(4, h-y0), min(4, w-x0)
 	var t [6][4]float32 // A applied down each column of the tile
 	for c := 0; c < cout; c++ {
@@ -173,8 +185,8 @@ func winoGradOut6(d0, d1, d2, d3 float32) (r0, r1, r2, r3, r4, r5 float32) {
 	return d0, s02 + s13, s02 - s13, p + q, p - q, d3
 }
 
-// winoGradOutput2 is winoGradOutput4 for F(2x2): 2x2 tiles, 4x4 W.
-func winoGradOutput2(dout []float32, h, w, cout, y0, x0 int, wt []float32, plane int) {
+// winoGradOutput2Scalar is the F(2x2) gradient transform: 2x2 tiles, 4x4 W.
+func winoGradOutput2Scalar(dout []float32, h, w, cout, y0, x0 int, wt []float32, plane int) {
 	rows, cols := min(2, h-y0), min(2, w-x0)
 	var t [4][2]float32
 	for c := 0; c < cout; c++ {

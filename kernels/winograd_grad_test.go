@@ -76,3 +76,27 @@ func TestWinogradFilterGradThreadsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradGradOutputVariants checks the chosen gradient transforms
+// (SIMD where the build and CPU allow) bit for bit against the scalar ones,
+// on interior and edge tiles and channel counts around the vector width.
+func TestWinogradGradOutputVariants(t *testing.T) {
+	const h, w = 7, 6
+	for _, cout := range []int{1, 5, 16, 17, 40} {
+		dout := randFloats(newRand(uint64(cout)), h*w*cout)
+		for _, tc := range []struct {
+			m              int
+			active, scalar winoGradOutputFunc
+		}{{4, winoGradOutput4, winoGradOutput4Scalar}, {2, winoGradOutput2, winoGradOutput2Scalar}} {
+			a := tc.m + 2
+			for _, org := range [][2]int{{0, 0}, {4, 4}, {6, 2}} {
+				got, want := make([]float32, a*a*cout), make([]float32, a*a*cout)
+				tc.active(dout, h, w, cout, org[0], org[1], got, cout)
+				tc.scalar(dout, h, w, cout, org[0], org[1], want, cout)
+				if i := bitsEqual(got, want); i >= 0 {
+					t.Fatalf("F(%d) cout=%d at %v: differs from scalar at %d", tc.m, cout, org, i)
+				}
+			}
+		}
+	}
+}
