@@ -31,10 +31,20 @@ func Conv3x3BackwardData(n, h, w, cin, cout int, kernel, dout, din []float32) {
 	checkLen("Conv3x3BackwardData dout", dout, n*h*w*cout)
 	checkLen("Conv3x3BackwardData din", din, n*h*w*cin)
 	flipped := make([]float32, 9*cin*cout)
+	FlipKernel3x3(cin, cout, kernel, flipped)
+	NewConv3x3(cout, cin, flipped, nil).Forward(n, h, w, dout, din, false)
+}
+
+// FlipKernel3x3 writes into flipped ([3][3][cout][cin]) the kernel of the
+// input gradient of the 3x3 convolution with HWIO kernel ([3][3][cin][cout]):
+// rotated by 180° with its channel axes swapped,
+// flipped[ky][kx][co][ci] = kernel[2-ky][2-kx][ci][co].
+func FlipKernel3x3(cin, cout int, kernel, flipped []float32) {
+	checkLen("FlipKernel3x3 kernel", kernel, 9*cin*cout)
+	checkLen("FlipKernel3x3 flipped", flipped, 9*cin*cout)
 	parallelFor(9, nil, func(_, tap int) {
 		transposeBlocked(flipped[tap*cout*cin:][:cout*cin], kernel[(8-tap)*cin*cout:][:cin*cout], cin, cout)
 	})
-	NewConv3x3(cout, cin, flipped, nil).Forward(n, h, w, dout, din, false)
 }
 
 // transposeBlocked writes the cols×rows transpose of the rows×cols matrix
@@ -70,24 +80,24 @@ const backwardFilterChunkFloats = 2 << 20
 // chunks of pixels (so the im2col buffer stays small); each GEMM is threaded
 // over the rows of dkernel, never over pixels.
 func Conv3x3BackwardFilter(n, h, w, cin, cout int, in, dout, dkernel, dbias []float32, accumulate bool) {
+	var ws filterGradScratch
+	ws.backward(n, h, w, cin, cout, in, dout, dkernel, dbias, accumulate)
+}
+
+// filterGradScratch holds the buffers of Conv3x3BackwardFilter: the im2col
+// chunk and the packed copy of the output gradient's chunk. A layer that
+// runs every step keeps one, so the buffers are allocated once.
+type filterGradScratch struct {
+	col, packed []float32
+}
+
+func (ws *filterGradScratch) backward(n, h, w, cin, cout int, in, dout, dkernel, dbias []float32, accumulate bool) {
 	pixels := n * h * w
 	checkLen("Conv3x3BackwardFilter in", in, pixels*cin)
 	checkLen("Conv3x3BackwardFilter dout", dout, pixels*cout)
 	checkLen("Conv3x3BackwardFilter dkernel", dkernel, 9*cin*cout)
 	if dbias != nil {
-		checkLen("Conv3x3BackwardFilter dbias", dbias, cout)
-		sum := make([]float64, cout)
-		for p := 0; p < pixels; p++ {
-			for co, v := range dout[p*cout : p*cout+cout] {
-				sum[co] += float64(v)
-			}
-		}
-		for co, s := range sum {
-			if accumulate {
-				s += float64(dbias[co])
-			}
-			dbias[co] = float32(s)
-		}
+		BiasBackward(pixels, cout, dout, dbias, accumulate)
 	}
 	if pixels == 0 {
 		if !accumulate {
@@ -97,11 +107,46 @@ func Conv3x3BackwardFilter(n, h, w, cin, cout int, in, dout, dkernel, dbias []fl
 	}
 	k9 := 9 * cin
 	chunk := max(1, min(pixels, backwardFilterChunkFloats/k9))
-	col := make([]float32, chunk*k9)
+	if cap(ws.col) < chunk*k9 {
+		ws.col = make([]float32, chunk*k9)
+	}
+	col := ws.col[:chunk*k9]
 	for p0 := 0; p0 < pixels; p0 += chunk {
 		cnt := min(chunk, pixels-p0)
 		im2col3x3(in, h, w, cin, p0, cnt, col)
-		Gemm(true, false, k9, cout, cnt, col, k9, dout[p0*cout:], cout, dkernel, cout, accumulate || p0 > 0)
+		// Gemm(true, false, k9, cout, cnt, col, …, dout chunk, …), with
+		// the packed copy of the dout chunk in ws instead of Gemm's pool.
+		b := packBInto(bestGemm, false, cnt, cout, dout[p0*cout:], cout, ws.packed)
+		ws.packed = b.data
+		gemmWith(b.kern, true, k9, col, k9, b, dkernel, cout, accumulate || p0 > 0, nil, false)
+	}
+}
+
+// biasBlock is how many columns BiasBackward sums per pass over the rows:
+// its float64 sums live on the stack, and each pass reads whole cache lines.
+const biasBlock = 64
+
+// BiasBackward computes the bias gradient of a layer with c outputs per
+// row: db[j] = Σ_rows dy[r][j] (dy is [rows][c]), summed in float64 row
+// by row. With accumulate set the sum is added to db, otherwise db is
+// overwritten.
+func BiasBackward(rows, c int, dy, db []float32, accumulate bool) {
+	checkLen("BiasBackward dy", dy, rows*c)
+	checkLen("BiasBackward db", db, c)
+	for j0 := 0; j0 < c; j0 += biasBlock {
+		var sum [biasBlock]float64
+		cols := min(biasBlock, c-j0)
+		for r := 0; r < rows; r++ {
+			for j, v := range dy[r*c+j0 : r*c+j0+cols] {
+				sum[j] += float64(v)
+			}
+		}
+		for j, s := range sum[:cols] {
+			if accumulate {
+				s += float64(db[j0+j])
+			}
+			db[j0+j] = float32(s)
+		}
 	}
 }
 

@@ -38,6 +38,22 @@ func newConv3x3With(kern *gemmKernel, cin, cout int, kernel, bias []float32) *Co
 	return c
 }
 
+// SetKernel repacks new weights into the buffers NewConv3x3 allocated, for
+// a layer whose weights change (training): kernel and bias have the sizes
+// NewConv3x3 took, and bias must be nil exactly when it was nil there. It
+// must not run concurrently with Forward.
+func (c *Conv3x3) SetKernel(kernel, bias []float32) {
+	checkLen("Conv3x3.SetKernel kernel", kernel, 9*c.cin*c.cout)
+	if (bias == nil) != (c.bias == nil) {
+		shapePanic("Conv3x3.SetKernel", "bias given (%t) unlike at NewConv3x3 (%t)", bias != nil, c.bias != nil)
+	}
+	if bias != nil {
+		checkLen("Conv3x3.SetKernel bias", bias, c.cout)
+		copy(c.bias, bias)
+	}
+	c.weights = packBInto(c.weights.kern, false, 9*c.cin, c.cout, kernel, c.cout, c.weights.data)
+}
+
 // Cin returns the number of input channels.
 func (c *Conv3x3) Cin() int { return c.cin }
 

@@ -96,38 +96,32 @@ func axpy(y []float32, a float32, x []float32) {
 }
 
 // DenseBackward computes the gradients of y = x·K + b for a batch:
-// dx = dy·Kᵀ ([batch][in], overwritten; skipped when dx is nil, as for the
-// first layer), dkernel = xᵀ·dy ([in][out]) and dbias = Σ_batch dy ([out],
-// may be nil). With accumulate set, dkernel and dbias are added to instead
-// of overwritten. x is [batch][in], kernel [in][out], dy [batch][out].
-// Apply ReLUBackward to dy first when the layer has a ReLU.
+// dx = dy·Kᵀ ([batch][in], overwritten), dkernel = xᵀ·dy ([in][out]) and
+// dbias = Σ_batch dy ([out]). Each output may be nil to skip it (dx for the
+// first layer; a graph that asks for one gradient at a time), and so may
+// what only it reads: kernel when dx is nil, x when dkernel is nil. With
+// accumulate set, dkernel and dbias are added to instead of overwritten.
+// x is [batch][in], kernel [in][out], dy [batch][out]. Apply ReLUBackward
+// to dy first when the layer has a ReLU.
 func DenseBackward(batch, in, out int, x, kernel, dy, dx, dkernel, dbias []float32, accumulate bool) {
-	checkLen("DenseBackward x", x, batch*in)
-	checkLen("DenseBackward kernel", kernel, in*out)
 	checkLen("DenseBackward dy", dy, batch*out)
-	checkLen("DenseBackward dkernel", dkernel, in*out)
 	if dx != nil {
+		checkLen("DenseBackward kernel", kernel, in*out)
 		checkLen("DenseBackward dx", dx, batch*in)
 		if batch > 0 {
 			Gemm(false, true, batch, in, out, dy, out, kernel, out, dx, in, false)
 		}
 	}
-	if batch > 0 {
-		Gemm(true, false, in, out, batch, x, in, dy, out, dkernel, out, accumulate)
-	} else if !accumulate {
-		clear(dkernel[:in*out])
+	if dkernel != nil {
+		checkLen("DenseBackward x", x, batch*in)
+		checkLen("DenseBackward dkernel", dkernel, in*out)
+		if batch > 0 {
+			Gemm(true, false, in, out, batch, x, in, dy, out, dkernel, out, accumulate)
+		} else if !accumulate {
+			clear(dkernel[:in*out])
+		}
 	}
 	if dbias != nil {
-		checkLen("DenseBackward dbias", dbias, out)
-		for j := 0; j < out; j++ {
-			s := 0.0
-			if accumulate {
-				s = float64(dbias[j])
-			}
-			for b := 0; b < batch; b++ {
-				s += float64(dy[b*out+j])
-			}
-			dbias[j] = float32(s)
-		}
+		BiasBackward(batch, out, dy, dbias, accumulate)
 	}
 }

@@ -191,17 +191,9 @@ func packAStrips(dst, a []float32, lda int, transA bool, i0, rows, k0, kc, mr in
 // GEMM) so the im2col matrix never exists in full.
 type packAFunc func(dst []float32, i0, rows, k0, kc int)
 
-// scratchPool recycles per-worker packed-A buffers between calls.
-var scratchPool sync.Pool
-
-func getScratch(n int) *[]float32 {
-	if p, ok := scratchPool.Get().(*[]float32); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
-	}
-	s := make([]float32, n)
-	return &s
-}
+// scratchList recycles per-worker packed-A buffers between calls (each
+// holds one mc×kc block, so the list stays small).
+var scratchList freeList
 
 // gemmRun is the blocked SGEMM driver shared by all variants and by the
 // convolution. Work is split into tasks over blocks of mc rows and, when
@@ -242,8 +234,8 @@ func gemmRun(kern *gemmKernel, m int, packA packAFunc, b *PackedB, c []float32, 
 	scratchLen := min(mc, (m+mr-1)/mr*mr) * kcMax
 
 	parallelFor(mBlocks*nChunks, nil, func(_, task int) {
-		buf := getScratch(scratchLen)
-		defer scratchPool.Put(buf)
+		buf := scratchList.get(scratchLen)
+		defer scratchList.put(buf)
 		ap := *buf
 		i0 := (task / nChunks) * mc
 		rows := min(mc, m-i0)

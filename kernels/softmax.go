@@ -31,3 +31,51 @@ func Softmax(batch, n int, x, y []float32) {
 		}
 	}
 }
+
+// SoftmaxCrossEntropy returns the mean cross-entropy of softmax(logits)
+// against targets (both [batch][k], one-hot or soft): −Σ t·log p / Σ t,
+// summed in float64, with p floored at 1e-30 so a vanishing probability
+// gives a large finite loss. Rows of targets that are all zero (padding of
+// a short last batch) contribute nothing; all-zero targets give 0. probs
+// ([batch][k]) receives the softmax.
+func SoftmaxCrossEntropy(batch, k int, logits, targets, probs []float32) float32 {
+	checkLen("SoftmaxCrossEntropy targets", targets, batch*k)
+	Softmax(batch, k, logits, probs)
+	var loss, weight float64
+	for i, t := range targets[:batch*k] {
+		if t != 0 {
+			loss -= float64(t) * math.Log(math.Max(float64(probs[i]), 1e-30))
+			weight += float64(t)
+		}
+	}
+	if weight == 0 {
+		weight = 1
+	}
+	return float32(loss / weight)
+}
+
+// SoftmaxCrossEntropyBackward writes the gradient of SoftmaxCrossEntropy
+// with respect to the logits, times dloss: dlogits[r][j] =
+// (p[r][j]·Σ_j t[r][j] − t[r][j]) / Σ t · dloss. dlogits ([batch][k]) may
+// not alias logits or targets.
+func SoftmaxCrossEntropyBackward(batch, k int, logits, targets []float32, dloss float32, dlogits []float32) {
+	checkLen("SoftmaxCrossEntropyBackward targets", targets, batch*k)
+	Softmax(batch, k, logits, dlogits)
+	var weight float64
+	for _, v := range targets[:batch*k] {
+		weight += float64(v)
+	}
+	if weight == 0 {
+		weight = 1
+	}
+	scale := dloss / float32(weight)
+	for r := 0; r < batch; r++ {
+		var rowT float32
+		for _, v := range targets[r*k : r*k+k] {
+			rowT += v
+		}
+		for j := r * k; j < r*k+k; j++ {
+			dlogits[j] = (dlogits[j]*rowT - targets[j]) * scale
+		}
+	}
+}

@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"runtime"
-	"sync"
 )
 
 // The wasm assembly of the transforms (winograd_simd128_wasm.s, and
@@ -25,8 +24,9 @@ import (
 // 6x6 input patch d, so the 36 pointwise products replace 144 multiplies of
 // the direct method. Summed over input channels, the 36 pointwise products
 // become 36 independent GEMMs (tiles × Cin) · (Cin × Cout), which run on the
-// packed SGEMM's microkernel. The kernel transform G g G^T is done once, in
-// float64, by NewWinograd3x3, and its 36 matrices are packed (PackB) then;
+// packed SGEMM's microkernel. The kernel transform G g G^T is done once, by
+// NewWinograd3x3 (again by SetKernel when the weights change), straight
+// into the packed layout of its 36 matrices (winograd_kernel.go);
 // they take 4x the memory of the float32 kernel (36 vs 9 values per pair of
 // channels: 235 MB for the whole VGG16 conv base).
 //
@@ -53,7 +53,7 @@ type Winograd3x3 struct {
 	alpha     int // input tile side m+2
 	u         []*PackedB
 	bias      []float32
-	scratch   sync.Pool // *[]float32 per worker: transformed input + GEMM output of one block
+	scratch   freeList // per worker: transformed input + GEMM output of one block
 }
 
 // NewWinograd3x3 transforms and packs the HWIO kernel ([3][3][cin][cout])
@@ -84,70 +84,37 @@ func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int) *Winograd3x
 	a := mt.alpha
 	wg := &Winograd3x3{cin: cin, cout: cout, tile: tile, alpha: a}
 	wg.bias = make([]float32, cout)
-	if bias != nil {
-		checkLen("NewWinograd3x3 bias", bias, cout)
-		copy(wg.bias, bias)
-	}
-	// u[f] is the (cin × cout) matrix of frequency f = i*alpha+j.
-	planes := make([][]float32, a*a)
-	for f := range planes {
-		planes[f] = make([]float32, cin*cout)
-	}
-	// For one input channel at a time, with the output channel innermost so
-	// every loop runs over contiguous memory: tmp = G g (alpha × 3 × cout),
-	// then U = tmp G^T (alpha × alpha × cout), all in float64. Input
-	// channels are independent, so they are spread over the threads.
-	const channelsPerTask = 8
-	var tmps [][]float64
-	parallelFor((cin+channelsPerTask-1)/channelsPerTask, func(workers int) {
-		for range workers {
-			tmps = append(tmps, make([]float64, a*3*cout))
-		}
-	}, func(worker, task int) {
-		tmp := tmps[worker]
-		for ci := task * channelsPerTask; ci < min(cin, (task+1)*channelsPerTask); ci++ {
-			winoTransformKernelChannel(mt, kernel, cin, cout, ci, tmp, planes)
-		}
-	})
+	// u[f] is the packed (cin × cout) matrix of frequency f = i*alpha+j;
+	// its padding columns stay zero, SetKernel writes only real ones.
 	wg.u = make([]*PackedB, a*a)
-	parallelFor(a*a, nil, func(_, f int) {
-		wg.u[f] = PackB(false, cin, cout, planes[f], cout)
-	})
+	for f := range wg.u {
+		wg.u[f] = &PackedB{k: cin, n: cout, kern: bestGemm, data: make([]float32, packedBLen(bestGemm, cin, cout))}
+	}
+	wg.SetKernel(kernel, bias)
 	return wg
 }
 
-// winoTransformKernelChannel writes U = G g G^T for input channel ci and
-// every output channel into planes[f][ci*cout:], using tmp (alpha·3·cout).
-func winoTransformKernelChannel(mt *winoMatrices, kernel []float32, cin, cout, ci int, tmp []float64, planes [][]float32) {
-	a := mt.alpha
-	clear(tmp)
-	for i := 0; i < a; i++ {
-		for k := 0; k < 3; k++ {
-			gik := mt.g[i][k]
-			if gik == 0 {
-				continue
-			}
-			for l := 0; l < 3; l++ {
-				src := kernel[((k*3+l)*cin+ci)*cout:][:cout]
-				dst := tmp[(i*3+l)*cout:][:cout]
-				for co, v := range src {
-					dst[co] += gik * float64(v)
-				}
-			}
-		}
+// SetKernel transforms new weights into the buffers NewWinograd3x3
+// allocated, for a layer whose weights change (training): kernel is HWIO
+// ([3][3][cin][cout]), bias ([cout]) may be nil for no bias. It must not run
+// concurrently with Forward.
+func (wg *Winograd3x3) SetKernel(kernel, bias []float32) {
+	cin, cout := wg.cin, wg.cout
+	checkLen("Winograd3x3.SetKernel kernel", kernel, 9*cin*cout)
+	clear(wg.bias)
+	if bias != nil {
+		checkLen("Winograd3x3.SetKernel bias", bias, cout)
+		copy(wg.bias, bias)
 	}
-	for i := 0; i < a; i++ {
-		for j := 0; j < a; j++ {
-			dst := planes[i*a+j][ci*cout:][:cout]
-			t0 := tmp[(i*3)*cout:][:cout]
-			t1 := tmp[(i*3+1)*cout:][:cout]
-			t2 := tmp[(i*3+2)*cout:][:cout]
-			g0, g1, g2 := mt.g[j][0], mt.g[j][1], mt.g[j][2]
-			for co := range dst {
-				dst[co] = float32(t0[co]*g0 + t1[co]*g1 + t2[co]*g2)
-			}
-		}
+	// Output channels are independent; the threads take panels of them.
+	transform := winoKernel4
+	if wg.tile == 2 {
+		transform = winoKernel2
 	}
+	nr := wg.u[0].kern.nr
+	parallelFor((cout+nr-1)/nr, nil, func(_, panel int) {
+		transform(kernel, cin, cout, panel*nr, min(cout, (panel+1)*nr), wg.u)
+	})
 }
 
 // Cin returns the number of input channels.
@@ -273,16 +240,6 @@ func (wg *Winograd3x3) outputTiles(g winoGeometry, mo []float32, t0, cnt, plane 
 	}
 }
 
-// getScratch returns a pooled buffer of at least n floats.
-func (wg *Winograd3x3) getScratch(n int) *[]float32 {
-	if p, ok := wg.scratch.Get().(*[]float32); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
-	}
-	s := make([]float32, n)
-	return &s
-}
-
 // winoPhasedTiles is the number of tiles the phased strategy transforms
 // and multiplies at once (the GEMMs' M).
 const winoPhasedTiles = 64
@@ -331,7 +288,7 @@ func (wg *Winograd3x3) forwardBlocks(g winoGeometry, in, out []float32, relu boo
 	bufs := make([]*[]float32, 0, 4)
 	parallelFor(blocks, func(workers int) {
 		for range workers {
-			bufs = append(bufs, wg.getScratch(need))
+			bufs = append(bufs, wg.scratch.get(need))
 		}
 	}, func(worker, block int) {
 		buf := *bufs[worker]
@@ -347,7 +304,7 @@ func (wg *Winograd3x3) forwardBlocks(g winoGeometry, in, out []float32, relu boo
 		wg.outputTiles(g, mo, t0, cnt, outPlane, out, relu)
 	})
 	for _, p := range bufs {
-		wg.scratch.Put(p)
+		wg.scratch.put(p)
 	}
 }
 
@@ -361,8 +318,8 @@ func (wg *Winograd3x3) forwardPhased(g winoGeometry, in, out []float32, relu boo
 	st := min(max(mr, winoPhasedTiles/mr*mr), g.tiles) // whole microkernel strips
 	rows := (st + mr - 1) / mr * mr
 	inPlane, outPlane := rows*cin, rows*cout
-	shared := wg.getScratch(freqs * (inPlane + outPlane))
-	defer wg.scratch.Put(shared)
+	shared := wg.scratch.get(freqs * (inPlane + outPlane))
+	defer wg.scratch.put(shared)
 	v := (*shared)[:freqs*inPlane]
 	mo := (*shared)[freqs*inPlane:]
 	const tilesPerTask = 4

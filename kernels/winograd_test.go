@@ -320,3 +320,54 @@ func TestWinogradTransformsMatchMatrixForm(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradKernelTransformMatchesMatrixForm checks the kernel transforms
+// (scalar and the one chosen at init, F(4x4) and F(2x2)) against
+// G g G^T computed in float64 from the matrix G, read back through the
+// packed layout, for channel counts around the vector width.
+func TestWinogradKernelTransformMatchesMatrixForm(t *testing.T) {
+	for _, cout := range []int{1, 5, 16, 33, 70} {
+		const cin = 3
+		kernel := randFloats(newRand(uint64(cout)), 9*cin*cout)
+		for _, v := range []struct {
+			name   string
+			f4, f2 winoKernelFunc
+		}{{"scalar", winoKernel4Scalar, winoKernel2Scalar}, {"active", winoKernel4, winoKernel2}} {
+			for _, tc := range []struct {
+				mt *winoMatrices
+				f  winoKernelFunc
+			}{{&winoF4, v.f4}, {&winoF2, v.f2}} {
+				a := tc.mt.alpha
+				u := make([]*PackedB, a*a)
+				for f := range u {
+					u[f] = &PackedB{k: cin, n: cout, kern: bestGemm, data: make([]float32, packedBLen(bestGemm, cin, cout))}
+				}
+				for co0 := 0; co0 < cout; co0 += bestGemm.nr {
+					tc.f(kernel, cin, cout, co0, min(cout, co0+bestGemm.nr), u)
+				}
+				got := make([]float32, a*a*cin*cout)
+				want := make([]float64, a*a*cin*cout)
+				for ci := 0; ci < cin; ci++ {
+					for co := 0; co < cout; co++ {
+						for i := 0; i < a; i++ {
+							for j := 0; j < a; j++ {
+								s := 0.0
+								for k := 0; k < 3; k++ {
+									for l := 0; l < 3; l++ {
+										s += tc.mt.g[i][k] * float64(kernel[((k*3+l)*cin+ci)*cout+co]) * tc.mt.g[j][l]
+									}
+								}
+								at := ((i*a+j)*cin+ci)*cout + co
+								want[at] = s
+								got[at] = u[i*a+j].data[packedOffset(ci, co, cin, bestGemm.nr)]
+							}
+						}
+					}
+				}
+				if e := maxRelErr(got, want); e > 1e-6 {
+					t.Fatalf("%s F(%d) cout=%d: error %g", v.name, tc.mt.m, cout, e)
+				}
+			}
+		}
+	}
+}

@@ -5,7 +5,7 @@ package cuda
 import (
 	"fmt"
 
-	"vggo/train/nn"
+	"vggo/kernels"
 )
 
 // prepare makes the descriptors of call c and returns the function that
@@ -215,8 +215,8 @@ func (r *Runner) hostLoss(logits, dlogits uintptr) func() error {
 		if err := (Buffer{Ptr: logits, N: b * k}).download(r.logits); err != nil {
 			return err
 		}
-		r.lastLoss = nn.XentLoss(b, k, r.logits, r.targets)
-		nn.XentGrad(b, k, r.logits, r.targets, 1, r.dlogits)
+		r.lastLoss = kernels.SoftmaxCrossEntropy(b, k, r.logits, r.targets, r.dlogits)
+		kernels.SoftmaxCrossEntropyBackward(b, k, r.logits, r.targets, 1, r.dlogits)
 		return (Buffer{Ptr: dlogits, N: b * k}).upload(r.dlogits)
 	}
 }

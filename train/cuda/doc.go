@@ -19,7 +19,7 @@
 // convolutions, bias, ReLU, pooling and the dropout multiply, cuBLAS for
 // the dense layers, one hand-written PTX kernel (adam.ptx) for Adam, whose
 // division cuDNN's element-wise ops lack. The loss and its gradient (B×K
-// values) are computed on the host by nn.XentLoss and nn.XentGrad, the CPU
+// values) are computed on the host by kernels.SoftmaxCrossEntropy and SoftmaxCrossEntropyBackward, the CPU
 // trainer's own functions. Putting GPU implementations under gorgonia's
 // graph instead would mean a device-aware tape machine, device values behind
 // gorgonia's tensor interface and the solver's state on the device: far

@@ -21,7 +21,7 @@ const (
 	GlobalAvgPool                // cudnnPoolingForward with an H×W window: x [B,H,W,C], y [B,C]
 	Gemm                         // cublasSgemm: x [B,In], w [In,Out], y [B,Out]
 	Dropout                      // cudnnOpTensor multiply: x, mask, y = x·mask
-	LossOnHost                   // logits down, nn.XentLoss/XentGrad on the CPU, dlogits up: logits, dlogits
+	LossOnHost                   // logits down, kernels.SoftmaxCrossEntropy(Backward) on the CPU, dlogits up: logits, dlogits
 	ReLUBackward                 // cudnnActivationBackward in place: y, dy
 	MaxPoolBackward              // cudnnPoolingBackward: x, y, dy, dx
 	AvgPoolBackward              // cudnnPoolingBackward: x, y, dy, dx

@@ -70,90 +70,25 @@ func newDense(shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 }
 
+// reuse returns *t when it has the shape, else a new tensor it keeps in *t:
+// an op allocates its output at the first step and overwrites it at every
+// step after (a graph's shapes are fixed), so training allocates no
+// tensors per step. The value lives until the op's next run, which is how
+// long the tape machine uses it.
+func reuse(t **tensor.Dense, shape ...int) *tensor.Dense {
+	if *t == nil || !(*t).Shape().Eq(tensor.Shape(shape)) {
+		*t = newDense(shape...)
+	}
+	return *t
+}
+
 func dimsOf(ds G.DimSizer) tensor.Shape { return ds.(tensor.Shape) }
 
-// ---- 3x3 convolution, stride 1, pad 1, bias, optional fused ReLU ----
-
-// convOp: (x [N,H,W,Cin], kernel [3,3,Cin,Cout], bias [Cout]) → y [N,H,W,Cout].
-type convOp struct {
-	opBase
-	relu bool
-}
-
-// Conv3x3 applies a 3x3/1 same-padded convolution with bias, followed by
-// ReLU when relu is set.
-func Conv3x3(x, kernel, bias *G.Node, relu bool) (*G.Node, error) {
-	return G.ApplyOp(&convOp{opBase{fmt.Sprintf("conv3x3(relu=%t)", relu), 3}, relu}, x, kernel, bias)
-}
-
-func (o *convOp) Type() hm.Type { return fnType(4, 4, 1, 4) }
-func (o *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, k := dimsOf(in[0]), dimsOf(in[1])
-	if len(x) != 4 || len(k) != 4 || k[0] != 3 || k[1] != 3 || k[2] != x[3] {
-		return nil, fmt.Errorf("conv3x3: input %v and kernel %v do not fit (want NHWC and 3x3xCinxCout)", x, k)
-	}
-	return tensor.Shape{x[0], x[1], x[2], k[3]}, nil
-}
-func (o *convOp) Do(vs ...G.Value) (G.Value, error) {
-	s, k := shapeOf(vs[0]), shapeOf(vs[1])
-	n, h, w, cin, cout := s[0], s[1], s[2], s[3], k[3]
-	y := newDense(n, h, w, cout)
-	kernels.NewConv3x3(cin, cout, f32(vs[1]), f32(vs[2])).Forward(n, h, w, f32(vs[0]), y.Float32s(), o.relu)
-	return y, nil
-}
-func (o *convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
-func (o *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	g, err := reluGrad(o.relu, out, grad)
-	if err != nil {
-		return nil, err
-	}
-	dx, err := G.ApplyOp(&convGradDataOp{opBase{"conv3x3-grad-data", 2}}, in[1], g)
-	if err != nil {
-		return nil, err
-	}
-	dk, err := G.ApplyOp(&convGradFilterOp{opBase{"conv3x3-grad-filter", 2}}, in[0], g)
-	if err != nil {
-		return nil, err
-	}
-	db, err := G.ApplyOp(&biasGradOp{opBase{"bias-grad", 1}}, g)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{dx, dk, db}, nil
-}
-
-// convGradDataOp: (kernel, dy) → dx.
-type convGradDataOp struct{ opBase }
-
-func (o *convGradDataOp) Type() hm.Type { return fnType(4, 4, 4) }
-func (o *convGradDataOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	k, dy := dimsOf(in[0]), dimsOf(in[1])
-	return tensor.Shape{dy[0], dy[1], dy[2], k[2]}, nil
-}
-func (o *convGradDataOp) Do(vs ...G.Value) (G.Value, error) {
-	k, s := shapeOf(vs[0]), shapeOf(vs[1])
-	dx := newDense(s[0], s[1], s[2], k[2])
-	conv3x3BackwardData(s[0], s[1], s[2], k[2], k[3], f32(vs[0]), f32(vs[1]), dx.Float32s())
-	return dx, nil
-}
-
-// convGradFilterOp: (x, dy) → dkernel.
-type convGradFilterOp struct{ opBase }
-
-func (o *convGradFilterOp) Type() hm.Type { return fnType(4, 4, 4) }
-func (o *convGradFilterOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, dy := dimsOf(in[0]), dimsOf(in[1])
-	return tensor.Shape{3, 3, x[3], dy[3]}, nil
-}
-func (o *convGradFilterOp) Do(vs ...G.Value) (G.Value, error) {
-	x, dy := shapeOf(vs[0]), shapeOf(vs[1])
-	dk := newDense(3, 3, x[3], dy[3])
-	conv3x3BackwardFilter(x[0], x[1], x[2], x[3], dy[3], f32(vs[0]), f32(vs[1]), dk.Float32s())
-	return dk, nil
-}
-
 // biasGradOp: dy [..., C] → Σ over all leading axes [C].
-type biasGradOp struct{ opBase }
+type biasGradOp struct {
+	opBase
+	db *tensor.Dense
+}
 
 func (o *biasGradOp) Type() hm.Type { return fnType(4, 1) } // ranks fixed per instance below
 func (o *biasGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -163,13 +98,8 @@ func (o *biasGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (o *biasGradOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
 	c := s[len(s)-1]
-	db := newDense(c)
-	d, g := db.Float32s(), f32(vs[0])
-	for i := 0; i < len(g); i += c {
-		for j := 0; j < c; j++ {
-			d[j] += g[i+j]
-		}
-	}
+	db := reuse(&o.db, c)
+	kernels.BiasBackward(s.TotalSize()/c, c, f32(vs[0]), db.Float32s(), false)
 	return db, nil
 }
 
@@ -182,13 +112,14 @@ func (o *biasGrad2Op) Type() hm.Type { return fnType(2, 1) }
 type reluGradOp struct {
 	opBase
 	rank int
+	dx   *tensor.Dense
 }
 
 func reluGrad(relu bool, out, grad *G.Node) (*G.Node, error) {
 	if !relu {
 		return grad, nil
 	}
-	return G.ApplyOp(&reluGradOp{opBase{"relu-grad", 2}, out.Dims()}, out, grad)
+	return G.ApplyOp(&reluGradOp{opBase: opBase{"relu-grad", 2}, rank: out.Dims()}, out, grad)
 }
 
 func (o *reluGradOp) Type() hm.Type { return fnType(o.rank, o.rank, o.rank) }
@@ -196,18 +127,21 @@ func (o *reluGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return dimsOf(in[0]).Clone(), nil
 }
 func (o *reluGradOp) Do(vs ...G.Value) (G.Value, error) {
-	dx := newDense(shapeOf(vs[0])...)
+	dx := reuse(&o.dx, shapeOf(vs[0])...)
 	kernels.ReLUBackward(f32(vs[0]), f32(vs[1]), dx.Float32s())
 	return dx, nil
 }
 
 // ---- 2x2/2 max pooling (floor) ----
 
-type maxPoolOp struct{ opBase }
+type maxPoolOp struct {
+	opBase
+	y *tensor.Dense
+}
 
 // MaxPool2x2 halves H and W (floor), taking the maximum of each 2x2 window.
 func MaxPool2x2(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&maxPoolOp{opBase{"maxpool2x2", 1}}, x)
+	return G.ApplyOp(&maxPoolOp{opBase: opBase{"maxpool2x2", 1}}, x)
 }
 
 func (o *maxPoolOp) Type() hm.Type { return fnType(4, 4) }
@@ -217,18 +151,21 @@ func (o *maxPoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *maxPoolOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	y := newDense(s[0], s[1]/2, s[2]/2, s[3])
+	y := reuse(&o.y, s[0], s[1]/2, s[2]/2, s[3])
 	kernels.MaxPool2x2(s[0], s[1], s[2], s[3], f32(vs[0]), y.Float32s())
 	return y, nil
 }
 func (o *maxPoolOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *maxPoolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&maxPoolGradOp{opBase{"maxpool2x2-grad", 2}}, in[0], grad)
+	dx, err := G.ApplyOp(&maxPoolGradOp{opBase: opBase{"maxpool2x2-grad", 2}}, in[0], grad)
 	return G.Nodes{dx}, err
 }
 
 // maxPoolGradOp: (x, dy) → dx.
-type maxPoolGradOp struct{ opBase }
+type maxPoolGradOp struct {
+	opBase
+	dx *tensor.Dense
+}
 
 func (o *maxPoolGradOp) Type() hm.Type { return fnType(4, 4, 4) }
 func (o *maxPoolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -236,18 +173,21 @@ func (o *maxPoolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *maxPoolGradOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	dx := newDense(s...)
+	dx := reuse(&o.dx, s...)
 	kernels.MaxPool2x2Backward(s[0], s[1], s[2], s[3], f32(vs[0]), f32(vs[1]), dx.Float32s())
 	return dx, nil
 }
 
 // ---- global average pooling ----
 
-type gapOp struct{ opBase }
+type gapOp struct {
+	opBase
+	y *tensor.Dense
+}
 
 // GlobalAvgPool averages each channel over H and W: [N,H,W,C] → [N,C].
 func GlobalAvgPool(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&gapOp{opBase{"global-avg-pool", 1}}, x)
+	return G.ApplyOp(&gapOp{opBase: opBase{"global-avg-pool", 1}}, x)
 }
 
 func (o *gapOp) Type() hm.Type { return fnType(4, 2) }
@@ -257,18 +197,21 @@ func (o *gapOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *gapOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	y := newDense(s[0], s[3])
+	y := reuse(&o.y, s[0], s[3])
 	kernels.GlobalAvgPool(s[0], s[1], s[2], s[3], f32(vs[0]), y.Float32s())
 	return y, nil
 }
 func (o *gapOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *gapOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&gapGradOp{opBase{"global-avg-pool-grad", 2}}, in[0], grad)
+	dx, err := G.ApplyOp(&gapGradOp{opBase: opBase{"global-avg-pool-grad", 2}}, in[0], grad)
 	return G.Nodes{dx}, err
 }
 
 // gapGradOp: (x, dy) → dx (x only supplies the shape).
-type gapGradOp struct{ opBase }
+type gapGradOp struct {
+	opBase
+	dx *tensor.Dense
+}
 
 func (o *gapGradOp) Type() hm.Type { return fnType(4, 2, 4) }
 func (o *gapGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -276,18 +219,21 @@ func (o *gapGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *gapGradOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	dx := newDense(s...)
+	dx := reuse(&o.dx, s...)
 	kernels.GlobalAvgPoolBackward(s[0], s[1], s[2], s[3], f32(vs[1]), dx.Float32s())
 	return dx, nil
 }
 
 // ---- flatten (NHWC order, as Keras' Flatten) ----
 
-type flattenOp struct{ opBase }
+type flattenOp struct {
+	opBase
+	y *tensor.Dense
+}
 
 // Flatten reshapes [N,H,W,C] to [N,H·W·C].
 func Flatten(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&flattenOp{opBase{"flatten", 1}}, x)
+	return G.ApplyOp(&flattenOp{opBase: opBase{"flatten", 1}}, x)
 }
 
 func (o *flattenOp) Type() hm.Type { return fnType(4, 2) }
@@ -297,24 +243,27 @@ func (o *flattenOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *flattenOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	y := newDense(s[0], s[1]*s[2]*s[3])
+	y := reuse(&o.y, s[0], s[1]*s[2]*s[3])
 	copy(y.Float32s(), f32(vs[0]))
 	return y, nil
 }
 func (o *flattenOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *flattenOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&unflattenOp{opBase{"unflatten", 2}}, in[0], grad)
+	dx, err := G.ApplyOp(&unflattenOp{opBase: opBase{"unflatten", 2}}, in[0], grad)
 	return G.Nodes{dx}, err
 }
 
-type unflattenOp struct{ opBase }
+type unflattenOp struct {
+	opBase
+	dx *tensor.Dense
+}
 
 func (o *unflattenOp) Type() hm.Type { return fnType(4, 2, 4) }
 func (o *unflattenOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return dimsOf(in[0]).Clone(), nil
 }
 func (o *unflattenOp) Do(vs ...G.Value) (G.Value, error) {
-	dx := newDense(shapeOf(vs[0])...)
+	dx := reuse(&o.dx, shapeOf(vs[0])...)
 	copy(dx.Float32s(), f32(vs[1]))
 	return dx, nil
 }
@@ -325,11 +274,12 @@ func (o *unflattenOp) Do(vs ...G.Value) (G.Value, error) {
 type denseOp struct {
 	opBase
 	relu bool
+	y    *tensor.Dense
 }
 
 // Dense computes x·kernel + bias, followed by ReLU when relu is set.
 func Dense(x, kernel, bias *G.Node, relu bool) (*G.Node, error) {
-	return G.ApplyOp(&denseOp{opBase{fmt.Sprintf("dense(relu=%t)", relu), 3}, relu}, x, kernel, bias)
+	return G.ApplyOp(&denseOp{opBase: opBase{fmt.Sprintf("dense(relu=%t)", relu), 3}, relu: relu}, x, kernel, bias)
 }
 
 func (o *denseOp) Type() hm.Type { return fnType(2, 2, 1, 2) }
@@ -342,7 +292,7 @@ func (o *denseOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *denseOp) Do(vs ...G.Value) (G.Value, error) {
 	x, k := shapeOf(vs[0]), shapeOf(vs[1])
-	y := newDense(x[0], k[1])
+	y := reuse(&o.y, x[0], k[1])
 	denseForward(x[0], k[0], k[1], f32(vs[0]), f32(vs[1]), f32(vs[2]), y.Float32s(), o.relu)
 	return y, nil
 }
@@ -352,15 +302,15 @@ func (o *denseOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	dx, err := G.ApplyOp(&denseGradDataOp{opBase{"dense-grad-data", 2}}, in[1], g)
+	dx, err := G.ApplyOp(&denseGradDataOp{opBase: opBase{"dense-grad-data", 2}}, in[1], g)
 	if err != nil {
 		return nil, err
 	}
-	dk, err := G.ApplyOp(&denseGradKernelOp{opBase{"dense-grad-kernel", 2}}, in[0], g)
+	dk, err := G.ApplyOp(&denseGradKernelOp{opBase: opBase{"dense-grad-kernel", 2}}, in[0], g)
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(&biasGrad2Op{biasGradOp{opBase{"bias-grad", 1}}}, g)
+	db, err := G.ApplyOp(&biasGrad2Op{biasGradOp{opBase: opBase{"bias-grad", 1}}}, g)
 	if err != nil {
 		return nil, err
 	}
@@ -382,8 +332,11 @@ func denseForward(batch, in, out int, x, kernel, bias, y []float32, relu bool) {
 	}
 }
 
-// denseGradDataOp: (kernel, dy) → dx = dy·kernelᵀ.
-type denseGradDataOp struct{ opBase }
+// denseGradDataOp: (kernel, dy) → dx = dy·kernelᵀ, by kernels.DenseBackward.
+type denseGradDataOp struct {
+	opBase
+	dx *tensor.Dense
+}
 
 func (o *denseGradDataOp) Type() hm.Type { return fnType(2, 2, 2) }
 func (o *denseGradDataOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -391,13 +344,16 @@ func (o *denseGradDataOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *denseGradDataOp) Do(vs ...G.Value) (G.Value, error) {
 	k, dy := shapeOf(vs[0]), shapeOf(vs[1])
-	dx := newDense(dy[0], k[0])
-	kernels.Gemm(false, true, dy[0], k[0], k[1], f32(vs[1]), k[1], f32(vs[0]), k[1], dx.Float32s(), k[0], false)
+	dx := reuse(&o.dx, dy[0], k[0])
+	kernels.DenseBackward(dy[0], k[0], k[1], nil, f32(vs[0]), f32(vs[1]), dx.Float32s(), nil, nil, false)
 	return dx, nil
 }
 
-// denseGradKernelOp: (x, dy) → dkernel = xᵀ·dy.
-type denseGradKernelOp struct{ opBase }
+// denseGradKernelOp: (x, dy) → dkernel = xᵀ·dy, by kernels.DenseBackward.
+type denseGradKernelOp struct {
+	opBase
+	dk *tensor.Dense
+}
 
 func (o *denseGradKernelOp) Type() hm.Type { return fnType(2, 2, 2) }
 func (o *denseGradKernelOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -405,22 +361,27 @@ func (o *denseGradKernelOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *denseGradKernelOp) Do(vs ...G.Value) (G.Value, error) {
 	x, dy := shapeOf(vs[0]), shapeOf(vs[1])
-	dk := newDense(x[1], dy[1])
-	kernels.Gemm(true, false, x[1], dy[1], x[0], f32(vs[0]), x[1], f32(vs[1]), dy[1], dk.Float32s(), dy[1], false)
+	dk := reuse(&o.dk, x[1], dy[1])
+	kernels.DenseBackward(x[0], x[1], dy[1], f32(vs[0]), nil, f32(vs[1]), nil, dk.Float32s(), nil, false)
 	return dk, nil
 }
 
 // ---- softmax cross-entropy ----
 
 // xentOp: (logits [B,K], targets [B,K]) → scalar mean cross-entropy
-// −Σ t·log softmax(logits) / Σ t. Rows of targets that are all zero
-// (padding of a short last batch) contribute nothing.
-type xentOp struct{ opBase }
+// −Σ t·log softmax(logits) / Σ t (kernels.SoftmaxCrossEntropy). Rows of
+// targets that are all zero (padding of a short last batch) contribute
+// nothing.
+type xentOp struct {
+	opBase
+	probs []float32
+	loss  G.F32
+}
 
 // SoftmaxCrossEntropy is the mean cross-entropy of softmax(logits) against
 // one-hot (or soft) targets, computed stably from the logits.
 func SoftmaxCrossEntropy(logits, targets *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&xentOp{opBase{"softmax-xent", 2}}, logits, targets)
+	return G.ApplyOp(&xentOp{opBase: opBase{"softmax-xent", 2}}, logits, targets)
 }
 
 func (o *xentOp) Type() hm.Type { return fnType(2, 2, 0) }
@@ -429,34 +390,24 @@ func (o *xentOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *xentOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	return G.NewF32(XentLoss(s[0], s[1], f32(vs[0]), f32(vs[1]))), nil
-}
-
-// XentLoss is SoftmaxCrossEntropy's value for b rows of k logits and
-// targets; the GPU trainer computes its loss with it too.
-func XentLoss(b, k int, logits, targets []float32) float32 {
-	p := make([]float32, b*k)
-	kernels.Softmax(b, k, logits, p)
-	var loss, weight float64
-	for i := range p {
-		if targets[i] != 0 {
-			loss -= float64(targets[i]) * log(p[i])
-			weight += float64(targets[i])
-		}
+	if len(o.probs) != s[0]*s[1] {
+		o.probs = make([]float32, s[0]*s[1])
 	}
-	if weight == 0 {
-		weight = 1
-	}
-	return float32(loss / weight)
+	o.loss = G.F32(kernels.SoftmaxCrossEntropy(s[0], s[1], f32(vs[0]), f32(vs[1]), o.probs))
+	return &o.loss, nil
 }
 func (o *xentOp) DiffWRT(int) []bool { return []bool{true, false} }
 func (o *xentOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(&xentGradOp{opBase{"softmax-xent-grad", 3}}, in[0], in[1], grad)
+	d, err := G.ApplyOp(&xentGradOp{opBase: opBase{"softmax-xent-grad", 3}}, in[0], in[1], grad)
 	return G.Nodes{d, nil}, err
 }
 
-// xentGradOp: (logits, targets, dloss) → dlogits = (softmax·Σt_row − t)/Σt · dloss.
-type xentGradOp struct{ opBase }
+// xentGradOp: (logits, targets, dloss) → dlogits
+// (kernels.SoftmaxCrossEntropyBackward).
+type xentGradOp struct {
+	opBase
+	d *tensor.Dense
+}
 
 func (o *xentGradOp) Type() hm.Type { return fnType(2, 2, 0, 2) }
 func (o *xentGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -464,31 +415,7 @@ func (o *xentGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *xentGradOp) Do(vs ...G.Value) (G.Value, error) {
 	s := shapeOf(vs[0])
-	d := newDense(s[0], s[1])
-	XentGrad(s[0], s[1], f32(vs[0]), f32(vs[1]), f32(vs[2])[0], d.Float32s())
+	d := reuse(&o.d, s[0], s[1])
+	kernels.SoftmaxCrossEntropyBackward(s[0], s[1], f32(vs[0]), f32(vs[1]), f32(vs[2])[0], d.Float32s())
 	return d, nil
-}
-
-// XentGrad writes ∂(dloss·XentLoss)/∂logits into dlogits (b×k).
-func XentGrad(b, k int, logits, targets []float32, dloss float32, dlogits []float32) {
-	p, t := dlogits, targets
-	kernels.Softmax(b, k, logits, p)
-	var weight float64
-	for _, v := range t {
-		weight += float64(v)
-	}
-	if weight == 0 {
-		weight = 1
-	}
-	scale := dloss / float32(weight)
-	for r := 0; r < b; r++ {
-		var rowT float32
-		for j := 0; j < k; j++ {
-			rowT += t[r*k+j]
-		}
-		for j := 0; j < k; j++ {
-			i := r*k + j
-			p[i] = (p[i]*rowT - t[i]) * scale
-		}
-	}
 }
