@@ -185,7 +185,7 @@ func (b *slowBody) Read(p []byte) (int, error) {
 // test's own model files down (8 KB per 150 ms; an embedded default model
 // may be big), drops the connection halfway through
 // truncated.vggo.safetensors, and passes everything else through.
-func throttlingProxy(t *testing.T, target string) string {
+func throttlingProxy(t testing.TB, target string) string {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {

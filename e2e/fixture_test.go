@@ -188,7 +188,7 @@ func writeImages(dir string) error {
 // re-hashes a file only when those change, keeps announcing the old SHA-256
 // while serving different bytes: exactly what a corrupted download looks
 // like to the browser.
-func tamperModel(t *testing.T, path string) {
+func tamperModel(t testing.TB, path string) {
 	t.Helper()
 	st, err := os.Stat(path)
 	if err != nil {

@@ -23,7 +23,7 @@ import (
 )
 
 // indexSHA returns the SHA-256 the server's /models lists for a model name.
-func indexSHA(t *testing.T, srv *server, name string) string {
+func indexSHA(t testing.TB, srv *server, name string) string {
 	t.Helper()
 	resp, err := http.Get(srv.url + "/models")
 	if err != nil {
@@ -47,7 +47,7 @@ func indexSHA(t *testing.T, srv *server, name string) string {
 
 // pickModel chooses a model in the page's model picker by its SHA-256, as a
 // user would (change event).
-func pickModel(t *testing.T, ctx context.Context, sha string) {
+func pickModel(t testing.TB, ctx context.Context, sha string) {
 	t.Helper()
 	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
 		const s = document.querySelector("#model-select");
@@ -56,7 +56,7 @@ func pickModel(t *testing.T, ctx context.Context, sha string) {
 
 // waitModel waits until the page reports the named model ready or failed;
 // it returns "network", "cache" or "error: ...".
-func waitModel(t *testing.T, ctx context.Context, name string) string {
+func waitModel(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
 	expr := fmt.Sprintf(`(() => { const s = document.querySelector("#model-status");
 		if (s && s.dataset.state === "ready" && s.dataset.model === %q) return s.dataset.source;
@@ -68,7 +68,7 @@ func waitModel(t *testing.T, ctx context.Context, name string) string {
 }
 
 // selectModel picks a model and waits for the outcome (see waitModel).
-func selectModel(t *testing.T, ctx context.Context, name, sha string) string {
+func selectModel(t testing.TB, ctx context.Context, name, sha string) string {
 	t.Helper()
 	pickModel(t, ctx, sha)
 	return waitModel(t, ctx, name)
@@ -83,7 +83,7 @@ type server struct {
 
 // startServer starts vggo-server on port with the fixture models and any
 // extra flags.
-func startServer(t *testing.T, port int, flags ...string) *server {
+func startServer(t testing.TB, port int, flags ...string) *server {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	s := &server{url: "http://" + addr, logs: new(bytes.Buffer)}
@@ -131,7 +131,7 @@ func (s *server) stop() {
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,7 +143,7 @@ func freePort(t *testing.T) int {
 
 // newBrowser starts chromium with a fresh profile and logs the page's
 // console and exceptions into the test log.
-func newBrowser(t *testing.T, extraFlags ...string) context.Context {
+func newBrowser(t testing.TB, extraFlags ...string) context.Context {
 	t.Helper()
 	opts := append(headless.Options(chromium, t.TempDir(), extraFlags...), chromedp.WindowSize(1200, 900))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -157,7 +157,7 @@ func newBrowser(t *testing.T, extraFlags ...string) context.Context {
 }
 
 // run runs browser actions with a deadline.
-func run(t *testing.T, ctx context.Context, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+func run(t testing.TB, ctx context.Context, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -168,7 +168,7 @@ func run(t *testing.T, ctx context.Context, timeout time.Duration, actions ...ch
 
 // waitFor polls a JavaScript expression until it is truthy and returns its
 // value as JSON.
-func waitFor(t *testing.T, ctx context.Context, what, expr string, timeout time.Duration) []byte {
+func waitFor(t testing.TB, ctx context.Context, what, expr string, timeout time.Duration) []byte {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
 	defer cancel()
@@ -180,7 +180,7 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string, timeout time.
 	return v
 }
 
-func screenshot(t *testing.T, ctx context.Context, name string) {
+func screenshot(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -205,7 +205,7 @@ type pageResult struct {
 
 // results waits until n gallery entries are settled (not pending) and
 // returns them, newest first.
-func results(t *testing.T, ctx context.Context, n int) []pageResult {
+func results(t testing.TB, ctx context.Context, n int) []pageResult {
 	t.Helper()
 	expr := fmt.Sprintf(`(() => {
 		const arts = [...document.querySelectorAll("#results article.result")];
@@ -229,7 +229,7 @@ func results(t *testing.T, ctx context.Context, n int) []pageResult {
 
 // checkAgainstNative compares a page result with the native classifier on
 // the same file: same best class, every probability within 1e-3.
-func checkAgainstNative(t *testing.T, r pageResult, file string) {
+func checkAgainstNative(t testing.TB, r pageResult, file string) {
 	t.Helper()
 	if r.State != "done" {
 		t.Fatalf("%s: state %q, error %q", r.Name, r.State, r.Error)
@@ -260,7 +260,7 @@ func checkAgainstNative(t *testing.T, r pageResult, file string) {
 	t.Logf("%s: %s (p=%.4f), max |browser-native| = %.2g", r.Name, r.Class, native[0].Prob, worst)
 }
 
-func upload(t *testing.T, ctx context.Context, names ...string) {
+func upload(t testing.TB, ctx context.Context, names ...string) {
 	t.Helper()
 	var files []string
 	for _, n := range names {

@@ -13,7 +13,7 @@ import (
 // in a fresh browser that runs script (if any) before the page's own, and
 // returns the worker build the page says it runs and the bench rows'
 // medians, failing on a page error.
-func benchBuild(t *testing.T, srv *server, script, query string) (string, []float64) {
+func benchBuild(t testing.TB, srv *server, script, query string) (string, []float64) {
 	t.Helper()
 	ctx := newBrowser(t)
 	if script != "" {

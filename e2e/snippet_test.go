@@ -18,7 +18,7 @@ import (
 
 // docsSnippet is the HTML snippet of docs/embed.md, as a page author
 // copies it, pointed at the test's vggo server.
-func docsSnippet(t *testing.T, vggoURL string) string {
+func docsSnippet(t testing.TB, vggoURL string) string {
 	t.Helper()
 	root, err := repoRoot()
 	if err != nil {
@@ -37,7 +37,7 @@ func docsSnippet(t *testing.T, vggoURL string) string {
 
 // servePage serves html at / of a new origin (http://localhost:PORT,
 // another site than the vggo servers' 127.0.0.1) and returns its URL.
-func servePage(t *testing.T, html string) string {
+func servePage(t testing.TB, html string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -111,7 +111,7 @@ func TestEmbedDocsSnippetAndFailures(t *testing.T) {
 
 // checkBlocked opens a page embedding a widget of vggoURL and checks that
 // the widget reports itself blocked.
-func checkBlocked(t *testing.T, ctx context.Context, vggoURL, name string) {
+func checkBlocked(t testing.TB, ctx context.Context, vggoURL, name string) {
 	t.Helper()
 	page := eventRecorder + `<script src="` + vggoURL + `/embed.js"></script></body></html>`
 	run(t, ctx, 30*time.Second, chromedp.Navigate(servePage(t, page)))
@@ -122,7 +122,7 @@ func checkBlocked(t *testing.T, ctx context.Context, vggoURL, name string) {
 // (whose embed.js may come from elsewhere) and checks, within 10 s: a
 // vggo-error naming the server, the same message shown in the element,
 // and classify() rejected with it.
-func checkBlockedOn(t *testing.T, ctx context.Context, vggoURL, name string) {
+func checkBlockedOn(t testing.TB, ctx context.Context, vggoURL, name string) {
 	t.Helper()
 	start := time.Now()
 	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {

@@ -82,7 +82,7 @@ func TestFirstVisit(t *testing.T) {
 // an element wider than the screen or clipping its text, a "%" on a line
 // of its own, the Ctrl+V hint on a touch device, a viewport that forbids
 // zooming.
-func checkPhoneLayout(t *testing.T, ctx context.Context, theme string) {
+func checkPhoneLayout(t testing.TB, ctx context.Context, theme string) {
 	t.Helper()
 	var got struct {
 		Width, PageWidth int
@@ -128,7 +128,7 @@ func checkPhoneLayout(t *testing.T, ctx context.Context, theme string) {
 }
 
 // evalString evaluates a JavaScript expression that gives a string.
-func evalString(t *testing.T, ctx context.Context, expr string) string {
+func evalString(t testing.TB, ctx context.Context, expr string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
 	if err != nil {

@@ -55,7 +55,7 @@ const hostHTML = `<!doctype html>
 <iframe id="evil" src="%s"></iframe>
 </body></html>`
 
-func startHostPage(t *testing.T, vggoURL string) *hostPage {
+func startHostPage(t testing.TB, vggoURL string) *hostPage {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -101,7 +101,7 @@ func startHostPage(t *testing.T, vggoURL string) *hostPage {
 // part (cross-site frames are targets of their own in chromium). With
 // chromedp v0.23.0 such a context answers one Run only (later ones hang),
 // so every use attaches afresh: see inFrame.
-func frameContext(t *testing.T, ctx context.Context, part string) context.Context {
+func frameContext(t testing.TB, ctx context.Context, part string) context.Context {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -126,7 +126,7 @@ func frameContext(t *testing.T, ctx context.Context, part string) context.Contex
 }
 
 // inFrame runs one action in the iframe whose URL contains part.
-func inFrame[T any](t *testing.T, ctx context.Context, part string, timeout time.Duration, action chromedp.Action[T]) T {
+func inFrame[T any](t testing.TB, ctx context.Context, part string, timeout time.Duration, action chromedp.Action[T]) T {
 	t.Helper()
 	c, cancel := context.WithTimeout(frameContext(t, ctx, part), timeout)
 	defer cancel()
@@ -159,7 +159,7 @@ type widgetEvent struct {
 }
 
 // hostEvents returns every widget event the host page has seen.
-func hostEvents(t *testing.T, ctx context.Context) []widgetEvent {
+func hostEvents(t testing.TB, ctx context.Context) []widgetEvent {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.events)`))
 	if err != nil {
@@ -173,7 +173,7 @@ func hostEvents(t *testing.T, ctx context.Context) []widgetEvent {
 }
 
 // waitEvent waits for the n-th (from 1) event of a type from a widget.
-func waitEvent(t *testing.T, ctx context.Context, widget, typ string, n int) widgetEvent {
+func waitEvent(t testing.TB, ctx context.Context, widget, typ string, n int) widgetEvent {
 	t.Helper()
 	waitFor(t, ctx, fmt.Sprintf("%s event #%d from widget %s", typ, n, widget), fmt.Sprintf(
 		`window.events && window.events.filter(e => e.widget === %q && e.type === %q).length >= %d`, widget, typ, n), 60*time.Second)
