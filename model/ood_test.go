@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand"
 	randv2 "math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -338,11 +337,7 @@ func TestOODModelFile(t *testing.T) {
 
 func readAllTensors(t *testing.T, path string) *safetensors.File {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)))
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,13 +111,9 @@ func readOOD(f *safetensors.File, arch Arch, get func(string) (safetensors.Tenso
 // atomic, and only a result that reads back as a valid model (ReadModel)
 // is written.
 func WriteOOD(path string, o *OOD) error {
-	raw, err := os.ReadFile(path)
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return err
-	}
-	f, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	info, err := parseInfo(f.Metadata)
 	if err != nil {

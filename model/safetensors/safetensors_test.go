@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -83,6 +84,25 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if _, err := f.Tensors[3].Float32s(); err == nil {
 		t.Error("I8 Float32s: no error")
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.safetensors")
+	if err := os.WriteFile(good, build(t, sampleTensors(), nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ReadFile(good)
+	if err != nil || len(f.Tensors) != len(sampleTensors()) {
+		t.Fatalf("ReadFile: %v tensors, error %v", f, err)
+	}
+	bad := filepath.Join(dir, "bad.safetensors")
+	if err := os.WriteFile(bad, []byte("not a safetensors file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("ReadFile of a bad file: error %v, want one naming %s", err, bad)
 	}
 }
 

@@ -31,7 +31,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -107,13 +106,9 @@ func cmdPackage(args []string) error {
 	if *in == "" || *out == "" {
 		return fmt.Errorf("package: -in and -out are required")
 	}
-	raw, err := os.ReadFile(*in)
+	f, err := safetensors.ReadFile(*in)
 	if err != nil {
 		return err
-	}
-	f, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		return fmt.Errorf("%s: %w", *in, err)
 	}
 	info, err := model.ReadInfo(*in)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,11 +109,7 @@ func TestPackageRefusesOtherClasses(t *testing.T) {
 
 func readTensors(t *testing.T, path string) *safetensors.File {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)))
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
