@@ -39,7 +39,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"strconv"
 
 	"vggo/internal/atomicfile"
@@ -180,7 +179,7 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 			}
 			tensors = append(tensors,
 				safetensors.Tensor{Name: w.name + ".kernel", DType: safetensors.I8, Shape: w.shape, Data: data},
-				safetensors.Tensor{Name: w.name + ".kernel_scale", DType: safetensors.F32, Shape: []int{cout}, Data: float32Bytes(scales)})
+				safetensors.FromFloat32s(w.name+".kernel_scale", []int{cout}, scales))
 		case DTypeFloat16:
 			data := make([]byte, 2*len(k))
 			for i, v := range k {
@@ -192,11 +191,11 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 			}
 			tensors = append(tensors, safetensors.Tensor{Name: w.name + ".kernel", DType: safetensors.F16, Shape: w.shape, Data: data})
 		case DTypeFloat32:
-			tensors = append(tensors, safetensors.Tensor{Name: w.name + ".kernel", DType: safetensors.F32, Shape: w.shape, Data: float32Bytes(k)})
+			tensors = append(tensors, safetensors.FromFloat32s(w.name+".kernel", w.shape, k))
 		default:
 			return nil, nil, fmt.Errorf("unknown weight dtype %q, want int8, float16 or float32", dtype)
 		}
-		tensors = append(tensors, safetensors.Tensor{Name: w.name + ".bias", DType: safetensors.F32, Shape: []int{cout}, Data: float32Bytes(*w.bias)})
+		tensors = append(tensors, safetensors.FromFloat32s(w.name+".bias", []int{cout}, *w.bias))
 	}
 	classes, _ := json.Marshal(m.Info.Classes)
 	md := map[string]string{
@@ -221,14 +220,6 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 		maps.Copy(md, m.OOD.metadata(m.Base.Arch))
 	}
 	return tensors, md, nil
-}
-
-func float32Bytes(v []float32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return b
 }
 
 // WriteModelFile writes m as a vggo model file with kernels encoded as

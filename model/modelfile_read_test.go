@@ -105,8 +105,12 @@ func TestReadModelErrors(t *testing.T) {
 		}), false, `invalid model metadata: architecture "vgg19": want vgg16; input size 100: want a multiple of 32, at least 32 (224 is the ImageNet size); head kind "mlp": want seed, gap or linear; preprocessing mode "tf": want caffe or torch; weights dtype "int4": want int8, float16 or float32; no class names`},
 		{"wrong width", writeRawModel(t, m, meta("width_div", "8")), true, "block1_conv1.kernel: shape [3 3 3 4], want [3 3 3 8]"},
 		{"int bias", writeRawModel(t, m, tensor("block1_conv1.bias", func(x *safetensors.Tensor) { x.DType = safetensors.I32 })), true, "block1_conv1.bias: dtype I32"},
-		{"nan bias", writeRawModel(t, m, tensor("block5_conv3.bias", func(x *safetensors.Tensor) { copy(x.Data, float32Bytes([]float32{float32(math.NaN())})) })), true, "block5_conv3.bias: 1 NaN/Inf values"},
-		{"nan scale", writeRawModel(t, m, tensor("block2_conv1.kernel_scale", func(x *safetensors.Tensor) { copy(x.Data, float32Bytes([]float32{float32(math.NaN())})) })), true, "block2_conv1.kernel_scale[0] = NaN"},
+		{"nan bias", writeRawModel(t, m, tensor("block5_conv3.bias", func(x *safetensors.Tensor) {
+			copy(x.Data, safetensors.FromFloat32s("", []int{1}, []float32{float32(math.NaN())}).Data)
+		})), true, "block5_conv3.bias: 1 NaN/Inf values"},
+		{"nan scale", writeRawModel(t, m, tensor("block2_conv1.kernel_scale", func(x *safetensors.Tensor) {
+			copy(x.Data, safetensors.FromFloat32s("", []int{1}, []float32{float32(math.NaN())}).Data)
+		})), true, "block2_conv1.kernel_scale[0] = NaN"},
 		{"zero outputs", writeRawModel(t, m, func(ts []safetensors.Tensor, md map[string]string) []safetensors.Tensor {
 			for i := range ts {
 				switch ts[i].Name {

@@ -32,8 +32,8 @@ func (o *OOD) tensors(arch Arch) []safetensors.Tensor {
 	for _, L := range o.Layers {
 		name := oodTensorPrefix + arch.Conv(L.Layer).Name
 		out = append(out,
-			safetensors.Tensor{Name: name + oodMeans, DType: safetensors.F32, Shape: []int{L.Classes, L.Channels}, Data: float32Bytes(L.Means)},
-			safetensors.Tensor{Name: name + oodPrecision, DType: safetensors.F32, Shape: []int{L.Channels, L.Channels}, Data: float32Bytes(L.Precision)})
+			safetensors.FromFloat32s(name+oodMeans, []int{L.Classes, L.Channels}, L.Means),
+			safetensors.FromFloat32s(name+oodPrecision, []int{L.Channels, L.Channels}, L.Precision))
 	}
 	return out
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"unicode/utf8"
@@ -91,6 +92,16 @@ type Tensor struct {
 // NumElements is the product of the shape (1 for a scalar).
 func (t Tensor) NumElements() int {
 	return TensorInfo{Shape: t.Shape}.NumElements()
+}
+
+// FromFloat32s is an F32 tensor holding v, little-endian, as the format
+// stores it; Float32s reads it back.
+func FromFloat32s(name string, shape []int, v []float32) Tensor {
+	data := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(x))
+	}
+	return Tensor{Name: name, DType: F32, Shape: shape, Data: data}
 }
 
 // Float32s converts a F32, F16, BF16 or F64 tensor to float32.

@@ -354,3 +354,22 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// FromFloat32s writes what Float32s reads back, bit for bit (NaN payloads
+// and signed zeros too), as a valid F32 tensor.
+func TestFromFloat32s(t *testing.T) {
+	v := []float32{0, float32(math.Copysign(0, -1)), 1.5, -3.25e-20, float32(math.Inf(1)), math.Float32frombits(0x7fc00123)}
+	x := FromFloat32s("x", []int{2, 3}, v)
+	if x.DType != F32 || len(x.Data) != 24 || x.Data[8] != 0 || x.Data[11] != 0x3f {
+		t.Fatalf("tensor %+v: want F32, 24 little-endian bytes", x)
+	}
+	back, err := x.Float32s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range v {
+		if math.Float32bits(back[i]) != math.Float32bits(v[i]) {
+			t.Errorf("value %d: %#x back, wrote %#x", i, math.Float32bits(back[i]), math.Float32bits(v[i]))
+		}
+	}
+}

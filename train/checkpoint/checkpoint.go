@@ -3,7 +3,6 @@ package checkpoint
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -114,11 +113,7 @@ func encodeTo(w io.Writer, s *State) error {
 	var tensors []safetensors.Tensor
 	for _, name := range slices.Sorted(maps.Keys(s.Tensors)) {
 		v := s.Tensors[name]
-		data, err := binary.Append(make([]byte, 0, 4*len(v)), binary.LittleEndian, v)
-		if err != nil {
-			return err
-		}
-		tensors = append(tensors, safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: []int{len(v)}, Data: data})
+		tensors = append(tensors, safetensors.FromFloat32s(name, []int{len(v)}, v))
 	}
 	meta := map[string]string{metaFormat: formatName, metaState: string(state), metaSHA256: checksum(string(state), tensors)}
 	return safetensors.Write(w, tensors, meta)
