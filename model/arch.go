@@ -50,18 +50,38 @@ var TorchFeatureIndex = [ConvLayers]int{0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 
 // Arch selects a VGG16 variant. WidthDiv divides every channel count except
 // the 3 input channels: 1 is the real VGG16; the test fixtures use 16 so
 // they stay small while keeping every layer and name.
+//
+// Layers cuts the conv base after its first Layers conv layers (after the
+// block's max-pool where that layer ends one), so the head reads an earlier,
+// more general activation than block 5's (train -base-layers): 0 and
+// ConvLayers both mean the whole base. A cut base holds, and its model file
+// stores, only those layers.
 type Arch struct {
 	WidthDiv int
+	Layers   int
+}
+
+// Depth is the number of conv layers the variant uses: Layers, or
+// ConvLayers when Layers is 0.
+func (a Arch) Depth() int {
+	if a.Layers == 0 {
+		return ConvLayers
+	}
+	return a.Layers
 }
 
 // FullVGG16 is the real network.
 var FullVGG16 = Arch{WidthDiv: 1}
 
 // Validate checks that WidthDiv divides every channel count (all are
-// multiples of block 1's 64), so each layer keeps a whole number of channels.
+// multiples of block 1's 64), so each layer keeps a whole number of
+// channels, and that Layers is 0..ConvLayers.
 func (a Arch) Validate() error {
 	if c := VGG16Convs[0].Cout; a.WidthDiv < 1 || c%a.WidthDiv != 0 {
 		return fmt.Errorf("width divisor %d: want a divisor of %d", a.WidthDiv, c)
+	}
+	if a.Layers < 0 || a.Layers > ConvLayers {
+		return fmt.Errorf("base layers %d: want 1..%d (0: all %d)", a.Layers, ConvLayers, ConvLayers)
 	}
 	return nil
 }
@@ -93,8 +113,24 @@ func (a Arch) Conv(i int) ConvSpec {
 	return s
 }
 
-// Channels is the channel count of the conv base's output.
-func (a Arch) Channels() int { return a.Conv(ConvLayers - 1).Cout }
+// Channels is the channel count of the conv base's output (its last used
+// layer's).
+func (a Arch) Channels() int { return a.Conv(a.Depth() - 1).Cout }
+
+// SideAfter is the feature map side after conv layer `layer` (its block's
+// max-pool included) for an input of side size; layer −1 is the input.
+func SideAfter(size, layer int) int {
+	for i := 0; i <= layer; i++ {
+		if VGG16Convs[i].PoolAfter {
+			size /= 2
+		}
+	}
+	return size
+}
+
+// OutputSide is the side of the conv base's output for an input of side
+// size: size/32 for the whole base, larger for a cut one.
+func (a Arch) OutputSide(size int) int { return SideAfter(size, a.Depth()-1) }
 
 // ConvParams holds one conv layer's float32 parameters: Kernel HWIO
 // ([3][3][Cin][Cout]), Bias [Cout].
@@ -103,7 +139,8 @@ type ConvParams struct {
 	Bias   []float32
 }
 
-// ConvBase is VGG16's 13 conv layers.
+// ConvBase is VGG16's 13 conv layers; a cut base (Arch.Layers) fills only
+// the first Arch.Depth() and leaves the others empty.
 type ConvBase struct {
 	Arch   Arch
 	Layers [ConvLayers]ConvParams
@@ -141,11 +178,29 @@ type Head struct {
 	Dense []DenseParams
 }
 
+// Cut returns b cut after its first `layers` conv layers (Arch.Layers; 0
+// keeps all): the kept layers' slices are shared, the others left empty.
+func (b *ConvBase) Cut(layers int) *ConvBase {
+	c := &ConvBase{Arch: b.Arch}
+	c.Arch.Layers = layers
+	copy(c.Layers[:c.Arch.Depth()], b.Layers[:c.Arch.Depth()])
+	return c
+}
+
 // Check verifies every shape of b against its Arch and reports all
-// mismatches in one error.
+// mismatches in one error. The layers past a cut base's depth must be
+// empty.
 func (b *ConvBase) Check() error {
 	var errs []string
-	for i := range b.Layers {
+	if l := b.Arch.Layers; l < 0 || l > ConvLayers {
+		return &ShapeError{Problems: []string{fmt.Sprintf("base layers %d: want 1..%d (0: all %d)", l, ConvLayers, ConvLayers)}}
+	}
+	for i := b.Arch.Depth(); i < ConvLayers; i++ {
+		if p := b.Layers[i]; p.Kernel != nil || p.Bias != nil {
+			errs = append(errs, fmt.Sprintf("%s: present, but the base is cut after %d conv layers", VGG16Convs[i].Name, b.Arch.Depth()))
+		}
+	}
+	for i := range b.Arch.Depth() {
 		s := b.Arch.Conv(i)
 		p := b.Layers[i]
 		if want := 9 * s.Cin * s.Cout; len(p.Kernel) != want {

@@ -19,6 +19,7 @@ const (
 	metaArch          = "arch"
 	metaInputSize     = "input_size"
 	metaWidthDiv      = "width_div"
+	metaBaseLayers    = "base_layers" // optional (format version 2): conv layers used, when fewer than 13
 	metaHead          = "head"
 	metaClasses       = "classes" // JSON array of strings
 	metaPreprocess    = "preprocess"
@@ -35,6 +36,7 @@ type Info struct {
 	Arch          string            // "vgg16"
 	InputSize     int               // square input side in pixels, a multiple of 32
 	WidthDiv      int               // channel divisor (1 = real VGG16), see Arch
+	BaseLayers    int               // conv layers the model uses, 1..13; 0 (or 13): the whole base (Arch.Layers)
 	Head          string            // HeadSeed, HeadGAP or HeadLinear
 	Classes       []string          // class names, in output order
 	Preprocess    string            // PreprocessCaffe or PreprocessTorch (preprocess.go)
@@ -56,7 +58,7 @@ func (in Info) Validate() error {
 	if in.Arch != "vgg16" {
 		p = append(p, fmt.Sprintf("architecture %q: want vgg16", in.Arch))
 	}
-	if err := (Arch{WidthDiv: in.WidthDiv}).Validate(); err != nil {
+	if err := in.ModelArch().Validate(); err != nil {
 		p = append(p, err.Error())
 	}
 	if err := ValidateInputSize(in.InputSize); err != nil {
@@ -84,6 +86,9 @@ func (in Info) Validate() error {
 	}
 	return nil
 }
+
+// ModelArch is the VGG16 variant the description names.
+func (in Info) ModelArch() Arch { return Arch{WidthDiv: in.WidthDiv, Layers: in.BaseLayers} }
 
 // ReadInfo reads a model file's description from its header only: the
 // 8-byte header length and the JSON header, never the tensor data, so it
@@ -151,6 +156,14 @@ func parseInfo(md map[string]string) (Info, error) {
 	}
 	if info.WidthDiv, err = strconv.Atoi(md[metaWidthDiv]); err != nil {
 		return Info{}, fmt.Errorf("metadata width_div %q is not a number", md[metaWidthDiv])
+	}
+	if v, ok := md[metaBaseLayers]; ok {
+		if version < 2 {
+			return Info{}, fmt.Errorf("metadata base_layers needs format version 2, the file says %d", version)
+		}
+		if info.BaseLayers, err = strconv.Atoi(v); err != nil || info.BaseLayers < 1 {
+			return Info{}, fmt.Errorf("metadata base_layers %q: want a number of conv layers, 1..%d", v, ConvLayers)
+		}
 	}
 	if err := json.Unmarshal([]byte(md[metaClasses]), &info.Classes); err != nil {
 		return Info{}, fmt.Errorf("metadata classes is not a JSON array of strings: %v", err)

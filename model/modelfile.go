@@ -13,6 +13,8 @@ package model
 //	          ... head.dense1, head.dense2 as the head kind has them ...
 //	metadata  format "vggo", format_version "1", arch "vgg16",
 //	          input_size "224", width_div "1", head "gap",
+//	          base_layers "7" (format_version "2" only: the base is cut
+//	          after that many conv layers and stores only those),
 //	          classes "[\"cat\",\"dog\"]" (a JSON array), preprocess "caffe",
 //	          weights_dtype "int8", description (optional, one line for
 //	          users: what pictures the model knows), provenance.<key>
@@ -46,9 +48,21 @@ import (
 	"vggo/model/safetensors"
 )
 
-// ModelFormatVersion is the version of the vggo model file this code
-// writes, and the newest it reads.
-const ModelFormatVersion = 1
+// ModelFormatVersion is the newest version of the vggo model file this code
+// reads and writes. Version 2 adds base_layers (a base cut after fewer than
+// 13 conv layers, Arch.Layers); a file with the whole base is still written
+// as version 1, so earlier readers keep reading it, while they refuse a cut
+// one as too new instead of missing its absent layers.
+const ModelFormatVersion = 2
+
+// formatVersion is the version a file of m is written as: the oldest that
+// can describe it.
+func formatVersion(m *Model) int {
+	if m.Base.Arch.Depth() < ConvLayers {
+		return 2
+	}
+	return 1
+}
 
 // Weight encodings WriteModelFile accepts.
 const (
@@ -80,6 +94,9 @@ func (m *Model) Check() error {
 	if m.Base.Arch.WidthDiv != in.WidthDiv {
 		p = append(p, fmt.Sprintf("conv base width divisor %d differs from Info.WidthDiv %d", m.Base.Arch.WidthDiv, in.WidthDiv))
 	}
+	if m.Base.Arch.Depth() != in.ModelArch().Depth() {
+		p = append(p, fmt.Sprintf("conv base uses %d conv layers, Info.BaseLayers says %d", m.Base.Arch.Depth(), in.ModelArch().Depth()))
+	}
 	if in.Head != m.Head.Kind {
 		p = append(p, fmt.Sprintf("Info.Head %q differs from Head.Kind %q", in.Head, m.Head.Kind))
 	}
@@ -98,7 +115,7 @@ func (m *Model) Check() error {
 		}
 		prev := m.Base.Arch.Channels()
 		if m.Head.Kind == HeadSeed {
-			side := in.InputSize / InputMultiple
+			side := m.Base.Arch.OutputSide(in.InputSize)
 			prev *= side * side
 		}
 		for i, d := range m.Head.Dense {
@@ -143,7 +160,7 @@ func (m *Model) Check() error {
 // and output-channel count (the last axis).
 func (m *Model) kernelTensors() []namedWeights {
 	var out []namedWeights
-	for i := range m.Base.Layers {
+	for i := range m.Base.Arch.Depth() {
 		s := m.Base.Arch.Conv(i)
 		out = append(out, namedWeights{s.Name, []int{3, 3, s.Cin, s.Cout}, &m.Base.Layers[i].Kernel, &m.Base.Layers[i].Bias})
 	}
@@ -200,7 +217,7 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 	classes, _ := json.Marshal(m.Info.Classes)
 	md := map[string]string{
 		metaFormat:        formatName,
-		metaFormatVersion: strconv.Itoa(ModelFormatVersion),
+		metaFormatVersion: strconv.Itoa(formatVersion(m)),
 		metaArch:          m.Info.Arch,
 		metaInputSize:     strconv.Itoa(m.Info.InputSize),
 		metaWidthDiv:      strconv.Itoa(m.Info.WidthDiv),
@@ -208,6 +225,9 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 		metaClasses:       string(classes),
 		metaPreprocess:    m.Info.Preprocess,
 		metaDType:         dtype,
+	}
+	if d := m.Base.Arch.Depth(); d < ConvLayers {
+		md[metaBaseLayers] = strconv.Itoa(d)
 	}
 	if m.Info.Description != "" {
 		md[metaDescription] = m.Info.Description

@@ -109,7 +109,7 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 	if info.SHA256, err = hr.sum(size); err != nil {
 		return nil, err
 	}
-	m := &Model{Info: info, Base: ConvBase{Arch: Arch{WidthDiv: info.WidthDiv}}, Head: Head{Kind: info.Head}}
+	m := &Model{Info: info, Base: ConvBase{Arch: info.ModelArch()}, Head: Head{Kind: info.Head}}
 	// Shapes come from the file; Check below validates them against the
 	// architecture and the class list.
 	var problems []string
@@ -180,7 +180,7 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 		}
 		return nil
 	}
-	for i := range m.Base.Layers {
+	for i := range m.Base.Arch.Depth() {
 		s := m.Base.Arch.Conv(i)
 		m.Base.Layers[i] = ConvParams{Kernel: kernel(s.Name, []int{3, 3, s.Cin, s.Cout}), Bias: bias(s.Name, s.Cout)}
 	}

@@ -73,7 +73,7 @@ func TestReadModelErrors(t *testing.T) {
 		shape bool
 		want  string
 	}{
-		{"newer version", writeRawModel(t, m, meta("format_version", "2")), false, "model format version 2 is newer than this vggo supports (1)"},
+		{"newer version", writeRawModel(t, m, meta("format_version", "3")), false, "model format version 3 is newer than this vggo supports (2)"},
 		{"newer version missing fields", writeRawModel(t, m, func(ts []safetensors.Tensor, md map[string]string) []safetensors.Tensor {
 			delete(md, "classes")
 			md["format_version"] = "7"

@@ -14,10 +14,6 @@ import (
 // its own input size, which NewNet uses).
 const DefaultInputSize = 224
 
-// lastConv is the index of the conv base's last layer, whose activation is
-// the conv base output.
-const lastConv = ConvLayers - 1
-
 // conv3x3 is what Conv3x3 and Winograd3x3 have in common.
 type conv3x3 interface {
 	Forward(n, h, w int, in, out []float32, relu bool)
@@ -48,7 +44,8 @@ type denseLayer struct {
 type Net struct {
 	size  int
 	arch  Arch
-	convs [ConvLayers]convLayer
+	convs [ConvLayers]convLayer // the first last+1 are packed
+	last  int                   // the last conv layer used, whose activation is the conv base output (arch.Depth()-1)
 
 	// The classifier; headKind is "" for a feature net (NewFeatureNet).
 	headKind string
@@ -80,6 +77,8 @@ func winogradTile(cin, h, w int) int {
 
 // NewFeatureNet packs a conv base without a classifier for inputSize×
 // inputSize images. Use Features or PooledFeatures on it (Forward panics).
+// A cut base (Arch.Layers) packs only its layers; its output is the
+// activation after the last of them.
 func NewFeatureNet(base *ConvBase, inputSize int) (*Net, error) {
 	if err := ValidateInputSize(inputSize); err != nil {
 		return nil, err
@@ -87,9 +86,9 @@ func NewFeatureNet(base *ConvBase, inputSize int) (*Net, error) {
 	if err := base.Check(); err != nil {
 		return nil, err
 	}
-	n := &Net{size: inputSize, arch: base.Arch}
+	n := &Net{size: inputSize, arch: base.Arch, last: base.Arch.Depth() - 1}
 	h := inputSize
-	for i := range n.convs {
+	for i := range base.Arch.Depth() {
 		s := base.Arch.Conv(i)
 		p := base.Layers[i]
 		l := convLayer{spec: s, h: h, w: h, tile: winogradTile(s.Cin, h, h)}
@@ -157,7 +156,7 @@ func (n *Net) PreprocessMode() string { return n.mode }
 func (n *Net) Forward(batch int, x []float32) []float32 {
 	n.checkHead("Forward")
 	n.checkLen("Forward", "x", len(x), batch, n.size*n.size*3)
-	return n.runHead(batch, n.runConvs(batch, x, 0, lastConv))
+	return n.runHead(batch, n.runConvs(batch, x, 0, n.last))
 }
 
 // ForwardOOD is Forward that also judges each image against the training
@@ -169,7 +168,7 @@ func (n *Net) ForwardOOD(batch int, x []float32) (probs []float32, scores []floa
 	n.checkHead("ForwardOOD")
 	n.checkLen("ForwardOOD", "x", len(x), batch, n.size*n.size*3)
 	if n.ood == nil {
-		return n.runHead(batch, n.runConvs(batch, x, 0, lastConv)), nil
+		return n.runHead(batch, n.runConvs(batch, x, 0, n.last)), nil
 	}
 	layers := make([]int, len(n.ood.Layers))
 	for i, L := range n.ood.Layers {
@@ -214,8 +213,8 @@ func (n *Net) pooledAt(batch int, x []float32, layers []int) (pooled [][]float32
 		// runConvs writes to both buffers, so the next segment starts from a copy.
 		act, next = append([]float32(nil), out...), l+1
 	}
-	if next <= lastConv {
-		return pooled, n.runConvs(batch, act, next, lastConv)
+	if next <= n.last {
+		return pooled, n.runConvs(batch, act, next, n.last)
 	}
 	return pooled, act
 }
@@ -226,7 +225,7 @@ func (n *Net) OOD() *OOD { return n.ood }
 
 // ForwardFrom finishes the forward pass from act, the activation after
 // conv layer `layer` as ForwardTo returns it (batch × ActivationShape(layer)):
-// it runs conv layers layer+1..12 and the head, and returns batch×classes
+// it runs the conv layers after `layer` and the head, and returns batch×classes
 // probabilities. Forward(b, x) equals ForwardFrom(b, ForwardTo(b, x, l), l)
 // for every l. act is not modified.
 func (n *Net) ForwardFrom(batch int, act []float32, layer int) []float32 {
@@ -234,8 +233,8 @@ func (n *Net) ForwardFrom(batch int, act []float32, layer int) []float32 {
 	n.checkLayer("ForwardFrom", layer)
 	h, w, c := n.ActivationShape(layer)
 	n.checkLen("ForwardFrom", "act", len(act), batch, h*w*c)
-	if layer < lastConv {
-		act = n.runConvs(batch, act, layer+1, lastConv)
+	if layer < n.last {
+		act = n.runConvs(batch, act, layer+1, n.last)
 	}
 	return n.runHead(batch, act)
 }
@@ -246,10 +245,10 @@ func (n *Net) checkHead(fn string) {
 	}
 }
 
-// runHead applies the head to the conv base output (batch × size/32 ×
-// size/32 × C) and returns fresh probabilities.
+// runHead applies the head to the conv base output (batch ×
+// ActivationShape(n.last)) and returns fresh probabilities.
 func (n *Net) runHead(batch int, features []float32) []float32 {
-	h, w, c := n.ActivationShape(lastConv)
+	h, w, c := n.ActivationShape(n.last)
 	x := features // HeadSeed: Flatten is the NHWC memory order itself
 	if n.headKind != HeadSeed {
 		n.headBufs[0] = growFloats(n.headBufs[0], batch*c)
@@ -302,7 +301,7 @@ func (n *Net) InputSize() int { return n.size }
 func (n *Net) Arch() Arch { return n.arch }
 
 // ActivationShape is the shape (height, width, channels) of one image's
-// activation after conv layer `layer` (0..12), after its max-pool when the
+// activation after conv layer `layer` (0..12, or fewer in a cut base), after its max-pool when the
 // layer has one: what ForwardTo returns per image.
 func (n *Net) ActivationShape(layer int) (h, w, c int) {
 	n.checkLayer("ActivationShape", layer)
@@ -315,8 +314,8 @@ func (n *Net) ActivationShape(layer int) (h, w, c int) {
 }
 
 func (n *Net) checkLayer(fn string, layer int) {
-	if layer < 0 || layer > lastConv {
-		panic(fmt.Sprintf("model: Net.%s: layer %d, want 0..%d", fn, layer, lastConv))
+	if layer < 0 || layer > n.last {
+		panic(fmt.Sprintf("model: Net.%s: layer %d, want 0..%d", fn, layer, n.last))
 	}
 }
 
@@ -342,17 +341,18 @@ func (n *Net) ForwardTo(batch int, x []float32, layer int) []float32 {
 }
 
 // Features returns the conv base output for batch images:
-// batch × size/32 × size/32 × channels, NHWC. Same as ForwardTo(batch, x, 12).
+// batch × side × side × channels, NHWC, side being Arch().OutputSide(size)
+// (size/32 for the whole base). Same as ForwardTo at the last layer used.
 func (n *Net) Features(batch int, x []float32) []float32 {
-	return n.ForwardTo(batch, x, lastConv)
+	return n.ForwardTo(batch, x, n.last)
 }
 
 // PooledFeatures returns the global average of the conv base output:
 // batch × channels.
 func (n *Net) PooledFeatures(batch int, x []float32) []float32 {
 	n.checkLen("PooledFeatures", "x", len(x), batch, n.size*n.size*3)
-	act := n.runConvs(batch, x, 0, lastConv)
-	h, w, c := n.ActivationShape(lastConv)
+	act := n.runConvs(batch, x, 0, n.last)
+	h, w, c := n.ActivationShape(n.last)
 	out := make([]float32, batch*c)
 	kernels.GlobalAvgPool(batch, h, w, c, act, out)
 	return out

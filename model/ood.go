@@ -237,8 +237,8 @@ func (o *OOD) check(classes int, arch Arch) []string {
 	}
 	prev := -1
 	for _, L := range o.Layers {
-		if L.Layer <= prev || L.Layer >= ConvLayers {
-			p = append(p, fmt.Sprintf("ood layer %d: want ascending conv layers 0..%d", L.Layer, ConvLayers-1))
+		if L.Layer <= prev || L.Layer >= arch.Depth() {
+			p = append(p, fmt.Sprintf("ood layer %d: want ascending conv layers 0..%d", L.Layer, arch.Depth()-1))
 			continue
 		}
 		prev = L.Layer

@@ -119,7 +119,7 @@ func WriteOOD(path string, o *OOD) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	arch := Arch{WidthDiv: info.WidthDiv}
+	arch := info.ModelArch()
 	var tensors []safetensors.Tensor
 	for _, t := range f.Tensors {
 		if !strings.HasPrefix(t.Name, oodTensorPrefix) {
