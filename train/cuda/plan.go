@@ -111,7 +111,7 @@ func NewPlan(spec nn.Spec, b int, train bool) (*Plan, error) {
 	l := &lowering{p: p, train: train}
 	x := p.Input
 	side := in[0]
-	for i := spec.Boundary; i < model.ConvLayers; i++ {
+	for i := spec.Boundary; i < spec.Arch.Depth(); i++ {
 		x = l.conv(i, x, side)
 		if model.VGG16Convs[i].PoolAfter {
 			side /= 2

@@ -11,13 +11,13 @@ import (
 	"vggo/model"
 )
 
-// Spec describes the trainable network: conv layers Boundary..ConvLayers-1 of the
+// Spec describes the trainable network: conv layers Boundary..Arch.Depth()-1 of the
 // VGG16 base (the frozen prefix 0..Boundary-1 is computed outside, once,
 // and its output is this network's input) and the classifier head.
 type Spec struct {
 	Arch      model.Arch
 	InputSize int    // image side in pixels
-	Boundary  int    // first trainable conv layer, 0..model.ConvLayers (ConvLayers: only the head trains)
+	Boundary  int    // first trainable conv layer, 0..Arch.Depth() (Depth: only the head trains)
 	Head      string // model.HeadSeed, HeadGAP or HeadLinear
 	Hidden    []int  // hidden dense widths of the head (seed: 4096, 1072; gap: 256; linear: none)
 	Classes   int
@@ -68,8 +68,11 @@ func (s Spec) InputShape() [3]int {
 // Validate checks the spec before any graph is built, with model's checks
 // (and wording) for what a model file also records.
 func (s Spec) Validate() error {
-	if s.Boundary < 0 || s.Boundary > model.ConvLayers {
-		return fmt.Errorf("freeze boundary %d: want 0..%d", s.Boundary, model.ConvLayers)
+	if err := s.Arch.Validate(); err != nil {
+		return err
+	}
+	if s.Boundary < 0 || s.Boundary > s.Arch.Depth() {
+		return fmt.Errorf("freeze boundary %d: want 0..%d", s.Boundary, s.Arch.Depth())
 	}
 	if err := model.ValidateHead(s.Head); err != nil {
 		return err
@@ -83,7 +86,7 @@ func (s Spec) Validate() error {
 	if s.Dropout < 0 || s.Dropout >= 1 {
 		return fmt.Errorf("dropout %g: want [0, 1)", s.Dropout)
 	}
-	return s.Arch.Validate()
+	return nil
 }
 
 // Params are the trainable tensors in a fixed order: for each trainable
@@ -97,7 +100,7 @@ type Params struct {
 // headIn is the width entering the first dense layer.
 func (s Spec) headIn() int {
 	if s.Head == model.HeadSeed {
-		side := SpatialAfter(s.InputSize, model.ConvLayers-1)
+		side := s.Arch.OutputSide(s.InputSize)
 		return side * side * s.Arch.Channels()
 	}
 	return s.Arch.Channels()
@@ -132,7 +135,7 @@ func (s Spec) InitParams(base *model.ConvBase, seed uint64) *Params {
 		}
 		return d
 	}
-	for i := s.Boundary; i < model.ConvLayers; i++ {
+	for i := s.Boundary; i < s.Arch.Depth(); i++ {
 		c := s.Arch.Conv(i)
 		var k, b []float32
 		if base != nil {
@@ -218,7 +221,7 @@ func (s Spec) Build(p *Params, b int, train bool) (*Graph, error) {
 	h := gr.X
 	var err error
 	pi := 0
-	for i := s.Boundary; i < model.ConvLayers; i++ {
+	for i := s.Boundary; i < s.Arch.Depth(); i++ {
 		if h, err = Conv3x3(h, gr.Params[pi], gr.Params[pi+1], true); err != nil {
 			return nil, err
 		}

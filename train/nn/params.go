@@ -54,7 +54,7 @@ func (p *Params) Restore(tensors map[string][]float32, prefix string) error {
 func (s Spec) Export(p *Params, base *model.ConvBase) (model.ConvBase, model.Head) {
 	conv := *base // the frozen layers' slices are shared; nothing writes them
 	i := 0
-	for l := s.Boundary; l < model.ConvLayers; l++ {
+	for l := s.Boundary; l < s.Arch.Depth(); l++ {
 		conv.Layers[l] = model.ConvParams{Kernel: slices.Clone(p.Tensors[i].Float32s()), Bias: slices.Clone(p.Tensors[i+1].Float32s())}
 		i += 2
 	}
