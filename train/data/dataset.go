@@ -62,6 +62,18 @@ type Options struct {
 	TrainPerClass int
 	// TestPerClass, when > 0, keeps at most this many test images per class.
 	TestPerClass int
+	// Exclude lists files to leave out before the split: images an earlier
+	// pass found unreadable, so that they empty no split of a class that
+	// has enough good images.
+	Exclude map[string]bool
+}
+
+// keep returns s without the excluded files.
+func (opt Options) keep(s []Sample) []Sample {
+	if len(opt.Exclude) == 0 {
+		return s
+	}
+	return slices.DeleteFunc(slices.Clone(s), func(x Sample) bool { return opt.Exclude[x.Path] })
 }
 
 // Load detects the layout of dir and returns its samples, split.

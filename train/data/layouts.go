@@ -107,7 +107,7 @@ func loadFolders(dir string, opt Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, va, te := SplitStratified(samples, len(classes), opt.ValFraction, opt.TestFraction, opt.Seed)
+	tr, va, te := SplitStratified(opt.keep(samples), len(classes), opt.ValFraction, opt.TestFraction, opt.Seed)
 	return &Dataset{Layout: "folders", Classes: classes, Train: tr, Val: va, Test: te}, nil
 }
 
@@ -138,8 +138,8 @@ func loadTrainTest(dir string, opt Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, va, _ := SplitStratified(train, len(classes), opt.ValFraction, 0, opt.Seed)
-	return &Dataset{Layout: "train-test", Classes: classes, Train: tr, Val: va, Test: test}, nil
+	tr, va, _ := SplitStratified(opt.keep(train), len(classes), opt.ValFraction, 0, opt.Seed)
+	return &Dataset{Layout: "train-test", Classes: classes, Train: tr, Val: va, Test: opt.keep(test)}, nil
 }
 
 // loadFood101 reads meta/classes.txt, meta/train.txt and meta/test.txt; the
@@ -190,8 +190,8 @@ func loadFood101(dir string, opt Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, va, _ := SplitStratified(train, len(classes), opt.ValFraction, 0, opt.Seed)
-	return &Dataset{Layout: "food101", Classes: classes, Train: tr, Val: va, Test: test}, nil
+	tr, va, _ := SplitStratified(opt.keep(train), len(classes), opt.ValFraction, 0, opt.Seed)
+	return &Dataset{Layout: "food101", Classes: classes, Train: tr, Val: va, Test: opt.keep(test)}, nil
 }
 
 // readLines returns the non-empty, trimmed lines of a text file.
