@@ -23,27 +23,62 @@ import (
 // signature → Keras .h5, a zip → torch.save .pth, a little-endian header
 // length followed by '{' → .safetensors.
 func Load(path string, arch model.Arch) (*model.ConvBase, error) {
+	base, _, err := LoadLayout(path, arch)
+	return base, err
+}
+
+// Weight-file layouts LoadLayout names, for the trainer to tell its user
+// what it read.
+const (
+	LayoutKeras1      = "Keras 1 .h5 (save_weights, the published notop file's layout)"
+	LayoutKeras2      = "tf.keras 2 .h5 (save_weights)"
+	LayoutKeras3      = "Keras 3 .weights.h5"
+	LayoutTorchvision = "torchvision .pth (torch.save zip)"
+	LayoutSafetensors = "safetensors with torchvision names"
+)
+
+var kerasLayoutNames = map[KerasLayout]string{KerasLayout1: LayoutKeras1, KerasLayout2: LayoutKeras2, KerasLayout3: LayoutKeras3}
+
+// LoadLayout is Load that also names the layout it found (one of the
+// Layout constants; "" when the format was not recognised).
+func LoadLayout(path string, arch model.Arch) (*model.ConvBase, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var head [9]byte
 	n, err := f.ReadAt(head[:], 0)
 	f.Close()
 	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, "", fmt.Errorf("%s: %v", path, err)
 	}
 	switch b := head[:n]; {
 	case bytes.HasPrefix(b, []byte("\x89HDF\r\n\x1a\n")):
-		return LoadKerasH5(path, arch)
+		base, layout, err := LoadKerasH5Layout(path, arch)
+		return base, kerasLayoutNames[layout], err
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
-		return LoadTorch(path, arch)
+		base, err := LoadTorch(path, arch)
+		return base, LayoutTorchvision, err
 	case len(b) == 9 && b[8] == '{':
-		return LoadSafetensors(path, arch)
+		base, err := LoadSafetensors(path, arch)
+		return base, LayoutSafetensors, err
 	case bytes.HasPrefix(b, []byte{0x80, 0x02}):
-		return nil, fmt.Errorf("%s: legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current PyTorch", path)
+		return nil, "", fmt.Errorf("%s: legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current PyTorch", path)
 	}
-	return nil, fmt.Errorf("%s: unknown weight file format (not HDF5, torch.save zip or safetensors)", path)
+	return nil, "", fmt.Errorf("%s: unknown weight file format (not HDF5, torch.save zip or safetensors)", path)
+}
+
+// GuessWidthDiv finds the width divisor a weight file was saved at, for a
+// file that does not fit the divisor a run asked for: the first of 1, 2,
+// 4, ..., 64 at which it loads. ok is false when none does (the file is
+// damaged or another network, and the shape errors say more).
+func GuessWidthDiv(path string) (div int, ok bool) {
+	for d := 1; d <= model.VGG16Convs[0].Cout; d *= 2 {
+		if _, err := Load(path, model.Arch{WidthDiv: d}); err == nil {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 // LoadSafetensors reads VGG16's conv base from a safetensors file with
