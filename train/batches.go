@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/schollz/progressbar/v3"
-
 	"vggo/model/rank"
 	"vggo/train/cache"
 	"vggo/train/nn"
@@ -61,7 +59,7 @@ type evalResult struct {
 }
 
 // evaluateSet runs the eval graph over a split's cached features.
-func evaluateSet(g *nn.Graph, fc *cache.Cache, set *featureSet, names []string, per, batch int, bar *progressbar.ProgressBar) (*evalResult, error) {
+func evaluateSet(g *nn.Graph, fc *cache.Cache, set *featureSet, names []string, per, batch int, bar *imageBar) (*evalResult, error) {
 	defer bar.Finish()
 	classes := len(names)
 	conf := report.NewConfusion(names)

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/schollz/progressbar/v3"
 	"vggo/model"
 	"vggo/model/rank"
 	"vggo/train/data"
@@ -175,7 +174,7 @@ func evaluateModelFile(path string, samples []data.Sample, classes []string, bat
 // and calls fn with up to batch images (x: len(labels) preprocessed images)
 // and their labels; bar counts every sample. Unreadable images are skipped
 // with a warning.
-func forEachBatch(samples []data.Sample, size int, mode string, batch int, bar *progressbar.ProgressBar, warn io.Writer, fn func(x []float32, labels []int)) {
+func forEachBatch(samples []data.Sample, size int, mode string, batch int, bar *imageBar, warn io.Writer, fn func(x []float32, labels []int)) {
 	x := make([]float32, 0, batch*size*size*3)
 	var labels []int
 	flush := func() {

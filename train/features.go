@@ -10,8 +10,6 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/schollz/progressbar/v3"
-
 	"vggo/model"
 	"vggo/train/augment"
 	"vggo/train/cache"
@@ -114,7 +112,7 @@ func (f *featureSource) prepare(ctx context.Context, label string, samples []dat
 		if err != nil {
 			fmt.Fprintf(warn, "warning: skipping %s: %v\n", s.Path, err)
 			set.Skipped = append(set.Skipped, s.Path)
-			bar.Add(1)
+			bar.AddFree(1)
 			continue
 		}
 		sum := sha256.Sum256(raw)
@@ -131,14 +129,17 @@ func (f *featureSource) prepare(ctx context.Context, label string, samples []dat
 				missing = true
 			}
 		}
-		waiting++
-		if missing {
+		if !missing {
+			bar.AddFree(1)
+		} else {
 			img, err := model.DecodeImage(bytes.NewReader(raw), s.Path)
 			if err != nil {
 				fmt.Fprintf(warn, "warning: skipping %s: %v\n", s.Path, err)
 				set.Skipped = append(set.Skipped, s.Path)
+				bar.AddFree(1)
 				continue
 			}
+			waiting++
 			for c, k := range keys {
 				if f.cache.Has(k) {
 					continue
@@ -165,19 +166,4 @@ func (f *featureSource) prepare(ctx context.Context, label string, samples []dat
 	}
 	bar.Finish()
 	return set, nil
-}
-
-// newBar is a progress bar counting images, with rate and ETA, on w.
-func newBar(n int, desc string, w io.Writer) *progressbar.ProgressBar {
-	return progressbar.NewOptions(n,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("img"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(200_000_000),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-		progressbar.OptionSetWidth(24),
-	)
 }
