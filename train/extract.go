@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"vggo/internal/atomicfile"
-	"vggo/model"
 	"vggo/model/safetensors"
 )
 
@@ -73,7 +72,7 @@ func cmdExtract(args []string, stdout, stderr io.Writer) error {
 			safetensors.Tensor{Name: name + ".labels", DType: safetensors.I32, Shape: []int{n}, Data: lab})
 	}
 	cj, _ := json.Marshal(classes)
-	meta := map[string]string{"classes": string(cj), "boundary_layer": strconv.Itoa(model.ConvLayers - c.FineTune), "input_size": strconv.Itoa(c.InputSize),
+	meta := map[string]string{"classes": string(cj), "boundary_layer": strconv.Itoa(pr.spec.Boundary), "base_layers": strconv.Itoa(pr.spec.Arch.Depth()), "input_size": strconv.Itoa(c.InputSize),
 		"width_div": strconv.Itoa(c.WidthDiv), "preprocess": c.Preprocess, "weights": c.Weights, "config": c.fingerprint()}
 	if err := atomicfile.Write(out, 0o644, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) }); err != nil {
 		return err

@@ -31,6 +31,7 @@ type fitConfig struct {
 	Head           string         `json:"head"`
 	InputSize      int            `json:"input_size"`
 	WidthDiv       int            `json:"width_div"`
+	BaseLayers     int            `json:"base_layers,omitempty"` // 0: all 13 (omitted, so older checkpoints still match)
 	FineTune       int            `json:"fine_tune"`
 	Preprocess     string         `json:"preprocess"`
 	Optimizer      string         `json:"optimizer"`
@@ -55,10 +56,24 @@ type fitConfig struct {
 	OOD       oodSettings `json:"-"` // PerClass 0: no OOD statistics
 	Device    string      `json:"-"` // auto, cpu or cuda; checkpoints move freely between them
 
+	// scoreOnly is set by `train experiment` alone: no checkpoint after each
+	// epoch and no model file, only the history and the float32 graph's
+	// test score (a full-width checkpoint is 235 MB per epoch).
+	scoreOnly bool
+
+	// preprocessFrom says where Preprocess came from (the flag or which
+	// default), for the run's log.
+	preprocessFrom string
+
 	// Description is the model file's one line for its users (what
 	// pictures it knows). Not in the fingerprint either: it changes no
 	// weight, so a resumed run may add it.
 	Description string `json:"-"`
+}
+
+// arch is the VGG16 variant the run trains.
+func (c *fitConfig) arch() model.Arch {
+	return model.Arch{WidthDiv: c.WidthDiv, Layers: c.BaseLayers}
 }
 
 func (c *fitConfig) fingerprint() string {
@@ -97,6 +112,7 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.StringVar(&c.Head, "head", model.HeadGAP, "classifier head: seed (Flatten→4096→1072→n, the tutorial's), gap (GAP→256→n) or linear (GAP→n)")
 	fs.IntVar(&c.InputSize, "input-size", 224, "square input side in pixels (multiple of 32)")
 	fs.IntVar(&c.WidthDiv, "width-div", 1, "divide every channel count by this (1: real VGG16; must match the weights)")
+	fs.IntVar(&c.BaseLayers, "base-layers", 0, fmt.Sprintf("use only the first K of the %d conv layers, then GAP and the head: an earlier, more general cut for a target unlike the base's data (0: all)", model.ConvLayers))
 	fs.IntVar(&c.FineTune, "fine-tune", 0, fmt.Sprintf("number of trailing conv layers that train (0: feature extraction, %d: everything). ", model.ConvLayers)+
 		"The tutorial's Keras fine_tune=2 unfreezes block5_conv3 and block5_pool, i.e. --fine-tune 1")
 	fs.StringVar(&c.Preprocess, "preprocess", "", "caffe (Keras weights) or torch (torchvision weights); default: caffe for .h5, torch for .pth/.safetensors and --from-scratch (inputs of unit scale)")
@@ -153,8 +169,10 @@ func (c *fitConfig) validate() error {
 		return fmt.Errorf("fit: give --weights FILE or --from-scratch")
 	case c.Weights != "" && c.FromScratch:
 		return fmt.Errorf("fit: --weights and --from-scratch exclude each other")
-	case c.FineTune < 0 || c.FineTune > model.ConvLayers:
-		return fmt.Errorf("fit: --fine-tune %d: want 0..%d (VGG16 has %d conv layers)", c.FineTune, model.ConvLayers, model.ConvLayers)
+	case c.BaseLayers < 0 || c.BaseLayers > model.ConvLayers:
+		return fmt.Errorf("fit: --base-layers %d: want 1..%d (0: all %d conv layers)", c.BaseLayers, model.ConvLayers, model.ConvLayers)
+	case c.FineTune < 0 || c.FineTune > c.arch().Depth():
+		return fmt.Errorf("fit: --fine-tune %d: want 0..%d (the base uses %d conv layers)", c.FineTune, c.arch().Depth(), c.arch().Depth())
 	case c.Batch < 1 || c.Epochs < 1:
 		return fmt.Errorf("fit: --batch and --epochs must be ≥ 1")
 	case c.AugCopies < 1:
@@ -170,6 +188,9 @@ func (c *fitConfig) validate() error {
 	case c.Device != deviceAuto && c.Device != deviceCPU && c.Device != deviceCUDA && c.Device != "":
 		return fmt.Errorf("fit: --device %q: want auto, cpu or cuda", c.Device)
 	}
+	if c.BaseLayers == model.ConvLayers {
+		c.BaseLayers = 0 // the whole base, as without the flag
+	}
 	// A constant rate is stored as "" so that checkpoints written before
 	// schedules existed still match on --resume.
 	if c.LRSchedule == "constant" {
@@ -178,13 +199,20 @@ func (c *fitConfig) validate() error {
 	if c.LRSchedule == "cosine" {
 		c.ScheduleEpochs = c.Epochs
 	}
+	c.preprocessFrom = "set by -preprocess"
 	if info, err := model.ReadInfo(c.Weights); c.Preprocess == "" && c.Weights != "" && err == nil {
 		c.Preprocess = info.Preprocess // a vggo model file as the base: keep its preprocessing
+		c.preprocessFrom = "the default for a vggo model file: its own; -preprocess to change"
 	}
 	if c.Preprocess == "" {
 		c.Preprocess = model.PreprocessCaffe
-		if ext := strings.ToLower(filepath.Ext(c.Weights)); ext == ".pth" || ext == ".safetensors" || c.FromScratch {
+		c.preprocessFrom = "the default for Keras .h5 weights; -preprocess to change"
+		if ext := strings.ToLower(filepath.Ext(c.Weights)); ext == ".pth" || ext == ".safetensors" {
 			c.Preprocess = model.PreprocessTorch
+			c.preprocessFrom = "the default for torchvision " + ext + " weights; -preprocess to change"
+		} else if c.FromScratch {
+			c.Preprocess = model.PreprocessTorch
+			c.preprocessFrom = "the default for -from-scratch (inputs of unit scale); -preprocess to change"
 		}
 	}
 	if err := model.CheckPreprocessMode(c.Preprocess); err != nil {

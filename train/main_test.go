@@ -190,7 +190,7 @@ func TestUnreadableImages(t *testing.T) {
 				os.WriteFile(filepath.Join(root, "train", "9_ankle_boot", fmt.Sprintf("%d.jpg", i)), []byte("garbage"), 0o644)
 			}
 			os.WriteFile(filepath.Join(root, "test", "9_ankle_boot", "x.jpg"), []byte("garbage"), 0o644)
-		}, `class "9_ankle_boot" has no images in the`},
+		}, `class "9_ankle_boot" has too few readable images to give the train split one (4 unreadable image(s) skipped, named above): it needs at least 2 good images`},
 		{"empty class folder", func(root string) {
 			os.MkdirAll(filepath.Join(root, "train", "5_sandal"), 0o755)
 		}, `class "5_sandal" has no images in the train split`},

@@ -54,7 +54,7 @@ func computeOOD(path string, train, val []data.Sample, s oodSettings, progress, 
 		}
 	}
 	if s.Layers == nil {
-		s.Layers = model.OODLayers
+		s.Layers = defaultOODLayers(m.Base.Arch.Depth())
 	}
 	feats, labels := pooledFeatures(net, s.Layers, subset, s.Batch, "OOD statistics", progress, warn)
 	o := &model.OOD{}
@@ -70,6 +70,22 @@ func computeOOD(path string, train, val []data.Sample, s oodSettings, progress, 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return o, nil
+}
+
+// defaultOODLayers is model.OODLayers for a base of depth conv layers: those
+// it has, and its last layer (the head's input) when a cut base ends
+// elsewhere.
+func defaultOODLayers(depth int) []int {
+	var layers []int
+	for _, l := range model.OODLayers {
+		if l < depth {
+			layers = append(layers, l)
+		}
+	}
+	if len(layers) == 0 || layers[len(layers)-1] != depth-1 {
+		layers = append(layers, depth-1)
+	}
+	return layers
 }
 
 // pooledFeatures returns, per layer, the pooled activations (images ×

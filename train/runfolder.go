@@ -41,6 +41,9 @@ func (t *trainer) finish(res *fitResult) (*fitResult, error) {
 	c, pr, h := t.c, t.pr, &t.st.History
 	m := exportModel(c, pr.spec, pr.base, t.params, pr.ds.Classes)
 	res.ModelPath = filepath.Join(c.Out, "model.safetensors")
+	if c.scoreOnly {
+		res.ModelPath = ""
+	}
 	if len(pr.test.Samples) == 0 {
 		fmt.Fprintln(t.stdout, "no test split (--test 0): skipping the test evaluation")
 		if err := t.writeModel(res.ModelPath, m); err != nil {
@@ -54,6 +57,10 @@ func (t *trainer) finish(res *fitResult) (*fitResult, error) {
 	}
 	res.TestAccuracy = ev.conf.Accuracy()
 	fmt.Fprintf(t.stdout, "test (float32, best epoch %d): %d images, accuracy %.4f\n%s", t.st.BestEpoch, ev.conf.Total(), res.TestAccuracy, ev.conf.Table())
+	if c.scoreOnly {
+		h.Test = &report.TestResult{Accuracy: res.TestAccuracy, Images: ev.conf.Total(), PerClass: ev.conf.PerClass(), Confusion: ev.conf.M}
+		return res, report.WriteJSON(filepath.Join(c.Out, "history.json"), h)
+	}
 	m.Info.Provenance["test_accuracy_float32"] = fmt.Sprintf("%.4f", res.TestAccuracy)
 	if err := t.writeModel(res.ModelPath, m); err != nil {
 		return nil, err
@@ -123,7 +130,7 @@ func exportModel(c *fitConfig, spec nn.Spec, base *model.ConvBase, p *nn.Params,
 	if c.Weights != "" {
 		src = filepath.Base(c.Weights)
 	}
-	m.Info = model.Info{FormatVersion: model.ModelFormatVersion, Arch: "vgg16", InputSize: c.InputSize, WidthDiv: c.WidthDiv,
+	m.Info = model.Info{FormatVersion: model.ModelFormatVersion, Arch: "vgg16", InputSize: c.InputSize, WidthDiv: c.WidthDiv, BaseLayers: c.BaseLayers,
 		Head: spec.Head, Classes: classes, Preprocess: c.Preprocess, Description: c.Description,
 		Provenance: map[string]string{
 			"dataset":   c.Data,

@@ -7,8 +7,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"vggo/model"
 	"vggo/train/checkpoint"
 	"vggo/train/nn"
 	"vggo/train/report"
@@ -38,6 +41,7 @@ type trainer struct {
 func newTrainer(c *fitConfig, pr *prepared, ckptPath string, stdout, progress, warn io.Writer) (*trainer, error) {
 	spec := pr.spec
 	params := spec.InitParams(pr.base, c.Seed)
+	fmt.Fprintf(stdout, "head: %s\n", headLayers(spec))
 	if pr.from != nil {
 		warmStartHead(c, pr, params, stdout)
 	}
@@ -65,6 +69,21 @@ func newTrainer(c *fitConfig, pr *prepared, ckptPath string, stdout, progress, w
 		t.mask = make([]float32, trainG.Mask.Shape().TotalSize())
 	}
 	return t, nil
+}
+
+// headLayers describes the head, e.g. "gap: GAP → 256 → dropout 0.2 → 10 classes".
+func headLayers(spec nn.Spec) string {
+	parts := []string{"GAP"}
+	if spec.Head == model.HeadSeed {
+		parts[0] = "flatten"
+	}
+	for _, h := range spec.Hidden {
+		parts = append(parts, strconv.Itoa(h))
+	}
+	if len(spec.Hidden) > 0 && spec.Dropout > 0 {
+		parts = append(parts, fmt.Sprintf("dropout %g", spec.Dropout))
+	}
+	return spec.Head + ": " + strings.Join(append(parts, fmt.Sprintf("%d classes", spec.Classes)), " → ")
 }
 
 // warmStartHead keeps the classifier of the earlier run's model given as
@@ -144,6 +163,9 @@ func (t *trainer) run(ctx context.Context, res *fitResult) error {
 		fmt.Fprintf(t.stdout, "epoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  (%.1fs)\n",
 			epoch, c.Epochs, e.TrainLoss, e.TrainAcc, e.ValLoss, e.ValAcc, e.Seconds)
 		stopped = t.record(e)
+		if c.scoreOnly {
+			continue
+		}
 		if err := t.save(); err != nil {
 			return err
 		}
@@ -166,7 +188,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (lossSum float64, c
 	perm := rand.New(rand.NewPCG(c.Seed, uint64(epoch))).Perm(t.n)
 	lossSum, correct, seen = st.PartLoss, st.PartCorrect, st.PartN
 	bar := newBar(t.n, fmt.Sprintf("epoch %d/%d", epoch, c.Epochs), t.progress)
-	bar.Add(min(st.Batch*c.Batch, t.n))
+	bar.AddFree(min(st.Batch*c.Batch, t.n))
 	for b := st.Batch; b < t.batches; b++ {
 		idx := perm[b*c.Batch : min((b+1)*c.Batch, t.n)]
 		loss, err := t.step(epoch, b, idx)
@@ -176,7 +198,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (lossSum float64, c
 		lossSum += float64(loss) * float64(len(idx))
 		correct += countCorrect(t.trainG.LogitsValue(), t.targets, len(idx), t.classes)
 		seen += len(idx)
-		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", epoch, c.Epochs, lossSum/float64(seen)))
+		bar.Describe(fmt.Sprintf("loss %.4f", lossSum/float64(seen)))
 		bar.Add(len(idx))
 		if ctx.Err() != nil && b+1 < t.batches {
 			st.Batch, st.PartLoss, st.PartCorrect, st.PartN = b+1, lossSum, correct, seen

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"vggo/model"
+	"vggo/model/weights"
+)
+
+// The run says which weight-file layout it read, and a file saved at
+// another width gets one line naming the likely cause and the flag,
+// instead of a shape line for each of its 26 tensors.
+func TestWeightsLayoutAndWidthMessages(t *testing.T) {
+	div16 := model.Arch{WidthDiv: 16}
+	for _, tc := range []struct{ file, layout string }{
+		{"../testdata/keras/vgg16_div16_keras1.h5", weights.LayoutKeras1},
+		{"../testdata/keras/vgg16_div16_keras2.h5", weights.LayoutKeras2},
+		{"../testdata/keras/vgg16_div16.weights.h5", weights.LayoutKeras3},
+		{"../testdata/vgg16_div16.pth", weights.LayoutTorchvision},
+		{"../testdata/vgg16_div16.safetensors", weights.LayoutSafetensors},
+	} {
+		_, _, _, layout, err := loadBase(tc.file, div16)
+		if err != nil || layout != tc.layout {
+			t.Errorf("%s: layout %q, %v; want %q", tc.file, layout, err, tc.layout)
+		}
+		_, _, _, _, err = loadBase(tc.file, model.Arch{WidthDiv: 1})
+		want := tc.file + ": these weights look like width/16 (every channel count divided by 16), the run asks for width/1: add -width-div 16"
+		if err == nil || err.Error() != want {
+			t.Errorf("%s at full width: %v\nwant %s", tc.file, err, want)
+		}
+	}
+
+	// A vggo model file: its own description, and the same advice.
+	dir := t.TempDir()
+	c := smallFit(fixture, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 1)
+	c.OOD.PerClass = 0
+	res, err := fit(context.Background(), c, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, layout, err := loadBase(res.ModelPath, model.Arch{WidthDiv: 8})
+	if err != nil || layout != "vggo model file: int8, width/8, 32x32 input, 4 classes" {
+		t.Errorf("vggo model file: layout %q, %v", layout, err)
+	}
+	_, _, _, _, err = loadBase(res.ModelPath, model.Arch{WidthDiv: 1})
+	if want := res.ModelPath + ": these weights look like width/8 (every channel count divided by 8), the run asks for width/1: add -width-div 8"; err == nil || err.Error() != want {
+		t.Errorf("vggo model file at full width: %v\nwant %s", err, want)
+	}
+	_, _, _, _, err = loadBase("../testdata/vgg16_div16.pth", model.Arch{WidthDiv: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The log says which preprocessing the run uses and where it came from.
+func TestPreprocessingMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(c *fitConfig)
+		want string
+	}{
+		{"from scratch", func(c *fitConfig) {}, "preprocessing: torch (RGB/255 then the ImageNet mean and std, as torchvision's; the default for -from-scratch (inputs of unit scale); -preprocess to change)\n"},
+		{"flag", func(c *fitConfig) { c.Preprocess = model.PreprocessCaffe }, "preprocessing: caffe (BGR minus the ImageNet mean, as Keras' VGG16; set by -preprocess)\n"},
+		{"keras weights", func(c *fitConfig) {
+			c.FromScratch, c.Weights, c.WidthDiv = false, "../testdata/keras/vgg16_div16_keras2.h5", 16
+		}, "preprocessing: caffe (BGR minus the ImageNet mean, as Keras' VGG16; the default for Keras .h5 weights; -preprocess to change)\n"},
+		{"torch weights", func(c *fitConfig) {
+			c.FromScratch, c.Weights, c.WidthDiv = false, "../testdata/vgg16_div16.pth", 16
+		}, "weights: ../testdata/vgg16_div16.pth (torchvision .pth (torch.save zip))\npreprocessing: torch (RGB/255 then the ImageNet mean and std, as torchvision's; the default for torchvision .pth weights; -preprocess to change)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := smallFit(fixture, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 1)
+			c.Preprocess, c.TrainPerClass, c.OOD.PerClass = "", 4, 0
+			tc.edit(c)
+			if err := c.validate(); err != nil {
+				t.Fatal(err)
+			}
+			var log bytes.Buffer
+			if _, err := prepare(context.Background(), c, &log, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(log.String(), tc.want) {
+				t.Errorf("log lacks %q:\n%s", tc.want, log.String())
+			}
+		})
+	}
+}
+
+// Unreadable images: one warning line each, then a summary, and the split
+// is drawn again without them, so two bad files in a small class do not
+// empty its validation split; a class with too few good images is refused
+// with the number it needs.
+func TestBadImagesInSmallClass(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "data")
+	copyTree(t, fixture, root)
+	// A small class: 4 images, 2 of them unreadable.
+	noise := filepath.Join(root, "train", "noise")
+	os.MkdirAll(noise, 0o755)
+	os.MkdirAll(filepath.Join(root, "test", "noise"), 0o755)
+	good, err := os.ReadFile(filepath.Join(fixture, "test", "1_trouser", firstFile(t, filepath.Join(fixture, "test", "1_trouser"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		os.WriteFile(filepath.Join(noise, fmt.Sprintf("good%d.png", i)), good, 0o644)
+		os.WriteFile(filepath.Join(noise, fmt.Sprintf("bad%d.png", i)), []byte("\x89PNG\r\n\x1a\nnot a png"), 0o644)
+	}
+	os.WriteFile(filepath.Join(root, "test", "noise", "t.png"), good, 0o644)
+
+	var log, warn bytes.Buffer
+	c := smallFit(root, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 1)
+	// Half of 4 to validation: seed 19's split puts both bad files there,
+	// which emptied the class's validation split before.
+	c.ValFraction, c.Seed = 0.5, 19
+	res, err := fit(context.Background(), c, &log, &warn)
+	if err != nil {
+		t.Fatalf("%v\nwarnings:\n%s", err, warn.String())
+	}
+	lines := strings.Split(strings.TrimSpace(warn.String()), "\n")
+	var skips []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "warning: skipping ") {
+			skips = append(skips, l)
+		}
+	}
+	wantSummary := `warning: skipped 2 unreadable image(s) (named above): 2 in class "noise"; splitting the dataset again without them`
+	if len(skips) != 2 || !strings.Contains(warn.String(), wantSummary) {
+		t.Errorf("warnings: want one per bad file and the summary %q:\n%s", wantSummary, warn.String())
+	}
+	if res.Skipped != 2 || !strings.Contains(log.String(), "2 unreadable image(s) skipped") {
+		t.Errorf("skipped %d; log:\n%s", res.Skipped, log.String())
+	}
+
+	// One good image left for training and validation: refused, saying how
+	// many it needs.
+	os.Remove(filepath.Join(noise, "good1.png"))
+	c = smallFit(root, filepath.Join(dir, "run2"), filepath.Join(dir, "cache"), 1)
+	c.ValFraction, c.Seed = 0.5, 19
+	_, err = fit(context.Background(), c, io.Discard, io.Discard)
+	want := `class "noise" has too few readable images to give the validation split one (2 unreadable image(s) skipped, named above): it needs at least 2 good images, one for each of training, validation; add images or change -val/-test`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v\nwant %s", err, want)
+	}
+}
+
+func firstFile(t *testing.T, dir string) string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil || len(es) == 0 {
+		t.Fatalf("%s: %v", dir, err)
+	}
+	return es[0].Name()
+}
