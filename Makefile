@@ -25,7 +25,7 @@ bench-peers:
 train:
 	$(GO) build -o bin/train ./train
 
-## experiment: Fashion-MNIST transfer-learning comparison (train/EXPERIMENT.md)
+## experiment: transfer from the default model's Fashion-MNIST base to the 8x8 digits, learning curves over 7 arms (train/EXPERIMENT.md; BUDGET=60m)
 experiment:
 	bash train/experiment.sh
 

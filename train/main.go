@@ -11,6 +11,7 @@
 //	train ood         add out-of-distribution statistics to an existing model file
 //	train convert-idx turn IDX files (MNIST, Fashion-MNIST) into class folders of PNGs
 //	train convert-digits turn scikit-learn's digits CSV into train/test class folders of PNGs
+//	train experiment  the cross-dataset transfer experiment (train/EXPERIMENT.md)
 //
 // Run "train <subcommand> -h" for its flags.
 //
@@ -69,6 +70,7 @@ subcommands:
   ood          add out-of-distribution statistics to a model file (weights unchanged)
   convert-idx  convert IDX files (Fashion-MNIST) to class folders of PNGs
   convert-digits  convert scikit-learn's 8x8 digits CSV to train/test class folders of PNGs
+  experiment   the cross-dataset transfer experiment of train/EXPERIMENT.md (learning curves, mean ± sd)
 `
 
 // run dispatches a subcommand and returns the exit status.
@@ -97,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdConvertIDX(args[1:], stdout, stderr)
 	case "convert-digits":
 		err = cmdConvertDigits(args[1:], stdout, stderr)
+	case "experiment":
+		err = cmdExperiment(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
