@@ -46,14 +46,7 @@ func DefaultHidden(head string, widthDiv int) ([]int, error) {
 
 // SpatialAfter returns the feature map side after conv layer `layer`
 // (pooling included), for an input of side size; layer −1 is the input.
-func SpatialAfter(size, layer int) int {
-	for i := 0; i <= layer; i++ {
-		if model.VGG16Convs[i].PoolAfter {
-			size /= 2
-		}
-	}
-	return size
-}
+func SpatialAfter(size, layer int) int { return model.SideAfter(size, layer) }
 
 // InputShape is the per-image shape [H, W, C] that enters the trainable
 // network: the activation after conv Boundary−1 (or the image when 0).
