@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -110,7 +111,7 @@ func cmdExperiment(args []string, stdout, stderr io.Writer) error {
 	s := &experimentSettings{maxEpochs: defaultMaxEpochs}
 	fs.StringVar(&s.Data, "data", "", "target dataset in the train/test layout (train convert-digits writes one); its test split is the fixed test set (required)")
 	fs.StringVar(&s.Weights, "weights", "web/models/fashion-mnist-vgg16.vggo.safetensors", "the pretrained source: a vggo model file or a weight file of a full-width VGG16")
-	fs.StringVar(&s.Out, "out", "experiment", "output folder: runs/, results.tsv, summary.md, learning-curve.png")
+	fs.StringVar(&s.Out, "out", "experiment", "output folder: runs/ (a later invocation with the same settings reuses the runs finished there), results.tsv, summary.md, learning-curve.png")
 	fs.StringVar(&s.Cache, "cache", "", "feature cache folder (default OUT/cache)")
 	fs.IntVar(&s.InputSize, "input-size", 32, "input side in pixels")
 	fs.IntVar(&s.WidthDiv, "width-div", 1, "width divisor of -weights")
@@ -162,6 +163,9 @@ func runExperiment(ctx context.Context, s *experimentSettings, stdout io.Writer)
 	if err := os.MkdirAll(filepath.Join(s.Out, "runs"), 0o755); err != nil {
 		return nil, err
 	}
+	if err := checkExperimentSettings(s); err != nil {
+		return nil, err
+	}
 	var runs []experimentRun
 	overBudget := func() bool { return time.Since(start) > s.Budget }
 	chosen := map[string]experimentRun{}
@@ -204,7 +208,7 @@ func runExperiment(ctx context.Context, s *experimentSettings, stdout io.Writer)
 	skipped := 0
 	for _, cl := range cells {
 		for _, seed := range s.Seeds {
-			if overBudget() {
+			if overBudget() && !finishedRun(s, cl.a, "grid", cl.n, uint64(seed), chosen[cl.a.Name].LR, chosen[cl.a.Name].Cut) {
 				skipped++
 				continue
 			}
@@ -245,10 +249,70 @@ func cutText(cut int) string {
 	return fmt.Sprintf(", -base-layers %d", cut)
 }
 
-// runExperimentFit runs one fit in this process, its log in its run folder.
+// checkExperimentSettings records the settings every run of OUT shares in
+// OUT/settings.json, or refuses OUT when they differ: finished runs are
+// reused by name (arm, n, seed, rate, cut), so they must have been made
+// with the same data, weights, input size, validation split and epochs.
+func checkExperimentSettings(s *experimentSettings) error {
+	var epochs []string
+	for _, a := range experimentArms {
+		for _, n := range []int{5, 10, 30, 100} {
+			epochs = append(epochs, fmt.Sprintf("%s/%d:%d", a.Name, n, s.maxEpochs(a, n)))
+		}
+	}
+	want := fmt.Sprintf("data=%s weights=%s input-size=%d width-div=%d val=%g tune-n=%d tune-seed=%d epochs=%s\n",
+		s.Data, s.Weights, s.InputSize, s.WidthDiv, s.Val, s.TuneN, s.TuneSeed, strings.Join(epochs, ","))
+	path := filepath.Join(s.Out, "settings.txt")
+	got, err := os.ReadFile(path)
+	switch {
+	case os.IsNotExist(err):
+		return os.WriteFile(path, []byte(want), 0o644)
+	case err != nil:
+		return err
+	case string(got) != want:
+		return fmt.Errorf("experiment: %s holds runs made with other settings, which it would reuse; use a new -out\n  there: %s  now:   %s", s.Out, got, want)
+	}
+	return nil
+}
+
+// runDir is the run folder of one fit of the experiment.
+func runDir(s *experimentSettings, a experimentArm, phase string, n int, seed uint64, lr float64, cut int) string {
+	return filepath.Join(s.Out, "runs", fmt.Sprintf("%s-%s-n%d-s%d-lr%g%s", phase, a.Name, n, seed, lr, strings.ReplaceAll(cutText(cut), ", -base-layers ", "-cut")))
+}
+
+// finishedRun reports whether that fit finished in an earlier invocation
+// (its history.json has a test score).
+func finishedRun(s *experimentSettings, a experimentArm, phase string, n int, seed uint64, lr float64, cut int) bool {
+	_, ok := readFinishedRun(runDir(s, a, phase, n, seed, lr, cut))
+	return ok
+}
+
+// readFinishedRun reads a finished run's history.json.
+func readFinishedRun(dir string) (*report.History, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "history.json"))
+	if err != nil {
+		return nil, false
+	}
+	var h report.History
+	if json.Unmarshal(b, &h) != nil || h.Test == nil || h.BestEpoch < 1 || h.BestEpoch > len(h.Epochs) {
+		return nil, false
+	}
+	return &h, true
+}
+
+// runExperimentFit runs one fit in this process, its log in its run
+// folder, or reads its result when an earlier invocation finished it.
 func runExperimentFit(ctx context.Context, s *experimentSettings, a experimentArm, phase string, n int, seed uint64, lr float64, cut int, stdout io.Writer) experimentRun {
 	r := experimentRun{Phase: phase, Arm: a.Name, N: n, Seed: seed, LR: lr, Cut: cut}
-	r.Dir = filepath.Join(s.Out, "runs", fmt.Sprintf("%s-%s-n%d-s%d-lr%g%s", phase, a.Name, n, seed, lr, strings.ReplaceAll(cutText(cut), ", -base-layers ", "-cut")))
+	r.Dir = runDir(s, a, phase, n, seed, lr, cut)
+	if h, ok := readFinishedRun(r.Dir); ok {
+		r.TestAcc, r.BestEpoch, r.Epochs = h.Test.Accuracy, h.BestEpoch, len(h.Epochs)
+		r.ValAcc, r.ValLoss = h.Epochs[h.BestEpoch-1].ValAcc, h.Epochs[h.BestEpoch-1].ValLoss
+		for _, e := range h.Epochs {
+			r.Seconds += e.Seconds
+		}
+		return r
+	}
 	batch := 32
 	if n <= 10 {
 		batch = 16

@@ -89,6 +89,29 @@ func TestExperimentSmall(t *testing.T) {
 		t.Errorf("learning-curve.png: %v", err)
 	}
 
+	// A second invocation with no budget reuses every finished run, starts
+	// none, and writes the same table; other settings are refused.
+	before := string(summary)
+	s.Budget = 0
+	var log2 bytes.Buffer
+	again, err := runExperiment(context.Background(), s, &log2)
+	if err != nil || len(again) != len(runs) || strings.Contains(log2.String(), "grid ") {
+		t.Errorf("rerun: %v, %d runs (want %d), log:\n%s", err, len(again), len(runs), log2.String())
+	}
+	for i := range again {
+		if again[i].TestAcc != runs[i].TestAcc || again[i].ValAcc != runs[i].ValAcc {
+			t.Errorf("rerun: run %d read back as %+v, was %+v", i, again[i], runs[i])
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.Out, "summary.md")); !strings.HasPrefix(string(b), strings.Split(before, "\n\n22 runs")[0]) {
+		t.Errorf("rerun summary differs:\n%s\nwas\n%s", b, before)
+	}
+	s.Val = 0.3
+	if _, err := runExperiment(context.Background(), s, io.Discard); err == nil || !strings.Contains(err.Error(), "holds runs made with other settings") {
+		t.Errorf("other -val in the same -out: %v", err)
+	}
+	s.Val = 0.2
+
 	// No budget: tuning runs, the grid does not, and the error says why.
 	s.Out, s.Budget, s.Arms = filepath.Join(dir, "exp2"), 0, arms[:1]
 	_, err = runExperiment(context.Background(), s, io.Discard)
