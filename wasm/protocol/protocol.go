@@ -95,7 +95,7 @@ type Result struct {
 	Height        int               `json:"height"`  //
 	Top           []rank.Prediction `json:"top"`     // best first, at most 5
 	Probs         []float32         `json:"probs"`   // every class, in model order
-	Decoder       string            `json:"decoder"` // DecoderBrowser or DecoderGo
+	Decoder       string            `json:"decoder"` // DecoderWebCodecs, DecoderBrowser or DecoderGo
 	DecodeMillis  float64           `json:"decodeMillis"`
 	ForwardMillis float64           `json:"forwardMillis"` // preprocessing + forward pass
 	OOD           *OOD              `json:"ood,omitempty"` // nil: the model cannot judge (no OOD statistics)
@@ -107,8 +107,11 @@ type Result struct {
 
 // Decoders: which one turned the image file into pixels.
 const (
-	// DecoderBrowser is the browser's own (createImageBitmap), the worker's
-	// first choice: it is several times faster than Go's on photos.
+	// DecoderWebCodecs is the browser's WebCodecs ImageDecoder, the
+	// worker's first choice for JPEG: fastest on photos.
+	DecoderWebCodecs = "webcodecs"
+	// DecoderBrowser is the browser's createImageBitmap, the worker's
+	// first choice for other formats: several times faster than Go's.
 	DecoderBrowser = "browser"
 	// DecoderGo is model.DecodeImage, the fallback where the browser's
 	// decoder is missing or refuses the file, and the native path.
