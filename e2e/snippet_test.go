@@ -103,8 +103,29 @@ func TestEmbedDocsSnippetAndFailures(t *testing.T) {
 		const bytes = Uint8Array.from(atob(%q), c => c.charCodeAt(0));
 		document.querySelector("#doc").classify(new Blob([bytes], {type: "image/png"}), "sandal.png"); })()`,
 		base64.StdEncoding.EncodeToString(sandal))))
-	if ev := waitEvent(t, ctx, "doc", "vggo-result", 1); len(ev.Detail.Classes) == 0 || ev.Detail.Classes[0].Class != "Sandal" {
-		t.Errorf("the docs snippet's widget classified the sandal sample as %+v", ev.Detail.Classes)
+	if ev := waitEvent(t, ctx, "doc", "vggo-result", 1); len(ev.Detail.Classes) == 0 || ev.Detail.Classes[0].Class != "Sandal" ||
+		ev.Detail.OOD == nil || ev.Detail.OOD.Flagged {
+		t.Errorf("the docs snippet's widget classified the sandal sample as %+v, ood %+v (want Sandal, not flagged)", ev.Detail.Classes, ev.Detail.OOD)
+	}
+	// Noise: the event says the image is unlike the training images, and
+	// the frame shows the app's note instead of presenting the top class.
+	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const bytes = Uint8Array.from(atob(%q), c => c.charCodeAt(0));
+		document.querySelector("#doc").classify(new Blob([bytes], {type: "image/png"}), "noise.png"); })()`,
+		base64.StdEncoding.EncodeToString(noisePNG(t)))))
+	if ev := waitEvent(t, ctx, "doc", "vggo-result", 2); ev.Detail.OOD == nil || !ev.Detail.OOD.Flagged {
+		t.Errorf("noise: vggo-result ood %+v, want flagged", ev.Detail.OOD)
+	}
+	note := inFrame(t, ctx, "model=fashion-mnist-vgg16", 10*time.Second, chromedp.Evaluate[string](`new Promise((done) => {
+		const t0 = Date.now(), look = () => {
+			const a = document.querySelector("#embed-result[data-name='noise.png'][data-state=done]");
+			if (a) done((a.querySelector(".ood-note") || {}).textContent || "no note");
+			else if (Date.now() - t0 > 5000) done("no result");
+			else setTimeout(look, 100);
+		};
+		look(); })`, chromedp.EvalAwaitPromise))
+	if note != ui.OODNote {
+		t.Errorf("noise: the widget shows %q, want the note %q", note, ui.OODNote)
 	}
 	if ev := waitEvent(t, ctx, "wrong", "vggo-error", 1); !strings.Contains(ev.Detail.Message, `"fashion16-typo"`) ||
 		!strings.Contains(ev.Detail.Message, `"fashion-mnist-vgg16"`) || !strings.Contains(ev.Detail.Message, `"fashion16"`) {
