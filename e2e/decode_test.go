@@ -367,11 +367,11 @@ func TestBrowserDecodeAgreesWithNative(t *testing.T) {
 // dropTimes drops the JPEG at /e2e/<file> on the app's drop zone runs
 // times, each under a new name, and returns the milliseconds from the drop
 // event to its result card showing "done" (page clock), with the card's
-// timing line. The file is fetched into a Blob before the clock starts.
-func dropTimes(t testing.TB, ctx context.Context, file string, runs int) ([]float64, []string) {
+// timing line and the longest pause between the page's animation frames
+// meanwhile (the page must keep drawing while the worker decodes). The
+// file is fetched into a Blob before the clock starts.
+func dropTimes(t testing.TB, ctx context.Context, file string, runs int) (ms []float64, lines []string, gaps []float64) {
 	t.Helper()
-	var ms []float64
-	var lines []string
 	for i := 0; i < runs; i++ {
 		name := fmt.Sprintf("drop-%d-%s", i, file)
 		script := fmt.Sprintf(`(async () => {
@@ -385,11 +385,15 @@ func dropTimes(t testing.TB, ctx context.Context, file string, runs int) ([]floa
 				obs.observe(document.body, {subtree: true, childList: true, attributes: true});
 			});
 			const zone = document.querySelector("#dropzone");
+			let gap = 0, last = performance.now(), drawing = true;
+			const frame = (now) => { gap = Math.max(gap, now - last); last = now; if (drawing) requestAnimationFrame(frame); };
+			requestAnimationFrame(frame);
 			const t0 = performance.now();
 			zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
 			zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
 			const a = await settled;
-			return JSON.stringify({ms: performance.now() - t0, state: a.dataset.state,
+			drawing = false;
+			return JSON.stringify({ms: performance.now() - t0, gap, state: a.dataset.state,
 				line: (a.querySelector(".timing") || a.querySelector(".result-error") || {}).textContent || ""});
 		})()`, name, file)
 		c, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -399,7 +403,7 @@ func dropTimes(t testing.TB, ctx context.Context, file string, runs int) ([]floa
 			t.Fatalf("dropping %s: %v", name, err)
 		}
 		var got struct {
-			MS          float64
+			MS, Gap     float64
 			State, Line string
 		}
 		if err := json.Unmarshal([]byte(raw), &got); err != nil {
@@ -410,8 +414,9 @@ func dropTimes(t testing.TB, ctx context.Context, file string, runs int) ([]floa
 		}
 		ms = append(ms, got.MS)
 		lines = append(lines, got.Line)
+		gaps = append(gaps, got.Gap)
 	}
-	return ms, lines
+	return ms, lines, gaps
 }
 
 // loadAverage is /proc/loadavg's first three fields, to report beside
@@ -457,10 +462,10 @@ func photoDropMedians(t testing.TB) map[string]float64 {
 		run(t, ctx, 30*time.Second, chromedp.Navigate(site+"/"))
 		waitFor(t, ctx, "the first model", modelReadyExpr, 60*time.Second)
 		dropTimes(t, ctx, "photo-12mp.jpg", 1) // warm-up: first-use costs are not the photo's
-		ms, lines := dropTimes(t, ctx, "photo-12mp.jpg", runs)
+		ms, lines, gaps := dropTimes(t, ctx, "photo-12mp.jpg", runs)
 		medians[c.name] = protocol.Median(ms)
-		t.Logf("%s: drop→result %.0f ms median of %v (load average %s); last card: %s",
-			c.name, medians[c.name], roundAll(ms), loadAverage(), lines[len(lines)-1])
+		t.Logf("%s: drop→result %.0f ms median of %v, longest pause between page frames %v ms (load average %s); last card: %s",
+			c.name, medians[c.name], roundAll(ms), roundAll(gaps), loadAverage(), lines[len(lines)-1])
 	}
 	t.Logf("drop→result, createImageBitmap / ImageDecoder: %.2fx; Go / ImageDecoder: %.2fx",
 		medians["bitmap"]/medians["webcodecs"], medians["go"]/medians["webcodecs"])

@@ -204,3 +204,59 @@ func evalString(t testing.TB, ctx context.Context, expr string) string {
 	}
 	return s
 }
+
+// TestBenchPageFirstVisit opens /bench as a visitor would: before a run it
+// shows no table and no frame count; during the run a progress bar and
+// "Running: …" text; afterwards a table whose columns are named in plain
+// words.
+func TestBenchPageFirstVisit(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	ctx := newBrowser(t)
+	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/bench?sizes=64,32&width=16&warmup=1&runs=3"))
+	waitFor(t, ctx, "the run button", `(() => { const b = document.querySelector("#bench-start"); return b && !b.disabled; })()`, 60*time.Second)
+	if before := evalString(t, ctx, `["#bench-table", "#bench-frames", "#bench-progress", "#bench-progress-text"]
+		.filter(s => document.querySelector(s)).join(" ") + (document.querySelector("main").textContent.includes("frames") ? " frames" : "")`); before != "" {
+		t.Errorf("before any run the page shows %q", before)
+	}
+	// Record what the page shows while it runs, then start.
+	run(t, ctx, 5*time.Second, chromedp.Evaluate[chromedp.Void](`(() => {
+		window.seen = {bar: false, text: ""};
+		new MutationObserver(() => {
+			if (document.querySelector("#bench-progress")) window.seen.bar = true;
+			const p = document.querySelector("#bench-progress-text");
+			if (p && p.textContent.startsWith("Running")) window.seen.text = p.textContent;
+		}).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+		document.querySelector("#bench-start").click(); })()`))
+	waitFor(t, ctx, "the run's end", `(() => { const t = document.querySelector("#bench-table"); return t && t.dataset.state === "done"; })()`, 120*time.Second)
+	var got struct {
+		Seen struct {
+			Bar  bool
+			Text string
+		}
+		Headers []string
+		Done    string
+	}
+	s := evalString(t, ctx, `JSON.stringify({seen: window.seen,
+		headers: [...document.querySelectorAll("#bench-table th")].map(th => th.textContent),
+		done: document.querySelector("#bench-progress-text").textContent})`)
+	if err := json.Unmarshal([]byte(s), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Seen.Bar || !strings.HasPrefix(got.Seen.Text, "Running: ") {
+		t.Errorf("during the run: progress bar %v, text %q", got.Seen.Bar, got.Seen.Text)
+	}
+	if !strings.HasPrefix(got.Done, "Finished 2 image size") {
+		t.Errorf("after the run: %q", got.Done)
+	}
+	for _, h := range got.Headers {
+		if strings.ContainsAny(h, "/_") || strings.Contains(strings.ToLower(h), "width") {
+			t.Errorf("column %q is not plain words", h)
+		}
+	}
+	if len(got.Headers) < 3 {
+		t.Errorf("table columns %q", got.Headers)
+	}
+	t.Logf("during: %q; after: %q; columns %q", got.Seen.Text, got.Done, got.Headers)
+	screenshot(t, ctx, "bench-first-visit.png")
+}
