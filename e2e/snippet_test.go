@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -143,7 +144,16 @@ func TestEmbedDocsSnippetAndFailures(t *testing.T) {
 
 	// A server whose page loads but whose app does not (its app.wasm fails):
 	// the frame says hello, then that its app failed.
-	checkBlocked(t, ctx, failingProxy(t, srv.url, ui.AppWASM), "noapp", "", "its app did not load")
+	checkBlocked(t, ctx, overridingProxy(t, srv.url, ui.AppWASM, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "unavailable (e2e)", http.StatusServiceUnavailable)
+	}), "noapp", "", "its app did not load")
+
+	// A frame that says hello, then leaves the widget's page before its
+	// app is ready (here go-app's loader script navigates it away).
+	checkBlocked(t, ctx, overridingProxy(t, srv.url, "/app.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		io.WriteString(w, `setTimeout(() => location.replace("about:blank"), 500);`)
+	}), "left", "", "left the widget's page")
 
 	// A server that goes down after the page loaded its embed.js.
 	down := startServer(t, freePort(t))
@@ -158,9 +168,9 @@ func TestEmbedDocsSnippetAndFailures(t *testing.T) {
 // a loaded machine.
 const blockedWithin = 9 * time.Second
 
-// failingProxy serves target through a reverse proxy (a new origin) that
-// answers 503 for path.
-func failingProxy(t testing.TB, target, path string) string {
+// overridingProxy serves target through a reverse proxy (a new origin)
+// that answers path with handler instead.
+func overridingProxy(t testing.TB, target, path string, handler http.HandlerFunc) string {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -168,18 +178,9 @@ func failingProxy(t testing.TB, target, path string) string {
 	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	mux := http.NewServeMux()
-	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "unavailable (e2e)", http.StatusServiceUnavailable)
-	})
+	mux.HandleFunc(path, handler)
 	mux.Handle("/", proxy)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: mux}
-	go hs.Serve(l)
-	t.Cleanup(func() { hs.Close() })
-	return "http://" + l.Addr().String()
+	return serveHTTP(t, mux)
 }
 
 // checkBlocked opens a page (with Content-Security-Policy csp, if any)

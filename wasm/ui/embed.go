@@ -71,8 +71,6 @@ func (e *Embed) OnMount(ctx app.Context) {
 		target = "*"
 	}
 	e.postToHost(EmbedReady, nil, target)
-	// The app runs: embed-alive.js stops its "alive" hellos.
-	app.Window().Set("vggoStarted", true)
 }
 
 // OnDismount stops the worker and the listeners.

@@ -26,12 +26,11 @@
     }
   });
 
-  // How long a frame may take to start. Its "alive" hello (each second
-  // until the app runs) comes from its head, before its load event.
+  // How long a frame may take to start. Its "alive" hello comes from its
+  // head, before its load event.
   const ALIVE_MS = 2500;  // after the load event, with no hello: blocked
   const START_MS = 6000;  // with no hello at all (some blocks fire no load)
-  const SILENT_MS = 4000; // hellos stopped before the app was ready
-  const READY_MS = 30000; // hellos for this long, the app never ready
+  const READY_MS = 30000; // hello, but the app never ready
 
   // A page whose CSP frame-src leaves out the vggo origin: say so at once.
   document.addEventListener("securitypolicyviolation", (e) => {
@@ -99,22 +98,20 @@
       s.border = "0";
       s.colorScheme = "normal";
       if (!this.style.display) this.style.display = "block";
+      // Each document the frame loads says hello before its load event,
+      // unless it is not the widget (an error page, a page it went to).
       const born = Date.now();
-      let loaded = 0, first = 0;
-      f.addEventListener("load", () => { loaded = Date.now(); });
+      let loaded = 0, before = born, first = 0;
+      f.addEventListener("load", () => { before = loaded || born; loaded = Date.now(); });
       const watch = setInterval(() => {
-        const now = Date.now();
+        const now = Date.now(), seen = this._seen;
         if (this._frame !== f || this._inited || this._fatal) return clearInterval(watch);
-        if (!this._seen) {
-          if (this._failed) return;
-          if (now - born > START_MS || (loaded && now - loaded > ALIVE_MS)) {
-            this._blocked(ORIGIN + " did not answer, or does not let this site embed it (its -embed-origins setting).");
-          }
-          return;
+        if (this._failed) return;
+        if (!seen ? now - born > START_MS || (loaded && now - loaded > ALIVE_MS) : loaded && seen < before && now - loaded > ALIVE_MS) {
+          this._blocked(ORIGIN + (seen ? " left the widget's page while it started." : " did not answer, or does not let this site embed it (its -embed-origins setting)."));
+        } else if (seen && now - (first = first || seen) > READY_MS) {
+          this._blocked("the widget from " + ORIGIN + " did not start within " + READY_MS / 1000 + " s.", true);
         }
-        first = first || now;
-        if (now - this._seen > SILENT_MS) this._blocked("the widget stopped answering while it started.", true);
-        else if (now - first > READY_MS) this._blocked("the widget did not start within " + READY_MS / 1000 + " s.", true);
       }, 250);
       this._frame = f;
       this._shadow.appendChild(f);
