@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +66,33 @@ func TestFirstVisit(t *testing.T) {
 		t.Errorf("the model's input picture: %+v, want 32 px shown at 128 px, pixelated", card)
 	}
 	t.Logf("result card at %.0f..%.0f of %.0f px", card.Top, card.Bottom, card.Viewport)
+
+	// Back at the top, a picked file and then a pasted one: each new card
+	// comes first and in view.
+	for i, how := range []string{"picked", "pasted"} {
+		run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		if how == "picked" {
+			upload(t, ctx, "gradient.png")
+		} else {
+			data, err := os.ReadFile(fixture.images["fashion-0.png"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+				const dt = new DataTransfer();
+				dt.items.add(new File([Uint8Array.from(atob(%q), c => c.charCodeAt(0))], "pasted.png", {type: "image/png"}));
+				document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true})); })()`,
+				base64.StdEncoding.EncodeToString(data))))
+		}
+		want := map[string]string{"picked": "gradient.png", "pasted": "pasted.png"}[how]
+		if rs := results(t, ctx, 2+i); rs[0].Name != want {
+			t.Errorf("%s: the first card is %q, want the newest, %q", how, rs[0].Name, want)
+		}
+		raw := waitFor(t, ctx, "the "+how+" card in view", `(() => {
+			const r = document.querySelector("#results article.result").getBoundingClientRect();
+			return r.top >= 0 && r.bottom <= innerHeight + 1 ? r.top + ".." + r.bottom : null; })()`, 10*time.Second)
+		t.Logf("%s: newest card first, at %s px", how, raw)
+	}
 
 	// The contrast check finds low contrast where there is some.
 	run(t, ctx, 5*time.Second, chromedp.Evaluate[chromedp.Void](`(() => { const p = document.createElement("p");
