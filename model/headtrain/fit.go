@@ -6,29 +6,27 @@ import (
 	"slices"
 
 	"vggo/model"
+	"vggo/model/headtrain/headspec"
 	"vggo/model/rank"
 )
 
-// Settings are a head-training run's hyper-parameters, with the meaning
-// (and defaults, in DefaultSettings) of train fit's flags of the same names.
-type Settings struct {
-	Head      string  `json:"head"`      // model.HeadGAP or HeadLinear (HeadSeed too)
-	Hidden    []int   `json:"hidden"`    // hidden widths (gap: [256]; linear: none)
-	Epochs    int     `json:"epochs"`    // epochs to run
-	Batch     int     `json:"batch"`     // batch size
-	LR        float64 `json:"lr"`        // learning rate (constant)
-	Optimizer string  `json:"optimizer"` // adam, rmsprop or sgd
-	Dropout   float64 `json:"dropout"`   // rate before the last dense layer
-	Seed      uint64  `json:"seed"`      // initialisation, order and dropout
-}
+// Settings, Epoch and Evaluation are headspec's (the page holds them
+// without linking this package).
+type (
+	Settings   = headspec.Settings
+	Epoch      = headspec.Epoch
+	Evaluation = headspec.Evaluation
+)
 
-// DefaultSettings is train fit's defaults for a gap head.
+// DefaultSettings is the teach page's run: a gap head (256 hidden units,
+// dropout 0.2) with Adam at train fit's default rate, and more epochs than
+// fit's default, since a few dozen images make few steps per epoch.
 func DefaultSettings() Settings {
-	return Settings{Head: model.HeadGAP, Hidden: []int{256}, Epochs: 10, Batch: 32, LR: 0.001, Optimizer: "adam", Dropout: 0.2, Seed: 1}
+	return Settings{Head: model.HeadGAP, Hidden: []int{256}, Epochs: 40, Batch: 16, LR: 0.001, Optimizer: "adam", Dropout: 0.2, Seed: 1}
 }
 
 // Validate checks the settings for a run with classes outputs.
-func (s Settings) Validate(classes int) error {
+func Validate(s Settings, classes int) error {
 	switch {
 	case classes < 2:
 		return fmt.Errorf("%d classes: need at least 2", classes)
@@ -69,13 +67,6 @@ func (f *Features) Check(classes int) error {
 	return nil
 }
 
-// Epoch is one finished epoch's training loss and accuracy.
-type Epoch struct {
-	Epoch    int     `json:"epoch"`
-	Loss     float64 `json:"loss"`
-	Accuracy float64 `json:"accuracy"`
-}
-
 // Fit trains a new head on the features: initialised from the seed, then
 // Epochs epochs of shuffled batches (the last one padded), each batch one
 // forward, backward and optimizer step, the same sequence as train fit
@@ -84,7 +75,7 @@ type Epoch struct {
 // it. After each epoch, progress is called; when it returns false, Fit
 // stops and returns the best head so far.
 func Fit(f *Features, classes int, s Settings, progress func(Epoch) bool) (model.Head, []Epoch, error) {
-	if err := s.Validate(classes); err != nil {
+	if err := Validate(s, classes); err != nil {
 		return model.Head{}, nil, err
 	}
 	if err := f.Check(classes); err != nil {

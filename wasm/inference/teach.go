@@ -1,0 +1,196 @@
+package inference
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"strings"
+	"time"
+
+	"vggo/model"
+	"vggo/model/headtrain"
+	"vggo/model/headtrain/headspec"
+	"vggo/wasm/protocol"
+)
+
+// Features returns the global average of the loaded model's conv base
+// output for img (preprocessed as the model wants): the input of a gap or
+// linear head, all the teach page keeps of an image.
+func (e *Engine) Features(img image.Image, name string) (protocol.TeachFeatures, error) {
+	if e.net == nil {
+		return protocol.TeachFeatures{}, fmt.Errorf("%s: no base model is loaded yet", name)
+	}
+	start := time.Now()
+	info := e.model.Info
+	x := model.Preprocess(img, info.InputSize, info.Preprocess)
+	f := e.net.PooledFeatures(1, x)
+	return protocol.TeachFeatures{Name: name, Base: info.SHA256, Features: f, Millis: millisSince(start)}, nil
+}
+
+// TeachFeatureCheck verifies a train request's shape: every feature vector
+// as long as the loaded base's channels, a label per image, two or more
+// distinct non-empty class names.
+func (e *Engine) TeachFeatureCheck(req protocol.TeachTrainRequest) error {
+	if e.net == nil {
+		return fmt.Errorf("no base model is loaded yet")
+	}
+	seen := map[string]bool{}
+	for _, c := range req.Classes {
+		k := strings.ToLower(strings.TrimSpace(c))
+		switch {
+		case k == "":
+			return fmt.Errorf("a class has no name")
+		case seen[k]:
+			return fmt.Errorf("two classes are named %q: give each class its own name", c)
+		}
+		seen[k] = true
+	}
+	if len(req.Classes) < 2 {
+		return fmt.Errorf("%d class(es): a classifier needs at least 2", len(req.Classes))
+	}
+	if len(req.Features) != len(req.Labels) {
+		return fmt.Errorf("%d feature vectors for %d labels", len(req.Features), len(req.Labels))
+	}
+	c := e.model.Base.Arch.Channels()
+	for i, f := range req.Features {
+		if len(f) != c {
+			return fmt.Errorf("image %d: %d features, the base gives %d (computed with another base?)", i, len(f), c)
+		}
+	}
+	return nil
+}
+
+// Teach evaluates (headtrain.Evaluate) and then trains the final head on
+// all images, reporting each epoch; a false from progress stops it (after
+// the evaluation: no model; during the final run: the best epoch so far).
+// It returns the trained model's file bytes, encoded as req.Quantize.
+func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.TeachEpoch) bool) (protocol.TeachTrained, []byte, error) {
+	start := time.Now()
+	if err := e.TeachFeatureCheck(req); err != nil {
+		return protocol.TeachTrained{}, nil, err
+	}
+	s := req.Settings
+	if err := headtrain.Validate(s, len(req.Classes)); err != nil {
+		return protocol.TeachTrained{}, nil, err
+	}
+	c := e.model.Base.Arch.Channels()
+	f := &headtrain.Features{H: 1, W: 1, C: c, Labels: req.Labels, X: make([]float32, 0, len(req.Features)*c)}
+	for _, v := range req.Features {
+		f.X = append(f.X, v...)
+	}
+	split, err := planSteps(f.Labels, req.Classes, s)
+	if err != nil {
+		return protocol.TeachTrained{}, nil, err
+	}
+	step := 0
+	report := func(phase string, ep headtrain.Epoch) bool {
+		step++
+		return progress(protocol.TeachEpoch{Phase: phase, Step: step, Steps: split, Result: ep})
+	}
+	ev, err := headtrain.Evaluate(f, req.Classes, s, report)
+	if err != nil {
+		return protocol.TeachTrained{}, nil, err
+	}
+	stopped := false
+	head, hist, err := headtrain.Fit(f, len(req.Classes), s, func(ep headtrain.Epoch) bool {
+		if !report("final", ep) {
+			stopped = true
+		}
+		return !stopped
+	})
+	if err != nil {
+		return protocol.TeachTrained{}, nil, err
+	}
+	file, entry, err := e.BuildModel(req, head, ev)
+	if err != nil {
+		return protocol.TeachTrained{}, nil, err
+	}
+	return protocol.TeachTrained{Evaluation: ev, History: hist, Stopped: stopped, Entry: entry, TrainMillis: millisSince(start)}, file, nil
+}
+
+// planSteps is the number of epochs Teach runs: one run per fold plus the
+// final one.
+func planSteps(labels []int, names []string, s headtrain.Settings) (int, error) {
+	split, err := headspec.PlanSplit(labels, names, s.Seed)
+	if err != nil {
+		return 0, err
+	}
+	return (len(split.Folds) + 1) * s.Epochs, nil
+}
+
+// BuildModel makes the model file of the loaded base with head: the
+// request's classes and description, provenance saying how it was made,
+// no OOD statistics (the base's are for its own classes). It returns the
+// file and its index entry under LocalModelPrefix.
+func (e *Engine) BuildModel(req protocol.TeachTrainRequest, head model.Head, ev headtrain.Evaluation) ([]byte, protocol.ModelEntry, error) {
+	base := e.model
+	info := base.Info
+	info.Classes = req.Classes
+	info.Head = head.Kind
+	info.Description = req.Description
+	info.Provenance = map[string]string{
+		"made_by":            "vggo teach page (in the browser)",
+		"base":               base.Info.SHA256,
+		"base_name":          e.name,
+		"images":             fmt.Sprint(len(req.Labels)),
+		"evaluation":         ev.Method,
+		"evaluation_explain": ev.Explain,
+		"accuracy":           fmt.Sprintf("%.4f", ev.Accuracy),
+		"settings":           fmt.Sprintf("head %s hidden %v epochs %d batch %d lr %g optimizer %s dropout %g seed %d", req.Settings.Head, req.Settings.Hidden, req.Settings.Epochs, req.Settings.Batch, req.Settings.LR, req.Settings.Optimizer, req.Settings.Dropout, req.Settings.Seed),
+		"date":               time.Now().UTC().Format(time.RFC3339),
+	}
+	dtype := req.Quantize
+	if dtype == "" {
+		dtype = model.DTypeInt8
+	}
+	m := &model.Model{Info: info, Base: base.Base, Head: head}
+	var buf bytes.Buffer
+	if err := model.WriteModel(&buf, m, dtype); err != nil {
+		return nil, protocol.ModelEntry{}, err
+	}
+	name := req.ModelName
+	if name == "" {
+		name = "my model"
+	}
+	return buf.Bytes(), localEntry(buf.Bytes(), name, info), nil
+}
+
+// LocalEntry checks a model file made or imported in the browser and
+// returns its index entry under LocalModelPrefix.
+func LocalEntry(data []byte, name string) (protocol.ModelEntry, error) {
+	m, err := model.ReadModel(bytes.NewReader(data), int64(len(data)), name)
+	if err != nil {
+		return protocol.ModelEntry{}, err
+	}
+	return localEntry(data, name, m.Info), nil
+}
+
+func localEntry(data []byte, name string, info model.Info) protocol.ModelEntry {
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	file := slug(name) + "-" + sha[:8] + ".vggo.safetensors"
+	return protocol.ModelEntry{Name: name, File: file, URL: protocol.LocalModelPrefix + file, Classes: info.Classes,
+		InputSize: info.InputSize, Bytes: int64(len(data)), SHA256: sha, Preprocess: info.Preprocess, Head: info.Head}
+}
+
+// slug is name in lower-case letters, digits and dashes.
+func slug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if s == "" {
+		s = "model"
+	}
+	return s
+}

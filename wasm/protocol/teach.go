@@ -1,0 +1,87 @@
+package protocol
+
+// ---- Teach: training a new classifier in the browser (the /teach page) ----
+//
+// The page sends each image once to compute its features with the loaded
+// (base) model, keeps them, and sends all of them to train a head; the
+// worker reports every epoch and the evaluation, then builds the model
+// file from the base and the trained head. Stop is handled as soon as it
+// arrives, even while a training runs (the worker checks between epochs).
+
+import "vggo/model/headtrain/headspec"
+
+// Teach message kinds.
+const (
+	KindTeachFeatures = "teach-features" // page → worker: TeachFeaturesRequest, blob = the image; reply KindTeachFeatures: TeachFeatures
+	KindTeachTrain    = "teach-train"    // page → worker: TeachTrainRequest; replies KindTeachEpoch…, then KindTeachTrained
+	KindTeachEpoch    = "teach-epoch"    // worker → page: TeachEpoch
+	KindTeachTrained  = "teach-trained"  // worker → page: TeachTrained, blob = the model file (Uint8Array)
+	KindTeachStop     = "teach-stop"     // page → worker: no body; ends the running training after its current epoch
+	KindTeachImport   = "teach-import"   // page → worker: TeachImportRequest, blob = a model file; reply KindTeachImported: TeachImported
+	KindTeachImported = "teach-imported" // worker → page: TeachImported
+)
+
+// TeachFeaturesRequest accompanies an image whose base features the page
+// wants.
+type TeachFeaturesRequest struct {
+	Name string `json:"name"` // file name, for error messages
+}
+
+// TeachFeatures are one image's features: the global average of the loaded
+// model's conv base output (what the gap and linear heads read first).
+type TeachFeatures struct {
+	Name     string    `json:"name"`
+	Base     string    `json:"base"` // SHA-256 of the model they were computed with
+	Features []float32 `json:"features"`
+	Millis   float64   `json:"millis"` // decode + preprocessing + conv base
+}
+
+// TeachTrainRequest asks for a head trained on the given features (one per
+// image, all of the same length) and labels (indices into Classes), an
+// evaluation (a hold-out split or k-fold, headspec.PlanSplit), and the
+// model file of the base with that head.
+type TeachTrainRequest struct {
+	Classes     []string          `json:"classes"`
+	Features    [][]float32       `json:"features"`
+	Labels      []int             `json:"labels"`
+	Settings    headspec.Settings `json:"settings"`
+	ModelName   string            `json:"modelName"`   // becomes the file's name and description
+	Quantize    string            `json:"quantize"`    // model.DTypeInt8 (default), float16 or float32
+	Description string            `json:"description"` // one line for the file's users
+}
+
+// TeachEpoch is one finished epoch of the run named by Phase: "fold 2/5",
+// "held-out split" or "final".
+type TeachEpoch struct {
+	Phase  string         `json:"phase"`
+	Step   int            `json:"step"`  // epochs done so far, over all phases
+	Steps  int            `json:"steps"` // epochs in all phases
+	Result headspec.Epoch `json:"result"`
+}
+
+// TeachTrained is the outcome: evaluation, the final run's history and the
+// model file (in the message's blob) with its index entry.
+type TeachTrained struct {
+	Evaluation  headspec.Evaluation `json:"evaluation"`
+	History     []headspec.Epoch    `json:"history"`
+	Stopped     bool                `json:"stopped"`             // the user stopped it: the model is the best epoch so far
+	SaveError   string              `json:"saveError,omitempty"` // the model could not be kept in the browser (storage full): export it
+	Entry       ModelEntry          `json:"entry"`
+	TrainMillis float64             `json:"trainMillis"`
+}
+
+// TeachImportRequest accompanies a model file the user imports.
+type TeachImportRequest struct {
+	Name string `json:"name"`
+}
+
+// TeachImported is an imported (or built) model file, saved in the model
+// cache under Entry's URL and SHA-256, so a load request finds it offline.
+type TeachImported struct {
+	Entry ModelEntry `json:"entry"`
+}
+
+// LocalModelPrefix is the URL path of models made or imported in the
+// browser: they exist only in the worker's model cache, never on the
+// server.
+const LocalModelPrefix = "/local-models/"
