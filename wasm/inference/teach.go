@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"vggo/kernels"
 	"vggo/model"
 	"vggo/model/headtrain"
 	"vggo/model/headtrain/headspec"
@@ -63,35 +64,37 @@ func (e *Engine) TeachFeatureCheck(req protocol.TeachTrainRequest) error {
 }
 
 // Teach evaluates (headtrain.Evaluate) and then trains the final head on
-// all images, reporting each epoch; a false from progress stops it (after
+// all images, reporting each epoch; a false from progress stops it (during
 // the evaluation: no model; during the final run: the best epoch so far).
-// It returns the trained model's file bytes, encoded as req.Quantize.
-func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.TeachEpoch) bool) (protocol.TeachTrained, []byte, error) {
+// The engine then classifies with the taught model (the base's conv layers,
+// shared, and the new head, as the model file will hold it); BuildModel
+// makes that file.
+func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.TeachEpoch) bool) (protocol.TeachTrained, error) {
 	start := time.Now()
 	if err := e.TeachFeatureCheck(req); err != nil {
-		return protocol.TeachTrained{}, nil, err
+		return protocol.TeachTrained{}, err
 	}
 	s := req.Settings
 	if err := headtrain.Validate(s, len(req.Classes)); err != nil {
-		return protocol.TeachTrained{}, nil, err
+		return protocol.TeachTrained{}, err
 	}
 	c := e.model.Base.Arch.Channels()
 	f := &headtrain.Features{H: 1, W: 1, C: c, Labels: req.Labels, X: make([]float32, 0, len(req.Features)*c)}
 	for _, v := range req.Features {
 		f.X = append(f.X, v...)
 	}
-	split, err := planSteps(f.Labels, req.Classes, s)
+	steps, err := planSteps(f.Labels, req.Classes, s)
 	if err != nil {
-		return protocol.TeachTrained{}, nil, err
+		return protocol.TeachTrained{}, err
 	}
 	step := 0
 	report := func(phase string, ep headtrain.Epoch) bool {
 		step++
-		return progress(protocol.TeachEpoch{Phase: phase, Step: step, Steps: split, Result: ep})
+		return progress(protocol.TeachEpoch{Phase: phase, Step: step, Steps: steps, Result: ep})
 	}
 	ev, err := headtrain.Evaluate(f, req.Classes, s, report)
 	if err != nil {
-		return protocol.TeachTrained{}, nil, err
+		return protocol.TeachTrained{}, err
 	}
 	stopped := false
 	head, hist, err := headtrain.Fit(f, len(req.Classes), s, func(ep headtrain.Epoch) bool {
@@ -101,13 +104,49 @@ func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.Te
 		return !stopped
 	})
 	if err != nil {
-		return protocol.TeachTrained{}, nil, err
+		return protocol.TeachTrained{}, err
 	}
-	file, entry, err := e.BuildModel(req, head, ev)
+	m := e.taughtModel(req, head, ev)
+	if req.Quantize == "" || req.Quantize == model.DTypeInt8 {
+		for i, d := range m.Head.Dense { // as the int8 file will hold it
+			q, scales := kernels.QuantizeInt8(d.Kernel, d.Out)
+			kernels.DequantizeInt8(q, scales, m.Head.Dense[i].Kernel)
+		}
+	}
+	net, err := e.net.WithHead(m)
 	if err != nil {
-		return protocol.TeachTrained{}, nil, err
+		return protocol.TeachTrained{}, err
 	}
-	return protocol.TeachTrained{Evaluation: ev, History: hist, Stopped: stopped, Entry: entry, TrainMillis: millisSince(start)}, file, nil
+	if e.base == nil {
+		e.base = e.model
+	}
+	e.name, e.model, e.net = req.ModelName, m, net
+	return protocol.TeachTrained{Evaluation: ev, History: hist, Stopped: stopped, TrainMillis: millisSince(start)}, nil
+}
+
+// taughtModel is the base with head, the request's classes and
+// description, provenance saying how it was made, and no OOD statistics
+// (the base's are for its own classes).
+func (e *Engine) taughtModel(req protocol.TeachTrainRequest, head model.Head, ev headtrain.Evaluation) *model.Model {
+	base := e.model
+	if e.base != nil { // teaching again: the conv layers are the first base's
+		base = e.base
+	}
+	info := base.Info
+	info.Classes = req.Classes
+	info.Head = head.Kind
+	info.Description = req.Description
+	info.Provenance = map[string]string{
+		"made_by":            "vggo teach page (in the browser)",
+		"base":               base.Info.SHA256,
+		"images":             fmt.Sprint(len(req.Labels)),
+		"evaluation":         ev.Method,
+		"evaluation_explain": ev.Explain,
+		"accuracy":           fmt.Sprintf("%.4f", ev.Accuracy),
+		"settings":           fmt.Sprintf("head %s hidden %v epochs %d batch %d lr %g optimizer %s dropout %g seed %d", req.Settings.Head, req.Settings.Hidden, req.Settings.Epochs, req.Settings.Batch, req.Settings.LR, req.Settings.Optimizer, req.Settings.Dropout, req.Settings.Seed),
+		"date":               time.Now().UTC().Format(time.RFC3339),
+	}
+	return &model.Model{Info: info, Base: base.Base, Head: head}
 }
 
 // planSteps is the number of epochs Teach runs: one run per fold plus the
@@ -120,41 +159,30 @@ func planSteps(labels []int, names []string, s headtrain.Settings) (int, error) 
 	return (len(split.Folds) + 1) * s.Epochs, nil
 }
 
-// BuildModel makes the model file of the loaded base with head: the
-// request's classes and description, provenance saying how it was made,
-// no OOD statistics (the base's are for its own classes). It returns the
-// file and its index entry under LocalModelPrefix.
-func (e *Engine) BuildModel(req protocol.TeachTrainRequest, head model.Head, ev headtrain.Evaluation) ([]byte, protocol.ModelEntry, error) {
-	base := e.model
-	info := base.Info
-	info.Classes = req.Classes
-	info.Head = head.Kind
-	info.Description = req.Description
-	info.Provenance = map[string]string{
-		"made_by":            "vggo teach page (in the browser)",
-		"base":               base.Info.SHA256,
-		"base_name":          e.name,
-		"images":             fmt.Sprint(len(req.Labels)),
-		"evaluation":         ev.Method,
-		"evaluation_explain": ev.Explain,
-		"accuracy":           fmt.Sprintf("%.4f", ev.Accuracy),
-		"settings":           fmt.Sprintf("head %s hidden %v epochs %d batch %d lr %g optimizer %s dropout %g seed %d", req.Settings.Head, req.Settings.Hidden, req.Settings.Epochs, req.Settings.Batch, req.Settings.LR, req.Settings.Optimizer, req.Settings.Dropout, req.Settings.Seed),
-		"date":               time.Now().UTC().Format(time.RFC3339),
+// BuildModel writes the taught model (after Teach) as a model file,
+// encoded as dtype ("" for int8), and returns it with its index entry
+// under LocalModelPrefix.
+func (e *Engine) BuildModel(dtype string) ([]byte, protocol.ModelEntry, error) {
+	if e.base == nil {
+		return nil, protocol.ModelEntry{}, fmt.Errorf("no model has been taught yet")
 	}
-	dtype := req.Quantize
 	if dtype == "" {
 		dtype = model.DTypeInt8
 	}
-	m := &model.Model{Info: info, Base: base.Base, Head: head}
 	var buf bytes.Buffer
-	if err := model.WriteModel(&buf, m, dtype); err != nil {
+	if err := model.WriteModel(&buf, e.model, dtype); err != nil {
 		return nil, protocol.ModelEntry{}, err
 	}
-	name := req.ModelName
-	if name == "" {
-		name = "my model"
+	return buf.Bytes(), localEntry(buf.Bytes(), firstNonEmpty(e.name, "my model"), e.model.Info), nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
 	}
-	return buf.Bytes(), localEntry(buf.Bytes(), name, info), nil
+	return ""
 }
 
 // LocalEntry checks a model file made or imported in the browser and

@@ -4,6 +4,7 @@ package inference
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -50,7 +51,11 @@ func TestTeachFashionMNIST(t *testing.T) {
 		}
 	}
 	epochs := 0
-	res, file, err := base.Teach(req, func(e protocol.TeachEpoch) bool { epochs++; return true })
+	res, err := base.Teach(req, func(e protocol.TeachEpoch) bool { epochs++; return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, entry, err := base.BuildModel("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +68,7 @@ func TestTeachFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(loaded.Classes, ",") != "Shirt,T-shirt/top,Pullover" {
+	if strings.Join(loaded.Classes, ",") != "Pullover,Shirt,T-shirt" {
 		t.Errorf("classes %v", loaded.Classes)
 	}
 	info, err := model.ReadModelInfo(bytes.NewReader(file), int64(len(file)), "Tops")
@@ -80,6 +85,16 @@ func TestTeachFashionMNIST(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The engine that taught classifies as the saved file does.
+			inPage, err := base.ClassifyImage(imgs[i], "held", protocol.DecoderGo, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, p := range r.Probs {
+				if d := math.Abs(float64(p - inPage.Probs[j])); d > 1e-5 {
+					t.Fatalf("image %d: the taught engine and the saved file differ by %g in class %d", i, d, j)
+				}
+			}
 			if r.Top[0].Index == k {
 				correct++
 			}
@@ -91,8 +106,8 @@ func TestTeachFashionMNIST(t *testing.T) {
 	if acc < 0.8 {
 		t.Errorf("held-out accuracy %.1f %%, want ≥ 80 %%", 100*acc)
 	}
-	if res.Entry.SHA256 == "" || !strings.HasPrefix(res.Entry.URL, protocol.LocalModelPrefix) {
-		t.Errorf("entry %+v", res.Entry)
+	if entry.SHA256 == "" || !strings.HasPrefix(entry.URL, protocol.LocalModelPrefix) {
+		t.Errorf("entry %+v", entry)
 	}
 }
 
@@ -127,7 +142,7 @@ func TestTeachRefuses(t *testing.T) {
 		{"wrong base", protocol.TeachTrainRequest{Classes: []string{"a", "b"}, Features: [][]float32{{1}, {2}, {3}, {4}}, Labels: []int{0, 0, 1, 1}}, "another base"},
 	} {
 		tc.req.Settings = headtrain.DefaultSettings()
-		_, _, err := e.Teach(tc.req, func(protocol.TeachEpoch) bool { return true })
+		_, err := e.Teach(tc.req, func(protocol.TeachEpoch) bool { return true })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
 		}

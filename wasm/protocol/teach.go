@@ -15,7 +15,8 @@ const (
 	KindTeachFeatures = "teach-features" // page → worker: TeachFeaturesRequest, blob = the image; reply KindTeachFeatures: TeachFeatures
 	KindTeachTrain    = "teach-train"    // page → worker: TeachTrainRequest; replies KindTeachEpoch…, then KindTeachTrained
 	KindTeachEpoch    = "teach-epoch"    // worker → page: TeachEpoch
-	KindTeachTrained  = "teach-trained"  // worker → page: TeachTrained, blob = the model file (Uint8Array)
+	KindTeachTrained  = "teach-trained"  // worker → page: TeachTrained; from now on classify requests use the taught model
+	KindTeachSaved    = "teach-saved"    // worker → page, after KindTeachTrained: TeachSaved, blob = the model file (Uint8Array)
 	KindTeachStop     = "teach-stop"     // page → worker: no body; ends the running training after its current epoch
 	KindTeachImport   = "teach-import"   // page → worker: TeachImportRequest, blob = a model file; reply KindTeachImported: TeachImported
 	KindTeachImported = "teach-imported" // worker → page: TeachImported
@@ -59,15 +60,22 @@ type TeachEpoch struct {
 	Result headspec.Epoch `json:"result"`
 }
 
-// TeachTrained is the outcome: evaluation, the final run's history and the
-// model file (in the message's blob) with its index entry.
+// TeachTrained is the outcome: evaluation and the final run's history.
+// The worker now classifies with the taught model.
 type TeachTrained struct {
 	Evaluation  headspec.Evaluation `json:"evaluation"`
 	History     []headspec.Epoch    `json:"history"`
-	Stopped     bool                `json:"stopped"`             // the user stopped it: the model is the best epoch so far
-	SaveError   string              `json:"saveError,omitempty"` // the model could not be kept in the browser (storage full): export it
-	Entry       ModelEntry          `json:"entry"`
+	Stopped     bool                `json:"stopped"` // the user stopped it: the model is the best epoch so far
 	TrainMillis float64             `json:"trainMillis"`
+}
+
+// TeachSaved follows TeachTrained: the model file (in the message's blob)
+// and its index entry; the worker has saved it in the model cache unless
+// SaveError says why not (storage full: export it instead).
+type TeachSaved struct {
+	Entry       ModelEntry `json:"entry"`
+	SaveError   string     `json:"saveError,omitempty"`
+	BuildMillis float64    `json:"buildMillis"` // encoding the file
 }
 
 // TeachImportRequest accompanies a model file the user imports.

@@ -97,13 +97,14 @@ func postFeatures(id int, name string, img image.Image, start time.Time) error {
 	return nil
 }
 
-// teachTrain evaluates and trains, posting each epoch, then saves the
-// model file in the model cache (so a load request finds it, offline too)
-// and posts it.
+// teachTrain evaluates and trains, posting each epoch; then the worker
+// classifies with the taught model (KindTeachTrained), and the model file
+// is built, saved in the model cache (so a load request finds it, offline
+// too) and posted (KindTeachSaved).
 func teachTrain(id int, req protocol.TeachTrainRequest) error {
 	teachStopped.Store(false)
 	lastYield := time.Now()
-	res, file, err := engine.Teach(req, func(e protocol.TeachEpoch) bool {
+	res, err := engine.Teach(req, func(e protocol.TeachEpoch) bool {
 		post(protocol.KindTeachEpoch, id, e)
 		if time.Since(lastYield) > 50*time.Millisecond {
 			time.Sleep(time.Millisecond) // lets the onmessage callback run: a stop arrives here
@@ -117,10 +118,17 @@ func teachTrain(id int, req protocol.TeachTrainRequest) error {
 		}
 		return err
 	}
-	if err := saveLocalModel(res.Entry, file); err != nil {
-		res.SaveError = err.Error()
+	post(protocol.KindTeachTrained, id, res)
+	start := time.Now()
+	file, entry, err := engine.BuildModel(req.Quantize)
+	if err != nil {
+		return err
 	}
-	postBlob(protocol.KindTeachTrained, id, res, toJSBytes(file))
+	saved := protocol.TeachSaved{Entry: entry, BuildMillis: millisSince(start)}
+	if err := saveLocalModel(entry, file); err != nil {
+		saved.SaveError = err.Error()
+	}
+	postBlob(protocol.KindTeachSaved, id, saved, toJSBytes(file))
 	return nil
 }
 
