@@ -146,11 +146,15 @@ func TestTeachFashionMNIST(t *testing.T) {
 		if (e) throw new Error(e.textContent); return false; })()`, 120*time.Second)
 	wall := time.Since(start)
 	usableMs, _ := strconv.ParseFloat(evalString(t, ctx, `document.querySelector("#teach-result").dataset.usableMs`), 64)
+	waitFor(t, ctx, "the evaluation", `document.querySelector("#teach-result").dataset.evaluated === "true"`, 120*time.Second)
 	pageAcc := evalString(t, ctx, `document.querySelector("#teach-result").dataset.accuracy`)
 	featuresMs, _ := strconv.ParseFloat(evalString(t, ctx, `document.querySelector("#teach-result").dataset.featuresMs`), 64)
 	trainMs, _ := strconv.ParseFloat(evalString(t, ctx, `document.querySelector("#teach-result").dataset.trainMs`), 64)
 	t.Logf("click on Train to usable model: %.2f s by the page's clock (features of 60 images %.2f s, training %.2f s in the worker; %.2f s polled by the test); the page's own evaluation: %s (%s)",
 		usableMs/1000, featuresMs/1000, trainMs/1000, wall.Seconds(), pageAcc, evalString(t, ctx, `document.querySelector("#teach-result .note").textContent`))
+	if !strings.Contains(evalString(t, ctx, `document.querySelector("#teach-confusion").textContent`), "Pullover") {
+		t.Error("no confusion matrix naming the classes")
+	}
 	screenshot(t, ctx, "teach-trained.png")
 
 	// Try it on the 150 held-out images.

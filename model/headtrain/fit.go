@@ -18,11 +18,11 @@ type (
 	Evaluation = headspec.Evaluation
 )
 
-// DefaultSettings is the teach page's run: a gap head (256 hidden units,
-// dropout 0.2) with Adam at train fit's default rate, and more epochs than
-// fit's default, since a few dozen images make few steps per epoch.
+// DefaultSettings is the teach page's run: train fit's defaults for a gap
+// head (256 hidden units, dropout 0.2, Adam at 0.001, batch 32) with more
+// epochs (20), since a few dozen images make few steps per epoch.
 func DefaultSettings() Settings {
-	return Settings{Head: model.HeadGAP, Hidden: []int{256}, Epochs: 40, Batch: 16, LR: 0.001, Optimizer: "adam", Dropout: 0.2, Seed: 1}
+	return headspec.Default()
 }
 
 // Validate checks the settings for a run with classes outputs.

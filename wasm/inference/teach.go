@@ -63,42 +63,50 @@ func (e *Engine) TeachFeatureCheck(req protocol.TeachTrainRequest) error {
 	return nil
 }
 
-// Teach evaluates (headtrain.Evaluate) and then trains the final head on
-// all images, reporting each epoch; a false from progress stops it (during
-// the evaluation: no model; during the final run: the best epoch so far).
-// The engine then classifies with the taught model (the base's conv layers,
-// shared, and the new head, as the model file will hold it); BuildModel
-// makes that file.
-func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.TeachEpoch) bool) (protocol.TeachTrained, error) {
-	start := time.Now()
+// teachFeatures gathers a request's features for headtrain.
+func (e *Engine) teachFeatures(req protocol.TeachTrainRequest) (*headtrain.Features, error) {
 	if err := e.TeachFeatureCheck(req); err != nil {
-		return protocol.TeachTrained{}, err
+		return nil, err
 	}
-	s := req.Settings
-	if err := headtrain.Validate(s, len(req.Classes)); err != nil {
-		return protocol.TeachTrained{}, err
+	if err := headtrain.Validate(req.Settings, len(req.Classes)); err != nil {
+		return nil, err
 	}
 	c := e.model.Base.Arch.Channels()
 	f := &headtrain.Features{H: 1, W: 1, C: c, Labels: req.Labels, X: make([]float32, 0, len(req.Features)*c)}
 	for _, v := range req.Features {
 		f.X = append(f.X, v...)
 	}
-	steps, err := planSteps(f.Labels, req.Classes, s)
+	return f, nil
+}
+
+// TeachSteps is the number of epochs Teach and TeachEvaluate run together:
+// the final run, and one run per fold of the evaluation.
+func TeachSteps(req protocol.TeachTrainRequest) (int, error) {
+	split, err := headspec.PlanSplit(req.Labels, req.Classes, req.Settings.Seed)
+	if err != nil {
+		return 0, err
+	}
+	return (len(split.Folds) + 1) * req.Settings.Epochs, nil
+}
+
+// Teach trains a head on all the request's images, reporting each epoch
+// (its Step counted from 1); a false from progress stops it, keeping the
+// best epoch so far. The engine then classifies with the taught model (the
+// base's conv layers, shared, and the new head, as the int8 model file
+// will hold it). TeachEvaluate measures it; BuildModel writes its file.
+func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.TeachEpoch) bool) (protocol.TeachTrained, error) {
+	start := time.Now()
+	f, err := e.teachFeatures(req)
 	if err != nil {
 		return protocol.TeachTrained{}, err
 	}
-	step := 0
-	report := func(phase string, ep headtrain.Epoch) bool {
-		step++
-		return progress(protocol.TeachEpoch{Phase: phase, Step: step, Steps: steps, Result: ep})
-	}
-	ev, err := headtrain.Evaluate(f, req.Classes, s, report)
+	steps, err := TeachSteps(req)
 	if err != nil {
 		return protocol.TeachTrained{}, err
 	}
 	stopped := false
-	head, hist, err := headtrain.Fit(f, len(req.Classes), s, func(ep headtrain.Epoch) bool {
-		if !report("final", ep) {
+	head, hist, err := headtrain.Fit(f, len(req.Classes), req.Settings, func(ep headtrain.Epoch) bool {
+		if !progress(protocol.TeachEpoch{Phase: "training", Step: ep.Epoch, Steps: steps, Result: ep}) {
 			stopped = true
 		}
 		return !stopped
@@ -106,7 +114,7 @@ func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.Te
 	if err != nil {
 		return protocol.TeachTrained{}, err
 	}
-	m := e.taughtModel(req, head, ev)
+	m := e.taughtModel(req, head)
 	if req.Quantize == "" || req.Quantize == model.DTypeInt8 {
 		for i, d := range m.Head.Dense { // as the int8 file will hold it
 			q, scales := kernels.QuantizeInt8(d.Kernel, d.Out)
@@ -121,13 +129,41 @@ func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.Te
 		e.base = e.model
 	}
 	e.name, e.model, e.net = req.ModelName, m, net
-	return protocol.TeachTrained{Evaluation: ev, History: hist, Stopped: stopped, TrainMillis: millisSince(start)}, nil
+	return protocol.TeachTrained{History: hist, Stopped: stopped, TrainMillis: millisSince(start)}, nil
+}
+
+// TeachEvaluate measures how heads trained as req says do on images they
+// did not see (headtrain.Evaluate), reporting each epoch with Step
+// continuing after Teach's epochs, and records the result in the taught
+// model's provenance.
+func (e *Engine) TeachEvaluate(req protocol.TeachTrainRequest, progress func(protocol.TeachEpoch) bool) (headtrain.Evaluation, error) {
+	f, err := e.teachFeatures(req)
+	if err != nil {
+		return headtrain.Evaluation{}, err
+	}
+	steps, err := TeachSteps(req)
+	if err != nil {
+		return headtrain.Evaluation{}, err
+	}
+	step := req.Settings.Epochs
+	ev, err := headtrain.Evaluate(f, req.Classes, req.Settings, func(phase string, ep headtrain.Epoch) bool {
+		step++
+		return progress(protocol.TeachEpoch{Phase: phase, Step: step, Steps: steps, Result: ep})
+	})
+	if err != nil {
+		return ev, err
+	}
+	if e.base != nil {
+		p := e.model.Info.Provenance
+		p["evaluation"], p["evaluation_explain"], p["accuracy"] = ev.Method, ev.Explain, fmt.Sprintf("%.4f", ev.Accuracy)
+	}
+	return ev, nil
 }
 
 // taughtModel is the base with head, the request's classes and
 // description, provenance saying how it was made, and no OOD statistics
 // (the base's are for its own classes).
-func (e *Engine) taughtModel(req protocol.TeachTrainRequest, head model.Head, ev headtrain.Evaluation) *model.Model {
+func (e *Engine) taughtModel(req protocol.TeachTrainRequest, head model.Head) *model.Model {
 	base := e.model
 	if e.base != nil { // teaching again: the conv layers are the first base's
 		base = e.base
@@ -137,26 +173,13 @@ func (e *Engine) taughtModel(req protocol.TeachTrainRequest, head model.Head, ev
 	info.Head = head.Kind
 	info.Description = req.Description
 	info.Provenance = map[string]string{
-		"made_by":            "vggo teach page (in the browser)",
-		"base":               base.Info.SHA256,
-		"images":             fmt.Sprint(len(req.Labels)),
-		"evaluation":         ev.Method,
-		"evaluation_explain": ev.Explain,
-		"accuracy":           fmt.Sprintf("%.4f", ev.Accuracy),
-		"settings":           fmt.Sprintf("head %s hidden %v epochs %d batch %d lr %g optimizer %s dropout %g seed %d", req.Settings.Head, req.Settings.Hidden, req.Settings.Epochs, req.Settings.Batch, req.Settings.LR, req.Settings.Optimizer, req.Settings.Dropout, req.Settings.Seed),
-		"date":               time.Now().UTC().Format(time.RFC3339),
+		"made_by":  "vggo teach page (in the browser)",
+		"base":     base.Info.SHA256,
+		"images":   fmt.Sprint(len(req.Labels)),
+		"settings": fmt.Sprintf("head %s hidden %v epochs %d batch %d lr %g optimizer %s dropout %g seed %d", req.Settings.Head, req.Settings.Hidden, req.Settings.Epochs, req.Settings.Batch, req.Settings.LR, req.Settings.Optimizer, req.Settings.Dropout, req.Settings.Seed),
+		"date":     time.Now().UTC().Format(time.RFC3339),
 	}
 	return &model.Model{Info: info, Base: base.Base, Head: head}
-}
-
-// planSteps is the number of epochs Teach runs: one run per fold plus the
-// final one.
-func planSteps(labels []int, names []string, s headtrain.Settings) (int, error) {
-	split, err := headspec.PlanSplit(labels, names, s.Seed)
-	if err != nil {
-		return 0, err
-	}
-	return (len(split.Folds) + 1) * s.Epochs, nil
 }
 
 // BuildModel writes the taught model (after Teach) as a model file,

@@ -55,6 +55,10 @@ func TestTeachFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ev, err := base.TeachEvaluate(req, func(e protocol.TeachEpoch) bool { epochs++; return true })
+	if err != nil {
+		t.Fatal(err)
+	}
 	file, entry, err := base.BuildModel("")
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +66,7 @@ func TestTeachFashionMNIST(t *testing.T) {
 	if want := 2 * req.Settings.Epochs; epochs != want { // hold-out (20 per class) + final
 		t.Errorf("%d epochs reported, want %d", epochs, want)
 	}
-	t.Logf("evaluation: %s, %.1f %% of %d; %s", res.Evaluation.Method, 100*res.Evaluation.Accuracy, res.Evaluation.Evaluated, res.Evaluation.Explain)
+	t.Logf("evaluation: %s, %.1f %% of %d; %s", ev.Method, 100*ev.Accuracy, ev.Evaluated, ev.Explain)
 	var taught Engine
 	loaded, err := taught.Load(file, "Tops")
 	if err != nil {
@@ -75,7 +79,7 @@ func TestTeachFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.DType != model.DTypeInt8 || info.Provenance["made_by"] == "" || info.Provenance["base"] == "" || info.Description != "three kinds of tops" {
+	if info.DType != model.DTypeInt8 || info.Provenance["made_by"] == "" || info.Provenance["accuracy"] == "" || info.Provenance["base"] == "" || info.Description != "three kinds of tops" {
 		t.Errorf("model file metadata: dtype %s, provenance %v, description %q", info.DType, info.Provenance, info.Description)
 	}
 	correct, n := 0, 0

@@ -12,14 +12,15 @@ import "vggo/model/headtrain/headspec"
 
 // Teach message kinds.
 const (
-	KindTeachFeatures = "teach-features" // page → worker: TeachFeaturesRequest, blob = the image; reply KindTeachFeatures: TeachFeatures
-	KindTeachTrain    = "teach-train"    // page → worker: TeachTrainRequest; replies KindTeachEpoch…, then KindTeachTrained
-	KindTeachEpoch    = "teach-epoch"    // worker → page: TeachEpoch
-	KindTeachTrained  = "teach-trained"  // worker → page: TeachTrained; from now on classify requests use the taught model
-	KindTeachSaved    = "teach-saved"    // worker → page, after KindTeachTrained: TeachSaved, blob = the model file (Uint8Array)
-	KindTeachStop     = "teach-stop"     // page → worker: no body; ends the running training after its current epoch
-	KindTeachImport   = "teach-import"   // page → worker: TeachImportRequest, blob = a model file; reply KindTeachImported: TeachImported
-	KindTeachImported = "teach-imported" // worker → page: TeachImported
+	KindTeachFeatures  = "teach-features"  // page → worker: TeachFeaturesRequest, blob = the image; reply KindTeachFeatures: TeachFeatures
+	KindTeachTrain     = "teach-train"     // page → worker: TeachTrainRequest; replies KindTeachEpoch…, then KindTeachTrained
+	KindTeachEpoch     = "teach-epoch"     // worker → page: TeachEpoch
+	KindTeachTrained   = "teach-trained"   // worker → page: TeachTrained; from now on classify requests use the taught model
+	KindTeachEvaluated = "teach-evaluated" // worker → page, after KindTeachTrained: TeachEvaluated
+	KindTeachSaved     = "teach-saved"     // worker → page, after KindTeachEvaluated: TeachSaved, blob = the model file (Uint8Array)
+	KindTeachStop      = "teach-stop"      // page → worker: no body; ends the running training after its current epoch
+	KindTeachImport    = "teach-import"    // page → worker: TeachImportRequest, blob = a model file; reply KindTeachImported: TeachImported
+	KindTeachImported  = "teach-imported"  // worker → page: TeachImported
 )
 
 // TeachFeaturesRequest accompanies an image whose base features the page
@@ -60,16 +61,23 @@ type TeachEpoch struct {
 	Result headspec.Epoch `json:"result"`
 }
 
-// TeachTrained is the outcome: evaluation and the final run's history.
-// The worker now classifies with the taught model.
+// TeachTrained is the final run's history. The worker now classifies
+// with the taught model; the evaluation follows.
 type TeachTrained struct {
-	Evaluation  headspec.Evaluation `json:"evaluation"`
-	History     []headspec.Epoch    `json:"history"`
-	Stopped     bool                `json:"stopped"` // the user stopped it: the model is the best epoch so far
-	TrainMillis float64             `json:"trainMillis"`
+	History     []headspec.Epoch `json:"history"`
+	Stopped     bool             `json:"stopped"` // the user stopped it: the model is the best epoch so far
+	TrainMillis float64          `json:"trainMillis"`
 }
 
-// TeachSaved follows TeachTrained: the model file (in the message's blob)
+// TeachEvaluated is the evaluation of the taught run's settings (empty
+// with Skipped set when the user stopped it).
+type TeachEvaluated struct {
+	Evaluation headspec.Evaluation `json:"evaluation"`
+	Skipped    bool                `json:"skipped"`
+	Millis     float64             `json:"millis"`
+}
+
+// TeachSaved follows TeachEvaluated: the model file (in the message's blob)
 // and its index entry; the worker has saved it in the model cache unless
 // SaveError says why not (storage full: export it instead).
 type TeachSaved struct {

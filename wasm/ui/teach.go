@@ -79,6 +79,7 @@ type Teach struct {
 	epochs      []protocol.TeachEpoch // the current phase's epochs
 	lastEpoch   protocol.TeachEpoch
 	result      *protocol.TeachTrained
+	evaluated   *protocol.TeachEvaluated
 	saved       *protocol.TeachSaved
 	exportURL   string
 	clickedAt   float64 // performance.now() at the Train click
@@ -87,6 +88,12 @@ type Teach struct {
 	trainErr    string
 	importID    int
 	tries       []*tryResult
+
+	// Image requests (features, try it) wait here and go to the worker at
+	// most teachInFlight at a time: its message queue is bounded, and a
+	// thousand images at once must not overflow it.
+	waiting  []func()
+	inFlight int
 
 	drops map[string]*dropZone
 }
@@ -402,7 +409,7 @@ func (t *Teach) onTrain(ctx app.Context, e app.Event) {
 	}
 	t.clickedAt = now()
 	t.usableAfter, t.featuresMs = 0, 0
-	t.result, t.saved, t.trainErr, t.epochs, t.tries = nil, nil, "", nil, nil
+	t.result, t.evaluated, t.saved, t.trainErr, t.epochs, t.tries = nil, nil, nil, "", nil, nil
 	t.phase = teachFeatures
 	t.featIDs = map[int]*teachImage{}
 	t.featDone, t.featTotal = 0, 0
@@ -413,16 +420,45 @@ func (t *Teach) onTrain(ctx app.Context, e app.Event) {
 				continue
 			}
 			t.featTotal++
-			id := t.base.worker.send(protocol.KindTeachFeatures, protocol.TeachFeaturesRequest{Name: im.Name}, im.Blob)
-			t.featIDs[id] = im
+			t.throttle(func() {
+				id := t.base.worker.send(protocol.KindTeachFeatures, protocol.TeachFeaturesRequest{Name: im.Name}, im.Blob)
+				t.featIDs[id] = im
+			})
 		}
 	}
 	t.maybeTrain(ctx)
 }
 
+// teachInFlight is how many image requests the page leaves with the worker
+// at once.
+const teachInFlight = 8
+
+// throttle sends now, or when fewer than teachInFlight image requests are
+// in flight.
+func (t *Teach) throttle(send func()) {
+	t.waiting = append(t.waiting, send)
+	t.pump()
+}
+
+// pump sends waiting requests while there is room.
+func (t *Teach) pump() {
+	for t.inFlight < teachInFlight && len(t.waiting) > 0 {
+		send := t.waiting[0]
+		t.waiting = t.waiting[1:]
+		t.inFlight++
+		send()
+	}
+}
+
+// answered notes that an image request got its reply.
+func (t *Teach) answered() {
+	t.inFlight = max(0, t.inFlight-1)
+	t.pump()
+}
+
 // maybeTrain sends the training request once every feature is in.
 func (t *Teach) maybeTrain(ctx app.Context) {
-	if t.phase != teachFeatures || len(t.featIDs) > 0 {
+	if t.phase != teachFeatures || len(t.featIDs) > 0 || len(t.waiting) > 0 {
 		return
 	}
 	t.featuresMs = now() - t.clickedAt
@@ -442,11 +478,8 @@ func (t *Teach) maybeTrain(ctx app.Context) {
 	t.trainID = t.base.worker.send(protocol.KindTeachTrain, req, nil)
 }
 
-// teachSettings is the run the page asks for (the native fit's defaults
-// for a gap head, more epochs: few images make few steps per epoch).
-func teachSettings() headspec.Settings {
-	return headspec.Settings{Head: "gap", Hidden: []int{256}, Epochs: 40, Batch: 16, LR: 0.001, Optimizer: "adam", Dropout: 0.2, Seed: 1}
-}
+// teachSettings is the run the page asks for.
+func teachSettings() headspec.Settings { return headspec.Default() }
 
 func (t *Teach) classNames() []string {
 	var n []string
@@ -482,6 +515,7 @@ func (t *Teach) onBaseReply(ctx app.Context, r workerReply) {
 			}
 			delete(t.featIDs, r.ID)
 			t.featDone++
+			t.answered()
 			t.maybeTrain(ctx)
 		}
 	case protocol.KindTeachEpoch:
@@ -504,6 +538,12 @@ func (t *Teach) onBaseReply(ctx app.Context, r workerReply) {
 			t.result, t.phase = &res, teachDone
 			t.usableAfter = now() - t.clickedAt
 		}
+	case protocol.KindTeachEvaluated:
+		if r.ID == t.trainID {
+			var ev protocol.TeachEvaluated
+			r.decode(&ev)
+			t.evaluated = &ev
+		}
 	case protocol.KindTeachSaved:
 		if r.ID == t.trainID {
 			var saved protocol.TeachSaved
@@ -523,6 +563,7 @@ func (t *Teach) onBaseReply(ctx app.Context, r workerReply) {
 			} else {
 				tr.Class, tr.Prob = res.Top[0].Class, res.Top[0].Prob
 			}
+			t.answered()
 		}
 	case protocol.KindTeachImported:
 		if r.ID == t.importID {
@@ -540,9 +581,11 @@ func (t *Teach) onBaseReply(ctx app.Context, r workerReply) {
 			t.featIDs[r.ID].Err = er.Message
 			delete(t.featIDs, r.ID)
 			t.featDone++
+			t.answered()
 			t.maybeTrain(ctx)
 		case t.tryResult(r.ID) != nil:
 			t.tryResult(r.ID).Err = er.Message
+			t.answered()
 		case r.ID == t.trainID:
 			t.phase, t.trainErr = teachFailed, er.Message
 		default:
@@ -573,7 +616,7 @@ func (t *Teach) tryFiles(ctx app.Context, files app.Value) {
 			tr.Err = err.Error()
 		} else {
 			tr.URL = objectURL(blob)
-			tr.ID = t.base.classify(blob, name)
+			t.throttle(func() { tr.ID = t.base.classify(blob, name) })
 		}
 		t.tries = append(t.tries, tr)
 	}

@@ -168,7 +168,10 @@ func (t *Teach) renderResult() app.UI {
 	if res == nil {
 		return app.Text("")
 	}
-	ev := res.Evaluation
+	var ev protocol.TeachEvaluated
+	if t.evaluated != nil {
+		ev = *t.evaluated
+	}
 	names := t.classNames()
 	state := "ready"
 	usable := fmt.Sprintf("%.0f", t.usableAfter)
@@ -181,19 +184,23 @@ func (t *Teach) renderResult() app.UI {
 	if res.Stopped {
 		stopped = " Training was stopped: the model is the best epoch reached."
 	}
-	return app.Section().ID("teach-result").Class("panel").DataSet("state", state).DataSet("accuracy", fmt.Sprintf("%.4f", ev.Accuracy)).
+	return app.Section().ID("teach-result").Class("panel").DataSet("state", state).DataSet("accuracy", fmt.Sprintf("%.4f", ev.Evaluation.Accuracy)).DataSet("evaluated", t.evaluated != nil).
 		DataSet("usable-ms", usable).DataSet("features-ms", fmt.Sprintf("%.0f", t.featuresMs)).DataSet("train-ms", fmt.Sprintf("%.0f", res.TrainMillis)).DataSet("sha", sha).Aria("labelledby", "result-heading").Body(
 		app.H2().ID("result-heading").Text("Your model"),
-		app.P().ID("teach-accuracy").Text(fmt.Sprintf("Accuracy on images it did not train on: %.1f %% (%d images).%s", 100*ev.Accuracy, ev.Evaluated, stopped)),
-		app.P().Class("note").Text(ev.Explain),
-		app.Table().ID("teach-confusion").Class("confusion").Body(
-			app.Caption().Text("Rows: the true class; columns: what the model said."),
-			app.THead().Body(app.Tr().Body(app.Th().Text(""), app.Range(names).Slice(func(j int) app.UI { return app.Th().Scope("col").Text(names[j]) }))),
-			app.TBody().Body(app.Range(ev.Confusion).Slice(func(i int) app.UI {
-				row := ev.Confusion[i]
-				return app.Tr().Body(app.Th().Scope("row").Text(nameAt(names, i)), app.Range(row).Slice(func(j int) app.UI { return app.Td().Text(row[j]) }))
-			})),
-		),
+		app.P().ID("teach-accuracy").Text(accuracyLine(t.evaluated)+stopped),
+		app.If(t.evaluated != nil && !ev.Skipped, func() app.UI {
+			conf := ev.Evaluation.Confusion
+			return app.Div().Body(
+				app.P().Class("note").Text(ev.Evaluation.Explain),
+				app.Table().ID("teach-confusion").Class("confusion").Body(
+					app.Caption().Text("Rows: the true class; columns: what the model said."),
+					app.THead().Body(app.Tr().Body(app.Th().Text(""), app.Range(names).Slice(func(j int) app.UI { return app.Th().Scope("col").Text(names[j]) }))),
+					app.TBody().Body(app.Range(conf).Slice(func(i int) app.UI {
+						row := conf[i]
+						return app.Tr().Body(app.Th().Scope("row").Text(nameAt(names, i)), app.Range(row).Slice(func(j int) app.UI { return app.Td().Text(row[j]) }))
+					})),
+				))
+		}()),
 		app.P().ID("teach-model-status").Role("status").Text(t.modelStatus()),
 		app.If(saveErr != "", app.P().ID("teach-save-error").Class("error").Role("alert").Text(saveErr)),
 		app.Div().Class("buttons").Body(
@@ -218,6 +225,17 @@ func (t *Teach) renderResult() app.UI {
 			}),
 		),
 	)
+}
+
+// accuracyLine words the evaluation (or that it is still running).
+func accuracyLine(ev *protocol.TeachEvaluated) string {
+	switch {
+	case ev == nil:
+		return "Measuring its accuracy on images it did not train on…"
+	case ev.Skipped:
+		return "Accuracy not measured: training was stopped."
+	}
+	return fmt.Sprintf("Accuracy on images it did not train on: %.1f %% (%d images).", 100*ev.Evaluation.Accuracy, ev.Evaluation.Evaluated)
 }
 
 func nameAt(names []string, i int) string {

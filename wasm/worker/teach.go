@@ -97,29 +97,44 @@ func postFeatures(id int, name string, img image.Image, start time.Time) error {
 	return nil
 }
 
-// teachTrain evaluates and trains, posting each epoch; then the worker
-// classifies with the taught model (KindTeachTrained), and the model file
-// is built, saved in the model cache (so a load request finds it, offline
-// too) and posted (KindTeachSaved).
+// teachTrain trains the final head, posting each epoch; then the worker
+// classifies with the taught model (KindTeachTrained), evaluates the
+// settings (KindTeachEvaluated), and builds the model file, saves it in
+// the model cache (so a load request finds it, offline too) and posts it
+// (KindTeachSaved). A stop ends the running phase: the best epoch so far
+// is the model, and the evaluation is skipped.
 func teachTrain(id int, req protocol.TeachTrainRequest) error {
 	teachStopped.Store(false)
 	lastYield := time.Now()
-	res, err := engine.Teach(req, func(e protocol.TeachEpoch) bool {
+	progress := func(e protocol.TeachEpoch) bool {
 		post(protocol.KindTeachEpoch, id, e)
 		if time.Since(lastYield) > 50*time.Millisecond {
 			time.Sleep(time.Millisecond) // lets the onmessage callback run: a stop arrives here
 			lastYield = time.Now()
 		}
 		return !teachStopped.Load()
-	})
+	}
+	res, err := engine.Teach(req, progress)
 	if err != nil {
-		if teachStopped.Load() {
-			return fmt.Errorf("training stopped before a model was made (the evaluation was still running)")
-		}
 		return err
 	}
 	post(protocol.KindTeachTrained, id, res)
 	start := time.Now()
+	evaluated := protocol.TeachEvaluated{Skipped: res.Stopped}
+	if !res.Stopped {
+		ev, err := engine.TeachEvaluate(req, progress)
+		switch {
+		case err != nil && teachStopped.Load():
+			evaluated.Skipped = true
+		case err != nil:
+			return err
+		default:
+			evaluated.Evaluation = ev
+		}
+	}
+	evaluated.Millis = millisSince(start)
+	post(protocol.KindTeachEvaluated, id, evaluated)
+	start = time.Now()
 	file, entry, err := engine.BuildModel(req.Quantize)
 	if err != nil {
 		return err
