@@ -189,7 +189,7 @@ func TestTeachFashionMNIST(t *testing.T) {
 	// Privacy: the session asked the server for the app's files and the
 	// base model only, and sent nothing (GET alone).
 	reqs, _ := requestLog(t, srv, logStart)
-	allowed := regexp.MustCompile(`^GET (/teach|/|/app\.js|/app-worker\.js|/wasm_exec\.js|/manifest\.webmanifest|/app\.css|/models|/models/fashion-mnist-vgg16\.vggo\.safetensors|/web/static/[A-Za-z0-9._-]+|/web/[A-Za-z0-9._/-]+)$`)
+	allowed := regexp.MustCompile(`^GET (/teach|/|/bench|/embed|/app\.js|/app-worker\.js|/wasm_exec\.js|/manifest\.webmanifest|/app\.css|/models|/models/fashion-mnist-vgg16\.vggo\.safetensors|/web/static/[A-Za-z0-9._-]+|/web/[A-Za-z0-9._/-]+)$`)
 	for _, r := range reqs {
 		if !allowed.MatchString(r) {
 			t.Errorf("request during the teach session: %s", r)
@@ -197,9 +197,13 @@ func TestTeachFashionMNIST(t *testing.T) {
 	}
 	t.Logf("requests during the teach session: %d, all app files or the base model", len(reqs))
 
-	// The export is the file the browser saved.
+	// The export link offers the file the browser saved (the page's CSP
+	// lets no script fetch a blob: URL, so the test reads the saved copy).
 	waitFor(t, ctx, "the saved model", `!!document.querySelector("#teach-export")`, 60*time.Second)
-	b64 := waitFor(t, ctx, "the exported file", `fetch(document.querySelector("#teach-export").href).then(r => r.arrayBuffer()).then(b => {
+	if href := evalString(t, ctx, `document.querySelector("#teach-export").href`); !strings.HasPrefix(href, "blob:") {
+		t.Errorf("export link %q, want a blob: URL", href)
+	}
+	b64 := waitFor(t, ctx, "the exported file", `caches.open("vggo-models-v1").then(c => c.match("/local-models/" + document.querySelector("#teach-export").getAttribute("download") + "?sha256=" + document.querySelector("#teach-result").dataset.sha)).then(r => r.arrayBuffer()).then(b => {
 		const u = new Uint8Array(b); let s = ""; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000)); return btoa(s); })`, 60*time.Second)
 	var enc string
 	json.Unmarshal(b64, &enc)
