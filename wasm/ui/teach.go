@@ -85,6 +85,7 @@ type Teach struct {
 	clickedAt   float64 // performance.now() at the Train click
 	usableAfter float64 // ms from the click to a usable model
 	featuresMs  float64 // ms from the click to the last feature
+	workerMs    float64 // of which the worker spent computing them (decode, preprocess, conv base)
 	trainErr    string
 	importID    int
 	tries       []*tryResult
@@ -408,7 +409,7 @@ func (t *Teach) onTrain(ctx app.Context, e app.Event) {
 		return
 	}
 	t.clickedAt = now()
-	t.usableAfter, t.featuresMs = 0, 0
+	t.usableAfter, t.featuresMs, t.workerMs = 0, 0, 0
 	t.result, t.evaluated, t.saved, t.trainErr, t.epochs, t.tries = nil, nil, nil, "", nil, nil
 	t.phase = teachFeatures
 	t.featIDs = map[int]*teachImage{}
@@ -512,6 +513,7 @@ func (t *Teach) onBaseReply(ctx app.Context, r workerReply) {
 				im.Err = err.Error()
 			} else {
 				im.Features, im.FeatBase = f.Features, t.base.loaded.Name+"/"+t.base.entry.SHA256
+				t.workerMs += f.Millis
 			}
 			delete(t.featIDs, r.ID)
 			t.featDone++

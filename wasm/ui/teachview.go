@@ -185,7 +185,7 @@ func (t *Teach) renderResult() app.UI {
 		stopped = " Training was stopped: the model is the best epoch reached."
 	}
 	return app.Section().ID("teach-result").Class("panel").DataSet("state", state).DataSet("accuracy", fmt.Sprintf("%.4f", ev.Evaluation.Accuracy)).DataSet("evaluated", t.evaluated != nil).
-		DataSet("usable-ms", usable).DataSet("features-ms", fmt.Sprintf("%.0f", t.featuresMs)).DataSet("train-ms", fmt.Sprintf("%.0f", res.TrainMillis)).DataSet("sha", sha).Aria("labelledby", "result-heading").Body(
+		DataSet("usable-ms", usable).DataSet("features-ms", fmt.Sprintf("%.0f", t.featuresMs)).DataSet("features-worker-ms", fmt.Sprintf("%.0f", t.workerMs)).DataSet("train-ms", fmt.Sprintf("%.0f", res.TrainMillis)).DataSet("sha", sha).Aria("labelledby", "result-heading").Body(
 		app.H2().ID("result-heading").Text("Your model"),
 		app.P().ID("teach-accuracy").Text(accuracyLine(t.evaluated)+stopped),
 		app.If(t.evaluated != nil && !ev.Skipped, func() app.UI {
