@@ -97,6 +97,7 @@ type Teach struct {
 	inFlight int
 
 	drops map[string]*dropZone
+	cam   teachCamera
 }
 
 // OnMount starts both workers, fetches the model index and restores the
@@ -119,6 +120,7 @@ func (t *Teach) OnMount(ctx app.Context) {
 
 // OnDismount stops the workers and frees the thumbnails.
 func (t *Teach) OnDismount() {
+	t.closeCamera()
 	t.base.stop()
 	for _, c := range t.classes {
 		for _, im := range c.Images {
@@ -332,7 +334,7 @@ func (t *Teach) addFiles(ctx app.Context, classID string, files app.Value) {
 	for i := 0; i < files.Length(); i++ {
 		blob := files.Index(i)
 		name := blob.Get("name").String()
-		if blob.Get("name").IsUndefined() {
+		if !blob.Get("name").Truthy() {
 			name = fmt.Sprintf("pasted-%s.png", time.Now().Format("150405.000"))
 		}
 		if err := checkImage(blob, name); err != nil {

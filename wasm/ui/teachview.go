@@ -85,7 +85,10 @@ func (t *Teach) renderClass(i int, c *teachClass) app.UI {
 				app.Label().For(inputID).Class("button").Text("Choose images…"),
 				app.Input().ID(camID).Class("visually-hidden class-camera").Type("file").Accept("image/*").Attr("capture", "environment").OnChange(d.onPick),
 				app.Label().For(camID).Class("button secondary").Text("Camera photo"),
+				app.Button().Type("button").Class("button secondary live-camera").Text("Live camera").
+					Title("Record a burst of frames into this class").OnClick(t.onCamera(c.ID)),
 			),
+			t.renderCamera(c),
 			app.If(c.Notice != "", app.P().Class("error class-notice").Role("alert").Text(c.Notice)),
 			app.Ul().Class("thumbs").Body(
 				app.Range(c.Images).Slice(func(j int) app.UI {
