@@ -27,6 +27,7 @@ type Engine struct {
 	name  string
 	model *model.Model
 	net   *model.Net
+	base  *model.Model // after Teach: the base the taught model's conv layers are (nil otherwise)
 }
 
 // CheckSHA256 returns an error naming name when data's SHA-256 is not want
@@ -53,7 +54,7 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 	if err != nil {
 		return protocol.Loaded{}, fmt.Errorf("%s: %w", name, err)
 	}
-	e.name, e.model, e.net = name, m, net
+	e.name, e.model, e.net, e.base = name, m, net, nil
 	return protocol.Loaded{
 		Name:        name,
 		Classes:     m.Info.Classes,

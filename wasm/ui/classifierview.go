@@ -42,6 +42,7 @@ func pageHeader(current string) app.UI {
 		),
 		app.Nav().Aria("label", "Pages").Body(app.Ul().Body(
 			link(ClassifyPath, "Classify"),
+			link(TeachPath, "Teach"),
 			link(BenchPath, "Benchmark"),
 		)),
 	)

@@ -161,7 +161,7 @@ func (s *modelSession) fetchIndex(ctx app.Context, use func(ctx app.Context, mod
 		if fresh {
 			ctx.LocalStorage().Set(storedIndexKey, data)
 		}
-		use(ctx, models, broken, fresh)
+		use(ctx, append(models, savedLocalModels(ctx)...), broken, fresh) // the teach page's models too
 	}
 	fallback := func(ctx app.Context, why string) {
 		var saved string

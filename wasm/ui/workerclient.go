@@ -54,6 +54,7 @@ type workerReply struct {
 	Kind string
 	ID   int
 	Body []byte
+	Blob app.Value // the message's blob field (a teach-trained model file), undefined in most replies
 }
 
 // decode unmarshals the reply's body into v.
@@ -89,6 +90,7 @@ func startWorkerBuild(ctx app.Context, build string, onReply func(app.Context, w
 		r := workerReply{
 			Kind: data.Get(protocol.FieldKind).String(),
 			ID:   data.Get(protocol.FieldID).Int(),
+			Blob: data.Get(protocol.FieldBlob),
 		}
 		if b := data.Get(protocol.FieldBody); b.Type() == app.TypeString {
 			r.Body = []byte(b.String())

@@ -37,6 +37,9 @@ var (
 func main() {
 	queue := make(chan js.Value, 64)
 	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		if interceptTeach(args[0].Get("data")) {
+			return nil
+		}
 		queue <- args[0].Get("data")
 		return nil
 	})
@@ -85,7 +88,10 @@ func handle(msg js.Value) {
 			err = cacheStatus(id, req)
 		}
 	default:
-		err = fmt.Errorf("unknown message kind %q", kind)
+		var handled bool
+		if handled, err = handleTeach(kind, id, body, msg); !handled {
+			err = fmt.Errorf("unknown message kind %q", kind)
+		}
 	}
 	if err != nil {
 		post(protocol.KindError, id, protocol.ErrorReply{Message: err.Error()})
