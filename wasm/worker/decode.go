@@ -26,19 +26,26 @@ var errNoBrowserDecoder = errors.New("no createImageBitmap or OffscreenCanvas in
 // path computes from the same pixels. An error means: use Go's decoder.
 func classifyDecodedByBrowser(blob js.Value, name string) (protocol.Result, error) {
 	start := time.Now()
-	decoder := protocol.DecoderWebCodecs
-	img, err := webCodecsDecode(blob, engine.InputSize())
-	if err != nil {
-		if err != errNotJPEG && err != errNoImageDecoder {
-			println("vggo worker:", name+": ImageDecoder failed, using createImageBitmap:", err.Error())
-		}
-		decoder = protocol.DecoderBrowser
-		img, err = bitmapDecode(blob, engine.InputSize())
-	}
+	img, decoder, err := browserDecode(blob, name, engine.InputSize())
 	if err != nil {
 		return protocol.Result{}, err
 	}
 	return engine.ClassifyImage(img, name, decoder, millisSince(start))
+}
+
+// browserDecode decodes blob for a model of input size with the fastest
+// browser decoder that reads it (see classifyDecodedByBrowser) and says
+// which one did. An error means: use Go's decoder.
+func browserDecode(blob js.Value, name string, size int) (*model.SampledImage, string, error) {
+	img, err := webCodecsDecode(blob, size)
+	if err == nil {
+		return img, protocol.DecoderWebCodecs, nil
+	}
+	if err != errNotJPEG && err != errNoImageDecoder {
+		println("vggo worker:", name+": ImageDecoder failed, using createImageBitmap:", err.Error())
+	}
+	img, err = bitmapDecode(blob, size)
+	return img, protocol.DecoderBrowser, err
 }
 
 var (

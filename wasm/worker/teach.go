@@ -71,7 +71,7 @@ func teachFeatures(id int, req protocol.TeachFeaturesRequest, blob js.Value) err
 		return fmt.Errorf("%s: the base model is not loaded yet", req.Name)
 	}
 	start := time.Now()
-	img, err := browserDecode(blob, engine.InputSize())
+	img, _, err := browserDecode(blob, req.Name, engine.InputSize())
 	if err != nil {
 		buf, err := await(blob.Call("arrayBuffer"))
 		if err != nil {
