@@ -72,11 +72,11 @@ func SliceChannels(x []float32, rows, c, lo, hi int) []float32 {
 }
 
 // Exchange hands a shard the whole activation after conv layer `layer`
-// (after its max-pool where the layer ends a block): part is this shard's
-// channels of it, full receives all of them, from every shard's part
-// (MergeChannels). Every shard calls it once per layer, in layer order. An
+// (after its max-pool where the layer ends a block), which has `channels`
+// channels: part is this shard's channels of it, full receives all of
+// them, from every shard's part (MergeChannels). Every shard calls it once per layer, in layer order. An
 // error (a peer is gone) ends the forward pass.
-type Exchange func(layer int, part, full []float32) error
+type Exchange func(layer, channels int, part, full []float32) error
 
 // shardLayer is one conv layer of a Shard: only the output channels
 // [lo, hi) of it, conv nil when the range is empty.
@@ -212,7 +212,7 @@ func (s *Shard) Run(batch int, x []float32, ex Exchange, after func(layer int, f
 			out = pooled
 		}
 		full := s.full[:batch*h*wd*l.spec.Cout]
-		if err := ex(i, out, full); err != nil {
+		if err := ex(i, l.spec.Cout, out, full); err != nil {
 			return nil, err
 		}
 		if after != nil {
@@ -261,6 +261,20 @@ func (s *Shard) ForwardOOD(batch int, x []float32, ex Exchange) (probs []float32
 		})
 	}
 	return probs, scores, nil
+}
+
+// MaxActivation is the number of values of the largest whole activation
+// a pass of batch images exchanges: what a shared exchange buffer must hold.
+func (s *Shard) MaxActivation(batch int) int {
+	n := 0
+	for _, l := range s.convs {
+		h, w := l.h, l.w
+		if l.spec.PoolAfter {
+			h, w = h/2, w/2
+		}
+		n = max(n, batch*h*w*l.spec.Cout)
+	}
+	return n
 }
 
 // grow sizes the buffers for a batch: parts for this shard's largest

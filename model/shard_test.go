@@ -97,14 +97,14 @@ func (e *localExchange) barrier() {
 	}
 }
 
-func (e *localExchange) forShard(k int, c func(layer int) int, pixels func(layer int) int) Exchange {
-	return func(layer int, part, full []float32) error {
+func (e *localExchange) forShard(k int) Exchange {
+	return func(layer, c int, part, full []float32) error {
 		if e.fail != nil {
 			return e.fail
 		}
 		e.parts[k] = part
 		e.barrier()
-		MergeChannels(full, pixels(layer), c(layer), e.n, func(j int) []float32 { return e.parts[j] })
+		MergeChannels(full, len(full)/c, c, e.n, func(j int) []float32 { return e.parts[j] })
 		e.barrier()
 		return nil
 	}
@@ -122,12 +122,6 @@ func runShards(t *testing.T, m *Model, n, batch int, x []float32) ([]float32, []
 		}
 		shards[k] = s
 	}
-	ref, err := NewNet(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := func(l int) int { _, _, c := ref.ActivationShape(l); return c }
-	pixels := func(l int) int { h, w, _ := ref.ActivationShape(l); return batch * h * w }
 	ex := newLocalExchange(n)
 	var probs []float32
 	var scores []float64
@@ -138,9 +132,9 @@ func runShards(t *testing.T, m *Model, n, batch int, x []float32) ([]float32, []
 		go func() {
 			defer wg.Done()
 			if k == 0 {
-				probs, scores, errs[k] = s.ForwardOOD(batch, x, ex.forShard(k, c, pixels))
+				probs, scores, errs[k] = s.ForwardOOD(batch, x, ex.forShard(k))
 			} else {
-				_, errs[k] = s.Run(batch, x, ex.forShard(k, c, pixels), nil)
+				_, errs[k] = s.Run(batch, x, ex.forShard(k), nil)
 			}
 		}()
 	}
@@ -228,7 +222,7 @@ func TestShardExchangeError(t *testing.T) {
 	gone := errors.New("worker 1 is gone")
 	x := make([]float32, 32*32*3)
 	calls := 0
-	_, _, err = s.ForwardOOD(1, x, func(layer int, part, full []float32) error {
+	_, _, err = s.ForwardOOD(1, x, func(layer, c int, part, full []float32) error {
 		calls++
 		if layer == 3 {
 			return gone

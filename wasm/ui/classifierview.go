@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -77,6 +78,7 @@ func (c *Classifier) renderModel() app.UI {
 			),
 		),
 		c.renderAbout(),
+		c.renderWorkers(),
 		app.If(c.indexNote != "", app.P().Class("note").Text(c.indexNote)),
 		app.Range(c.broken).Slice(func(i int) app.UI {
 			b := c.broken[i]
@@ -239,5 +241,30 @@ func renderTop(top []rank.Prediction) app.UI {
 				app.Span().Class("pct").Text(fmt.Sprintf("%.1f\u00a0%%", 100*float64(p.Prob))),
 			)
 		}),
+	)
+}
+
+// renderWorkers is the pool setting (how many inference workers split
+// each image: automatic, or 1 to 2×MaxWorkers) and the line saying which
+// mode runs.
+func (c *Classifier) renderWorkers() app.UI {
+	s := &c.session
+	if s.worker == nil {
+		return app.Text("")
+	}
+	chosen := s.workersSetting
+	options := []app.UI{app.Option().Value("0").Selected(chosen == 0).Text(fmt.Sprintf("Automatic (%d on this device)", DefaultWorkers()))}
+	for n := 1; n <= 2*MaxWorkers; n++ {
+		options = append(options, app.Option().Value(strconv.Itoa(n)).Selected(chosen == n).Text(strconv.Itoa(n)))
+	}
+	return app.Div().Class("workers").Body(
+		app.Div().Class("row").Body(
+			app.Label().For("workers-select").Text("Workers"),
+			app.Select().ID("workers-select").OnChange(func(ctx app.Context, e app.Event) {
+				n, _ := strconv.Atoi(ctx.JSSrc().Get("value").String())
+				s.setWorkers(ctx, n)
+			}).Body(options...),
+		),
+		poolLine("model-workers", s.worker),
 	)
 }

@@ -40,7 +40,7 @@
   };
 
   class VggoClassifier extends HTMLElement {
-    static get observedAttributes() { return ["model", "top", "theme"]; }
+    static get observedAttributes() { return ["model", "top", "theme", "threads"]; }
 
     constructor() {
       super();
@@ -77,6 +77,7 @@
       q.set("model", this.getAttribute("model") || "");
       q.set("top", this.getAttribute("top") || "");
       q.set("theme", this.getAttribute("theme") || "auto");
+      if (this.hasAttribute("threads")) q.set("threads", this.getAttribute("threads")); // inference workers
       const f = document.createElement("iframe");
       f.src = ORIGIN + "/embed?" + q.toString();
       f.title = "Image classifier";
