@@ -120,6 +120,9 @@ type workerPool struct {
 
 	// note says, for people, what happened to the pool ("" when nothing did).
 	note string
+	// killNext, set by the test hook, kills a worker right after the next
+	// classify request is sent: a death with that request in flight.
+	killNext *int
 }
 
 // startPool starts n workers of the build given.
@@ -222,6 +225,18 @@ func (p *workerPool) dispatch(r *poolRequest) {
 		return
 	}
 	p.members[0].client.sendWith(r.attempt, r.kind, r.body, nil, nil, r.blob)
+	if k := p.killNext; k != nil && r.kind == protocol.KindClassify {
+		p.killNext = nil
+		p.kill(*k)
+	}
+}
+
+// kill terminates worker i as a crash would and drops it (test hook).
+func (p *workerPool) kill(i int) {
+	if i >= 0 && i < len(p.members) {
+		p.members[i].client.worker.Call("terminate")
+		p.drop(p.ctx, i, fmt.Sprintf("worker %d was terminated", i))
+	}
 }
 
 // startLoad loads the model on the leader first: the others then find it
@@ -455,7 +470,6 @@ func (p *workerPool) drop(ctx app.Context, idx int, why string) {
 		p.members = append(p.members, p.startMember())
 		replaced = "; a fresh worker replaces it"
 	}
-	p.note = fmt.Sprintf("An inference worker stopped (%s)%s; classifying with %d worker(s) now.", why, replaced, len(p.members))
 	// Every unanswered request is sent again on the new pool.
 	var again []*poolRequest
 	seen := map[*poolRequest]bool{}
@@ -469,6 +483,8 @@ func (p *workerPool) drop(ctx app.Context, idx int, why string) {
 		}
 	}
 	clear(p.open)
+	p.note = fmt.Sprintf("An inference worker stopped (%s)%s; classifying with %d worker(s) now, %d unanswered request(s) sent again.",
+		why, replaced, len(p.members), len(again))
 	p.waiting = append(again, p.waiting...)
 	p.ready = p.load == nil
 	p.regroup()
@@ -510,19 +526,21 @@ func (p *workerPool) stop() {
 
 // exposeTestHook lets the end-to-end tests see and kill workers:
 // window.vggoPool.size(), .mode(), .kill(i) (terminate worker i as a crash
-// would, and let the pool find out as it would from an error).
+// would, and let the pool find out as it would from an error), and
+// .killOnNextRequest(i) (the same, right after the next classify request
+// goes out, so that it is in flight).
 func (p *workerPool) exposeTestHook() {
 	hook := app.Window().Get("Object").New()
 	hook.Set("size", app.FuncOf(func(app.Value, []app.Value) any { return len(p.members) }))
 	hook.Set("mode", app.FuncOf(func(app.Value, []app.Value) any { return p.mode }))
 	hook.Set("kill", app.FuncOf(func(this app.Value, args []app.Value) any {
 		i := args[0].Int()
-		p.ctx.Dispatch(func(ctx app.Context) {
-			if i >= 0 && i < len(p.members) {
-				p.members[i].client.worker.Call("terminate")
-				p.drop(ctx, i, fmt.Sprintf("worker %d was terminated", i))
-			}
-		})
+		p.ctx.Dispatch(func(ctx app.Context) { p.kill(i) })
+		return nil
+	}))
+	hook.Set("killOnNextRequest", app.FuncOf(func(this app.Value, args []app.Value) any {
+		i := args[0].Int()
+		p.ctx.Dispatch(func(ctx app.Context) { p.killNext = &i })
 		return nil
 	}))
 	app.Window().Set("vggoPool", hook)
