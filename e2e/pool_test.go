@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -253,4 +254,73 @@ func TestPoolBench(t *testing.T) {
 			}
 		})
 	}
+}
+
+// poolBenchRow is one row of the /bench table.
+type poolBenchRow struct {
+	Size      int     `json:"size"`
+	Median    float64 `json:"median"`
+	Workers   int     `json:"workers"`
+	Exchange  string  `json:"exchange"`
+	WasmBytes int64   `json:"wasmBytes"`
+}
+
+// poolBenchRows runs /bench with query in a tab of ctx's browser and
+// returns its rows.
+func poolBenchRows(t testing.TB, ctx context.Context, url string) []poolBenchRow {
+	t.Helper()
+	run(t, ctx, 30*time.Second, chromedp.Navigate(url))
+	raw := waitFor(t, ctx, "the benchmark", `(() => { const t = document.querySelector("#bench-table");
+		const e = document.querySelector("#bench-error");
+		if (e) return JSON.stringify({error: e.textContent});
+		if (!t || t.dataset.state !== "done") return null;
+		return JSON.stringify({rows: [...t.querySelectorAll("tbody tr")].map(r => ({size: +r.dataset.size,
+			median: +r.dataset.median, workers: +r.dataset.workers, exchange: r.dataset.exchange, wasmBytes: +r.dataset.wasmBytes}))}); })()`, 10*time.Minute)
+	var s string
+	json.Unmarshal(raw, &s)
+	var got struct {
+		Rows  []poolBenchRow
+		Error string
+	}
+	if err := json.Unmarshal([]byte(s), &got); err != nil || got.Error != "" {
+		t.Fatalf("%s: %v %s", url, err, got.Error)
+	}
+	return got.Rows
+}
+
+// BenchmarkPoolScaling times the split forward pass of full-width VGG16
+// at 224x224 and 32x32 (batch 1) on /bench, in one browser, at 1, 2 and 4
+// workers (4 is more workers than this machine's 2 cores), with the
+// shared and the message exchange, for both worker builds, and logs each
+// median with its ratio to 1 worker of the same build, and the workers'
+// wasm memory. VGGO_POOL_BENCH="224,32" sets the sizes, VGGO_POOL_RUNS
+// the timed runs (default 5).
+func BenchmarkPoolScaling(b *testing.B) {
+	srv := startServer(b, freePort(b))
+	defer srv.stop()
+	ctx := newBrowser(b)
+	sizes := os.Getenv("VGGO_POOL_BENCH")
+	if sizes == "" {
+		sizes = "224,32"
+	}
+	runs := os.Getenv("VGGO_POOL_RUNS")
+	if runs == "" {
+		runs = "5"
+	}
+	for i := 0; i < b.N; i++ {
+		for _, build := range []string{"simd128", "relaxed"} {
+			one := map[int]float64{}
+			for _, c := range []string{"threads=1", "threads=2", "threads=2&exchange=message", "threads=4"} {
+				url := fmt.Sprintf("%s/bench?sizes=%s&width=1&warmup=1&runs=%s&auto=1&build=%s&%s", srv.url, sizes, runs, build, c)
+				for _, r := range poolBenchRows(b, ctx, url) {
+					if r.Workers == 1 {
+						one[r.Size] = r.Median
+					}
+					b.Logf("%s %s %dx%d: %.1f ms (%.2fx of 1 worker), %d workers %s, wasm memory %.0f MB",
+						build, c, r.Size, r.Size, r.Median, r.Median/one[r.Size], r.Workers, r.Exchange, float64(r.WasmBytes)/(1<<20))
+				}
+			}
+		}
+	}
+	b.Logf("load average: %s", loadAverage())
 }

@@ -189,6 +189,7 @@ func Bench(req protocol.BenchRequest, report func(protocol.BenchRow)) error {
 	if req.WidthDiv <= 0 {
 		req.WidthDiv = 1
 	}
+	req.Batch = max(req.Batch, 1)
 	if req.Runs <= 0 {
 		req.Runs = 1
 	}
@@ -200,8 +201,8 @@ func Bench(req protocol.BenchRequest, report func(protocol.BenchRow)) error {
 		if err != nil {
 			return fmt.Errorf("bench: size %d: %w", size, err)
 		}
-		x := benchInput(size)
-		row, err := timeRuns(size, req, func() error { net.Forward(1, x); return nil })
+		x := benchInput(size, req.Batch)
+		row, err := timeRuns(size, req, func() error { net.Forward(req.Batch, x); return nil })
 		if err != nil {
 			return err
 		}

@@ -60,7 +60,7 @@ func (e *Engine) leadPass(s *model.Shard, x []float32, run protocol.ShardRun) ([
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.ForwardOOD(1, x, ex)
+	return s.ForwardOOD(run.Batch, x, ex)
 }
 
 // Follow runs this worker's share of a pass the leader started (run),
@@ -99,9 +99,11 @@ func (e *Engine) BenchLoad(req protocol.BenchLoad) error {
 
 // Bench is the package's Bench for a lone worker; the leader of a pool
 // times the split pass instead, on the shards BenchLoad built (every
-// worker of the pool must have loaded each size first).
+// worker of the pool must have loaded each size first). A lone worker
+// that has BenchLoad-ed times that network the same way, so a page can
+// build it once and time it many times.
 func (e *Engine) Bench(req protocol.BenchRequest, report func(protocol.BenchRow)) error {
-	if !e.split() {
+	if !e.split() && e.bench == nil {
 		return Bench(req, report)
 	}
 	if req.WidthDiv <= 0 {
@@ -110,14 +112,18 @@ func (e *Engine) Bench(req protocol.BenchRequest, report func(protocol.BenchRow)
 	if req.Runs <= 0 {
 		req.Runs = 1
 	}
+	req.Batch = max(req.Batch, 1)
 	for _, size := range req.Sizes {
 		s := e.bench[[2]int{size, req.WidthDiv}]
 		if s == nil {
 			return fmt.Errorf("bench: size %d, width 1/%d: not loaded on this pool (bench-load first)", size, req.WidthDiv)
 		}
-		x := benchInput(size)
-		run := protocol.ShardRun{Batch: 1, Bench: true, Size: size, WidthDiv: req.WidthDiv}
+		x := benchInput(size, req.Batch)
+		run := protocol.ShardRun{Batch: req.Batch, Bench: true, Size: size, WidthDiv: req.WidthDiv}
 		forward := func() error { _, _, err := e.leadPass(s, x, run); return err }
+		if !e.split() { // a lone worker with BenchLoad's network: nothing to exchange
+			forward = func() error { _, _, err := s.ForwardOOD(req.Batch, x, loneExchange); return err }
+		}
 		row, err := timeRuns(size, req, forward)
 		if err != nil {
 			return err
@@ -127,10 +133,18 @@ func (e *Engine) Bench(req protocol.BenchRequest, report func(protocol.BenchRow)
 	return nil
 }
 
-// benchInput is the benchmark's random image (seed 2) of one size.
-func benchInput(size int) []float32 {
+// loneExchange is the exchange of a network in one shard: its part is
+// the whole activation.
+func loneExchange(layer, c int, part, full []float32) error {
+	copy(full, part)
+	return nil
+}
+
+// benchInput is the benchmark's random input (seed 2): batch images of
+// size×size.
+func benchInput(size, batch int) []float32 {
 	rng := rand.New(rand.NewSource(2))
-	x := make([]float32, size*size*3)
+	x := make([]float32, batch*size*size*3)
 	for i := range x {
 		x[i] = float32(rng.NormFloat64() * 50)
 	}
@@ -145,7 +159,7 @@ func timeRuns(size int, req protocol.BenchRequest, forward func() error) (protoc
 			return protocol.BenchRow{}, err
 		}
 	}
-	row := protocol.BenchRow{Size: size, WidthDiv: req.WidthDiv, Runs: req.Runs}
+	row := protocol.BenchRow{Size: size, Batch: req.Batch, WidthDiv: req.WidthDiv, Runs: req.Runs}
 	for i := 0; i < req.Runs; i++ {
 		start := time.Now()
 		if err := forward(); err != nil {

@@ -133,11 +133,13 @@ type BenchRequest struct {
 	WidthDiv int   `json:"widthDiv"` // 1 = real VGG16
 	Warmup   int   `json:"warmup"`
 	Runs     int   `json:"runs"`
+	Batch    int   `json:"batch,omitempty"` // images per forward pass; 0 is 1
 }
 
 // BenchRow is the timing of one input size.
 type BenchRow struct {
 	Size         int       `json:"size"`
+	Batch        int       `json:"batch,omitempty"`
 	WidthDiv     int       `json:"widthDiv"`
 	Runs         int       `json:"runs"`
 	MedianMillis float64   `json:"medianMillis"`
