@@ -316,11 +316,12 @@ func BenchmarkPoolScaling(b *testing.B) {
 					if r.Workers == 1 {
 						one[r.Size] = r.Median
 					}
-					b.Logf("%s %s %dx%d: %.1f ms (%.2fx of 1 worker), %d workers %s, wasm memory %.0f MB",
+					// Stderr, not b.Logf: the testing package cuts a benchmark's log short.
+					fmt.Fprintf(os.Stderr, "pool bench: %s %s %dx%d: %.1f ms (%.2fx of 1 worker), %d workers %s, wasm memory %.0f MB\n",
 						build, c, r.Size, r.Size, r.Median, r.Median/one[r.Size], r.Workers, r.Exchange, float64(r.WasmBytes)/(1<<20))
 				}
 			}
 		}
 	}
-	b.Logf("load average: %s", loadAverage())
+	fmt.Fprintf(os.Stderr, "pool bench: load average %s\n", loadAverage())
 }

@@ -118,6 +118,8 @@ type workerPool struct {
 	open    map[int]*poolRequest // attempt id → request
 	waiting []*poolRequest       // held until the pool is ready
 
+	// memory is the workers' wasm memory together once the model is loaded.
+	memory int64
 	// note says, for people, what happened to the pool ("" when nothing did).
 	note string
 	// killNext, set by the test hook, kills a worker right after the next
@@ -364,6 +366,7 @@ func (p *workerPool) checkLoaded(ctx app.Context) {
 		memory += m.memory
 	}
 	p.ready = true
+	p.memory = memory
 	if !p.loadedOK {
 		p.loadedOK = true
 		loaded.WasmBytes = memory
@@ -554,8 +557,12 @@ func poolLine(id string, p *workerPool) app.UI {
 		return app.Text("")
 	}
 	text := p.modeWords() + "."
+	if p.memory > 0 {
+		text = fmt.Sprintf("%s (%s of wasm memory together).", p.modeWords(), protocol.HumanBytes(p.memory))
+	}
 	if p.note != "" {
 		text += " " + p.note
 	}
-	return app.P().ID(id).Class("note").DataSet("workers", p.size()).DataSet("mode", p.mode).Text(text)
+	return app.P().ID(id).Class("note").DataSet("workers", p.size()).DataSet("mode", p.mode).
+		DataSet("wasm-bytes", p.memory).Text(text)
 }
