@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"runtime"
 
 	"vggo/kernels"
 )
@@ -113,6 +114,22 @@ type Shard struct {
 // for inference: each conv layer cut to ShardChannels, transformed as
 // NewNet would; shard 0 also gets the head. m is checked as in NewNet.
 func NewShard(m *Model, index, count int) (*Shard, error) {
+	return newShard(m, index, count, false)
+}
+
+// TakeShard is NewShard for a caller that needs m's conv weights no more
+// (an inference worker): it cuts every layer to this shard's channels
+// first, then drops m's conv weights (m.Base.Layers become empty) and
+// collects them before transforming the cut ones. The whole float32 conv
+// base and the shard's transformed weights are then never in memory at
+// once, which matters in wasm, whose memory never shrinks: a worker's
+// memory peaks at about the whole base plus its cut, not plus its
+// transformed weights.
+func TakeShard(m *Model, index, count int) (*Shard, error) {
+	return newShard(m, index, count, true)
+}
+
+func newShard(m *Model, index, count int, take bool) (*Shard, error) {
 	if count < 1 || index < 0 || index >= count {
 		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < count", index, count)
 	}
@@ -125,20 +142,32 @@ func NewShard(m *Model, index, count int) (*Shard, error) {
 	}
 	s := &Shard{index: index, count: count, size: size}
 	head := &Net{size: size, arch: m.Base.Arch}
+	var cut [ConvLayers]ConvParams
+	for i := range cut {
+		spec := m.Base.Arch.Conv(i)
+		lo, hi := ShardChannels(spec.Cout, count, index)
+		if hi > lo {
+			p := m.Base.Layers[i]
+			cut[i] = ConvParams{Kernel: SliceChannels(p.Kernel, 9*spec.Cin, spec.Cout, lo, hi), Bias: SliceChannels(p.Bias, 1, spec.Cout, lo, hi)}
+		}
+	}
+	if take {
+		m.Base.Layers = [ConvLayers]ConvParams{}
+		runtime.GC()
+	}
 	h := size
 	for i := range s.convs {
 		spec := m.Base.Arch.Conv(i)
-		p := m.Base.Layers[i]
 		lo, hi := ShardChannels(spec.Cout, count, index)
 		l := shardLayer{spec: spec, h: h, w: h, lo: lo, hi: hi}
 		if hi > lo {
-			kernel := SliceChannels(p.Kernel, 9*spec.Cin, spec.Cout, lo, hi)
-			bias := SliceChannels(p.Bias, 1, spec.Cout, lo, hi)
+			kernel, bias := cut[i].Kernel, cut[i].Bias
 			if tile := winogradTile(spec.Cin, h, h); tile != 0 {
 				l.conv = kernels.NewWinograd3x3Tile(spec.Cin, hi-lo, kernel, bias, tile)
 			} else {
 				l.conv = kernels.NewConv3x3(spec.Cin, hi-lo, kernel, bias)
 			}
+			cut[i] = ConvParams{} // the packed copy is all the shard keeps
 		}
 		s.convs[i] = l
 		head.convs[i] = convLayer{spec: spec, h: h, w: h}

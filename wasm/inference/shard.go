@@ -32,7 +32,7 @@ func (e *Engine) split() bool { return e.count > 1 }
 // shard in a pool.
 func (e *Engine) build(m *model.Model) (*model.Net, *model.Shard, error) {
 	if e.split() {
-		s, err := model.NewShard(m, e.index, e.count)
+		s, err := model.TakeShard(m, e.index, e.count) // Load keeps only m.Info
 		return nil, s, err
 	}
 	n, err := model.NewNet(m)
@@ -86,7 +86,7 @@ func (e *Engine) BenchLoad(req protocol.BenchLoad) error {
 	if req.Size < 32 || req.Size > 512 {
 		return fmt.Errorf("bench: input size %d outside 32..512", req.Size)
 	}
-	s, err := model.NewShard(RandomModel(req.Size, req.WidthDiv, 1), e.index, max(e.count, 1))
+	s, err := model.TakeShard(RandomModel(req.Size, req.WidthDiv, 1), e.index, max(e.count, 1))
 	if err != nil {
 		return fmt.Errorf("bench: size %d: %w", req.Size, err)
 	}
