@@ -294,7 +294,9 @@ func poolBenchRows(t testing.TB, ctx context.Context, url string) []poolBenchRow
 // shared and the message exchange, for both worker builds, and logs each
 // median with its ratio to 1 worker of the same build, and the workers'
 // wasm memory. VGGO_POOL_BENCH="224,32" sets the sizes, VGGO_POOL_RUNS
-// the timed runs (default 5).
+// the timed runs (default 5), VGGO_POOL_BUILDS the builds
+// ("simd128,relaxed"), VGGO_POOL_CONFIGS the pools (";"-separated queries,
+// default "threads=1;threads=2;threads=2&exchange=message;threads=4").
 func BenchmarkPoolScaling(b *testing.B) {
 	srv := startServer(b, freePort(b))
 	defer srv.stop()
@@ -307,10 +309,17 @@ func BenchmarkPoolScaling(b *testing.B) {
 	if runs == "" {
 		runs = "5"
 	}
+	builds, configs := os.Getenv("VGGO_POOL_BUILDS"), os.Getenv("VGGO_POOL_CONFIGS")
+	if builds == "" {
+		builds = "simd128,relaxed"
+	}
+	if configs == "" {
+		configs = "threads=1;threads=2;threads=2&exchange=message;threads=4"
+	}
 	for i := 0; i < b.N; i++ {
-		for _, build := range []string{"simd128", "relaxed"} {
+		for _, build := range strings.Split(builds, ",") {
 			one := map[int]float64{}
-			for _, c := range []string{"threads=1", "threads=2", "threads=2&exchange=message", "threads=4"} {
+			for _, c := range strings.Split(configs, ";") {
 				url := fmt.Sprintf("%s/bench?sizes=%s&width=1&warmup=1&runs=%s&auto=1&build=%s&%s", srv.url, sizes, runs, build, c)
 				for _, r := range poolBenchRows(b, ctx, url) {
 					if r.Workers == 1 {

@@ -23,6 +23,9 @@ func (c *Classifier) Render() app.UI {
 			c.renderIntake(),
 			c.renderSamples(),
 			c.renderResults(),
+			// After the results: the file picker stays next in tab order
+			// after the model picker.
+			c.renderWorkers(),
 		),
 	)
 }
@@ -78,7 +81,6 @@ func (c *Classifier) renderModel() app.UI {
 			),
 		),
 		c.renderAbout(),
-		c.renderWorkers(),
 		app.If(c.indexNote != "", app.P().Class("note").Text(c.indexNote)),
 		app.Range(c.broken).Slice(func(i int) app.UI {
 			b := c.broken[i]
@@ -257,7 +259,8 @@ func (c *Classifier) renderWorkers() app.UI {
 	for n := 1; n <= 2*MaxWorkers; n++ {
 		options = append(options, app.Option().Value(strconv.Itoa(n)).Selected(chosen == n).Text(strconv.Itoa(n)))
 	}
-	return app.Div().Class("workers").Body(
+	return app.Section().Class("panel workers").Aria("labelledby", "workers-heading").Body(
+		app.H2().ID("workers-heading").Text("Speed"),
 		app.Div().Class("row").Body(
 			app.Label().For("workers-select").Text("Workers"),
 			app.Select().ID("workers-select").OnChange(func(ctx app.Context, e app.Event) {
