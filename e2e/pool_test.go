@@ -152,6 +152,7 @@ func TestPoolAgreesWithNative(t *testing.T) {
 			if p.Workers != c.workers || p.Mode != c.mode {
 				t.Errorf("pool line %+v, want %s workers in mode %s", p, c.workers, c.mode)
 			}
+			t.Logf("pool line: %s", p.Text)
 			run(t, ctx, 10*time.Second, chromedp.SetUploadFiles(chromedp.ID("file-input"), samples))
 			rs := results(t, ctx, len(samples))
 			got := map[string][]float64{}
