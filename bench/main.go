@@ -43,6 +43,9 @@ type options struct {
 	repeatShare                               float64
 	browser, native                           bool
 	peerThreads                               []int
+	staticDir                                 string   // the app's web/static, with the built worker wasm
+	vggoWorkers                               []int    // worker pool sizes to run vggo's workers at
+	vggoBuilds                                []string // worker builds: simd128, relaxed
 	peers                                     []string
 	torchThreads                              int
 	trainRuns, trainBatch, trainWidthDiv      int
@@ -66,6 +69,9 @@ func main() {
 	flag.BoolVar(&o.native, "native", true, "run the native comparison")
 	threads := flag.String("peer-threads", "1,2", "wasm thread counts for the peers in the browser")
 	engines := flag.String("peers", "tfjs,ort", "browser peers to run next to vggo: tfjs, ort")
+	flag.StringVar(&o.staticDir, "static", "web/static", "the app's static folder with worker.js and the built worker wasm (scripts/build-wasm.sh)")
+	workers := flag.String("vggo-workers", "1,2,4", "inference worker pool sizes for vggo's worker rows (empty: none)")
+	builds := flag.String("vggo-builds", "simd128,relaxed", "worker builds for vggo's worker rows")
 	flag.IntVar(&o.torchThreads, "torch-threads", 2, "PyTorch threads (vggo's kernels get as many goroutines)")
 	flag.IntVar(&o.trainRuns, "train-runs", 3, "timed training steps per engine (all layers trainable, 32x32)")
 	flag.IntVar(&o.trainBatch, "train-batch", 64, "batch of the all-layers training step")
@@ -83,6 +89,22 @@ func main() {
 			fatalf("-peer-threads %q: want a comma-separated list of positive counts", *threads)
 		}
 		o.peerThreads = append(o.peerThreads, n)
+	}
+	for _, f := range strings.Split(*workers, ",") {
+		var n int
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
+			fatalf("-vggo-workers %q: want a comma-separated list of positive counts", *workers)
+		}
+		o.vggoWorkers = append(o.vggoWorkers, n)
+	}
+	for _, b := range strings.Split(*builds, ",") {
+		if b = strings.TrimSpace(b); b != "simd128" && b != "relaxed" {
+			fatalf("-vggo-builds %q: want a comma-separated list of simd128, relaxed", *builds)
+		}
+		o.vggoBuilds = append(o.vggoBuilds, b)
 	}
 	for _, e := range strings.Split(*engines, ",") {
 		if e = strings.TrimSpace(e); e != "tfjs" && e != "ort" {
@@ -150,7 +172,14 @@ func runBrowser(o *options, m *meter, rep *report) error {
 	if _, err := os.Stat(wasmExec); err != nil {
 		return fmt.Errorf("wasm_exec.js: %w", err)
 	}
-	base, stopServer, err := serve(isolatedHandler(o.benchDir, wasmExec))
+	if len(o.vggoWorkers) > 0 {
+		for _, f := range []string{"worker.js", "worker.wasm", "worker-relaxed.wasm"} {
+			if _, err := os.Stat(filepath.Join(o.staticDir, f)); err != nil {
+				return fmt.Errorf("%s: missing (scripts/build-wasm.sh builds it): %w", filepath.Join(o.staticDir, f), err)
+			}
+		}
+	}
+	base, stopServer, err := serve(isolatedHandler(o.benchDir, o.staticDir, wasmExec))
 	if err != nil {
 		return err
 	}
@@ -166,17 +195,26 @@ func runBrowser(o *options, m *meter, rep *report) error {
 	type engineTab struct {
 		engine  string
 		threads int
+		build   string // vggo's worker build (engine workers)
 	}
-	want := []engineTab{{"vggo", 1}}
+	want := []engineTab{{"vggo", 1, ""}}
+	for _, b := range o.vggoBuilds {
+		for _, n := range o.vggoWorkers {
+			want = append(want, engineTab{"workers", n, b})
+		}
+	}
 	for _, e := range o.peers {
 		for _, n := range o.peerThreads {
-			want = append(want, engineTab{e, n})
+			want = append(want, engineTab{e, n, ""})
 		}
 	}
 	var tabs []*tab
 	for _, w := range want {
 		label := fmt.Sprintf("%s %dt", w.engine, w.threads)
-		t, err := openTab(ctx, label, fmt.Sprintf("%s/?engine=%s&threads=%d", base, w.engine, w.threads), 3*time.Minute)
+		if w.engine == "workers" {
+			label = fmt.Sprintf("vggo %dw %s", w.threads, w.build)
+		}
+		t, err := openTab(ctx, label, fmt.Sprintf("%s/?engine=%s&threads=%d&build=%s", base, w.engine, w.threads, w.build), 3*time.Minute)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ import (
 // linear head, all the teach page keeps of an image.
 func (e *Engine) Features(img image.Image, name string) (protocol.TeachFeatures, error) {
 	if e.net == nil {
-		return protocol.TeachFeatures{}, fmt.Errorf("%s: no base model is loaded yet", name)
+		return protocol.TeachFeatures{}, fmt.Errorf("%s: %s", name, e.notAlone())
 	}
 	start := time.Now()
 	info := e.model.Info
@@ -35,7 +35,7 @@ func (e *Engine) Features(img image.Image, name string) (protocol.TeachFeatures,
 // distinct non-empty class names.
 func (e *Engine) TeachFeatureCheck(req protocol.TeachTrainRequest) error {
 	if e.net == nil {
-		return fmt.Errorf("no base model is loaded yet")
+		return fmt.Errorf("%s", e.notAlone())
 	}
 	seen := map[string]bool{}
 	for _, c := range req.Classes {
@@ -128,7 +128,7 @@ func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.Te
 	if e.base == nil {
 		e.base = e.model
 	}
-	e.name, e.model, e.net = req.ModelName, m, net
+	e.name, e.info, e.model, e.net = req.ModelName, m.Info, m, net
 	return protocol.TeachTrained{History: hist, Stopped: stopped, TrainMillis: millisSince(start)}, nil
 }
 
@@ -244,4 +244,14 @@ func slug(name string) string {
 		s = "model"
 	}
 	return s
+}
+
+// notAlone says why teaching cannot run here: no model yet, or this engine
+// holds one shard of a pool (teaching needs the whole base in one worker;
+// the teach page runs one).
+func (e *Engine) notAlone() string {
+	if e.shard != nil {
+		return "teaching needs the whole base in one worker, this worker holds a shard of a pool"
+	}
+	return "no base model is loaded yet"
 }

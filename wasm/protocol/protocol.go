@@ -79,6 +79,10 @@ type Loaded struct {
 	// Description is the model file's line on what pictures it knows
 	// ("" in files without one).
 	Description string `json:"description,omitempty"`
+
+	// WasmBytes is the worker's wasm memory after loading (issue 14: the
+	// pool reports the sum over its workers).
+	WasmBytes int64 `json:"wasmBytes,omitempty"`
 }
 
 // ClassifyRequest accompanies an image blob.
@@ -132,16 +136,24 @@ type BenchRequest struct {
 	WidthDiv int   `json:"widthDiv"` // 1 = real VGG16
 	Warmup   int   `json:"warmup"`
 	Runs     int   `json:"runs"`
+	Batch    int   `json:"batch,omitempty"` // images per forward pass; 0 is 1
 }
 
 // BenchRow is the timing of one input size.
 type BenchRow struct {
 	Size         int       `json:"size"`
+	Batch        int       `json:"batch,omitempty"`
 	WidthDiv     int       `json:"widthDiv"`
 	Runs         int       `json:"runs"`
 	MedianMillis float64   `json:"medianMillis"`
 	MinMillis    float64   `json:"minMillis"`
 	Millis       []float64 `json:"millis"`
+
+	// The pool that ran it (issue 14): its workers, their exchange mode
+	// and their wasm memory together.
+	Workers   int    `json:"workers,omitempty"`
+	Exchange  string `json:"exchange,omitempty"`
+	WasmBytes int64  `json:"wasmBytes,omitempty"`
 }
 
 // ErrorReply carries a failure of the request with the same id.

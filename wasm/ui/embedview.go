@@ -21,6 +21,7 @@ func (e *Embed) Render() app.UI {
 					Aria("live", "polite").Role("status").Text(e.status()),
 			),
 		e.renderLast(),
+		poolLine("embed-workers", e.session.worker),
 	)
 }
 

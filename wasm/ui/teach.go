@@ -100,13 +100,16 @@ type Teach struct {
 	cam   teachCamera
 }
 
-// OnMount starts both workers, fetches the model index and restores the
+// OnMount starts the worker, fetches the model index and restores the
 // stored classes and images.
 func (t *Teach) OnMount(ctx app.Context) {
 	if app.IsServer {
 		return
 	}
 	t.phase = teachIdle
+	// One worker: it keeps the whole base, which the features, the head on
+	// top of it and the exported file all need (a pool splits the base).
+	t.base.fixedWorkers = 1
 	t.base.start(ctx, t.onBaseReply)
 	t.base.fetchIndex(ctx, t.useIndex)
 	openTeachStore(ctx, func(ctx app.Context, s *teachStore) {

@@ -45,7 +45,7 @@
   };
 
   class VggoClassifier extends HTMLElement {
-    static get observedAttributes() { return ["model", "top", "theme"]; }
+    static get observedAttributes() { return ["model", "top", "theme", "threads"]; }
 
     constructor() {
       super();
@@ -82,6 +82,7 @@
       q.set("model", this.getAttribute("model") || "");
       q.set("top", this.getAttribute("top") || "");
       q.set("theme", this.getAttribute("theme") || "auto");
+      if (this.hasAttribute("threads")) q.set("threads", this.getAttribute("threads")); // inference workers
       const f = document.createElement("iframe");
       f.src = ORIGIN + "/embed?" + q.toString();
       f.title = "Image classifier";
