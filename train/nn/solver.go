@@ -5,6 +5,8 @@ import (
 	"math"
 
 	G "gorgonia.org/gorgonia"
+
+	"vggo/kernels"
 )
 
 // Solver is a gorgonia.Solver whose whole state is exported, so a
@@ -54,6 +56,10 @@ func (s *Solver) Step(model []G.ValueGrad) error {
 	s.Iter++
 	c1 := 1 - math.Pow(s.Beta1, float64(s.Iter))
 	c2 := 1 - math.Pow(s.Beta2, float64(s.Iter))
+	adam := kernels.Adam{Beta1: float32(s.Beta1), Beta2: float32(s.Beta2), LR: s.LR, Eps: s.Eps, C1: c1, C2: c2}
+	if s.GradClip > 0 {
+		adam.Clip = float32(s.GradClip)
+	}
 	for i, vg := range model {
 		gv, err := vg.Grad()
 		if err != nil {
@@ -72,16 +78,8 @@ func (s *Solver) Step(model []G.ValueGrad) error {
 		}
 		switch s.Kind {
 		case "adam":
-			v := s.Slots2[i]
-			b1, b2 := float32(s.Beta1), float32(s.Beta2)
-			for j := range w {
-				gj := s.clip(g[j])
-				m[j] = b1*m[j] + (1-b1)*gj
-				v[j] = b2*v[j] + (1-b2)*gj*gj
-				mh := float64(m[j]) / c1
-				vh := float64(v[j]) / c2
-				w[j] -= float32(s.LR * mh / (math.Sqrt(vh) + s.Eps))
-			}
+			adam.Update(w, g, m, s.Slots2[i]) // zeroes g too
+			continue
 		case "rmsprop":
 			rho := float32(s.Beta2)
 			for j := range w {
