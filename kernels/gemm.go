@@ -170,17 +170,42 @@ func gemmWith(kern *gemmKernel, transA bool, m int, a []float32, lda int, b *Pac
 // strips of mr rows (layout in gemmKernel's comment), zero-padding the last.
 func packAStrips(dst, a []float32, lda int, transA bool, i0, rows, k0, kc, mr int) {
 	padded := (rows + mr - 1) / mr * mr
+	if transA {
+		packATransposed(dst, a, lda, i0, rows, k0, kc)
+	}
 	for i := 0; i < padded; i++ {
 		d := dst[i*kc : i*kc+kc]
 		switch {
 		case i >= rows:
 			clear(d)
-		case transA:
-			for kk := range d {
-				d[kk] = a[(k0+kk)*lda+i0+i]
-			}
-		default:
+		case !transA:
 			copy(d, a[(i0+i)*lda+k0:])
+		}
+	}
+}
+
+// packATransposedBlock is how many rows of a stored Aᵀ packATransposed
+// reads per pass: they stay in L1 while every packed row takes that many
+// contiguous values from them.
+const packATransposedBlock = 16
+
+// packATransposed writes dst[i*kc+kk] = a[(k0+kk)*lda+i0+i] for i < rows
+// and kk < kc: rows of op(A) = Aᵀ, from a stored K×M. It goes in blocks of
+// packATransposedBlock stored rows, so reads and writes both stay within
+// a few cache lines (row by row of dst, it would read one line per value).
+func packATransposed(dst, a []float32, lda, i0, rows, k0, kc int) {
+	const blk = packATransposedBlock
+	for kb := 0; kb < kc; kb += blk {
+		n := min(blk, kc-kb)
+		var src [blk][]float32
+		for kk := 0; kk < n; kk++ {
+			src[kk] = a[(k0+kb+kk)*lda+i0:][:rows]
+		}
+		for i := 0; i < rows; i++ {
+			d := dst[i*kc+kb:][:n]
+			for kk := range d {
+				d[kk] = src[kk][i]
+			}
 		}
 	}
 }
