@@ -3,12 +3,38 @@ package kernels
 import "fmt"
 
 // ReLUBackward computes dx = dy where the ReLU output y is positive, else 0
-// (the subgradient at 0 is taken as 0). All three slices have len(y)
-// elements; dx may be the same slice as dy.
+// (the subgradient at 0 is taken as 0; so is a NaN y). All three slices
+// have len(y) elements; dx may be the same slice as dy. It runs on the
+// threads in chunks, 16 lanes at a time on AVX-512 (8 on AVX2): every
+// activation of a training step passes through it once.
 func ReLUBackward(y, dy, dx []float32) {
 	n := len(y)
 	checkLen("ReLUBackward dy", dy, n)
 	checkLen("ReLUBackward dx", dx, n)
+	parallelFor((n+reluChunk-1)/reluChunk, nil, func(_, task int) {
+		lo, hi := task*reluChunk, min(n, (task+1)*reluChunk)
+		reluBackwardSpan(y[lo:hi], dy[lo:hi], dx[lo:hi])
+	})
+}
+
+// reluChunk is how many elements one task of ReLUBackward takes.
+const reluChunk = 1 << 15
+
+// reluBackwardSpan is ReLUBackward on one chunk; SIMD builds replace it at
+// init when the CPU allows.
+var reluBackwardSpan = reluBackwardScalar
+
+// reluBackwardSpans lists every reluBackwardSpan this CPU can run, for the
+// tests.
+var reluBackwardSpans = []namedReLUBackward{{"scalar", reluBackwardScalar}}
+
+type namedReLUBackward struct {
+	name string
+	fn   func(y, dy, dx []float32)
+}
+
+func reluBackwardScalar(y, dy, dx []float32) {
+	n := len(y)
 	dy, dx = dy[:n], dx[:n]
 	for i, v := range y {
 		if v > 0 {
