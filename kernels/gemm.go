@@ -30,6 +30,15 @@ type gemmKernel struct {
 	// bias is non-nil, c += bias[j]; then, if relu, c = max(c, 0).
 	// It must not read c when load is false.
 	micro func(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool)
+
+	// kmajor says micro reads each packed A strip k-major instead:
+	// a[s*mr*kc + kk*mr + i]. A transposed A (stored K×M, as the kernel
+	// gradients' left matrices are) packs into it by contiguous copies of
+	// mr floats, where the row-major strip needs a transposition.
+	kmajor bool
+	// transATwin, when set, is the same tile (mr, nr, kc, mc: the packed B
+	// is shared) with kmajor set; gemmWith runs it for a transposed A.
+	transATwin *gemmKernel
 }
 
 // genericGemm is the portable pure-Go microkernel, compiled on every target.
@@ -159,11 +168,40 @@ func gemmWith(kern *gemmKernel, transA bool, m int, a []float32, lda int, b *Pac
 	} else {
 		checkMatrix("Gemm", "a", a, m, b.k, lda)
 	}
+	if transA && kern.transATwin != nil {
+		kern = kern.transATwin
+	}
 	mr := kern.mr
 	packA := func(dst []float32, i0, rows, k0, kc int) {
+		if kern.kmajor {
+			packAKMajor(dst, a, lda, transA, i0, rows, k0, kc, mr)
+			return
+		}
 		packAStrips(dst, a, lda, transA, i0, rows, k0, kc, mr)
 	}
 	gemmRun(kern, m, packA, b, c, ldc, accumulate, bias, relu)
+}
+
+// packAKMajor packs rows [i0, i0+rows) and columns [k0, k0+kc) of op(A)
+// into k-major strips of mr rows (dst[s*mr*kc + kk*mr + i]), zero-padding
+// the last strip. For a transposed A each step is a copy of mr
+// consecutive floats.
+func packAKMajor(dst, a []float32, lda int, transA bool, i0, rows, k0, kc, mr int) {
+	for s := 0; s*mr < rows; s++ {
+		r := min(mr, rows-s*mr)
+		strip := dst[s*mr*kc : (s+1)*mr*kc]
+		for kk := 0; kk < kc; kk++ {
+			d := strip[kk*mr : kk*mr+mr]
+			if transA {
+				copy(d[:r], a[(k0+kk)*lda+i0+s*mr:])
+			} else {
+				for i := range r {
+					d[i] = a[(i0+s*mr+i)*lda+k0+kk]
+				}
+			}
+			clear(d[r:])
+		}
+	}
 }
 
 // packAStrips packs rows [i0, i0+rows) and columns [k0, k0+kc) of op(A) into
