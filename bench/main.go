@@ -53,6 +53,7 @@ type options struct {
 	augWidthDiv, augRuns                      int
 	layers                                    bool
 	layerSize, layerBatch, layerRuns          int
+	rssSize, rssBatch, rssPerClass            int
 }
 
 func main() {
@@ -93,6 +94,9 @@ func main() {
 	flag.IntVar(&o.layerSize, "layer-size", 32, "input size of the per-layer passes (at least 16: block 5 runs at size/16)")
 	flag.IntVar(&o.layerBatch, "layer-batch", 64, "batch of the per-layer passes")
 	flag.IntVar(&o.layerRuns, "layer-runs", 5, "timed runs per engine of each layer pass")
+	flag.IntVar(&o.rssSize, "rss-size", 32, "input size of the peak-RSS training runs (0: skip them)")
+	flag.IntVar(&o.rssBatch, "rss-batch", 64, "batch of the peak-RSS training runs")
+	flag.IntVar(&o.rssPerClass, "rss-per-class", 64, "generated images per class (10 classes) of the peak-RSS training runs")
 	flag.Parse()
 	for _, f := range strings.Split(*threads, ",") {
 		var n int
@@ -361,6 +365,16 @@ func runNative(o *options, m *meter, rep *report) error {
 				rep.layers = append(rep.layers, nativeRow{name: name, unit: "ms", vggo: v, torch: p})
 			}
 		}
+	}
+
+	if o.rssSize > 0 {
+		logf("native peak RSS of train fit and PyTorch, %dx%d batch %d", o.rssSize, o.rssSize, o.rssBatch)
+		r, err := measureFitRSS(o)
+		if err != nil {
+			return err
+		}
+		logf("  vggo %.0f MiB, PyTorch %.0f MiB", float64(r.vggo)/(1<<20), float64(r.torch)/(1<<20))
+		rep.rss = append(rep.rss, r)
 	}
 
 	if o.augSize > 0 {

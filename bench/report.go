@@ -23,6 +23,7 @@ type report struct {
 	browser        []row
 	native         []nativeRow
 	layers         []nativeRow // per conv layer and pass; name is "layer | pass"
+	rss            []rssRow
 }
 
 // row is one engine on one browser configuration; baseline is vggo's
@@ -107,6 +108,14 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "| measurement | vggo | PyTorch | PyTorch time ÷ vggo | other load, cores (vggo / PyTorch) |\n| --- | ---: | ---: | ---: | --- |\n")
 		for _, n := range r.native {
 			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s / %s |\n", n.name, n.show(n.vggo), n.show(n.torch), ratio(n.torch, n.vggo), loadCell(n.vggo), loadCell(n.torch))
+		}
+	}
+	if len(r.rss) > 0 {
+		fmt.Fprintf(&b, "\n## Native (CPU), peak memory\n\n")
+		fmt.Fprintf(&b, "Each engine trains in a process of its own on the same generated PNGs (10 classes); the figure is the process's peak resident set size as getrusage reports it to bench/main.go (ru_maxrss). vggo: the `train fit` command itself (-from-scratch -fine-tune 13 -ood-per-class 0: data loading, validation split, training, export); PyTorch: bench/torch_bench.py --fit-rss (PIL decoding, the same network and head, Adam).\n\n")
+		fmt.Fprintf(&b, "| measurement | vggo | PyTorch | PyTorch ÷ vggo |\n| --- | ---: | ---: | ---: |\n")
+		for _, x := range r.rss {
+			fmt.Fprintf(&b, "| %s | %.0f MiB | %.0f MiB | %.2f |\n", x.name, float64(x.vggo)/(1<<20), float64(x.torch)/(1<<20), float64(x.torch)/float64(max(x.vggo, 1)))
 		}
 	}
 	if len(r.layers) > 0 {

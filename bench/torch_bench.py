@@ -28,6 +28,13 @@ configuration and kept. Commands:
       through aten::convolution_backward, the op autograd calls.
 
 Thread count: --threads (default 2), set once with torch.set_num_threads.
+
+With --fit-rss DIR it serves no commands: it trains VGG16 + the gap head
+from scratch, every layer, for one epoch on the images of DIR/<class>/*
+(decoded with PIL, resized to --size, normalised as torchvision's ImageNet
+models expect) in batches of --batch with Adam, as `train fit
+-from-scratch -fine-tune 13` does, and exits; bench/main.go reads its peak
+RSS (getrusage) as it reads the vggo trainer's.
 Only for measurement: nothing in vggo imports PyTorch at run time.
 """
 import argparse
@@ -183,11 +190,43 @@ class Bench:
             return 1000 * (time.perf_counter() - t0)
 
 
+def fit_rss(folder, size, batch):
+    """One epoch of from-scratch training on folder's images (see the module doc)."""
+    import os
+    import numpy as np
+    from PIL import Image
+    classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+    xs, ys = [], []
+    for ci, c in enumerate(classes):
+        for f in sorted(os.listdir(os.path.join(folder, c))):
+            img = Image.open(os.path.join(folder, c, f)).convert("RGB").resize((size, size), Image.BILINEAR)
+            xs.append(np.asarray(img, dtype=np.uint8))
+            ys.append(ci)
+    x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float().div_(255)
+    x = x.sub_(torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)).div_(torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+    y = torch.tensor(ys)
+    convs, c = conv_layers(1, 0, 12)
+    net = nn.Sequential(*convs, *gap_head(c, 256, len(classes), 0.2)).train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    perm = torch.randperm(len(ys))
+    for s in range(0, len(ys), batch):
+        idx = perm[s:s + batch]
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(net(x[idx]), y[idx]).backward()
+        opt.step()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fit-rss", metavar="DIR", help="train one epoch on DIR/<class>/* and exit (peak RSS measurement)")
+    ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=64)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.fit_rss:
+        fit_rss(a.fit_rss, a.size, a.batch)
+        return
     b = Bench()
     for line in sys.stdin:
         line = line.strip()
