@@ -115,7 +115,15 @@ func Conv3x3BackwardFilter(n, h, w, cin, cout int, in, dout, dkernel, dbias []fl
 // runs every step keeps one, so the buffers are allocated once.
 type filterGradScratch struct {
 	col, packed []float32
+	rows        []float32 // byTap: the output-gradient rows of one tap's pixels
+	chunkFloats int       // byTap's budget; 0: backwardFilterChunkFloats (tests make it small)
 }
+
+// filterGradByTapBelow is the map side under which the kernel gradient
+// goes tap by tap (see backwardByTap) instead of through im2col: on a
+// 2x2 map 5 of the 9 taps of every pixel read padding, on 4x4 about a
+// third, which im2col multiplies as zeros.
+const filterGradByTapBelow = 8
 
 func (ws *filterGradScratch) backward(n, h, w, cin, cout int, in, dout, dkernel, dbias []float32, accumulate bool) {
 	pixels := n * h * w
@@ -131,6 +139,16 @@ func (ws *filterGradScratch) backward(n, h, w, cin, cout int, in, dout, dkernel,
 		}
 		return
 	}
+	if min(h, w) < filterGradByTapBelow {
+		ws.backwardByTap(n, h, w, cin, cout, in, dout, dkernel, accumulate)
+		return
+	}
+	ws.backwardIm2col(n, h, w, cin, cout, in, dout, dkernel, accumulate)
+}
+
+// backwardIm2col computes the kernel gradient as im2col(in)ᵀ·dout.
+func (ws *filterGradScratch) backwardIm2col(n, h, w, cin, cout int, in, dout, dkernel []float32, accumulate bool) {
+	pixels := n * h * w
 	k9 := 9 * cin
 	chunk := max(1, min(pixels, backwardFilterChunkFloats/k9))
 	if cap(ws.col) < chunk*k9 {
@@ -145,6 +163,56 @@ func (ws *filterGradScratch) backward(n, h, w, cin, cout int, in, dout, dkernel,
 		b := packBInto(bestGemm, false, cnt, cout, dout[p0*cout:], cout, ws.packed)
 		ws.packed = b.data
 		gemmWith(b.kern, true, k9, col, k9, b, dkernel, cout, accumulate || p0 > 0, nil, false)
+	}
+}
+
+// backwardByTap computes the kernel gradient one tap at a time, over only
+// the pixels whose tap lies inside the image: dkernel[ky][kx] =
+// Σ in[y+ky-1][x+kx-1]ᵀ · dout[y][x], a cin×cout GEMM whose left matrix
+// (the gathered input rows, transposed) packs by contiguous copies. It
+// reduces over pixels in chunks whose size depends only on the shape, so
+// the result does not depend on the thread count.
+func (ws *filterGradScratch) backwardByTap(n, h, w, cin, cout int, in, dout, dkernel []float32, accumulate bool) {
+	budget := backwardFilterChunkFloats
+	if ws.chunkFloats > 0 {
+		budget = ws.chunkFloats
+	}
+	chunk := max(1, min(n*h*w, budget/(cin+cout)))
+	ws.col = grow(ws.col, chunk*cin)
+	ws.rows = grow(ws.rows, chunk*cout)
+	for tap := 0; tap < 9; tap++ {
+		dy, dx := tap/3-1, tap%3-1
+		y0, y1 := max(0, -dy), min(h, h-dy) // output rows whose tap row is inside
+		x0, x1 := max(0, -dx), min(w, w-dx)
+		dk := dkernel[tap*cin*cout : (tap+1)*cin*cout]
+		load := accumulate
+		cnt := 0
+		flush := func() {
+			if cnt == 0 {
+				return
+			}
+			b := packBInto(bestGemm, false, cnt, cout, ws.rows, cout, ws.packed)
+			ws.packed = b.data
+			gemmWith(b.kern, true, cin, ws.col, cin, b, dk, cout, load, nil, false)
+			load, cnt = true, 0
+		}
+		for img := 0; img < n; img++ {
+			for y := y0; y < y1; y++ {
+				for x := x0; x < x1; x++ {
+					p := (img*h+y)*w + x
+					q := (img*h+y+dy)*w + x + dx
+					copy(ws.col[cnt*cin:(cnt+1)*cin], in[q*cin:])
+					copy(ws.rows[cnt*cout:(cnt+1)*cout], dout[p*cout:])
+					if cnt++; cnt == chunk {
+						flush()
+					}
+				}
+			}
+		}
+		flush()
+		if !load { // no pixel reads this tap (a map of side 1)
+			clear(dk)
+		}
 	}
 }
 

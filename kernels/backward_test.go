@@ -193,6 +193,37 @@ func TestConv3x3BackwardMatchesReference(t *testing.T) {
 	}
 }
 
+// TestFilterGradByTapChunks runs the tap-by-tap kernel gradient with
+// chunks of a few pixels, so each tap sums several GEMMs, against the
+// float64 reference, overwriting a poisoned output and accumulating.
+func TestFilterGradByTapChunks(t *testing.T) {
+	for _, s := range []convShape{{3, 4, 4, 20, 24}, {2, 2, 2, 33, 17}, {1, 7, 5, 16, 16}, {2, 1, 1, 8, 8}} {
+		for _, chunk := range []int{1, 5, 64} {
+			t.Run(fmt.Sprintf("%v/chunk=%d", s, chunk), func(t *testing.T) {
+				rng := newRand(uint64(chunk))
+				in := randFloats(rng, s.n*s.h*s.w*s.cin)
+				kernel := randFloats(rng, 9*s.cin*s.cout)
+				dout := randFloats(rng, s.n*s.h*s.w*s.cout)
+				_, want, _ := f64ConvGrads(s.n, s.h, s.w, s.cin, s.cout, in, kernel, dout)
+				ws := filterGradScratch{chunkFloats: chunk * (s.cin + s.cout)}
+				dk := newGuarded(len(kernel))
+				ws.backwardByTap(s.n, s.h, s.w, s.cin, s.cout, in, dout, dk.data, false)
+				dk.check(t)
+				if e := maxRelErr(dk.data, want); e > 1e-5 {
+					t.Fatalf("dkernel error %g", e)
+				}
+				ws.backwardByTap(s.n, s.h, s.w, s.cin, s.cout, in, dout, dk.data, true)
+				for j := range want {
+					want[j] *= 2
+				}
+				if e := maxRelErr(dk.data, want); e > 1e-5 {
+					t.Fatalf("accumulated dkernel error %g", e)
+				}
+			})
+		}
+	}
+}
+
 // TestConv3x3BackwardFiniteDifferences checks the analytic gradients against
 // central differences of the float64 forward convolution.
 func TestConv3x3BackwardFiniteDifferences(t *testing.T) {
