@@ -104,7 +104,9 @@ const backwardFilterChunkFloats = 2 << 20
 //
 // The kernel gradient is im2col(in)ᵀ·dout, done as a sequence of GEMMs over
 // chunks of pixels (so the im2col buffer stays small); each GEMM is threaded
-// over the rows of dkernel, never over pixels.
+// over the rows of dkernel, never over pixels. On maps under 8x8, where
+// much of every 3x3 window is padding, it is one GEMM per tap over the
+// pixels whose tap lies inside the image instead (backwardByTap).
 func Conv3x3BackwardFilter(n, h, w, cin, cout int, in, dout, dkernel, dbias []float32, accumulate bool) {
 	var ws filterGradScratch
 	ws.backward(n, h, w, cin, cout, in, dout, dkernel, dbias, accumulate)
