@@ -74,20 +74,34 @@ func FlipKernel3x3(cin, cout int, kernel, flipped []float32) {
 }
 
 // transposeBlocked writes the cols×rows transpose of the rows×cols matrix
-// src into dst, in 32x32 blocks so both sides stay in cache.
+// src into dst, in 32x32 blocks so both sides stay in cache; whole 16x16
+// blocks go through transposeBlock16 when a SIMD build sets it.
 func transposeBlocked(dst, src []float32, rows, cols int) {
 	const blk = 32
 	for r0 := 0; r0 < rows; r0 += blk {
 		for c0 := 0; c0 < cols; c0 += blk {
-			for r := r0; r < min(rows, r0+blk); r++ {
+			r1, c1 := min(rows, r0+blk), min(cols, c0+blk)
+			if transposeBlock16 != nil && (r1-r0)%16 == 0 && (c1-c0)%16 == 0 {
+				for r := r0; r < r1; r += 16 {
+					for c := c0; c < c1; c += 16 {
+						transposeBlock16(dst[c*rows+r:], rows, src[r*cols+c:], cols)
+					}
+				}
+				continue
+			}
+			for r := r0; r < r1; r++ {
 				row := src[r*cols : (r+1)*cols]
-				for c := c0; c < min(cols, c0+blk); c++ {
+				for c := c0; c < c1; c++ {
 					dst[c*rows+r] = row[c]
 				}
 			}
 		}
 	}
 }
+
+// transposeBlock16, when set, writes the transpose of the 16x16 block at
+// src (row stride ls) to dst (row stride ld); SIMD builds set it at init.
+var transposeBlock16 func(dst []float32, ld int, src []float32, ls int)
 
 // backwardFilterChunkFloats bounds the im2col buffer of
 // Conv3x3BackwardFilter (in floats, 8 MiB), which sets how many pixels one

@@ -193,6 +193,50 @@ func TestConv3x3BackwardMatchesReference(t *testing.T) {
 	}
 }
 
+// TestTransposeBlocked checks the blocked transpose (with the SIMD 16x16
+// blocks where the build has them) against the definition on shapes that
+// are and are not multiples of 16 and 32, with guard bands.
+func TestTransposeBlocked(t *testing.T) {
+	for _, s := range [][2]int{{16, 16}, {64, 32}, {3, 64}, {48, 80}, {33, 17}, {512, 256}, {1, 1}} {
+		rows, cols := s[0], s[1]
+		src := randFloats(newRand(uint64(rows*1000+cols)), rows*cols)
+		dst := newGuarded(rows * cols)
+		transposeBlocked(dst.data, src, rows, cols)
+		dst.check(t)
+		for r := 0; r < rows; r++ {
+			for c := 0; c < cols; c++ {
+				if dst.data[c*rows+r] != src[r*cols+c] {
+					t.Fatalf("%dx%d: dst[%d][%d] = %v, want %v", rows, cols, c, r, dst.data[c*rows+r], src[r*cols+c])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkFlipKernel3x3 times the flip of a 512→512 kernel (every step
+// of a training run does it for every layer), with the SIMD 16x16 blocks
+// and without them, in one process.
+func BenchmarkFlipKernel3x3(b *testing.B) {
+	const cin, cout = 512, 512
+	kernel, flipped := randFloats(newRand(1), 9*cin*cout), make([]float32, 9*cin*cout)
+	simdBlock := transposeBlock16
+	for _, v := range []struct {
+		name  string
+		block func(dst []float32, ld int, src []float32, ls int)
+	}{{"simd", simdBlock}, {"scalar", nil}} {
+		if v.name == "simd" && simdBlock == nil {
+			continue
+		}
+		b.Run(v.name, func(b *testing.B) {
+			transposeBlock16 = v.block
+			defer func() { transposeBlock16 = simdBlock }()
+			for range b.N {
+				FlipKernel3x3(cin, cout, kernel, flipped)
+			}
+		})
+	}
+}
+
 // TestFilterGradByTapChunks runs the tap-by-tap kernel gradient with
 // chunks of a few pixels, so each tap sums several GEMMs, against the
 // float64 reference, overwriting a poisoned output and accumulating.
