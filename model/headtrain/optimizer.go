@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"vggo/kernels"
 	"vggo/model"
 )
 
@@ -43,8 +44,9 @@ func NewOptimizer(kind string, lr float64) (*Optimizer, error) {
 	return s, nil
 }
 
-// Update takes one step: params[i] -= update(grads[i]). The gradients are
-// left as they are.
+// Update takes one step, params[i] -= update(grads[i]), then zeroes the
+// gradients (gorgonia's tape machine adds into them). Adam runs as
+// kernels.Adam: threaded and SIMD, bit for bit the scalar loop it replaced.
 func (s *Optimizer) Update(params, grads [][]float32) error {
 	if s.Slots == nil {
 		s.Slots = make([][]float32, len(params))
@@ -56,6 +58,7 @@ func (s *Optimizer) Update(params, grads [][]float32) error {
 	s.Iter++
 	c1 := 1 - math.Pow(s.Beta1, float64(s.Iter))
 	c2 := 1 - math.Pow(s.Beta2, float64(s.Iter))
+	adam := kernels.Adam{Beta1: float32(s.Beta1), Beta2: float32(s.Beta2), LR: s.LR, Eps: s.Eps, C1: c1, C2: c2, Clip: float32(max(s.GradClip, 0))}
 	for i, w := range params {
 		g := grads[i]
 		if len(g) != len(w) {
@@ -73,16 +76,8 @@ func (s *Optimizer) Update(params, grads [][]float32) error {
 		}
 		switch s.Kind {
 		case "adam":
-			v := s.Slots2[i]
-			b1, b2 := float32(s.Beta1), float32(s.Beta2)
-			for j := range w {
-				gj := s.clip(g[j])
-				m[j] = b1*m[j] + (1-b1)*gj
-				v[j] = b2*v[j] + (1-b2)*gj*gj
-				mh := float64(m[j]) / c1
-				vh := float64(v[j]) / c2
-				w[j] -= float32(s.LR * mh / (math.Sqrt(vh) + s.Eps))
-			}
+			adam.Update(w, g, m, s.Slots2[i]) // zeroes g
+			continue
 		case "rmsprop":
 			rho := float32(s.Beta2)
 			for j := range w {
@@ -99,6 +94,7 @@ func (s *Optimizer) Update(params, grads [][]float32) error {
 		default:
 			return fmt.Errorf("optimizer %q: want adam, rmsprop or sgd", s.Kind)
 		}
+		clear(g)
 	}
 	return nil
 }

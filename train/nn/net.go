@@ -208,7 +208,11 @@ func (s Spec) Build(p *Params, b int, train bool) (*Graph, error) {
 	var err error
 	pi := 0
 	for i := s.Boundary; i < model.ConvLayers; i++ {
-		if h, err = Conv3x3(h, gr.Params[pi], gr.Params[pi+1], true); err != nil {
+		conv := Conv3x3
+		if i == s.Boundary { // its input is the batch, which needs no gradient
+			conv = Conv3x3NoInputGrad
+		}
+		if h, err = conv(h, gr.Params[pi], gr.Params[pi+1], true); err != nil {
 			return nil, err
 		}
 		pi += 2

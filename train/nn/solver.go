@@ -38,11 +38,8 @@ func (s *Solver) Step(model []G.ValueGrad) error {
 		}
 		params[i], grads[i] = f32(vg.Value()), f32(gv)
 	}
-	if err := s.Update(params, grads); err != nil {
+	if err := s.Update(params, grads); err != nil { // zeroes grads too
 		return fmt.Errorf("solver: %w", err)
-	}
-	for _, g := range grads {
-		clear(g)
 	}
 	return nil
 }
