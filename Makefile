@@ -99,7 +99,7 @@ test-generic:
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -exec=$(WASMEXEC) ./kernels/... ./model ./model/safetensors ./model/rank ./model/imagefile ./wasm/protocol ./wasm/inference
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh ./kernels/... ./wasm/inference
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh -run 'Float64|PyTorch' ./model
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh -run 'Float64|PyTorch|Shard|MergeChannels' ./model
 
 ## bench: kernel and forward-pass benchmarks, natively and under node (wasm)
 bench:

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+
 	"vggo/internal/headless"
 )
 
@@ -21,12 +22,15 @@ import (
 // file, the npm packages and Go's wasm_exec.js, with the headers that make
 // the page cross-origin isolated (COOP/COEP), which SharedArrayBuffer and
 // so the peers' wasm threads require.
-func isolatedHandler(benchDir, wasmExec string) http.Handler {
+// /web/static/ is the app's static folder (staticDir), for vggo's worker
+// pool: worker.js and the worker wasm builds.
+func isolatedHandler(benchDir, staticDir, wasmExec string) http.Handler {
 	mime.AddExtensionType(".mjs", "text/javascript")
 	mime.AddExtensionType(".wasm", "application/wasm")
 	mux := http.NewServeMux()
 	mux.Handle("/node_modules/", http.StripPrefix("/node_modules/", http.FileServer(http.Dir(filepath.Join(benchDir, "node_modules")))))
 	mux.Handle("/build/", http.StripPrefix("/build/", http.FileServer(http.Dir(filepath.Join(benchDir, "build")))))
+	mux.Handle("/web/static/", http.StripPrefix("/web/static/", http.FileServer(http.Dir(staticDir))))
 	mux.HandleFunc("/wasm_exec.js", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, wasmExec) })
 	mux.Handle("/", http.FileServer(http.Dir(filepath.Join(benchDir, "page"))))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -23,7 +23,10 @@ func TestIsolatedHandler(t *testing.T) {
 	}
 	wasmExec := filepath.Join(dir, "wasm_exec.js")
 	os.WriteFile(wasmExec, []byte("// go"), 0o644)
-	h := isolatedHandler(dir, wasmExec)
+	static := filepath.Join(dir, "static")
+	os.MkdirAll(static, 0o755)
+	os.WriteFile(filepath.Join(static, "worker.wasm"), []byte("w"), 0o644)
+	h := isolatedHandler(dir, static, wasmExec)
 	tests := []struct {
 		path, contentType string
 		status            int
@@ -32,6 +35,7 @@ func TestIsolatedHandler(t *testing.T) {
 		{"/build/vggo.wasm", "application/wasm", 200},
 		{"/node_modules/pkg/dist/x.mjs", "text/javascript; charset=utf-8", 200},
 		{"/wasm_exec.js", "text/javascript; charset=utf-8", 200},
+		{"/web/static/worker.wasm", "application/wasm", 200},
 		{"/build/missing.onnx", "", 404},
 	}
 	for _, tc := range tests {

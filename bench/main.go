@@ -43,11 +43,20 @@ type options struct {
 	repeatShare                               float64
 	browser, native                           bool
 	peerThreads                               []int
+	staticDir                                 string   // the app's web/static, with the built worker wasm
+	vggoWorkers                               []int    // worker pool sizes to run vggo's workers at
+	vggoBuilds                                []string // worker builds: simd128, relaxed
 	peers                                     []string
 	torchThreads                              int
 	trainRuns, trainBatch, trainWidthDiv      int
 	ftImages, ftEpochs, ftBatch, ftWidthDiv   int
 	ftSize, ftRuns                            int
+	trainLargeSize, trainLargeBatch           int
+	augSize, augImages, augEpochs, augBatch   int
+	augWidthDiv, augRuns                      int
+	layers                                    bool
+	layerSize, layerBatch, layerRuns          int
+	rssSize, rssBatch, rssPerClass            int
 }
 
 func main() {
@@ -66,6 +75,9 @@ func main() {
 	flag.BoolVar(&o.native, "native", true, "run the native comparison")
 	threads := flag.String("peer-threads", "1,2", "wasm thread counts for the peers in the browser")
 	engines := flag.String("peers", "tfjs,ort", "browser peers to run next to vggo: tfjs, ort")
+	flag.StringVar(&o.staticDir, "static", "web/static", "the app's static folder with worker.js and the built worker wasm (scripts/build-wasm.sh)")
+	workers := flag.String("vggo-workers", "1,2,4", "inference worker pool sizes for vggo's worker rows (empty: none)")
+	builds := flag.String("vggo-builds", "simd128,relaxed", "worker builds for vggo's worker rows")
 	flag.IntVar(&o.torchThreads, "torch-threads", 2, "PyTorch threads (vggo's kernels get as many goroutines)")
 	flag.IntVar(&o.trainRuns, "train-runs", 3, "timed training steps per engine (all layers trainable, 32x32)")
 	flag.IntVar(&o.trainBatch, "train-batch", 64, "batch of the all-layers training step")
@@ -76,6 +88,21 @@ func main() {
 	flag.IntVar(&o.ftBatch, "ft-batch", 32, "fine-tuning batch")
 	flag.IntVar(&o.ftWidthDiv, "ft-width-div", 8, "width divisor of the fine-tuning network (8, as train/nn's BenchmarkTrainStep, keeps PyTorch's 10 passes over the frozen base within minutes; 1: real VGG16, which takes PyTorch about an hour on 2 cores)")
 	flag.IntVar(&o.ftRuns, "ft-runs", 1, "fine-tuning runs per engine")
+	flag.IntVar(&o.trainLargeSize, "train-large-size", 224, "input size of the second all-layers training step (0: skip it)")
+	flag.IntVar(&o.trainLargeBatch, "train-large-batch", 8, "batch of the second all-layers training step")
+	flag.IntVar(&o.augSize, "aug-size", 224, "augmented fine-tuning (-fine-tune 1 -rotation 20 -flip) input size (0: skip the row)")
+	flag.IntVar(&o.augImages, "aug-images", 320, "augmented fine-tuning images")
+	flag.IntVar(&o.augEpochs, "aug-epochs", 3, "augmented fine-tuning epochs (each a new random draw of every image)")
+	flag.IntVar(&o.augBatch, "aug-batch", 32, "augmented fine-tuning batch")
+	flag.IntVar(&o.augWidthDiv, "aug-width-div", 1, "width divisor of the augmented fine-tuning network")
+	flag.IntVar(&o.augRuns, "aug-runs", 1, "augmented fine-tuning runs per engine")
+	flag.BoolVar(&o.layers, "layers", true, "time each conv layer's three training passes against PyTorch's (full width)")
+	flag.IntVar(&o.layerSize, "layer-size", 32, "input size of the per-layer passes (at least 16: block 5 runs at size/16)")
+	flag.IntVar(&o.layerBatch, "layer-batch", 64, "batch of the per-layer passes")
+	flag.IntVar(&o.layerRuns, "layer-runs", 5, "timed runs per engine of each layer pass")
+	flag.IntVar(&o.rssSize, "rss-size", 32, "input size of the peak-RSS training runs (0: skip them)")
+	flag.IntVar(&o.rssBatch, "rss-batch", 64, "batch of the peak-RSS training runs")
+	flag.IntVar(&o.rssPerClass, "rss-per-class", 64, "generated images per class (10 classes) of the peak-RSS training runs")
 	flag.Parse()
 	for _, f := range strings.Split(*threads, ",") {
 		var n int
@@ -83,6 +110,22 @@ func main() {
 			fatalf("-peer-threads %q: want a comma-separated list of positive counts", *threads)
 		}
 		o.peerThreads = append(o.peerThreads, n)
+	}
+	for _, f := range strings.Split(*workers, ",") {
+		var n int
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
+			fatalf("-vggo-workers %q: want a comma-separated list of positive counts", *workers)
+		}
+		o.vggoWorkers = append(o.vggoWorkers, n)
+	}
+	for _, b := range strings.Split(*builds, ",") {
+		if b = strings.TrimSpace(b); b != "simd128" && b != "relaxed" {
+			fatalf("-vggo-builds %q: want a comma-separated list of simd128, relaxed", *builds)
+		}
+		o.vggoBuilds = append(o.vggoBuilds, b)
 	}
 	for _, e := range strings.Split(*engines, ",") {
 		if e = strings.TrimSpace(e); e != "tfjs" && e != "ort" {
@@ -150,7 +193,14 @@ func runBrowser(o *options, m *meter, rep *report) error {
 	if _, err := os.Stat(wasmExec); err != nil {
 		return fmt.Errorf("wasm_exec.js: %w", err)
 	}
-	base, stopServer, err := serve(isolatedHandler(o.benchDir, wasmExec))
+	if len(o.vggoWorkers) > 0 {
+		for _, f := range []string{"worker.js", "worker.wasm", "worker-relaxed.wasm"} {
+			if _, err := os.Stat(filepath.Join(o.staticDir, f)); err != nil {
+				return fmt.Errorf("%s: missing (scripts/build-wasm.sh builds it): %w", filepath.Join(o.staticDir, f), err)
+			}
+		}
+	}
+	base, stopServer, err := serve(isolatedHandler(o.benchDir, o.staticDir, wasmExec))
 	if err != nil {
 		return err
 	}
@@ -166,17 +216,26 @@ func runBrowser(o *options, m *meter, rep *report) error {
 	type engineTab struct {
 		engine  string
 		threads int
+		build   string // vggo's worker build (engine workers)
 	}
-	want := []engineTab{{"vggo", 1}}
+	want := []engineTab{{"vggo", 1, ""}}
+	for _, b := range o.vggoBuilds {
+		for _, n := range o.vggoWorkers {
+			want = append(want, engineTab{"workers", n, b})
+		}
+	}
 	for _, e := range o.peers {
 		for _, n := range o.peerThreads {
-			want = append(want, engineTab{e, n})
+			want = append(want, engineTab{e, n, ""})
 		}
 	}
 	var tabs []*tab
 	for _, w := range want {
 		label := fmt.Sprintf("%s %dt", w.engine, w.threads)
-		t, err := openTab(ctx, label, fmt.Sprintf("%s/?engine=%s&threads=%d", base, w.engine, w.threads), 3*time.Minute)
+		if w.engine == "workers" {
+			label = fmt.Sprintf("vggo %dw %s", w.threads, w.build)
+		}
+		t, err := openTab(ctx, label, fmt.Sprintf("%s/?engine=%s&threads=%d&build=%s", base, w.engine, w.threads, w.build), 3*time.Minute)
 		if err != nil {
 			return err
 		}
@@ -279,28 +338,32 @@ func runNative(o *options, m *meter, rep *report) error {
 		rep.native = append(rep.native, nativeRow{name: name, unit: "ms", vggo: v, torch: p, batch: c.batch})
 	}
 
-	{
-		name := fmt.Sprintf("train step, all 13 conv layers + gap head trainable, 32x32, batch %d", o.trainBatch)
+	trainSteps := []struct{ size, batch int }{{32, o.trainBatch}}
+	if o.trainLargeSize > 0 {
+		trainSteps = append(trainSteps, struct{ size, batch int }{o.trainLargeSize, o.trainLargeBatch})
+	}
+	for _, c := range trainSteps {
+		name := fmt.Sprintf("train step, all 13 conv layers + gap head trainable, %dx%d, batch %d", c.size, c.size, c.batch)
 		if o.trainWidthDiv != 1 {
 			name += fmt.Sprintf(", width/%d", o.trainWidthDiv)
 		}
 		logf("native %s", name)
-		tr, err := newVggoTrainer(gapSpec(o.trainWidthDiv, 32, 0), o.trainBatch)
+		tr, err := newVggoTrainer(gapSpec(o.trainWidthDiv, c.size, 0), c.batch)
 		if err != nil {
 			return err
 		}
-		x := randInput(o.trainBatch * 32 * 32 * 3)
+		x := randInput(c.batch * c.size * c.size * 3)
 		v, p, err := pair(name, o.trainRuns, 1, func() (float64, error) {
 			start := time.Now()
 			err := tr.step(x)
 			return msSince(start), err
 		}, func() (float64, error) {
-			return torch.ms(map[string]any{"op": "train_step", "size": 32, "batch": o.trainBatch, "width_div": o.trainWidthDiv})
+			return torch.ms(map[string]any{"op": "train_step", "size": c.size, "batch": c.batch, "width_div": o.trainWidthDiv})
 		})
 		if err != nil {
 			return err
 		}
-		rep.native = append(rep.native, nativeRow{name: name, unit: "img/s", vggo: v, torch: p, batch: o.trainBatch})
+		rep.native = append(rep.native, nativeRow{name: name, unit: "img/s", vggo: v, torch: p, batch: c.batch})
 	}
 
 	{
@@ -315,6 +378,67 @@ func runNative(o *options, m *meter, rep *report) error {
 		}, func() (float64, error) {
 			return torch.ms(map[string]any{"op": "finetune", "size": o.ftSize, "images": o.ftImages, "epochs": o.ftEpochs,
 				"batch": o.ftBatch, "width_div": o.ftWidthDiv})
+		})
+		if err != nil {
+			return err
+		}
+		rep.native = append(rep.native, nativeRow{name: name, unit: "s", vggo: v, torch: p})
+	}
+
+	if o.layers {
+		if o.layerSize < 16 {
+			return fmt.Errorf("-layer-size %d: want at least 16 (VGG16's block 5 runs at size/16)", o.layerSize)
+		}
+		for _, ls := range vggLayerShapes(o.layerSize, 1) {
+			lp := newLayerPasses(ls, o.layerBatch)
+			for _, ps := range layerPassNames {
+				name := fmt.Sprintf("%s, batch %d | %s", ls, o.layerBatch, ps.label)
+				logf("native layer %s", name)
+				v, p, err := pair(name, o.layerRuns, 1, func() (float64, error) { return lp.run(ps.pass) }, func() (float64, error) {
+					return torch.ms(map[string]any{"op": "conv_pass", "size": ls.side, "batch": o.layerBatch, "cin": ls.cin, "cout": ls.cout, "pass": ps.pass})
+				})
+				if err != nil {
+					return err
+				}
+				rep.layers = append(rep.layers, nativeRow{name: name, unit: "ms", vggo: v, torch: p})
+			}
+		}
+	}
+
+	if o.rssSize > 0 {
+		logf("native peak RSS of train fit and PyTorch, %dx%d batch %d", o.rssSize, o.rssSize, o.rssBatch)
+		r, err := measureFitRSS(o)
+		if err != nil {
+			return err
+		}
+		logf("  vggo %.0f MiB, PyTorch %.0f MiB", float64(r.vggo)/(1<<20), float64(r.torch)/(1<<20))
+		rep.rss = append(rep.rss, r)
+	}
+
+	if o.augSize > 0 {
+		name := fmt.Sprintf("fine-tune last conv + gap head with augmentation (rotation 20, flip; a new draw every epoch), %dx%d, %d images x %d epochs, batch %d",
+			o.augSize, o.augSize, o.augImages, o.augEpochs, o.augBatch)
+		if o.augWidthDiv != 1 {
+			name += fmt.Sprintf(", width/%d", o.augWidthDiv)
+		}
+		logf("native %s", name)
+		imgs, raw := augImages(o.augImages, o.augSize)
+		f, err := os.CreateTemp("", "vggo-bench-images-*.u8")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		if _, err := f.Write(raw); err != nil {
+			return fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		v, p, err := pair(name, o.augRuns, 0, func() (float64, error) {
+			return vggoFineTuneAug(o.augSize, o.augEpochs, o.augBatch, o.augWidthDiv, imgs)
+		}, func() (float64, error) {
+			return torch.ms(map[string]any{"op": "finetune_aug", "size": o.augSize, "images": o.augImages, "epochs": o.augEpochs,
+				"batch": o.augBatch, "width_div": o.augWidthDiv, "images_path": f.Name(), "rotation": fineTuneAug.RotationRange})
 		})
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"image"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"vggo/bench/randnet"
 	"vggo/kernels"
 	"vggo/model"
+	"vggo/train/augment"
 	"vggo/train/cache"
 	"vggo/train/nn"
 )
@@ -204,6 +206,106 @@ func vggoFineTune(size, images, epochs, batch, widthDiv int, x []float32) (float
 				f, ok := fc.Get(key(perm[s+i]))
 				if !ok {
 					return 0, fmt.Errorf("feature cache lost image %d", perm[s+i])
+				}
+				copy(xb[i*featPer:], f)
+			}
+			if err := tr.step(xb); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return msSince(start), nil
+}
+
+// fineTuneAug is the augmentation of the augmented fine-tuning row, as
+// `train fit -rotation 20 -flip` sets it.
+var fineTuneAug = augment.Params{RotationRange: 20, HorizontalFlip: true}
+
+// augImages returns n size×size RGB images of random pixels (seeded, so
+// every run and both engines see the same ones) and their bytes, NHWC
+// uint8, for bench/torch_bench.py.
+func augImages(n, size int) ([]*image.NRGBA, []byte) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	raw := make([]byte, n*size*size*3)
+	imgs := make([]*image.NRGBA, n)
+	for i := range imgs {
+		img := image.NewNRGBA(image.Rect(0, 0, size, size))
+		for p := 0; p < size*size; p++ {
+			for c := 0; c < 3; c++ {
+				v := byte(rng.IntN(256))
+				img.Pix[4*p+c] = v
+				raw[(i*size*size+p)*3+c] = v
+			}
+			img.Pix[4*p+3] = 255
+		}
+		imgs[i] = img
+	}
+	return imgs, raw
+}
+
+// vggoFineTuneAug is the augmented fine-tuning row the way `train fit
+// -fine-tune 1 -rotation 20 -flip -aug-copies EPOCHS` runs it, so every
+// epoch sees a new random draw of every image: each copy drawn with
+// train/augment (seeded per image and copy, as fit's feature source
+// does), preprocessed ("torch" mode) and run through conv layers 1-12 in
+// batches of 16 into the feature cache; then epoch e trains the last conv
+// layer and the gap head on copy e's cached features.
+func vggoFineTuneAug(size, epochs, batch, widthDiv int, imgs []*image.NRGBA) (float64, error) {
+	net, err := model.NewNet(randnet.Model(size, widthDiv, 1))
+	if err != nil {
+		return 0, err
+	}
+	spec := gapSpec(widthDiv, size, 12)
+	tr, err := newVggoTrainer(spec, batch)
+	if err != nil {
+		return 0, err
+	}
+	dir, err := os.MkdirTemp("", "vggo-bench-cache-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	fc, err := cache.Open(dir, 4<<30)
+	if err != nil {
+		return 0, err
+	}
+	images := len(imgs)
+	per := size * size * 3
+	shape := spec.InputShape()
+	featPer := shape[0] * shape[1] * shape[2]
+	key := func(i, copy int) string { return cache.Key("bench-aug", fmt.Sprint(i), fmt.Sprint(copy)) }
+
+	start := time.Now()
+	const frozenBatch = 16 // as fit's feature source
+	x := make([]float32, frozenBatch*per)
+	for c := 0; c < epochs; c++ {
+		for s := 0; s < images; s += frozenBatch {
+			n := min(frozenBatch, images-s)
+			for i := 0; i < n; i++ {
+				img := imgs[s+i]
+				b := img.Bounds()
+				d := fineTuneAug.Sample(augment.RNG(1, fmt.Sprint(s+i), c), b.Dx(), b.Dy())
+				if err := model.PreprocessInto(x[i*per:(i+1)*per], d.Apply(img), size, "torch"); err != nil {
+					return 0, err
+				}
+			}
+			out := net.ForwardTo(n, x[:n*per], 11)
+			for i := 0; i < n; i++ {
+				if err := fc.Put(key(s+i, c), out[i*featPer:(i+1)*featPer]); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	xb := make([]float32, batch*featPer)
+	for e := 0; e < epochs; e++ {
+		perm := rng.Perm(images)
+		for s := 0; s+batch <= images; s += batch {
+			for i := 0; i < batch; i++ {
+				f, ok := fc.Get(key(perm[s+i], e))
+				if !ok {
+					return 0, fmt.Errorf("feature cache lost image %d copy %d", perm[s+i], e)
 				}
 				copy(xb[i*featPer:], f)
 			}

@@ -22,6 +22,8 @@ type report struct {
 	browserEngines []pageInfo
 	browser        []row
 	native         []nativeRow
+	layers         []nativeRow // per conv layer and pass; name is "layer | pass"
+	rss            []rssRow
 }
 
 // row is one engine on one browser configuration; baseline is vggo's
@@ -92,7 +94,7 @@ func (r *report) markdown() string {
 	}
 	if len(r.browser) > 0 {
 		fmt.Fprintf(&b, "\n## Browser (headless Chromium, one session, wasm)\n\n")
-		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up run(s) per engine; forward pass only, inputs and weights prepared outside the timing, output read back inside it. vggo runs on one thread (Go's wasm port has no threads).\n\n", o.runs, o.warmup)
+		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up run(s) per engine; forward pass only, inputs and weights prepared outside the timing, output read back inside it. vggo's first row runs on the page's one thread (Go's wasm port has no threads); its worker rows split each forward pass over N Web Workers, each its own Go wasm instance (threads = workers), timed by the leading worker.\n\n", o.runs, o.warmup)
 		fmt.Fprintf(&b, "\"Cores used\" is the CPU time of the browser (all its processes) per second of the run: an engine with 2 threads should show close to 2 when two cores are idle for it.\n\n")
 		fmt.Fprintf(&b, "| input | engine | threads | median ms | time ÷ vggo | cores used | other load, cores |\n| --- | --- | --- | ---: | ---: | ---: | --- |\n")
 		for _, x := range r.browser {
@@ -101,11 +103,34 @@ func (r *report) markdown() string {
 	}
 	if len(r.native) > 0 {
 		fmt.Fprintf(&b, "\n## Native (CPU)\n\n")
-		fmt.Fprintf(&b, "vggo and PyTorch alternate run by run. Forward: median of %d runs after %d warm-up; training step: median of %d steps after 1 warm-up (forward, backward, Adam; the trainer's gorgonia graph in train/nn); fine-tuning: wall time of %d run(s) each, vggo computing the frozen conv layers 1-12 once into the trainer's feature cache (train/cache) and training on cached features, PyTorch recomputing them every epoch.\n\n",
-			o.runs, o.warmup, o.trainRuns, o.ftRuns)
+		fmt.Fprintf(&b, "vggo and PyTorch alternate run by run. Forward: median of %d runs after %d warm-up; training step: median of %d steps after 1 warm-up (forward, backward, Adam; the trainer's gorgonia graph in train/nn); fine-tuning: wall time of %d run(s) each, vggo computing the frozen conv layers 1-12 once into the trainer's feature cache (train/cache) and training on cached features, PyTorch recomputing them every epoch; fine-tuning with augmentation: wall time of %d run(s) each, both engines drawing a new rotation and flip of every image every epoch and running the frozen layers on it (vggo as `train fit -fine-tune 1 -rotation 20 -flip -aug-copies EPOCHS`: train/augment, then the feature cache; PyTorch: torchvision's RandomRotation and RandomHorizontalFlip), so no cache serves a second epoch.\n\n",
+			o.runs, o.warmup, o.trainRuns, o.ftRuns, o.augRuns)
 		fmt.Fprintf(&b, "| measurement | vggo | PyTorch | PyTorch time ÷ vggo | other load, cores (vggo / PyTorch) |\n| --- | ---: | ---: | ---: | --- |\n")
 		for _, n := range r.native {
 			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s / %s |\n", n.name, n.show(n.vggo), n.show(n.torch), ratio(n.torch, n.vggo), loadCell(n.vggo), loadCell(n.torch))
+		}
+	}
+	if len(r.rss) > 0 {
+		fmt.Fprintf(&b, "\n## Native (CPU), peak memory\n\n")
+		fmt.Fprintf(&b, "Each engine trains in a process of its own on the same generated PNGs (10 classes); the figure is the process's peak resident set size as getrusage reports it to bench/main.go (ru_maxrss). vggo: the `train fit` command itself (-from-scratch -fine-tune 13 -ood-per-class 0: data loading, validation split, training, export); PyTorch: bench/torch_bench.py --fit-rss (PIL decoding, the same network and head, Adam).\n\n")
+		fmt.Fprintf(&b, "| measurement | vggo | PyTorch | PyTorch ÷ vggo |\n| --- | ---: | ---: | ---: |\n")
+		for _, x := range r.rss {
+			fmt.Fprintf(&b, "| %s | %.0f MiB | %.0f MiB | %.2f |\n", x.name, float64(x.vggo)/(1<<20), float64(x.torch)/(1<<20), float64(x.torch)/float64(max(x.vggo, 1)))
+		}
+	}
+	if len(r.layers) > 0 {
+		fmt.Fprintf(&b, "\n## Native (CPU), per conv layer and training pass\n\n")
+		fmt.Fprintf(&b, "Each distinct conv layer shape of VGG16 at %dx%d input, batch %d, full width; median of %d runs after 1 warm-up, vggo and PyTorch alternating. vggo: kernels.Conv3x3Layer as the trainer runs it, the weights changed before each forward and input-gradient run, so those pay their weight transforms; PyTorch: conv2d + bias + ReLU forward, aten::convolution_backward for each gradient (NCHW, as its train step runs).\n\n",
+			o.layerSize, o.layerSize, o.layerBatch, o.layerRuns)
+		fmt.Fprintf(&b, "| layers: input, channels | pass | vggo | PyTorch | PyTorch time ÷ vggo | other load, cores (vggo / PyTorch) |\n| --- | --- | ---: | ---: | ---: | --- |\n")
+		var vs, ts float64
+		for _, n := range r.layers {
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s / %s |\n", n.name, n.show(n.vggo), n.show(n.torch), ratio(n.torch, n.vggo), loadCell(n.vggo), loadCell(n.torch))
+			vs += n.vggo.medianMS()
+			ts += n.torch.medianMS()
+		}
+		if vs > 0 {
+			fmt.Fprintf(&b, "| distinct shapes, all passes (each shape once) | | %.1f ms | %.1f ms | %.2f | |\n", vs, ts, ts/vs)
 		}
 	}
 	return b.String()

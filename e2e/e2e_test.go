@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -202,14 +201,7 @@ func throttlingProxy(t testing.TB, target string) string {
 		}
 		return nil
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: proxy}
-	go hs.Serve(l)
-	t.Cleanup(func() { hs.Close() })
-	return "http://" + l.Addr().String()
+	return serveHTTP(t, proxy)
 }
 
 // TestProgressIntakeAccessibility checks the download progress bar (over a

@@ -141,6 +141,20 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// serveHTTP serves h on a new port of 127.0.0.1 (its own origin) until
+// the test ends, and returns its URL.
+func serveHTTP(t testing.TB, h http.Handler) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: h}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + l.Addr().String()
+}
+
 // newBrowser starts chromium with a fresh profile and logs the page's
 // console and exceptions into the test log.
 func newBrowser(t testing.TB, extraFlags ...string) context.Context {

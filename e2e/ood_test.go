@@ -17,10 +17,10 @@ import (
 	"vggo/wasm/ui"
 )
 
-// The default model carries out-of-distribution statistics: a noise image
-// gets the note instead of an answer, a Fashion-MNIST test image does not,
-// and each card's verdict is the one the native engine gives for the file.
-func TestOODNote(t *testing.T) {
+// noisePNG is a 64x64 PNG of uniform grey noise, which the default model
+// flags as unlike its training images.
+func noisePNG(t testing.TB) []byte {
+	t.Helper()
 	noise := image.NewGray(image.Rect(0, 0, 64, 64))
 	rng := rand.New(rand.NewPCG(7, 7))
 	for i := range noise.Pix {
@@ -30,8 +30,15 @@ func TestOODNote(t *testing.T) {
 	if err := png.Encode(&buf, noise); err != nil {
 		t.Fatal(err)
 	}
+	return buf.Bytes()
+}
+
+// The default model carries out-of-distribution statistics: a noise image
+// gets the note instead of an answer, a Fashion-MNIST test image does not,
+// and each card's verdict is the one the native engine gives for the file.
+func TestOODNote(t *testing.T) {
 	noisePath := filepath.Join(t.TempDir(), "noise.png")
-	if err := os.WriteFile(noisePath, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(noisePath, noisePNG(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	fixture.images["noise.png"] = noisePath

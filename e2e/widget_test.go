@@ -151,7 +151,10 @@ type widgetEvent struct {
 			Index int     `json:"index"`
 			Prob  float64 `json:"prob"`
 		} `json:"classes"`
-		Probs  []float64 `json:"probs"`
+		Probs []float64 `json:"probs"`
+		OOD   *struct {
+			Flagged bool `json:"flagged"`
+		} `json:"ood"`
 		Timing struct {
 			DecodeMillis, ForwardMillis, TotalMillis float64
 		} `json:"timing"`

@@ -3,12 +3,38 @@ package kernels
 import "fmt"
 
 // ReLUBackward computes dx = dy where the ReLU output y is positive, else 0
-// (the subgradient at 0 is taken as 0). All three slices have len(y)
-// elements; dx may be the same slice as dy.
+// (the subgradient at 0 is taken as 0; so is a NaN y). All three slices
+// have len(y) elements; dx may be the same slice as dy. It runs on the
+// threads in chunks, 16 lanes at a time on AVX-512 (8 on AVX2): every
+// activation of a training step passes through it once.
 func ReLUBackward(y, dy, dx []float32) {
 	n := len(y)
 	checkLen("ReLUBackward dy", dy, n)
 	checkLen("ReLUBackward dx", dx, n)
+	parallelFor((n+reluChunk-1)/reluChunk, nil, func(_, task int) {
+		lo, hi := task*reluChunk, min(n, (task+1)*reluChunk)
+		reluBackwardSpan(y[lo:hi], dy[lo:hi], dx[lo:hi])
+	})
+}
+
+// reluChunk is how many elements one task of ReLUBackward takes.
+const reluChunk = 1 << 15
+
+// reluBackwardSpan is ReLUBackward on one chunk; SIMD builds replace it at
+// init when the CPU allows.
+var reluBackwardSpan = reluBackwardScalar
+
+// reluBackwardSpans lists every reluBackwardSpan this CPU can run, for the
+// tests.
+var reluBackwardSpans = []namedReLUBackward{{"scalar", reluBackwardScalar}}
+
+type namedReLUBackward struct {
+	name string
+	fn   func(y, dy, dx []float32)
+}
+
+func reluBackwardScalar(y, dy, dx []float32) {
+	n := len(y)
 	dy, dx = dy[:n], dx[:n]
 	for i, v := range y {
 		if v > 0 {
@@ -48,20 +74,34 @@ func FlipKernel3x3(cin, cout int, kernel, flipped []float32) {
 }
 
 // transposeBlocked writes the cols×rows transpose of the rows×cols matrix
-// src into dst, in 32x32 blocks so both sides stay in cache.
+// src into dst, in 32x32 blocks so both sides stay in cache; whole 16x16
+// blocks go through transposeBlock16 when a SIMD build sets it.
 func transposeBlocked(dst, src []float32, rows, cols int) {
 	const blk = 32
 	for r0 := 0; r0 < rows; r0 += blk {
 		for c0 := 0; c0 < cols; c0 += blk {
-			for r := r0; r < min(rows, r0+blk); r++ {
+			r1, c1 := min(rows, r0+blk), min(cols, c0+blk)
+			if transposeBlock16 != nil && (r1-r0)%16 == 0 && (c1-c0)%16 == 0 {
+				for r := r0; r < r1; r += 16 {
+					for c := c0; c < c1; c += 16 {
+						transposeBlock16(dst[c*rows+r:], rows, src[r*cols+c:], cols)
+					}
+				}
+				continue
+			}
+			for r := r0; r < r1; r++ {
 				row := src[r*cols : (r+1)*cols]
-				for c := c0; c < min(cols, c0+blk); c++ {
+				for c := c0; c < c1; c++ {
 					dst[c*rows+r] = row[c]
 				}
 			}
 		}
 	}
 }
+
+// transposeBlock16, when set, writes the transpose of the 16x16 block at
+// src (row stride ls) to dst (row stride ld); SIMD builds set it at init.
+var transposeBlock16 func(dst []float32, ld int, src []float32, ls int)
 
 // backwardFilterChunkFloats bounds the im2col buffer of
 // Conv3x3BackwardFilter (in floats, 8 MiB), which sets how many pixels one
@@ -78,7 +118,9 @@ const backwardFilterChunkFloats = 2 << 20
 //
 // The kernel gradient is im2col(in)ᵀ·dout, done as a sequence of GEMMs over
 // chunks of pixels (so the im2col buffer stays small); each GEMM is threaded
-// over the rows of dkernel, never over pixels.
+// over the rows of dkernel, never over pixels. On maps under 8x8, where
+// much of every 3x3 window is padding, it is one GEMM per tap over the
+// pixels whose tap lies inside the image instead (backwardByTap).
 func Conv3x3BackwardFilter(n, h, w, cin, cout int, in, dout, dkernel, dbias []float32, accumulate bool) {
 	var ws filterGradScratch
 	ws.backward(n, h, w, cin, cout, in, dout, dkernel, dbias, accumulate)
@@ -89,7 +131,15 @@ func Conv3x3BackwardFilter(n, h, w, cin, cout int, in, dout, dkernel, dbias []fl
 // runs every step keeps one, so the buffers are allocated once.
 type filterGradScratch struct {
 	col, packed []float32
+	rows        []float32 // byTap: the output-gradient rows of one tap's pixels
+	chunkFloats int       // byTap's budget; 0: backwardFilterChunkFloats (tests make it small)
 }
+
+// filterGradByTapBelow is the map side under which the kernel gradient
+// goes tap by tap (see backwardByTap) instead of through im2col: on a
+// 2x2 map 5 of the 9 taps of every pixel read padding, on 4x4 about a
+// third, which im2col multiplies as zeros.
+const filterGradByTapBelow = 8
 
 func (ws *filterGradScratch) backward(n, h, w, cin, cout int, in, dout, dkernel, dbias []float32, accumulate bool) {
 	pixels := n * h * w
@@ -105,6 +155,16 @@ func (ws *filterGradScratch) backward(n, h, w, cin, cout int, in, dout, dkernel,
 		}
 		return
 	}
+	if min(h, w) < filterGradByTapBelow {
+		ws.backwardByTap(n, h, w, cin, cout, in, dout, dkernel, accumulate)
+		return
+	}
+	ws.backwardIm2col(n, h, w, cin, cout, in, dout, dkernel, accumulate)
+}
+
+// backwardIm2col computes the kernel gradient as im2col(in)ᵀ·dout.
+func (ws *filterGradScratch) backwardIm2col(n, h, w, cin, cout int, in, dout, dkernel []float32, accumulate bool) {
+	pixels := n * h * w
 	k9 := 9 * cin
 	chunk := max(1, min(pixels, backwardFilterChunkFloats/k9))
 	if cap(ws.col) < chunk*k9 {
@@ -119,6 +179,56 @@ func (ws *filterGradScratch) backward(n, h, w, cin, cout int, in, dout, dkernel,
 		b := packBInto(bestGemm, false, cnt, cout, dout[p0*cout:], cout, ws.packed)
 		ws.packed = b.data
 		gemmWith(b.kern, true, k9, col, k9, b, dkernel, cout, accumulate || p0 > 0, nil, false)
+	}
+}
+
+// backwardByTap computes the kernel gradient one tap at a time, over only
+// the pixels whose tap lies inside the image: dkernel[ky][kx] =
+// Σ in[y+ky-1][x+kx-1]ᵀ · dout[y][x], a cin×cout GEMM whose left matrix
+// (the gathered input rows, transposed) packs by contiguous copies. It
+// reduces over pixels in chunks whose size depends only on the shape, so
+// the result does not depend on the thread count.
+func (ws *filterGradScratch) backwardByTap(n, h, w, cin, cout int, in, dout, dkernel []float32, accumulate bool) {
+	budget := backwardFilterChunkFloats
+	if ws.chunkFloats > 0 {
+		budget = ws.chunkFloats
+	}
+	chunk := max(1, min(n*h*w, budget/(cin+cout)))
+	ws.col = grow(ws.col, chunk*cin)
+	ws.rows = grow(ws.rows, chunk*cout)
+	for tap := 0; tap < 9; tap++ {
+		dy, dx := tap/3-1, tap%3-1
+		y0, y1 := max(0, -dy), min(h, h-dy) // output rows whose tap row is inside
+		x0, x1 := max(0, -dx), min(w, w-dx)
+		dk := dkernel[tap*cin*cout : (tap+1)*cin*cout]
+		load := accumulate
+		cnt := 0
+		flush := func() {
+			if cnt == 0 {
+				return
+			}
+			b := packBInto(bestGemm, false, cnt, cout, ws.rows, cout, ws.packed)
+			ws.packed = b.data
+			gemmWith(b.kern, true, cin, ws.col, cin, b, dk, cout, load, nil, false)
+			load, cnt = true, 0
+		}
+		for img := 0; img < n; img++ {
+			for y := y0; y < y1; y++ {
+				for x := x0; x < x1; x++ {
+					p := (img*h+y)*w + x
+					q := (img*h+y+dy)*w + x + dx
+					copy(ws.col[cnt*cin:(cnt+1)*cin], in[q*cin:])
+					copy(ws.rows[cnt*cout:(cnt+1)*cout], dout[p*cout:])
+					if cnt++; cnt == chunk {
+						flush()
+					}
+				}
+			}
+		}
+		flush()
+		if !load { // no pixel reads this tap (a map of side 1)
+			clear(dk)
+		}
 	}
 }
 

@@ -17,8 +17,9 @@ import (
 // a 3x3 convolution of the output gradient with the kernel rotated by 180°
 // and its channel axes swapped (see FlipKernel3x3). The filter gradient is
 // Winograd F(4x4) where BenchmarkConv3x3FilterGrad measured it faster than
-// im2col(in)ᵀ·dout on the packed SGEMM (see filterGradTile), else the
-// latter, as Conv3x3BackwardFilter computes it. A layer is not safe for
+// im2col(in)ᵀ·dout on the packed SGEMM (see filterGradTile), else what
+// Conv3x3BackwardFilter computes (im2col, or one GEMM per tap on maps
+// under 8x8). A layer is not safe for
 // concurrent use.
 type Conv3x3Layer struct {
 	n, h, w, cin, cout int

@@ -10,8 +10,9 @@ import (
 var vggTrainShapes = [][3]int{{32, 3, 64}, {32, 64, 64}, {16, 64, 128}, {16, 128, 128}, {8, 128, 256}, {8, 256, 256}, {4, 256, 512}, {4, 512, 512}, {2, 512, 512}}
 
 // BenchmarkConv3x3FilterGrad times the kernel gradient of each VGG16 layer
-// shape (32x32, batch 64) with im2col GEMM and with Winograd F(4x4) and
-// F(2x2), the measurement behind filterGradTile. It reports CPU time per
+// shape (32x32, batch 64) with im2col GEMM (tile=0), tap by tap (tile=-1)
+// and with Winograd F(4x4) and F(2x2), the measurements behind
+// filterGradTile and filterGradByTapBelow. It reports CPU time per
 // call next to wall time, as the build machines are shared.
 func BenchmarkConv3x3FilterGrad(b *testing.B) {
 	const n = 64
@@ -20,14 +21,17 @@ func BenchmarkConv3x3FilterGrad(b *testing.B) {
 		rng := newRand(1)
 		in, dout := randFloats(rng, n*side*side*cin), randFloats(rng, n*side*side*cout)
 		dk := make([]float32, 9*cin*cout)
-		for _, tile := range []int{0, 4, 2} {
+		for _, tile := range []int{0, -1, 4, 2} { // 0: im2col, -1: tap by tap
 			b.Run(fmt.Sprintf("%dx%d/%d-%d/tile=%d", side, side, cin, cout, tile), func(b *testing.B) {
 				var im2col filterGradScratch
 				wino := winoFilterGrad{tile: tile}
 				run := func() {
-					if tile == 0 {
-						im2col.backward(n, side, side, cin, cout, in, dout, dk, nil, false)
-					} else {
+					switch tile {
+					case 0:
+						im2col.backwardIm2col(n, side, side, cin, cout, in, dout, dk, false)
+					case -1:
+						im2col.backwardByTap(n, side, side, cin, cout, in, dout, dk, false)
+					default:
 						wino.backward(n, side, side, cin, cout, in, dout, dk, nil, false)
 					}
 				}

@@ -30,6 +30,15 @@ type gemmKernel struct {
 	// bias is non-nil, c += bias[j]; then, if relu, c = max(c, 0).
 	// It must not read c when load is false.
 	micro func(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool)
+
+	// kmajor says micro reads each packed A strip k-major instead:
+	// a[s*mr*kc + kk*mr + i]. A transposed A (stored K×M, as the kernel
+	// gradients' left matrices are) packs into it by contiguous copies of
+	// mr floats, where the row-major strip needs a transposition.
+	kmajor bool
+	// transATwin, when set, is the same tile (mr, nr, kc, mc: the packed B
+	// is shared) with kmajor set; gemmWith runs it for a transposed A.
+	transATwin *gemmKernel
 }
 
 // genericGemm is the portable pure-Go microkernel, compiled on every target.
@@ -159,28 +168,82 @@ func gemmWith(kern *gemmKernel, transA bool, m int, a []float32, lda int, b *Pac
 	} else {
 		checkMatrix("Gemm", "a", a, m, b.k, lda)
 	}
+	if transA && kern.transATwin != nil {
+		kern = kern.transATwin
+	}
 	mr := kern.mr
 	packA := func(dst []float32, i0, rows, k0, kc int) {
+		if kern.kmajor {
+			packAKMajor(dst, a, lda, transA, i0, rows, k0, kc, mr)
+			return
+		}
 		packAStrips(dst, a, lda, transA, i0, rows, k0, kc, mr)
 	}
 	gemmRun(kern, m, packA, b, c, ldc, accumulate, bias, relu)
+}
+
+// packAKMajor packs rows [i0, i0+rows) and columns [k0, k0+kc) of op(A)
+// into k-major strips of mr rows (dst[s*mr*kc + kk*mr + i]), zero-padding
+// the last strip. For a transposed A each step is a copy of mr
+// consecutive floats.
+func packAKMajor(dst, a []float32, lda int, transA bool, i0, rows, k0, kc, mr int) {
+	for s := 0; s*mr < rows; s++ {
+		r := min(mr, rows-s*mr)
+		strip := dst[s*mr*kc : (s+1)*mr*kc]
+		for kk := 0; kk < kc; kk++ {
+			d := strip[kk*mr : kk*mr+mr]
+			if transA {
+				copy(d[:r], a[(k0+kk)*lda+i0+s*mr:])
+			} else {
+				for i := range r {
+					d[i] = a[(i0+s*mr+i)*lda+k0+kk]
+				}
+			}
+			clear(d[r:])
+		}
+	}
 }
 
 // packAStrips packs rows [i0, i0+rows) and columns [k0, k0+kc) of op(A) into
 // strips of mr rows (layout in gemmKernel's comment), zero-padding the last.
 func packAStrips(dst, a []float32, lda int, transA bool, i0, rows, k0, kc, mr int) {
 	padded := (rows + mr - 1) / mr * mr
+	if transA {
+		packATransposed(dst, a, lda, i0, rows, k0, kc)
+	}
 	for i := 0; i < padded; i++ {
 		d := dst[i*kc : i*kc+kc]
 		switch {
 		case i >= rows:
 			clear(d)
-		case transA:
-			for kk := range d {
-				d[kk] = a[(k0+kk)*lda+i0+i]
-			}
-		default:
+		case !transA:
 			copy(d, a[(i0+i)*lda+k0:])
+		}
+	}
+}
+
+// packATransposedBlock is how many rows of a stored Aᵀ packATransposed
+// reads per pass: they stay in L1 while every packed row takes that many
+// contiguous values from them.
+const packATransposedBlock = 16
+
+// packATransposed writes dst[i*kc+kk] = a[(k0+kk)*lda+i0+i] for i < rows
+// and kk < kc: rows of op(A) = Aᵀ, from a stored K×M. It goes in blocks of
+// packATransposedBlock stored rows, so reads and writes both stay within
+// a few cache lines (row by row of dst, it would read one line per value).
+func packATransposed(dst, a []float32, lda, i0, rows, k0, kc int) {
+	const blk = packATransposedBlock
+	for kb := 0; kb < kc; kb += blk {
+		n := min(blk, kc-kb)
+		var src [blk][]float32
+		for kk := 0; kk < n; kk++ {
+			src[kk] = a[(k0+kb+kk)*lda+i0:][:rows]
+		}
+		for i := 0; i < rows; i++ {
+			d := dst[i*kc+kb:][:n]
+			for kk := range d {
+				d[kk] = src[kk][i]
+			}
 		}
 	}
 }

@@ -47,9 +47,11 @@ func archGemmVariants() []*gemmKernel {
 
 var (
 	avx512Gemm    = &gemmKernel{name: "avx512", mr: 4, nr: 64, kc: 384, mc: 120, micro: microAVX512}
-	avx512AsmGemm = &gemmKernel{name: "avx512asm", mr: 14, nr: 32, kc: 256, mc: 112, micro: microAVX512Asm}
-	avx2AsmGemm   = &gemmKernel{name: "avx2asm", mr: 6, nr: 16, kc: 256, mc: 96, micro: microAVX2Asm}
-	avx2Gemm      = &gemmKernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 96, micro: microAVX2}
+	avx512AsmGemm = &gemmKernel{name: "avx512asm", mr: 14, nr: 32, kc: 256, mc: 112, micro: microAVX512Asm,
+		transATwin: &gemmKernel{name: "avx512asm-kmajor", mr: 14, nr: 32, kc: 256, mc: 112, kmajor: true, micro: microAVX512AsmK}}
+	avx2AsmGemm = &gemmKernel{name: "avx2asm", mr: 6, nr: 16, kc: 256, mc: 96, micro: microAVX2Asm,
+		transATwin: &gemmKernel{name: "avx2asm-kmajor", mr: 6, nr: 16, kc: 256, mc: 96, kmajor: true, micro: microAVX2AsmK}}
+	avx2Gemm = &gemmKernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 96, micro: microAVX2}
 )
 
 // gemmAVX512Asm14x32 accumulates a 14x32 tile of packed A times packed B
@@ -58,12 +60,33 @@ var (
 //go:noescape
 func gemmAVX512Asm14x32(kc int, a, b, tile *float32)
 
+// gemmAVX512Asm14x32K is gemmAVX512Asm14x32 with packed A k-major
+// (a[k*14+i]); see the .s file.
+//
+//go:noescape
+func gemmAVX512Asm14x32K(kc int, a, b, tile *float32)
+
 // microAVX512Asm runs the assembly 14x32 kernel and applies the epilogue.
 func microAVX512Asm(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
+	microAVX512AsmWith(false, kc, a, b, c, ldc, rows, cols, load, bias, relu)
+}
+
+// microAVX512AsmK is microAVX512Asm for k-major packed A.
+func microAVX512AsmK(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
+	microAVX512AsmWith(true, kc, a, b, c, ldc, rows, cols, load, bias, relu)
+}
+
+// microAVX512AsmWith calls the kernel directly (through a func value,
+// the tile would escape to the heap).
+func microAVX512AsmWith(kmajor bool, kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
 	a = a[:kc*14]
 	b = b[:kc*32]
 	var tile [14 * 32]float32
-	gemmAVX512Asm14x32(kc, &a[0], &b[0], &tile[0])
+	if kmajor {
+		gemmAVX512Asm14x32K(kc, &a[0], &b[0], &tile[0])
+	} else {
+		gemmAVX512Asm14x32(kc, &a[0], &b[0], &tile[0])
+	}
 	if rows < 14 || cols < 32 {
 		storeTile(tile[:], 32, c, ldc, rows, cols, load, bias, relu)
 		return
@@ -86,12 +109,30 @@ func microAVX512Asm(kc int, a, b, c []float32, ldc, rows, cols int, load bool, b
 //go:noescape
 func gemmAVX2Asm6x16(kc int, a, b, tile *float32)
 
+// gemmAVX2Asm6x16K is gemmAVX2Asm6x16 with packed A k-major (a[k*6+i]).
+//
+//go:noescape
+func gemmAVX2Asm6x16K(kc int, a, b, tile *float32)
+
 // microAVX2Asm runs the AVX2 assembly kernel and applies the epilogue.
 func microAVX2Asm(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
+	microAVX2AsmWith(false, kc, a, b, c, ldc, rows, cols, load, bias, relu)
+}
+
+// microAVX2AsmK is microAVX2Asm for k-major packed A.
+func microAVX2AsmK(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
+	microAVX2AsmWith(true, kc, a, b, c, ldc, rows, cols, load, bias, relu)
+}
+
+func microAVX2AsmWith(kmajor bool, kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
 	a = a[:kc*6]
 	b = b[:kc*16]
 	var tile [6 * 16]float32
-	gemmAVX2Asm6x16(kc, &a[0], &b[0], &tile[0])
+	if kmajor {
+		gemmAVX2Asm6x16K(kc, &a[0], &b[0], &tile[0])
+	} else {
+		gemmAVX2Asm6x16(kc, &a[0], &b[0], &tile[0])
+	}
 	if rows < 6 || cols < 16 {
 		storeTile(tile[:], 16, c, ldc, rows, cols, load, bias, relu)
 		return

@@ -56,3 +56,33 @@ func reportGFLOPS(b *testing.B, flopsPerOp float64, cpu0 time.Duration) {
 		b.ReportMetric(total/cpu.Seconds()/1e9, "cpu-GFLOP/s")
 	}
 }
+
+// BenchmarkGemmTransA times C = AᵀB with the shapes of the Winograd kernel
+// gradient (one frequency, M = cin, N = cout, K = a chunk of tiles) and of
+// the im2col one (M = 9·cin), on the best kernel with its k-major twin
+// (A packed by contiguous copies) and without it (A transposed into
+// row-major strips), in one process.
+func BenchmarkGemmTransA(b *testing.B) {
+	kern := bestGemm
+	if kern.transATwin == nil {
+		b.Skip("the best kernel has no k-major twin on this machine")
+	}
+	plain := *kern
+	plain.transATwin = nil
+	for _, s := range []struct{ m, n, k int }{{64, 64, 455}, {128, 128, 1000}, {576, 64, 3640}} {
+		rng := newRand(1)
+		a, bm := randFloats(rng, s.k*s.m), randFloats(rng, s.k*s.n)
+		c := make([]float32, s.m*s.n)
+		pb := packBWith(kern, false, s.k, s.n, bm, s.n)
+		for _, v := range []struct {
+			name string
+			kern *gemmKernel
+		}{{"kmajor", kern}, {"rowmajor", &plain}} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.m, s.n, s.k, v.name), func(b *testing.B) {
+				for range b.N {
+					gemmWith(v.kern, true, s.m, a, s.m, pb, c, s.n, false, nil, false)
+				}
+			})
+		}
+	}
+}

@@ -41,11 +41,16 @@ type kernel struct {
 	lanes  int    // float32 lanes per vector register
 	zero   string // zeroing instruction (used as OP R, R, R)
 	label  string // loop label
+	kmajor bool   // packed A is k-major: a[k*mr+i] (a strip of Aᵀ packed by contiguous copies)
 }
 
 func (k kernel) name() string {
 	isa := map[string]string{"Z": "AVX512", "Y": "AVX2"}[k.prefix]
-	return fmt.Sprintf("gemm%sAsm%dx%d", isa, k.mr, k.nr)
+	suffix := ""
+	if k.kmajor {
+		suffix = "K"
+	}
+	return fmt.Sprintf("gemm%sAsm%dx%d%s", isa, k.mr, k.nr, suffix)
 }
 
 func (k kernel) nv() int { return k.nr / k.lanes }
@@ -86,16 +91,20 @@ func (k kernel) body() {
 	nv := k.nv()
 	vb := k.lanes * 4 // bytes per vector
 	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-32\n", k.name())
-	e("MOVQ kc+0(FP), CX", "MOVQ a+8(FP), SI", "MOVQ b+16(FP), DI", "MOVQ tile+24(FP), DX",
-		"MOVQ CX, BX",
-		"SHLQ $2, BX            // BX = row stride of packed A in bytes (kc*4)")
-	if k.mr > 3 {
+	e("MOVQ kc+0(FP), CX", "MOVQ a+8(FP), SI", "MOVQ b+16(FP), DI", "MOVQ tile+24(FP), DX")
+	if !k.kmajor {
+		e("MOVQ CX, BX",
+			"SHLQ $2, BX            // BX = row stride of packed A in bytes (kc*4)")
+	}
+	if k.kmajor {
+		// the A values of one step are mr consecutive floats: no row registers
+	} else if k.mr > 3 {
 		e("LEAQ (BX)(BX*2), R9    // R9 = 3 rows")
 	}
-	if k.mr > 5 {
+	if k.mr > 5 && !k.kmajor {
 		e("LEAQ (BX)(BX*4), R11   // R11 = 5 rows")
 	}
-	if k.mr > 7 {
+	if k.mr > 7 && !k.kmajor {
 		e("LEAQ (SI)(R9*2), R10", "ADDQ BX, R10           // R10 = row 7")
 	}
 	for _, r := range acc {
@@ -106,14 +115,22 @@ func (k kernel) body() {
 		ef("VMOVUPS %d(DI), %s", v*vb, r)
 	}
 	for i := 0; i < k.mr; i++ {
-		ef("VBROADCASTSS %s, %s", rowAddr(i), bc)
+		addr := rowAddr(i)
+		if k.kmajor {
+			addr = fmt.Sprintf("%d(SI)", 4*i)
+		}
+		ef("VBROADCASTSS %s, %s", addr, bc)
 		for v, r := range bv {
 			ef("VFMADD231PS %s, %s, %s", r, bc, acc[i*nv+v])
 		}
 	}
-	e("ADDQ $4, SI")
-	if k.mr > 7 {
-		e("ADDQ $4, R10")
+	switch {
+	case k.kmajor:
+		ef("ADDQ $%d, SI", 4*k.mr)
+	case k.mr > 7:
+		e("ADDQ $4, SI", "ADDQ $4, R10")
+	default:
+		e("ADDQ $4, SI")
 	}
 	ef("ADDQ $%d, DI", k.nr*4)
 	e("DECQ CX", "JNZ "+k.label)
@@ -156,6 +173,20 @@ func main() {
 // value in %s (Y15 is left alone). kc must be at least 1.
 `, y.name(), y.mr, y.nr, y.nr, y.nr, len(yacc), span(yacc), span(yb), ybc)
 	y.body()
+
+	zk, yk := z, y
+	zk.kmajor, zk.label = true, "loopk"
+	yk.kmajor, yk.label = true, "avx2loopk"
+	for _, k := range []kernel{zk, yk} {
+		fmt.Fprintf(&b, `
+// func %s(kc int, a, b, tile *float32)
+//
+// %s with packed A k-major: tile[i*%d+j] = sum_k a[k*%d+i] * b[k*%d+j],
+// the layout a strip of a transposed A packs into by contiguous copies.
+// kc must be at least 1.
+`, k.name(), strings.TrimSuffix(k.name(), "K"), k.nr, k.mr, k.nr)
+		k.body()
+	}
 
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -117,8 +117,21 @@ func runGemmCase(t *testing.T, kern *gemmKernel, tc gemmCase, seed uint64, withR
 	return got, want
 }
 
+// allGemmKernels is every variant plus the k-major twins gemmWith runs
+// for a transposed A; run directly, a twin also packs a plain A k-major.
+func allGemmKernels() []*gemmKernel {
+	var all []*gemmKernel
+	for _, k := range gemmVariants {
+		all = append(all, k)
+		if k.transATwin != nil {
+			all = append(all, k.transATwin)
+		}
+	}
+	return all
+}
+
 func TestGemmVariants(t *testing.T) {
-	for _, kern := range gemmVariants {
+	for _, kern := range allGemmKernels() {
 		t.Run(kern.name, func(t *testing.T) {
 			for i, tc := range gemmCases() {
 				got, want := runGemmCase(t, kern, tc, uint64(i), true)
@@ -162,7 +175,7 @@ func TestGemmPublicAPI(t *testing.T) {
 
 // TestGemmThreadsBitIdentical: the result must not depend on SetThreads.
 func TestGemmThreadsBitIdentical(t *testing.T) {
-	for _, kern := range gemmVariants {
+	for _, kern := range allGemmKernels() {
 		for _, tc := range []gemmCase{
 			{m: 300, n: 70, k: 700, bias: true, relu: true},
 			{m: 7, n: 500, k: 333, accumulate: true},

@@ -59,24 +59,73 @@ func MaxPool2x2Backward(n, h, w, c int, in, dout, din []float32) {
 	checkLen("MaxPool2x2Backward in", in, n*h*w*c)
 	checkLen("MaxPool2x2Backward dout", dout, n*oh*ow*c)
 	checkLen("MaxPool2x2Backward din", din, n*h*w*c)
-	clear(din[:n*h*w*c])
-	for img := 0; img < n; img++ {
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				p00 := ((img*h+2*oy)*w + 2*ox) * c
-				offs := [4]int{p00, p00 + c, p00 + w*c, p00 + w*c + c}
-				o := ((img*oh+oy)*ow + ox) * c
-				for ch := 0; ch < c; ch++ {
-					best := offs[0] + ch
-					m := in[best]
-					for _, p := range offs[1:] {
-						if v := in[p+ch]; v > m {
-							m, best = v, p+ch
-						}
-					}
-					din[best] = dout[o+ch]
-				}
-			}
+	// One task per output row: it writes both input rows under it whole
+	// (every window position, 0 where not the maximum), so nothing is
+	// cleared first; an odd last column is cleared here, an odd last row
+	// below.
+	parallelFor(n*oh, nil, func(_, row int) {
+		img, oy := row/oh, row%oh
+		r0 := (img*h + 2*oy) * w * c
+		r1 := r0 + w*c
+		for ox := 0; ox < ow; ox++ {
+			p00, p10 := r0+2*ox*c, r1+2*ox*c
+			g := dout[((img*oh+oy)*ow+ox)*c:][:c]
+			maxPoolBackPixel(din[p00:p00+c], din[p00+c:p00+2*c], din[p10:p10+c], din[p10+c:p10+2*c],
+				in[p00:p00+c], in[p00+c:p00+2*c], in[p10:p10+c], in[p10+c:p10+2*c], g)
+		}
+		if w%2 == 1 {
+			clear(din[r0+(w-1)*c : r0+w*c])
+			clear(din[r1+(w-1)*c : r1+w*c])
+		}
+	})
+	if h%2 == 1 {
+		for img := 0; img < n; img++ {
+			clear(din[(img*h+h-1)*w*c : (img*h+h)*w*c])
+		}
+	}
+}
+
+// maxPoolBackPixel writes one window's gradient g to the position (of
+// a, b, c, d: the window in row-major order) that held the maximum, the
+// first one on ties, as the comparisons v > m pick it (a NaN never wins
+// over an earlier value), and 0 to the other three: da, db, dc, dd.
+// SIMD builds replace it at init.
+var maxPoolBackPixel = maxPoolBackPixelScalar
+
+// maxPoolBackPixels lists every maxPoolBackPixel this CPU can run, for the
+// tests.
+var maxPoolBackPixels = []namedMaxPoolBack{{"scalar", maxPoolBackPixelScalar}}
+
+type namedMaxPoolBack struct {
+	name string
+	fn   func(da, db, dc, dd, a, b, c, d, g []float32)
+}
+
+func maxPoolBackPixelScalar(da, db, dc, dd, a, b, c, d, g []float32) {
+	n := len(g)
+	da, db, dc, dd = da[:n], db[:n], dc[:n], dd[:n]
+	a, b, c, d = a[:n], b[:n], c[:n], d[:n]
+	for i, v := range g {
+		m, best := a[i], 0
+		if b[i] > m {
+			m, best = b[i], 1
+		}
+		if c[i] > m {
+			m, best = c[i], 2
+		}
+		if d[i] > m {
+			best = 3
+		}
+		da[i], db[i], dc[i], dd[i] = 0, 0, 0, 0
+		switch best {
+		case 0:
+			da[i] = v
+		case 1:
+			db[i] = v
+		case 2:
+			dc[i] = v
+		default:
+			dd[i] = v
 		}
 	}
 }

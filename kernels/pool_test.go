@@ -99,6 +99,81 @@ func TestMaxPool2x2(t *testing.T) {
 	}
 }
 
+// TestMaxPool2x2BackwardVariants checks every window kernel through
+// MaxPool2x2Backward against the definition (the gradient to the first
+// position holding the maximum under v > m, so NaN never wins over an
+// earlier value) on inputs full of ties and NaN, odd sizes, with guard
+// bands and a poisoned output.
+func TestMaxPool2x2BackwardVariants(t *testing.T) {
+	for _, s := range []struct{ n, h, w, c int }{{1, 2, 2, 1}, {2, 5, 7, 17}, {1, 4, 4, 32}, {3, 6, 3, 35}} {
+		rng := newRand(uint64(s.h*100 + s.c))
+		in := randFloats(rng, s.n*s.h*s.w*s.c)
+		for i := range in {
+			switch i % 5 {
+			case 1:
+				in[i] = 0.5 // ties with case 2
+			case 2:
+				in[i] = 0.5
+			case 3:
+				if i%3 == 0 {
+					in[i] = float32(math.NaN())
+				}
+			}
+		}
+		oh, ow := s.h/2, s.w/2
+		dout := randFloats(rng, s.n*oh*ow*s.c)
+		want := make([]float32, len(in))
+		for img := 0; img < s.n; img++ {
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					for ch := 0; ch < s.c; ch++ {
+						best := -1
+						for k := 0; k < 4; k++ {
+							p := ((img*s.h+2*oy+k/2)*s.w+2*ox+k%2)*s.c + ch
+							if best < 0 || in[p] > in[best] {
+								best = p
+							}
+						}
+						want[best] = dout[((img*oh+oy)*ow+ox)*s.c+ch]
+					}
+				}
+			}
+		}
+		for _, v := range maxPoolBackPixels {
+			t.Run(fmt.Sprintf("%v/%s", s, v.name), func(t *testing.T) {
+				saved := maxPoolBackPixel
+				maxPoolBackPixel = v.fn
+				defer func() { maxPoolBackPixel = saved }()
+				din := newGuarded(len(in))
+				MaxPool2x2Backward(s.n, s.h, s.w, s.c, in, dout, din.data)
+				din.check(t)
+				if at := bitsEqual(din.data, want); at >= 0 {
+					t.Fatalf("din[%d] = %v, want %v", at, din.data[at], want[at])
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkMaxPool2x2Backward times the pool gradient of VGG16's first
+// block at 32x32, batch 64, with the active window kernel and the
+// portable one.
+func BenchmarkMaxPool2x2Backward(b *testing.B) {
+	const n, h, w, c = 64, 32, 32, 64
+	rng := newRand(1)
+	in, dout, din := randFloats(rng, n*h*w*c), randFloats(rng, n*h*w*c/4), make([]float32, n*h*w*c)
+	for _, v := range []namedMaxPoolBack{{"active", maxPoolBackPixel}, {"scalar", maxPoolBackPixelScalar}} {
+		b.Run(v.name, func(b *testing.B) {
+			saved := maxPoolBackPixel
+			maxPoolBackPixel = v.fn
+			defer func() { maxPoolBackPixel = saved }()
+			for range b.N {
+				MaxPool2x2Backward(n, h, w, c, in, dout, din)
+			}
+		})
+	}
+}
+
 func TestMaxPool2x2Backward(t *testing.T) {
 	for i, s := range poolShapes {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d", s.n, s.h, s.w, s.c), func(t *testing.T) {

@@ -112,7 +112,7 @@ func decodeImageBytes(data []byte, name string, maxPixels int) (image.Image, err
 		return nil, fmt.Errorf("%s: corrupt %s: decoded image is empty", name, pretty)
 	}
 	if format == "jpeg" {
-		img = applyOrientation(img, jpegOrientation(data))
+		img = applyOrientation(img, JPEGOrientation(data))
 	}
 	return img, nil
 }

@@ -18,14 +18,16 @@ import (
 //
 // These are the same operations as PIL's ImageOps.exif_transpose.
 
-// jpegOrientation returns the EXIF orientation (1..8) of a JPEG file, or 1
+// JPEGOrientation returns the EXIF orientation (1..8) of a JPEG file, or 1
 // when the file has no EXIF block, no orientation tag, or a damaged one: a
 // bad tag is not a reason to refuse a photo whose pixels decode fine.
 //
 // It walks the JPEG marker segments up to the first scan (SOS) looking for
 // an APP1 segment that starts with "Exif\x00\x00", then reads IFD0 of the
-// TIFF structure inside. Every offset is bounds-checked against the segment.
-func jpegOrientation(data []byte) int {
+// TIFF structure inside. Every offset is bounds-checked against the segment,
+// so the file's first bytes up to its first scan are enough (the browser
+// worker reads the orientation from a file's head).
+func JPEGOrientation(data []byte) int {
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
 		return 1
 	}
@@ -146,23 +148,30 @@ func (m *orientedImage) At(x, y int) color.Color {
 // source maps an upright pixel (x, y) to the stored pixel it shows, in
 // src's coordinates.
 func (m *orientedImage) source(x, y int) (int, int) {
-	w, h := m.w, m.h
-	var sx, sy int
-	switch m.orientation {
-	case 2: // mirror left-right
-		sx, sy = w-1-x, y
-	case 3: // rotate 180°
-		sx, sy = w-1-x, h-1-y
-	case 4: // mirror top-bottom
-		sx, sy = x, h-1-y
-	case 5: // transpose
-		sx, sy = y, x
-	case 6: // rotate 90° clockwise
-		sx, sy = y, h-1-x
-	case 7: // transverse
-		sx, sy = w-1-y, h-1-x
-	default: // 8: rotate 90° counter-clockwise
-		sx, sy = w-1-y, x
-	}
+	sx, sy := StoredPixel(m.orientation, m.w, m.h, x, y)
 	return m.min.X + sx, m.min.Y + sy
+}
+
+// StoredPixel maps pixel (x, y) of an image as shown upright to the pixel
+// it shows of the image as stored (w×h, EXIF orientation o; 1 or unknown
+// values: unchanged). The browser worker uses it to fetch only the stored
+// pixels the resize of the upright image reads.
+func StoredPixel(o, w, h, x, y int) (sx, sy int) {
+	switch o {
+	case 2: // mirror left-right
+		return w - 1 - x, y
+	case 3: // rotate 180°
+		return w - 1 - x, h - 1 - y
+	case 4: // mirror top-bottom
+		return x, h - 1 - y
+	case 5: // transpose
+		return y, x
+	case 6: // rotate 90° clockwise
+		return y, h - 1 - x
+	case 7: // transverse
+		return w - 1 - y, h - 1 - x
+	case 8: // rotate 90° counter-clockwise
+		return w - 1 - y, x
+	}
+	return x, y
 }

@@ -118,7 +118,7 @@ func TestJPEGOrientation(t *testing.T) {
 		{"entry count past end", join(soi, jpegSegment(0xE1, []byte("Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff")), sos), 1},
 	}
 	for _, tc := range tests {
-		if got := jpegOrientation(tc.data); got != tc.want {
+		if got := JPEGOrientation(tc.data); got != tc.want {
 			t.Errorf("%s: orientation %d, want %d", tc.name, got, tc.want)
 		}
 	}

@@ -67,7 +67,7 @@ func FuzzDecodeImage(f *testing.F) {
 func FuzzJPEGOrientation(f *testing.F) {
 	addImageSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if o := jpegOrientation(data); o < 1 || o > 8 {
+		if o := JPEGOrientation(data); o < 1 || o > 8 {
 			t.Fatalf("orientation %d", o)
 		}
 	})

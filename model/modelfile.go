@@ -242,6 +242,17 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 	return tensors, md, nil
 }
 
+// WriteModel writes m as a vggo model file to w (see WriteModelFile), for
+// callers with no file system: the browser's teach page builds its model
+// file in memory.
+func WriteModel(w io.Writer, m *Model, dtype string) error {
+	tensors, md, err := encodeModel(m, dtype)
+	if err != nil {
+		return err
+	}
+	return safetensors.Write(w, tensors, md)
+}
+
 // WriteModelFile writes m as a vggo model file with kernels encoded as
 // dtype ("int8", "float16" or "float32"; biases and scales are always
 // float32). The write is atomic: a temporary file in the same directory is

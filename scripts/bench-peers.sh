@@ -2,7 +2,9 @@
 # bench-peers.sh: measure vggo against its peers and write bench/results.md.
 #
 # Installs the peers' npm packages from the committed lockfile, builds the
-# benchmark's vggo wasm, writes the ONNX file with Debian's python3-torch,
+# benchmark's vggo wasm and the app's worker wasm (vggo's rows at 1, 2 and 4
+# inference workers, plain and relaxed SIMD: -vggo-workers, -vggo-builds),
+# writes the ONNX file with Debian's python3-torch,
 # then runs bench/main.go (headless Chromium + PyTorch CPU). Extra
 # arguments go to the bench command, e.g.
 #   scripts/bench-peers.sh -runs 5 -native=false
@@ -24,6 +26,8 @@ fi
 
 mkdir -p bench/build
 GOOS=js GOARCH=wasm go build -o bench/build/vggo.wasm ./bench/vggowasm
+# vggo's inference workers (worker.wasm, worker-relaxed.wasm) for the worker-pool rows.
+BROTLI_QUALITY="${BROTLI_QUALITY:-4}" bash scripts/build-wasm.sh
 if [ ! -s bench/build/vgg16_gap10.onnx ] || [ bench/make_onnx.py -nt bench/build/vgg16_gap10.onnx ]; then
   "$PYTHON" bench/make_onnx.py --out bench/build/vgg16_gap10.onnx
 fi

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"vggo/model/rank"
 	"vggo/train/cache"
@@ -30,36 +29,13 @@ func fillBatch(fc *cache.Cache, set *featureSet, idx []int, cp, per, classes int
 	return nil
 }
 
-// fillMask draws an inverted-dropout mask: 0 with probability rate, else
-// 1/(1−rate).
-func fillMask(mask []float32, rate float64, rng *rand.Rand) {
-	keep := float32(1 / (1 - rate))
-	for i := range mask {
-		if rng.Float64() < rate {
-			mask[i] = 0
-		} else {
-			mask[i] = keep
-		}
-	}
-}
-
-func countCorrect(logits, targets []float32, rows, classes int) int {
-	n := 0
-	for r := 0; r < rows; r++ {
-		if rank.Best(logits[r*classes:(r+1)*classes]) == rank.Best(targets[r*classes:(r+1)*classes]) {
-			n++
-		}
-	}
-	return n
-}
-
 type evalResult struct {
 	loss float64
 	conf *report.Confusion
 }
 
 // evaluateSet runs the eval graph over a split's cached features.
-func evaluateSet(g *nn.Graph, fc *cache.Cache, set *featureSet, names []string, per, batch int, bar *imageBar) (*evalResult, error) {
+func evaluateSet(g nn.Runner, fc *cache.Cache, set *featureSet, names []string, per, batch int, bar *imageBar) (*evalResult, error) {
 	defer bar.Finish()
 	classes := len(names)
 	conf := report.NewConfusion(names)

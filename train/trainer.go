@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"vggo/model"
+	"vggo/model/headtrain"
 	"vggo/train/checkpoint"
 	"vggo/train/nn"
 	"vggo/train/report"
@@ -25,7 +25,7 @@ type trainer struct {
 	pr               *prepared
 	params, best     *nn.Params
 	solver           *nn.Solver
-	trainG, evalG    *nn.Graph
+	trainG, evalG    nn.Runner // headtrain's step when only the head trains, else gorgonia graphs
 	st               *checkpoint.State
 	ckptPath         string
 	stdout, progress io.Writer
@@ -45,11 +45,11 @@ func newTrainer(c *fitConfig, pr *prepared, ckptPath string, stdout, progress, w
 	if pr.from != nil {
 		warmStartHead(c, pr, params, stdout)
 	}
-	trainG, err := spec.Build(params, c.Batch, true)
+	trainG, err := spec.NewRunner(params, c.Batch, true)
 	if err != nil {
 		return nil, err
 	}
-	evalG, err := spec.Build(params, c.Batch, false)
+	evalG, err := spec.NewRunner(params, c.Batch, false)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +65,8 @@ func newTrainer(c *fitConfig, pr *prepared, ckptPath string, stdout, progress, w
 	t.batches = (t.n + c.Batch - 1) / c.Batch
 	t.x = make([]float32, c.Batch*t.per)
 	t.targets = make([]float32, c.Batch*t.classes)
-	if trainG.Mask != nil {
-		t.mask = make([]float32, trainG.Mask.Shape().TotalSize())
+	if n := trainG.MaskLen(); n > 0 {
+		t.mask = make([]float32, n)
 	}
 	return t, nil
 }
@@ -185,7 +185,7 @@ func (t *trainer) run(ctx context.Context, res *fitResult) error {
 // the last, it completes the epoch (the caller saves and stops).
 func (t *trainer) trainEpoch(ctx context.Context, epoch int) (lossSum float64, correct, seen int, err error) {
 	c, st := t.c, t.st
-	perm := rand.New(rand.NewPCG(c.Seed, uint64(epoch))).Perm(t.n)
+	perm := headtrain.EpochOrder(c.Seed, epoch, t.n)
 	lossSum, correct, seen = st.PartLoss, st.PartCorrect, st.PartN
 	bar := newBar(t.n, fmt.Sprintf("epoch %d/%d", epoch, c.Epochs), t.progress)
 	bar.AddFree(min(st.Batch*c.Batch, t.n))
@@ -196,7 +196,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (lossSum float64, c
 			return 0, 0, 0, err
 		}
 		lossSum += float64(loss) * float64(len(idx))
-		correct += countCorrect(t.trainG.LogitsValue(), t.targets, len(idx), t.classes)
+		correct += headtrain.CountCorrect(t.trainG.LogitsValue(), t.targets, len(idx), t.classes)
 		seen += len(idx)
 		bar.Describe(fmt.Sprintf("loss %.4f", lossSum/float64(seen)))
 		bar.Add(len(idx))
@@ -219,7 +219,7 @@ func (t *trainer) step(epoch, b int, idx []int) (float32, error) {
 		return 0, err
 	}
 	if t.mask != nil {
-		fillMask(t.mask, c.Dropout, rand.New(rand.NewPCG(c.Seed^0xd0d0, uint64(epoch)<<32|uint64(b))))
+		headtrain.DropoutMask(t.mask, c.Dropout, c.Seed, epoch, b)
 	}
 	loss, err := t.trainG.Step(t.x, t.targets, t.mask)
 	if err != nil {

@@ -1,4 +1,5 @@
-// Peer benchmark page: runs one engine (query ?engine=vggo|tfjs|ort&threads=N)
+// Peer benchmark page: runs one engine (query ?engine=vggo|workers|tfjs|ort&threads=N,
+// build=simd128|relaxed for workers)
 // on VGG16's conv base + global average pool + Dense 10, random weights,
 // NHWC for vggo and TensorFlow.js, NCHW for ONNX Runtime (the ONNX file from
 // bench/make_onnx.py). The harness awaits window.benchReady, then calls
@@ -55,6 +56,76 @@
         const ms = window.vggoRun(size, batch);
         if (ms instanceof Error) throw ms;
         return ms;
+      },
+    };
+  };
+
+  // vggo's real inference workers (web/static/worker.js with worker.wasm or,
+  // build=relaxed, worker-relaxed.wasm), threads=N of them splitting each
+  // forward pass by output channels, exchanging through a SharedArrayBuffer
+  // (this page is cross-origin isolated). The same protocol as the app's
+  // pool (wasm/protocol/pool.go): pool, bench-load, bench. The time is the
+  // leader worker's own measure of the forward pass, as vggoRun's.
+  engines.workers = async function () {
+    const build = params.get('build') === 'relaxed' ? 'relaxed' : 'simd128';
+    const n = threads;
+    const pending = new Map(); // id -> {until, resolve, reject}
+    let nextId = 1;
+    const workers = [];
+    const ready = [];
+    for (let i = 0; i < n; i++) {
+      const w = new Worker('/web/static/worker.js', { name: build });
+      ready.push(new Promise((resolve, reject) => {
+        w.onerror = (e) => reject(new Error('worker ' + i + ': ' + e.message));
+        w.onmessage = (e) => {
+          const d = e.data;
+          if (d.kind === 'ready') { resolve(); return; }
+          const p = pending.get(d.id);
+          if (d.kind === 'error' || d.kind === 'shard-failed') {
+            const err = new Error('worker ' + i + ': ' + JSON.parse(d.body || '{}').message);
+            if (p) { pending.delete(d.id); p.reject(err); } else { reject(err); log(String(err)); }
+          } else if (p && d.kind === p.until && (p.left -= 1) === 0) {
+            pending.delete(d.id);
+            p.resolve(JSON.parse(d.body || 'null'));
+          }
+        };
+      }));
+      workers.push(w);
+    }
+    await Promise.all(ready);
+    const mode = n === 1 ? 'single' : (self.crossOriginIsolated ? 'shared' : 'message');
+    if (n > 1) {
+      const control = mode === 'shared' ? new SharedArrayBuffer(16) : null;
+      const ports = workers.map(() => new Array(n).fill(null));
+      for (let i = 0; i < n; i++) {
+        for (let j = i + 1; j < n; j++) {
+          const ch = new MessageChannel();
+          ports[i][j] = ch.port1;
+          ports[j][i] = ch.port2;
+        }
+      }
+      workers.forEach((w, i) => w.postMessage({ kind: 'pool', id: 0, body: JSON.stringify({ index: i, count: n, mode }),
+        ports: ports[i], control }, ports[i].filter(Boolean)));
+    }
+    // send posts one request to the given workers and resolves with the
+    // body of the last `until` reply once each has sent one.
+    const send = (ws, kind, body, until) => new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { until, resolve, reject, left: ws.length });
+      for (const w of ws) w.postMessage({ kind, id, body: JSON.stringify(body) });
+    });
+    let loaded = '';
+    return {
+      version: 'vggo (this checkout), ' + n + ' Go wasm worker(s), ' + (build === 'relaxed' ? 'relaxed SIMD' : 'SIMD128') +
+        ', exchange ' + mode,
+      threads: n,
+      run: async (size, batch) => {
+        if (loaded !== String(size)) {
+          await send(workers, 'bench-load', { size, widthDiv: 1 }, 'bench-loaded');
+          loaded = String(size);
+        }
+        const row = await send([workers[0]], 'bench', { sizes: [size], widthDiv: 1, warmup: 0, runs: 1, batch }, 'bench-row');
+        return row.medianMillis;
       },
     };
   };
@@ -136,7 +207,7 @@
   };
 
   window.benchReady = (async () => {
-    if (!engines[engine]) throw new Error('unknown engine ' + engine + ': want vggo, tfjs or ort');
+    if (!engines[engine]) throw new Error('unknown engine ' + engine + ': want vggo, workers, tfjs or ort');
     const e = await engines[engine]();
     window.benchRun = e.run;
     const info = {

@@ -18,15 +18,32 @@ import (
 // optimizer step) and the workspaces of all three passes.
 type convOp struct {
 	opBase
-	relu  bool
-	layer *kernels.Conv3x3Layer // for the shape of the last call
-	y     *tensor.Dense
+	relu        bool
+	noInputGrad bool                  // Conv3x3NoInputGrad: no gradient flows to x
+	layer       *kernels.Conv3x3Layer // for the shape of the last call
+	y           *tensor.Dense
 }
 
 // Conv3x3 applies a 3x3/1 same-padded convolution with bias, followed by
 // ReLU when relu is set.
 func Conv3x3(x, kernel, bias *G.Node, relu bool) (*G.Node, error) {
-	return G.ApplyOp(&convOp{opBase: opBase{fmt.Sprintf("conv3x3(relu=%t)", relu), 3}, relu: relu}, x, kernel, bias)
+	return conv3x3(x, kernel, bias, relu, false)
+}
+
+// Conv3x3NoInputGrad is Conv3x3 for a layer whose input needs no gradient
+// (the first trainable layer, which reads the batch): the graph never
+// computes it: one of the three passes of that layer, which in fine-tuning
+// is most of the trained work.
+func Conv3x3NoInputGrad(x, kernel, bias *G.Node, relu bool) (*G.Node, error) {
+	return conv3x3(x, kernel, bias, relu, true)
+}
+
+func conv3x3(x, kernel, bias *G.Node, relu, noInputGrad bool) (*G.Node, error) {
+	name := fmt.Sprintf("conv3x3(relu=%t)", relu)
+	if noInputGrad {
+		name = fmt.Sprintf("conv3x3(relu=%t, no input gradient)", relu)
+	}
+	return G.ApplyOp(&convOp{opBase: opBase{name, 3}, relu: relu, noInputGrad: noInputGrad}, x, kernel, bias)
 }
 
 func (o *convOp) Type() hm.Type { return fnType(4, 4, 1, 4) }
@@ -58,15 +75,17 @@ func (o *convOp) ranLayer() (*kernels.Conv3x3Layer, error) {
 	return o.layer, nil
 }
 
-func (o *convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+func (o *convOp) DiffWRT(int) []bool { return []bool{!o.noInputGrad, true, true} }
 func (o *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	g, err := reluGrad(o.relu, out, grad)
 	if err != nil {
 		return nil, err
 	}
-	dx, err := G.ApplyOp(&convGradDataOp{opBase: opBase{"conv3x3-grad-data", 2}, fwd: o}, in[1], g)
-	if err != nil {
-		return nil, err
+	var dx *G.Node
+	if !o.noInputGrad {
+		if dx, err = G.ApplyOp(&convGradDataOp{opBase: opBase{"conv3x3-grad-data", 2}, fwd: o}, in[1], g); err != nil {
+			return nil, err
+		}
 	}
 	dk, err := G.ApplyOp(&convGradFilterOp{opBase: opBase{"conv3x3-grad-filter", 2}, fwd: o}, in[0], g)
 	if err != nil {

@@ -3,12 +3,12 @@ package nn
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"vggo/model"
+	"vggo/model/headtrain"
 )
 
 // Spec describes the trainable network: conv layers Boundary..Arch.Depth()-1 of the
@@ -114,7 +114,7 @@ func (s Spec) DenseSizes() [][2]int {
 // given (nil base: He-normal random init), dense layers He-normal (ReLU
 // layers) or Glorot-uniform (the softmax layer), zero biases, from seed.
 func (s Spec) InitParams(base *model.ConvBase, seed uint64) *Params {
-	rng := rand.New(rand.NewPCG(seed, 0x6e6e))
+	rng := headtrain.InitRand(seed)
 	p := &Params{}
 	add := func(name string, shape []int, data []float32) {
 		t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
@@ -140,20 +140,9 @@ func (s Spec) InitParams(base *model.ConvBase, seed uint64) *Params {
 		add(c.Name+"/kernel", []int{3, 3, c.Cin, c.Cout}, k)
 		add(c.Name+"/bias", []int{c.Cout}, b)
 	}
-	sizes := s.DenseSizes()
-	for i, io := range sizes {
-		var k []float32
-		if i < len(sizes)-1 {
-			k = he(io[0]*io[1], io[0])
-		} else {
-			k = make([]float32, io[0]*io[1])
-			lim := math.Sqrt(6 / float64(io[0]+io[1]))
-			for j := range k {
-				k[j] = float32((2*rng.Float64() - 1) * lim)
-			}
-		}
-		add(fmt.Sprintf("dense%d/kernel", i+1), []int{io[0], io[1]}, k)
-		add(fmt.Sprintf("dense%d/bias", i+1), []int{io[1]}, make([]float32, io[1]))
+	for i, d := range headtrain.InitDense(rng, s.DenseSizes()) {
+		add(fmt.Sprintf("dense%d/kernel", i+1), []int{d.In, d.Out}, d.Kernel)
+		add(fmt.Sprintf("dense%d/bias", i+1), []int{d.Out}, d.Bias)
 	}
 	return p
 }
@@ -215,7 +204,11 @@ func (s Spec) Build(p *Params, b int, train bool) (*Graph, error) {
 	var err error
 	pi := 0
 	for i := s.Boundary; i < s.Arch.Depth(); i++ {
-		if h, err = Conv3x3(h, gr.Params[pi], gr.Params[pi+1], true); err != nil {
+		conv := Conv3x3
+		if i == s.Boundary { // its input is the batch, which needs no gradient
+			conv = Conv3x3NoInputGrad
+		}
+		if h, err = conv(h, gr.Params[pi], gr.Params[pi+1], true); err != nil {
 			return nil, err
 		}
 		pi += 2

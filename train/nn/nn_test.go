@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"vggo/model"
+	"vggo/model/headtrain"
 )
 
 func randSlice(rng *rand.Rand, n int) []float32 {
@@ -276,7 +277,7 @@ func (f fakeVG) Grad() (G.Value, error) { return f.g, nil }
 func TestAdamMatchesGorgonia(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	w0 := randSlice(rng, 10)
-	mine := &Solver{Kind: "adam", LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	mine := &Solver{headtrain.Optimizer{Kind: "adam", LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}}
 	theirs := G.NewAdamSolver(G.WithLearnRate(0.01), G.WithEps(1e-8), G.WithBatchSize(1))
 	a := fakeVG{tdense(append([]float32(nil), w0...), 10), tdense(make([]float32, 10), 10)}
 	b := fakeVG{tdense(append([]float32(nil), w0...), 10), tdense(make([]float32, 10), 10)}

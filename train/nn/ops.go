@@ -18,6 +18,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"vggo/kernels"
+	"vggo/model/headtrain"
 )
 
 // opBase supplies the Op methods that are the same for every op here.
@@ -293,7 +294,7 @@ func (o *denseOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (o *denseOp) Do(vs ...G.Value) (G.Value, error) {
 	x, k := shapeOf(vs[0]), shapeOf(vs[1])
 	y := reuse(&o.y, x[0], k[1])
-	denseForward(x[0], k[0], k[1], f32(vs[0]), f32(vs[1]), f32(vs[2]), y.Float32s(), o.relu)
+	headtrain.DenseForward(x[0], k[0], k[1], f32(vs[0]), f32(vs[1]), f32(vs[2]), y.Float32s(), o.relu)
 	return y, nil
 }
 func (o *denseOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -315,21 +316,6 @@ func (o *denseOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 		return nil, err
 	}
 	return G.Nodes{dx, dk, db}, nil
-}
-
-// denseForward is y = x·kernel + bias [ReLU] on kernels.Gemm.
-func denseForward(batch, in, out int, x, kernel, bias, y []float32, relu bool) {
-	for b := 0; b < batch; b++ {
-		copy(y[b*out:(b+1)*out], bias)
-	}
-	kernels.Gemm(false, false, batch, out, in, x, in, kernel, out, y, out, true)
-	if relu {
-		for i, v := range y[:batch*out] {
-			if v < 0 {
-				y[i] = 0
-			}
-		}
-	}
 }
 
 // denseGradDataOp: (kernel, dy) → dx = dy·kernelᵀ, by kernels.DenseBackward.

@@ -25,8 +25,17 @@ import (
 // the worker handles one message at a time.
 type Engine struct {
 	name  string
-	model *model.Model
-	net   *model.Net
+	info  model.Info   // the loaded model's metadata
+	net   *model.Net   // the whole network, when the engine works alone
+	model *model.Model // the whole model, when the engine works alone: Teach builds files from it
+	base  *model.Model // after Teach: the base the taught model's conv layers are (nil otherwise)
+
+	// With a pool of workers (SetShard): this worker's shard instead of
+	// net, and its way to the others. See shard.go.
+	index, count int
+	pool         Pool
+	shard        *model.Shard
+	bench        map[[2]int]*model.Shard // benchmark shards by size and width divisor
 }
 
 // CheckSHA256 returns an error naming name when data's SHA-256 is not want
@@ -49,11 +58,15 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 	if err != nil {
 		return protocol.Loaded{}, err
 	}
-	net, err := model.NewNet(m)
+	net, shard, err := e.build(m)
 	if err != nil {
 		return protocol.Loaded{}, fmt.Errorf("%s: %w", name, err)
 	}
-	e.name, e.model, e.net = name, m, net
+	e.name, e.info, e.net, e.shard, e.base = name, m.Info, net, shard, nil
+	e.model = nil // a shard's Load keeps only m.Info (TakeShard took the weights)
+	if shard == nil {
+		e.model = m
+	}
 	return protocol.Loaded{
 		Name:        name,
 		Classes:     m.Info.Classes,
@@ -66,13 +79,13 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 }
 
 // Ready reports whether a model is loaded.
-func (e *Engine) Ready() bool { return e.net != nil }
+func (e *Engine) Ready() bool { return e.net != nil || e.shard != nil }
 
 // Classify decodes an image file with Go's decoder (EXIF orientation
 // applied, pixel budget checked from the header), preprocesses it for the
 // loaded model and runs the forward pass. Errors name the file.
 func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
-	if e.net == nil {
+	if !e.Ready() {
 		return protocol.Result{}, fmt.Errorf("%s: no model is loaded yet", name)
 	}
 	if err := imagefile.Check(name, int64(len(data)), ""); err != nil {
@@ -89,10 +102,7 @@ func (e *Engine) Classify(data []byte, name string) (protocol.Result, error) {
 // InputSize is the loaded model's input side in pixels, 0 before a model
 // is loaded: what model.ResizeSamples needs to know which pixels to gather.
 func (e *Engine) InputSize() int {
-	if e.model == nil {
-		return 0
-	}
-	return e.model.Info.InputSize
+	return e.info.InputSize
 }
 
 // ClassifyImage preprocesses an image decoded elsewhere (by decoder, in
@@ -100,17 +110,20 @@ func (e *Engine) InputSize() int {
 // model.SampledImage holding the pixels model.ResizeSamples names gives
 // the same input as the whole image.
 func (e *Engine) ClassifyImage(img image.Image, name, decoder string, decodeMillis float64) (protocol.Result, error) {
-	if e.net == nil {
+	if !e.Ready() {
 		return protocol.Result{}, fmt.Errorf("%s: no model is loaded yet", name)
 	}
 	start := time.Now()
-	info := e.model.Info
+	info := e.info
 	x := model.Preprocess(img, info.InputSize, info.Preprocess)
-	probs, scores := e.net.ForwardOOD(1, x)
+	probs, scores, o, err := e.forwardOOD(x)
+	if err != nil {
+		return protocol.Result{}, fmt.Errorf("%s: %w", name, err)
+	}
 	forwardMillis := millisSince(start) // preprocessing + forward pass, not the input PNG below
 	b := img.Bounds()
 	var ood *protocol.OOD
-	if o := e.net.OOD(); o != nil {
+	if o != nil {
 		ood = &protocol.OOD{Flagged: o.Flagged(scores[0]), Score: scores[0], Threshold: o.Threshold}
 	}
 	return protocol.Result{
@@ -182,6 +195,7 @@ func Bench(req protocol.BenchRequest, report func(protocol.BenchRow)) error {
 	if req.WidthDiv <= 0 {
 		req.WidthDiv = 1
 	}
+	req.Batch = max(req.Batch, 1)
 	if req.Runs <= 0 {
 		req.Runs = 1
 	}
@@ -193,24 +207,10 @@ func Bench(req protocol.BenchRequest, report func(protocol.BenchRow)) error {
 		if err != nil {
 			return fmt.Errorf("bench: size %d: %w", size, err)
 		}
-		rng := rand.New(rand.NewSource(2))
-		x := make([]float32, size*size*3)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64() * 50)
-		}
-		for i := 0; i < req.Warmup; i++ {
-			net.Forward(1, x)
-		}
-		row := protocol.BenchRow{Size: size, WidthDiv: req.WidthDiv, Runs: req.Runs}
-		for i := 0; i < req.Runs; i++ {
-			start := time.Now()
-			net.Forward(1, x)
-			row.Millis = append(row.Millis, millisSince(start))
-		}
-		row.MedianMillis = protocol.Median(row.Millis)
-		row.MinMillis = row.Millis[0]
-		for _, v := range row.Millis {
-			row.MinMillis = min(row.MinMillis, v)
+		x := benchInput(size, req.Batch)
+		row, err := timeRuns(size, req, func() error { net.Forward(req.Batch, x); return nil })
+		if err != nil {
+			return err
 		}
 		report(row)
 	}

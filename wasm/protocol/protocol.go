@@ -79,6 +79,10 @@ type Loaded struct {
 	// Description is the model file's line on what pictures it knows
 	// ("" in files without one).
 	Description string `json:"description,omitempty"`
+
+	// WasmBytes is the worker's wasm memory after loading (issue 14: the
+	// pool reports the sum over its workers).
+	WasmBytes int64 `json:"wasmBytes,omitempty"`
 }
 
 // ClassifyRequest accompanies an image blob.
@@ -95,7 +99,7 @@ type Result struct {
 	Height        int               `json:"height"`  //
 	Top           []rank.Prediction `json:"top"`     // best first, at most 5
 	Probs         []float32         `json:"probs"`   // every class, in model order
-	Decoder       string            `json:"decoder"` // DecoderBrowser or DecoderGo
+	Decoder       string            `json:"decoder"` // DecoderWebCodecs, DecoderBrowser or DecoderGo
 	DecodeMillis  float64           `json:"decodeMillis"`
 	ForwardMillis float64           `json:"forwardMillis"` // preprocessing + forward pass
 	OOD           *OOD              `json:"ood,omitempty"` // nil: the model cannot judge (no OOD statistics)
@@ -107,8 +111,11 @@ type Result struct {
 
 // Decoders: which one turned the image file into pixels.
 const (
-	// DecoderBrowser is the browser's own (createImageBitmap), the worker's
-	// first choice: it is several times faster than Go's on photos.
+	// DecoderWebCodecs is the browser's WebCodecs ImageDecoder, the
+	// worker's first choice for JPEG: fastest on photos.
+	DecoderWebCodecs = "webcodecs"
+	// DecoderBrowser is the browser's createImageBitmap, the worker's
+	// first choice for other formats: several times faster than Go's.
 	DecoderBrowser = "browser"
 	// DecoderGo is model.DecodeImage, the fallback where the browser's
 	// decoder is missing or refuses the file, and the native path.
@@ -129,16 +136,24 @@ type BenchRequest struct {
 	WidthDiv int   `json:"widthDiv"` // 1 = real VGG16
 	Warmup   int   `json:"warmup"`
 	Runs     int   `json:"runs"`
+	Batch    int   `json:"batch,omitempty"` // images per forward pass; 0 is 1
 }
 
 // BenchRow is the timing of one input size.
 type BenchRow struct {
 	Size         int       `json:"size"`
+	Batch        int       `json:"batch,omitempty"`
 	WidthDiv     int       `json:"widthDiv"`
 	Runs         int       `json:"runs"`
 	MedianMillis float64   `json:"medianMillis"`
 	MinMillis    float64   `json:"minMillis"`
 	Millis       []float64 `json:"millis"`
+
+	// The pool that ran it (issue 14): its workers, their exchange mode
+	// and their wasm memory together.
+	Workers   int    `json:"workers,omitempty"`
+	Exchange  string `json:"exchange,omitempty"`
+	WasmBytes int64  `json:"wasmBytes,omitempty"`
 }
 
 // ErrorReply carries a failure of the request with the same id.

@@ -21,6 +21,8 @@ type BenchSettings struct {
 	Runs     int
 	Auto     bool   // start on load
 	Build    string // worker build (build=simd128 or relaxed); "" picks the fastest the browser runs
+	Workers  int    // inference workers (threads=N); 0 is DefaultWorkers
+	Exchange string // exchange=message forces messages between the workers on an isolated page
 }
 
 // ParseBenchSettings reads settings from a query string, with defaults
@@ -58,6 +60,10 @@ func ParseBenchSettings(q url.Values) BenchSettings {
 	if b := q.Get("build"); b == BuildSIMD128 || b == BuildRelaxed {
 		s.Build = b
 	}
+	s.Workers = parseWorkers(q.Get(threadsQuery))
+	if q.Get(exchangeQuery) == protocol.ExchangeMessage {
+		s.Exchange = protocol.ExchangeMessage
+	}
 	return s
 }
 
@@ -67,7 +73,7 @@ func ParseBenchSettings(q url.Values) BenchSettings {
 type Bench struct {
 	app.Compo
 
-	worker   *workerClient
+	worker   *workerPool
 	settings BenchSettings
 	runID    int
 	running  bool
@@ -89,7 +95,11 @@ func (b *Bench) OnMount(ctx app.Context) {
 	if app.IsServer {
 		return
 	}
-	b.worker = startWorkerBuild(ctx, workerBuild(b.settings.Build), b.onReply)
+	workers := b.settings.Workers
+	if workers == 0 {
+		workers = DefaultWorkers()
+	}
+	b.worker = startPool(ctx, workerBuild(b.settings.Build), workers, b.settings.Exchange, b.onReply)
 	if b.settings.Auto {
 		b.start(ctx, app.Event{})
 	}
@@ -195,6 +205,7 @@ func (b *Bench) Render() app.UI {
 					app.Text("."),
 				),
 				app.If(build != "", app.P().ID("bench-build").DataSet("build", build).Text(workerBuildLine(build))),
+				app.If(build != "", poolLine("bench-workers", b.worker)),
 				app.Div().Class("row").Body(
 					app.Button().ID("bench-start").Type("button").Class("button").Disabled(b.running).
 						Text("Run benchmark").OnClick(b.start),
@@ -246,6 +257,8 @@ func (b *Bench) renderTable(state string) app.UI {
 		app.THead().Body(app.Tr().Body(
 			app.Th().Scope("col").Text("Image size"),
 			app.Th().Scope("col").Text("Network"),
+			app.Th().Scope("col").Text("Workers"),
+			app.Th().Scope("col").Text("Memory"),
 			app.Th().Scope("col").Text("Timed runs"),
 			app.Th().Scope("col").Text("Typical (median) ms"),
 			app.Th().Scope("col").Text("Fastest ms"),
@@ -253,9 +266,12 @@ func (b *Bench) renderTable(state string) app.UI {
 		app.TBody().Body(
 			app.Range(b.rows).Slice(func(i int) app.UI {
 				r := b.rows[i]
-				return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).Body(
+				return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).
+					DataSet("workers", r.Workers).DataSet("exchange", r.Exchange).DataSet("wasm-bytes", r.WasmBytes).Body(
 					app.Td().Text(fmt.Sprintf("%d×%d", r.Size, r.Size)),
 					app.Td().Text(networkWords(r.WidthDiv)),
+					app.Td().Text(fmt.Sprintf("%d (%s)", r.Workers, r.Exchange)),
+					app.Td().Text(protocol.HumanBytes(r.WasmBytes)+" wasm"),
 					app.Td().Text(r.Runs),
 					app.Td().Text(fmt.Sprintf("%.1f", r.MedianMillis)),
 					app.Td().Text(fmt.Sprintf("%.1f", r.MinMillis)),

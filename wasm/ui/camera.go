@@ -166,7 +166,13 @@ func (c *Classifier) capture(ctx app.Context, e app.Event) {
 // so the worker sees exactly these pixels), or calls none when there is no
 // picture (yet).
 func (c *Classifier) grabFrame(ctx app.Context, ok func(app.Context, app.Value), none func(app.Context)) {
-	video := app.Window().GetElementByID("camera-video")
+	grabVideoFrame(ctx, "camera-video", ok, none)
+}
+
+// grabVideoFrame is grabFrame for the <video> with the given id (the teach
+// page has its own).
+func grabVideoFrame(ctx app.Context, videoID string, ok func(app.Context, app.Value), none func(app.Context)) {
+	video := app.Window().GetElementByID(videoID)
 	if !video.Truthy() || video.Get("videoWidth").Int() == 0 || video.Get("videoHeight").Int() == 0 {
 		none(ctx)
 		return

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -22,6 +23,9 @@ func (c *Classifier) Render() app.UI {
 			c.renderIntake(),
 			c.renderSamples(),
 			c.renderResults(),
+			// After the results: the file picker stays next in tab order
+			// after the model picker.
+			c.renderWorkers(),
 		),
 	)
 }
@@ -42,6 +46,7 @@ func pageHeader(current string) app.UI {
 		),
 		app.Nav().Aria("label", "Pages").Body(app.Ul().Body(
 			link(ClassifyPath, "Classify"),
+			link(TeachPath, "Teach"),
 			link(BenchPath, "Benchmark"),
 		)),
 	)
@@ -239,5 +244,31 @@ func renderTop(top []rank.Prediction) app.UI {
 				app.Span().Class("pct").Text(fmt.Sprintf("%.1f\u00a0%%", 100*float64(p.Prob))),
 			)
 		}),
+	)
+}
+
+// renderWorkers is the pool setting (how many inference workers split
+// each image: automatic, or 1 to 2×MaxWorkers) and the line saying which
+// mode runs.
+func (c *Classifier) renderWorkers() app.UI {
+	s := &c.session
+	if s.worker == nil {
+		return app.Text("")
+	}
+	chosen := s.workersSetting
+	options := []app.UI{app.Option().Value("0").Selected(chosen == 0).Text(fmt.Sprintf("Automatic (%d on this device)", DefaultWorkers()))}
+	for n := 1; n <= 2*MaxWorkers; n++ {
+		options = append(options, app.Option().Value(strconv.Itoa(n)).Selected(chosen == n).Text(strconv.Itoa(n)))
+	}
+	return app.Section().Class("panel workers").Aria("labelledby", "workers-heading").Body(
+		app.H2().ID("workers-heading").Text("Speed"),
+		app.Div().Class("row").Body(
+			app.Label().For("workers-select").Text("Workers"),
+			app.Select().ID("workers-select").OnChange(func(ctx app.Context, e app.Event) {
+				n, _ := strconv.Atoi(ctx.JSSrc().Get("value").String())
+				s.setWorkers(ctx, n)
+			}).Body(options...),
+		),
+		poolLine("model-workers", s.worker),
 	)
 }

@@ -21,6 +21,7 @@ func (e *Embed) Render() app.UI {
 					Aria("live", "polite").Role("status").Text(e.status()),
 			),
 		e.renderLast(),
+		poolLine("embed-workers", e.session.worker),
 	)
 }
 
@@ -59,6 +60,11 @@ func (e *Embed) renderLast() app.UI {
 		}
 		if len(shown) > 0 {
 			art = art.DataSet("class", shown[0].Class)
+		}
+		if r := l.Result; r != nil && r.OOD != nil && r.OOD.Flagged {
+			// As in the full app: the top class is no answer here.
+			art = art.DataSet("ood", "true")
+			body = append(body, app.P().Class("ood-note").Role("status").Text(OODNote))
 		}
 		body = append(body, renderTop(shown))
 	}

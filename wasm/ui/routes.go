@@ -45,6 +45,7 @@ func Routes() {
 	app.Route(ClassifyPath, &Classifier{})
 	app.Route(BenchPath, &Bench{})
 	app.Route(EmbedPath, &Embed{})
+	app.Route(TeachPath, &Teach{})
 }
 
 // resources tells go-app where the static files are without letting it serve
@@ -100,6 +101,7 @@ func cacheable() []string {
 		WorkerWASM,
 		WorkerRelaxedWASM,
 		BenchPath,
+		TeachPath,
 		EmbedPath, // widgets start offline too (see Embed)
 	}
 	for _, s := range Samples {

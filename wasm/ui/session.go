@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strconv"
+
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"vggo/model/imagefile"
@@ -32,21 +34,72 @@ type modelSession struct {
 	ready  func()
 	failed func(msg string)
 
-	worker   *workerClient
-	entry    protocol.ModelEntry // the model asked for last
-	state    string              // one of the model* states
-	failure  string              // why, once state is modelFailed
-	progress protocol.Progress
-	loaded   protocol.Loaded
-	loadID   int // the last load request; replies to earlier ones are stale
+	worker  *workerPool
+	onReply func(app.Context, workerReply)
+	// fixedWorkers, where set before start, is the pool size whatever the
+	// settings say: the teach page needs the whole base in one worker.
+	fixedWorkers int
+	// workersSetting is the app's pool size setting, 0 for automatic.
+	workersSetting int
+	entry          protocol.ModelEntry // the model asked for last
+	state          string              // one of the model* states
+	failure        string              // why, once state is modelFailed
+	progress       protocol.Progress
+	loaded         protocol.Loaded
+	loadID         int // the last load request; replies to earlier ones are stale
 }
 
-// start starts the inference worker; onReply gets every reply, and hands
-// those about the model to update. A page rendered on the server never
-// starts its session, so the zero session is one with no model.
+// start starts the inference workers (sessionWorkers says how many);
+// onReply gets every reply, and hands those about the model to update. A
+// page rendered on the server never starts its session, so the zero
+// session is one with no model.
 func (s *modelSession) start(ctx app.Context, onReply func(app.Context, workerReply)) {
-	s.worker = startWorker(ctx, onReply)
+	q := ctx.Page().URL().Query()
+	s.onReply = onReply
+	s.workersSetting = storedWorkers(ctx)
+	s.worker = startPool(ctx, workerBuild(""), s.poolSize(ctx), q.Get(exchangeQuery), onReply)
 	s.state = modelNone
+}
+
+// setWorkers saves the app's pool size setting (0: the default) and
+// restarts the pool with it, loading the model again if there is one.
+func (s *modelSession) setWorkers(ctx app.Context, n int) {
+	ctx.LocalStorage().Set(storedThreadsKey, strconv.Itoa(n))
+	s.workersSetting = parseWorkers(strconv.Itoa(n))
+	old := s.worker
+	old.stop()
+	s.worker = startPool(ctx, old.build, s.poolSize(ctx), old.force, s.onReply)
+	s.worker.nextID = old.nextID // ids stay unique across pools
+	if s.entry.SHA256 != "" && s.state != modelNone {
+		s.load(s.entry)
+	}
+}
+
+// poolSize is the number of workers this session runs.
+func (s *modelSession) poolSize(ctx app.Context) int {
+	if s.fixedWorkers > 0 {
+		return s.fixedWorkers
+	}
+	return sessionWorkers(ctx)
+}
+
+// sessionWorkers is the pool size of a page: ?threads=N (the widget's
+// threads attribute), else the app's setting, else DefaultWorkers.
+func sessionWorkers(ctx app.Context) int {
+	if n := parseWorkers(ctx.Page().URL().Query().Get(threadsQuery)); n > 0 {
+		return n
+	}
+	if n := storedWorkers(ctx); n > 0 {
+		return n
+	}
+	return DefaultWorkers()
+}
+
+// storedWorkers is the app's saved pool size, 0 for automatic.
+func storedWorkers(ctx app.Context) int {
+	var stored string
+	ctx.LocalStorage().Get(storedThreadsKey, &stored)
+	return parseWorkers(stored)
 }
 
 // stop terminates the worker, if started.
@@ -161,7 +214,7 @@ func (s *modelSession) fetchIndex(ctx app.Context, use func(ctx app.Context, mod
 		if fresh {
 			ctx.LocalStorage().Set(storedIndexKey, data)
 		}
-		use(ctx, models, broken, fresh)
+		use(ctx, append(models, savedLocalModels(ctx)...), broken, fresh) // the teach page's models too
 	}
 	fallback := func(ctx app.Context, why string) {
 		var saved string

@@ -54,6 +54,7 @@ type workerReply struct {
 	Kind string
 	ID   int
 	Body []byte
+	Blob app.Value // the message's blob field (a teach-trained model file), undefined in most replies
 }
 
 // decode unmarshals the reply's body into v.
@@ -67,9 +68,16 @@ type workerClient struct {
 	build   string // BuildSIMD128 or BuildRelaxed
 	worker  app.Value
 	ready   bool
-	queued  []map[string]any
+	queued  []queuedMessage
 	nextID  int
 	release []func()
+}
+
+// queuedMessage is a message waiting for the worker's KindReady, with the
+// objects (MessagePorts) to transfer with it.
+type queuedMessage struct {
+	msg      map[string]any
+	transfer app.Value // a JS array, or nil
 }
 
 // startWorker creates the Web Worker with the fastest build the browser
@@ -89,6 +97,7 @@ func startWorkerBuild(ctx app.Context, build string, onReply func(app.Context, w
 		r := workerReply{
 			Kind: data.Get(protocol.FieldKind).String(),
 			ID:   data.Get(protocol.FieldID).Int(),
+			Blob: data.Get(protocol.FieldBlob),
 		}
 		if b := data.Get(protocol.FieldBody); b.Type() == app.TypeString {
 			r.Body = []byte(b.String())
@@ -97,7 +106,7 @@ func startWorkerBuild(ctx app.Context, build string, onReply func(app.Context, w
 			if r.Kind == protocol.KindReady {
 				c.ready = true
 				for _, m := range c.queued {
-					c.worker.Call("postMessage", m)
+					c.post(m.msg, m.transfer)
 				}
 				c.queued = nil
 			}
@@ -124,20 +133,39 @@ func startWorkerBuild(ctx app.Context, build string, onReply func(app.Context, w
 // structured cloning hands the worker the file without copying it here.
 func (c *workerClient) send(kind string, body any, blob app.Value) int {
 	c.nextID++
-	msg := map[string]any{protocol.FieldKind: kind, protocol.FieldID: c.nextID}
+	c.sendWith(c.nextID, kind, body, nil, nil, blob)
+	return c.nextID
+}
+
+// sendWith posts a request under the id given, with extra fields and
+// objects to transfer (a JS array of a pool's MessagePorts, or nil);
+// blob as for send.
+func (c *workerClient) sendWith(id int, kind string, body any, extra map[string]any, transfer app.Value, blob ...app.Value) {
+	msg := map[string]any{protocol.FieldKind: kind, protocol.FieldID: id}
 	if body != nil {
 		b, _ := json.Marshal(body)
 		msg[protocol.FieldBody] = string(b)
 	}
-	if blob != nil {
-		msg[protocol.FieldBlob] = blob
+	for k, v := range extra {
+		msg[k] = v
+	}
+	if len(blob) > 0 && blob[0] != nil {
+		msg[protocol.FieldBlob] = blob[0]
 	}
 	if !c.ready {
-		c.queued = append(c.queued, msg)
+		c.queued = append(c.queued, queuedMessage{msg, transfer})
 	} else {
-		c.worker.Call("postMessage", msg)
+		c.post(msg, transfer)
 	}
-	return c.nextID
+}
+
+// post hands a message to the worker.
+func (c *workerClient) post(msg map[string]any, transfer app.Value) {
+	if transfer != nil {
+		c.worker.Call("postMessage", msg, transfer)
+		return
+	}
+	c.worker.Call("postMessage", msg)
 }
 
 // stop terminates the worker and frees the callbacks.

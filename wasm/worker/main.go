@@ -32,12 +32,22 @@ const ModelCacheName = "vggo-models-v1"
 var (
 	self   = js.Global()
 	engine inference.Engine
+	// queue holds the requests to handle, in arrival order: the page's,
+	// and the passes other workers of a pool start (shard.go).
+	queue = make(chan js.Value, 64)
 )
 
 func main() {
-	queue := make(chan js.Value, 64)
 	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
-		queue <- args[0].Get("data")
+		data := args[0].Get("data")
+		if data.Get(protocol.FieldKind).String() == protocol.KindAbort {
+			workers.abort() // at once: a pass in progress may be waiting for a dead worker
+			return nil
+		}
+		if interceptTeach(data) {
+			return nil
+		}
+		queue <- data
 		return nil
 	})
 	self.Set("onmessage", onMessage)
@@ -71,10 +81,27 @@ func handle(msg js.Value) {
 		if err = json.Unmarshal(body, &req); err == nil {
 			err = classify(id, req, msg.Get(protocol.FieldBlob))
 		}
+	case protocol.KindPool:
+		var req protocol.PoolRequest
+		if err = json.Unmarshal(body, &req); err == nil {
+			workers.join(req, msg)
+		}
+	case protocol.KindShardRun:
+		workers.followReported(msg)
+	case protocol.KindBenchLoad:
+		var req protocol.BenchLoad
+		if err = json.Unmarshal(body, &req); err == nil {
+			if err = engine.BenchLoad(req); err == nil {
+				post(protocol.KindBenchLoaded, id, protocol.BenchLoaded{WasmBytes: wasmBytes()})
+			}
+		}
 	case protocol.KindBench:
 		var req protocol.BenchRequest
 		if err = json.Unmarshal(body, &req); err == nil {
-			err = inference.Bench(req, func(row protocol.BenchRow) { post(protocol.KindBenchRow, id, row) })
+			err = engine.Bench(req, func(row protocol.BenchRow) {
+				row.WasmBytes = wasmBytes()
+				post(protocol.KindBenchRow, id, row)
+			})
 			if err == nil {
 				post(protocol.KindBenchDone, id, nil)
 			}
@@ -85,7 +112,10 @@ func handle(msg js.Value) {
 			err = cacheStatus(id, req)
 		}
 	default:
-		err = fmt.Errorf("unknown message kind %q", kind)
+		var handled bool
+		if handled, err = handleTeach(kind, id, body, msg); !handled {
+			err = fmt.Errorf("unknown message kind %q", kind)
+		}
 	}
 	if err != nil {
 		post(protocol.KindError, id, protocol.ErrorReply{Message: err.Error()})
@@ -110,6 +140,7 @@ func load(id int, req protocol.LoadRequest) error {
 				loaded, err := engine.Load(data, req.Name)
 				if err == nil {
 					loaded.FromCache = true
+					loaded.WasmBytes = wasmBytes()
 					post(protocol.KindLoaded, id, loaded)
 					return nil
 				}
@@ -136,6 +167,7 @@ func load(id int, req protocol.LoadRequest) error {
 			println("vggo worker: caching", req.Name, "failed:", err.Error())
 		}
 	}
+	loaded.WasmBytes = wasmBytes()
 	post(protocol.KindLoaded, id, loaded)
 	return nil
 }

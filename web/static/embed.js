@@ -1,16 +1,12 @@
-/* vggo embeddable classifier. A page includes
- *   <script src="https://VGGO-HOST/embed.js" defer></script>
+/* vggo embeddable classifier (docs/embed.md). Each
  *   <vggo-classifier model="NAME" top="3" theme="auto"></vggo-classifier>
- * and each element shows the vggo app's compact page (/embed) in an iframe
- * served by the vggo server, so the page's CSS and scripts cannot break it.
- * Events: vggo-ready, vggo-result, vggo-error (detail: see docs/embed.md).
- * A frame the browser blocks (this site not allowed, server down) shows a
- * message in the element, fires vggo-error and rejects classify().
- * Method: el.classify(blobOrUrl) -> Promise of the vggo-result detail.
- * Messages to and from the frames use postMessage, only with the vggo
- * server's origin (taken from this script's own URL) and only with the
- * element's own frame. Kept under 10 KB: it is all a host page loads
- * before the frame. */
+ * shows the vggo server's /embed page in an iframe, out of the host page's
+ * CSS and scripts. Events vggo-ready, vggo-result, vggo-error; method
+ * el.classify(blobOrUrl) -> Promise of the vggo-result detail. A frame that
+ * does not start (site not allowed, the page's CSP frame-src, server down,
+ * app not loading) shows a message, fires vggo-error, rejects classify().
+ * postMessage only with the vggo origin (this script's URL) and only with
+ * the element's own frame. Under 10 KB: all a host loads before the frame. */
 (() => {
   "use strict";
   const me = document.currentScript;
@@ -30,17 +26,26 @@
     }
   });
 
-  // After the frame's load event, how long to wait for its "alive" hello
-  // before calling it blocked; the hello comes from a script in the page's
-  // head, so it precedes the load event.
-  const ALIVE_MS = 2500;
+  // How long a frame may take to start. Its "alive" hello comes from its
+  // head, before its load event.
+  const ALIVE_MS = 2500;  // after the load event, with no hello: blocked
+  const START_MS = 6000;  // with no hello at all (some blocks fire no load)
+  const READY_MS = 30000; // hello, but the app never ready
+
+  // A page whose CSP frame-src leaves out the vggo origin: say so at once.
+  document.addEventListener("securitypolicyviolation", (e) => {
+    if (e.effectiveDirective !== "frame-src" || !String(e.blockedURI).startsWith(ORIGIN)) return;
+    for (const w of widgets) {
+      if (w._frame && !w._seen) w._blocked("this page's Content-Security-Policy (frame-src) does not allow " + ORIGIN + ".", true);
+    }
+  });
 
   const parse = (s) => {
     try { return JSON.parse(s); } catch (e) { return null; }
   };
 
   class VggoClassifier extends HTMLElement {
-    static get observedAttributes() { return ["model", "top", "theme"]; }
+    static get observedAttributes() { return ["model", "top", "theme", "threads"]; }
 
     constructor() {
       super();
@@ -50,7 +55,7 @@
       this._queue = [];      // classify messages waiting for that
       this._pending = new Map(); // id -> {resolve, reject}
       this._nextId = 0;
-      this._alive = false;   // the frame holds the vggo page
+      this._seen = 0;        // when the frame's last hello came
       this._failed = "";     // why the frame is unusable
       this._note = null;     // the element's own message, if any
     }
@@ -77,6 +82,7 @@
       q.set("model", this.getAttribute("model") || "");
       q.set("top", this.getAttribute("top") || "");
       q.set("theme", this.getAttribute("theme") || "auto");
+      if (this.hasAttribute("threads")) q.set("threads", this.getAttribute("threads")); // inference workers
       const f = document.createElement("iframe");
       f.src = ORIGIN + "/embed?" + q.toString();
       f.title = "Image classifier";
@@ -93,19 +99,34 @@
       s.border = "0";
       s.colorScheme = "normal";
       if (!this.style.display) this.style.display = "block";
-      f.addEventListener("load", () => setTimeout(() => {
-        if (this._frame === f && !this._alive) this._blocked();
-      }, ALIVE_MS));
+      // Each document the frame loads says hello before its load event,
+      // unless it is not the widget (an error page, a page it went to).
+      const born = Date.now();
+      let loaded = 0, before = born, first = 0;
+      f.addEventListener("load", () => { before = loaded || born; loaded = Date.now(); });
+      const watch = setInterval(() => {
+        const now = Date.now(), seen = this._seen;
+        if (this._frame !== f || this._inited || this._fatal) return clearInterval(watch);
+        if (this._failed) return;
+        if (!seen ? now - born > START_MS || (loaded && now - loaded > ALIVE_MS) : loaded && seen < before && now - loaded > ALIVE_MS) {
+          this._blocked(ORIGIN + (seen ? " left the widget's page while it started." : " did not answer, or does not let this site embed it (its -embed-origins setting)."));
+        } else if (seen && now - (first = first || seen) > READY_MS) {
+          this._blocked("the widget from " + ORIGIN + " did not start within " + READY_MS / 1000 + " s.", true);
+        }
+      }, 250);
       this._frame = f;
       this._shadow.appendChild(f);
     }
 
-    // _blocked replaces a frame that did not load the vggo page with a
-    // message a visitor can read, and tells the host page's scripts.
-    _blocked() {
-      const msg = "The image classifier cannot be shown: " + ORIGIN +
-        " did not answer, or does not let this site embed it (its -embed-origins setting).";
+    // _blocked replaces a frame that did not start with a message a
+    // visitor can read, tells the host page's scripts and rejects every
+    // pending classify(). Unless fatal, a frame that still says hello
+    // later (a slow network) comes back.
+    _blocked(why, fatal) {
+      if (this._failed) return;
+      const msg = "The image classifier cannot be shown: " + why;
       this._failed = msg;
+      this._fatal = !!fatal;
       this._frame.style.display = "none";
       const p = document.createElement("p");
       p.setAttribute("role", "alert");
@@ -123,8 +144,9 @@
       if (this._frame) this._frame.remove();
       if (this._note) this._note.remove();
       this._frame = this._note = null;
-      this._alive = false;
+      this._seen = 0;
       this._failed = "";
+      this._fatal = false;
       this._inited = false;
       this._queue = [];
       for (const p of this._pending.values()) p.reject(new Error(why));
@@ -146,11 +168,19 @@
     _receive(d) {
       if (!d || typeof d !== "object" || typeof d.vggo !== "string") return;
       switch (d.vggo) {
-        case "alive":
-          this._alive = true;
+        case "failed":
+          this._blocked("its app did not load from " + ORIGIN + ".", true);
           break;
+        case "alive":
         case "ready":
-          this._alive = true;
+          this._seen = Date.now();
+          if (this._failed && !this._fatal) {
+            this._note.remove();
+            this._note = null;
+            this._failed = "";
+            this._frame.style.display = "block";
+          }
+          if (d.vggo === "alive" || this._fatal) break;
           this._post({ vggo: "init" });
           this._inited = true;
           for (const m of this._queue) this._post(m);

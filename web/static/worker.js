@@ -20,7 +20,12 @@ const wasmURL = self.name === "relaxed" ? "/web/static/worker-relaxed.wasm" : "/
       const bytes = await (await fetch(wasmURL)).arrayBuffer();
       result = await WebAssembly.instantiate(bytes, go.importObject);
     }
+    // The Go side reports its wasm memory (the loaded and bench replies).
+    self.vggoWasmBytes = () => result.instance.exports.mem.buffer.byteLength;
     await go.run(result.instance);
+    // go.run returns only when the Go program exits: a worker that stops
+    // says so, so the page can replace it or shrink its pool.
+    postMessage({ kind: "error", id: 0, body: JSON.stringify({ message: "the inference worker stopped" }) });
   } catch (e) {
     postMessage({ kind: "error", id: 0, body: JSON.stringify({ message: "the inference worker failed to start: " + e }) });
   }

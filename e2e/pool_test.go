@@ -1,0 +1,337 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"vggo/model"
+)
+
+// poolState is what a page's pool line (#model-workers, #embed-workers,
+// #bench-workers) says: its workers and their exchange mode.
+type poolState struct {
+	Workers string `json:"workers"`
+	Mode    string `json:"mode"`
+	Text    string `json:"text"`
+}
+
+// poolLineExpr reads the pool line with the given id as JSON.
+func poolLineExpr(id string) string {
+	return fmt.Sprintf(`(() => { const p = document.querySelector("#%s");
+		return p ? JSON.stringify({workers: p.dataset.workers, mode: p.dataset.mode, text: p.textContent}) : null; })()`, id)
+}
+
+func readPool(t testing.TB, raw []byte) poolState {
+	t.Helper()
+	var s string
+	json.Unmarshal(raw, &s)
+	var p poolState
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		t.Fatalf("pool line %s: %v", raw, err)
+	}
+	return p
+}
+
+// defaultNet is the native engine with the server's default model, the
+// one the app loads first.
+func defaultNet(t testing.TB) *model.Net {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.ReadModelFile(filepath.Join(root, "web", "models", defaultModelName+".vggo.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := model.NewNet(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// checkNative checks a page result against the native engine on the same
+// file: every probability within 1e-5, and the same top 5 (classes whose
+// native probabilities are closer than that may swap).
+func checkNative(t testing.TB, net *model.Net, r pageResult, file string) {
+	t.Helper()
+	if r.State != "done" {
+		t.Fatalf("%s: state %q, error %q", r.Name, r.State, r.Error)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := model.DecodeImage(f, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := net.Classify(img)
+	if len(r.Probs) != len(native) {
+		t.Fatalf("%s: %d probabilities, native %d", r.Name, len(r.Probs), len(native))
+	}
+	const tol = 1e-5
+	worst := 0.0
+	for _, p := range native {
+		worst = math.Max(worst, math.Abs(r.Probs[p.Index]-float64(p.Prob)))
+	}
+	if worst > tol {
+		t.Errorf("%s: probabilities differ from the native forward pass by up to %.3g (tolerance %g)", r.Name, worst, tol)
+	}
+	order := make([]int, len(r.Probs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return -cmpFloat(r.Probs[a], r.Probs[b]) })
+	for i := 0; i < min(5, len(native)); i++ {
+		if order[i] != native[i].Index && math.Abs(float64(native[i].Prob)-r.Probs[order[i]]) > tol {
+			t.Errorf("%s: top %d is class %d (%.6f), native %s (%.6f)", r.Name, i+1, order[i], r.Probs[order[i]], native[i].Class, native[i].Prob)
+		}
+	}
+	t.Logf("%s: %s %.4f, max |browser-native| = %.2g", r.Name, native[0].Class, native[0].Prob, worst)
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// TestPoolAgreesWithNative: the app (its default model, full-width VGG16)
+// with 1, 2 and 3 inference workers (the SharedArrayBuffer exchange, the
+// app being cross-origin isolated) and 2 workers forced to the message
+// exchange gives every sample the native engine's top 5 and probabilities
+// within 1e-5, and all give the same probabilities bit for bit; the page
+// says which mode runs.
+func TestPoolAgreesWithNative(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	ctx := newBrowser(t)
+	net := defaultNet(t)
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := filepath.Glob(filepath.Join(root, "web", "static", "samples", "*.png"))
+	if err != nil || len(samples) < 10 {
+		t.Fatalf("samples: %v, %v", samples, err)
+	}
+	paths := map[string]string{}
+	for _, p := range samples {
+		paths[filepath.Base(p)] = p
+	}
+	var first map[string][]float64
+	for _, c := range []struct{ query, workers, mode string }{
+		{"threads=1", "1", "single"},
+		{"threads=2", "2", "shared"},
+		{"threads=2&exchange=message", "2", "message"},
+		{"threads=3", "3", "shared"},
+	} {
+		t.Run(c.query, func(t *testing.T) {
+			run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/?"+c.query))
+			if got := waitFor(t, ctx, "the model", modelReadyExpr, 60*time.Second); strings.Contains(string(got), "error") {
+				t.Fatalf("model: %s", got)
+			}
+			p := readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
+			if p.Workers != c.workers || p.Mode != c.mode {
+				t.Errorf("pool line %+v, want %s workers in mode %s", p, c.workers, c.mode)
+			}
+			t.Logf("pool line: %s", p.Text)
+			run(t, ctx, 10*time.Second, chromedp.SetUploadFiles(chromedp.ID("file-input"), samples))
+			rs := results(t, ctx, len(samples))
+			got := map[string][]float64{}
+			for _, r := range rs[:len(samples)] {
+				checkNative(t, net, r, paths[r.Name])
+				got[r.Name] = r.Probs
+			}
+			if first == nil {
+				first = got
+				return
+			}
+			for name, probs := range got {
+				if !slices.Equal(probs, first[name]) {
+					t.Errorf("%s: probabilities %v, with one worker %v", name, probs, first[name])
+				}
+			}
+		})
+	}
+}
+
+// TestPoolWorkerKilled: a worker of a 2-worker pool killed while an image
+// is on its way (the page's test hook window.vggoPool.killOnNextRequest
+// terminates it, as a crash would, right after the request goes out)
+// loses nothing: every image gets its result, matching the native engine,
+// the page says the pool shrank and that it sent the request again, and
+// it keeps classifying; killing the last worker the same way brings a
+// fresh one, which answers.
+func TestPoolWorkerKilled(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	ctx := newBrowser(t)
+	net := defaultNet(t)
+	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/?threads=2"))
+	waitFor(t, ctx, "the model", modelReadyExpr, 60*time.Second)
+	kill := func(i int) {
+		run(t, ctx, 5*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.vggoPool.killOnNextRequest(%d)`, i)))
+	}
+	kill(1)
+	files := []string{"fashion-0.png", "gradient.png", "fashion-0.png"}
+	upload(t, ctx, files...)
+	for _, r := range results(t, ctx, len(files)) {
+		checkNative(t, net, r, fixture.images[r.Name])
+	}
+	p := readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
+	if p.Workers != "1" || !strings.Contains(p.Text, "stopped") || strings.Contains(p.Text, " 0 unanswered") {
+		t.Errorf("after the kill the pool line says %+v, want 1 worker, why, and the request sent again", p)
+	}
+	t.Logf("pool line: %s", p.Text)
+	kill(0)
+	upload(t, ctx, "gradient.png")
+	rs := results(t, ctx, len(files)+1)
+	checkNative(t, net, rs[0], fixture.images["gradient.png"])
+	p = readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
+	if p.Workers != "1" || !strings.Contains(p.Text, "fresh worker") || strings.Contains(p.Text, " 0 unanswered") {
+		t.Errorf("after killing the last worker the pool line says %+v", p)
+	}
+	t.Logf("pool line: %s", p.Text)
+}
+
+// TestPoolWidgetFallback: a widget with threads="2" on a host page that is
+// not cross-origin isolated (no SharedArrayBuffer) runs its two workers
+// through the message exchange, says so, and classifies as the native
+// engine does.
+func TestPoolWidgetFallback(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	host := servePage(t, eventRecorder+fmt.Sprintf(`<script src="%s/embed.js" defer></script>
+<vggo-classifier id="w" model="fashion16" threads="2"></vggo-classifier></body></html>`, srv.url))
+	ctx := newBrowser(t)
+	run(t, ctx, 30*time.Second, chromedp.Navigate(host))
+	waitEvent(t, ctx, "w", "vggo-ready", 1)
+	if iso, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`crossOriginIsolated`)); iso {
+		t.Fatal("the host page is cross-origin isolated: the test proves nothing")
+	}
+	raw := inFrame(t, ctx, "threads=2", 10*time.Second, chromedp.Evaluate[[]byte](poolLineExpr("embed-workers")))
+	if p := readPool(t, raw); p.Workers != "2" || p.Mode != "message" {
+		t.Errorf("widget pool line %+v, want 2 workers passing messages", p)
+	}
+	inFrame(t, ctx, "threads=2", 10*time.Second, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{fixture.images["fashion-0.png"]}))
+	ev := waitEvent(t, ctx, "w", "vggo-result", 1)
+	checkAgainstNative(t, asPageResult(ev), fixture.images["fashion-0.png"])
+}
+
+// TestPoolBench: /bench?threads=N runs the split pass at 1, 2 and 4
+// workers (4 on this 2-core machine must still finish) and in the message
+// mode; every row says its workers, mode and memory.
+func TestPoolBench(t *testing.T) {
+	srv := startServer(t, freePort(t))
+	defer srv.stop()
+	for _, c := range []struct{ query, workers, mode string }{
+		{"&threads=1", "1", "single"},
+		{"&threads=2", "2", "shared"},
+		{"&threads=4", "4", "shared"},
+		{"&threads=2&exchange=message", "2", "message"},
+	} {
+		t.Run(c.query, func(t *testing.T) {
+			_, medians := benchBuild(t, srv, "", c.query)
+			if len(medians) != 1 || !(medians[0] > 0) {
+				t.Errorf("bench rows %v, want one positive median", medians)
+			}
+		})
+	}
+}
+
+// poolBenchRow is one row of the /bench table.
+type poolBenchRow struct {
+	Size      int     `json:"size"`
+	Median    float64 `json:"median"`
+	Workers   int     `json:"workers"`
+	Exchange  string  `json:"exchange"`
+	WasmBytes int64   `json:"wasmBytes"`
+}
+
+// poolBenchRows runs /bench with query in a tab of ctx's browser and
+// returns its rows.
+func poolBenchRows(t testing.TB, ctx context.Context, url string) []poolBenchRow {
+	t.Helper()
+	run(t, ctx, 30*time.Second, chromedp.Navigate(url))
+	raw := waitFor(t, ctx, "the benchmark", `(() => { const t = document.querySelector("#bench-table");
+		const e = document.querySelector("#bench-error");
+		if (e) return JSON.stringify({error: e.textContent});
+		if (!t || t.dataset.state !== "done") return null;
+		return JSON.stringify({rows: [...t.querySelectorAll("tbody tr")].map(r => ({size: +r.dataset.size,
+			median: +r.dataset.median, workers: +r.dataset.workers, exchange: r.dataset.exchange, wasmBytes: +r.dataset.wasmBytes}))}); })()`, 10*time.Minute)
+	var s string
+	json.Unmarshal(raw, &s)
+	var got struct {
+		Rows  []poolBenchRow
+		Error string
+	}
+	if err := json.Unmarshal([]byte(s), &got); err != nil || got.Error != "" {
+		t.Fatalf("%s: %v %s", url, err, got.Error)
+	}
+	return got.Rows
+}
+
+// BenchmarkPoolScaling times the split forward pass of full-width VGG16
+// at 224x224 and 32x32 (batch 1) on /bench, in one browser, at 1, 2 and 4
+// workers (4 is more workers than this machine's 2 cores), with the
+// shared and the message exchange, for both worker builds, and logs each
+// median with its ratio to 1 worker of the same build, and the workers'
+// wasm memory. VGGO_POOL_BENCH="224,32" sets the sizes, VGGO_POOL_RUNS
+// the timed runs (default 5), VGGO_POOL_BUILDS the builds
+// ("simd128,relaxed"), VGGO_POOL_CONFIGS the pools (";"-separated queries,
+// default "threads=1;threads=2;threads=2&exchange=message;threads=4").
+func BenchmarkPoolScaling(b *testing.B) {
+	srv := startServer(b, freePort(b))
+	defer srv.stop()
+	ctx := newBrowser(b)
+	sizes := os.Getenv("VGGO_POOL_BENCH")
+	if sizes == "" {
+		sizes = "224,32"
+	}
+	runs := os.Getenv("VGGO_POOL_RUNS")
+	if runs == "" {
+		runs = "5"
+	}
+	builds, configs := os.Getenv("VGGO_POOL_BUILDS"), os.Getenv("VGGO_POOL_CONFIGS")
+	if builds == "" {
+		builds = "simd128,relaxed"
+	}
+	if configs == "" {
+		configs = "threads=1;threads=2;threads=2&exchange=message;threads=4"
+	}
+	for i := 0; i < b.N; i++ {
+		for _, build := range strings.Split(builds, ",") {
+			one := map[int]float64{}
+			for _, c := range strings.Split(configs, ";") {
+				url := fmt.Sprintf("%s/bench?sizes=%s&width=1&warmup=1&runs=%s&auto=1&build=%s&%s", srv.url, sizes, runs, build, c)
+				for _, r := range poolBenchRows(b, ctx, url) {
+					if r.Workers == 1 {
+						one[r.Size] = r.Median
+					}
+					// Stderr, not b.Logf: the testing package cuts a benchmark's log short.
+					fmt.Fprintf(os.Stderr, "pool bench: %s %s %dx%d: %.1f ms (%.2fx of 1 worker), %d workers %s, wasm memory %.0f MB\n",
+						build, c, r.Size, r.Size, r.Median, r.Median/one[r.Size], r.Workers, r.Exchange, float64(r.WasmBytes)/(1<<20))
+				}
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "pool bench: load average %s\n", loadAverage())
+}

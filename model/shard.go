@@ -1,0 +1,329 @@
+package model
+
+import (
+	"fmt"
+	"runtime"
+
+	"vggo/kernels"
+)
+
+// ShardAlign is the channel granularity of a shard split: every shard's
+// range of output channels starts at a multiple of it, so the packed
+// weight panels of each shard are whole (8 is the wasm SIMD128 GEMM's
+// panel width) and no shard pays for padding columns another one computes.
+const ShardAlign = 8
+
+// ShardChannels returns the output channels [lo, hi) of a layer with c
+// channels that shard k of n computes. The c channels are cut into blocks
+// of ShardAlign (the last one may be short) and the blocks dealt out in
+// order, the first c%n shards taking one more; a shard can get none (when
+// n exceeds the blocks), and the ranges of shards 0..n-1 tile [0, c).
+func ShardChannels(c, n, k int) (lo, hi int) {
+	if n < 1 || k < 0 || k >= n || c < 0 {
+		panic(fmt.Sprintf("model: ShardChannels(c=%d, n=%d, k=%d): want c >= 0 and 0 <= k < n", c, n, k))
+	}
+	blocks := (c + ShardAlign - 1) / ShardAlign
+	per, extra := blocks/n, blocks%n
+	first := k*per + min(k, extra)
+	count := per
+	if k < extra {
+		count++
+	}
+	return min(c, first*ShardAlign), min(c, (first+count)*ShardAlign)
+}
+
+// MergeChannels writes the whole activation full (pixels × c, channels
+// fastest: NHWC with the batch, rows and columns flattened into pixels)
+// from the parts of the n shards of ShardChannels: part(k) is shard k's
+// pixels × (hi-lo) channels. It is the merge after each layer of a split
+// forward pass; the values are copied, never recomputed.
+func MergeChannels(full []float32, pixels, c, n int, part func(k int) []float32) {
+	if len(full) != pixels*c {
+		panic(fmt.Sprintf("model: MergeChannels: len(full) = %d, want %d pixels × %d channels", len(full), pixels, c))
+	}
+	for k := 0; k < n; k++ {
+		lo, hi := ShardChannels(c, n, k)
+		w := hi - lo
+		if w == 0 {
+			continue
+		}
+		p := part(k)
+		if len(p) != pixels*w {
+			panic(fmt.Sprintf("model: MergeChannels: shard %d of %d: part has %d values, want %d pixels × %d channels", k, n, len(p), pixels, w))
+		}
+		for i := 0; i < pixels; i++ {
+			copy(full[i*c+lo:i*c+hi], p[i*w:(i+1)*w])
+		}
+	}
+}
+
+// SliceChannels returns the channels [lo, hi) of x (rows × c, channels
+// fastest) as a new rows × (hi-lo) slice: a layer's kernel ([3][3][Cin]
+// rows × Cout) or bias (one row) cut to one shard's output channels.
+func SliceChannels(x []float32, rows, c, lo, hi int) []float32 {
+	if len(x) != rows*c || lo < 0 || lo > hi || hi > c {
+		panic(fmt.Sprintf("model: SliceChannels: %d values as %d × %d, channels [%d, %d)", len(x), rows, c, lo, hi))
+	}
+	w := hi - lo
+	out := make([]float32, rows*w)
+	for i := 0; i < rows; i++ {
+		copy(out[i*w:(i+1)*w], x[i*c+lo:i*c+hi])
+	}
+	return out
+}
+
+// Exchange hands a shard the whole activation after conv layer `layer`
+// (after its max-pool where the layer ends a block), which has `channels`
+// channels: part is this shard's channels of it, full receives all of
+// them, from every shard's part (MergeChannels). Every shard calls it once per layer, in layer order. An
+// error (a peer is gone) ends the forward pass.
+type Exchange func(layer, channels int, part, full []float32) error
+
+// shardLayer is one conv layer of a Shard: only the output channels
+// [lo, hi) of it, conv nil when the range is empty.
+type shardLayer struct {
+	spec   ConvSpec
+	h, w   int
+	lo, hi int
+	conv   conv3x3
+}
+
+// Shard is the part of a Net that one of n inference workers holds when
+// they split each forward pass by output channels: the weights and biases
+// of its ShardChannels of every conv layer (so n shards together hold one
+// copy of the conv base), and for shard 0 the head too. Each shard computes
+// its channels of a layer from the whole previous activation, then the
+// shards exchange parts (Exchange) so each has the whole activation for the
+// next layer. Each output value comes from the same kernel arithmetic on
+// the same input as in Net, with the same algorithm per layer (the
+// Winograd tile depends on the input channels and size only), so the
+// result equals Net's bit for bit.
+//
+// Like a Net, a Shard is not safe for concurrent use.
+type Shard struct {
+	index, count int
+	size         int
+	convs        [ConvLayers]shardLayer // the first depth are used (a cut base has fewer)
+	depth        int
+	head         *Net // shard 0: a Net with only the head (and the conv shapes); nil otherwise
+
+	part [2][]float32 // this shard's conv and pooled output
+	full []float32    // the whole activation after the last exchange
+}
+
+// NewShard packs shard index of count (0 <= index < count) of m's network
+// for inference: each conv layer cut to ShardChannels, transformed as
+// NewNet would; shard 0 also gets the head. m is checked as in NewNet.
+func NewShard(m *Model, index, count int) (*Shard, error) {
+	return newShard(m, index, count, false)
+}
+
+// TakeShard is NewShard for a caller that needs m's conv weights no more
+// (an inference worker): it cuts every layer to this shard's channels
+// first, then drops m's conv weights (m.Base.Layers become empty) and
+// collects them before transforming the cut ones. The whole float32 conv
+// base and the shard's transformed weights are then never in memory at
+// once, which matters in wasm, whose memory never shrinks: a worker's
+// memory peaks at about the whole base plus its cut, not plus its
+// transformed weights.
+func TakeShard(m *Model, index, count int) (*Shard, error) {
+	return newShard(m, index, count, true)
+}
+
+func newShard(m *Model, index, count int, take bool) (*Shard, error) {
+	if count < 1 || index < 0 || index >= count {
+		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < count", index, count)
+	}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	size := m.Info.InputSize
+	if err := ValidateInputSize(size); err != nil {
+		return nil, err
+	}
+	depth := m.Base.Arch.Depth()
+	s := &Shard{index: index, count: count, size: size, depth: depth}
+	head := &Net{size: size, arch: m.Base.Arch, last: depth - 1}
+	var cut [ConvLayers]ConvParams
+	for i := range depth {
+		spec := m.Base.Arch.Conv(i)
+		lo, hi := ShardChannels(spec.Cout, count, index)
+		if hi > lo {
+			p := m.Base.Layers[i]
+			cut[i] = ConvParams{Kernel: SliceChannels(p.Kernel, 9*spec.Cin, spec.Cout, lo, hi), Bias: SliceChannels(p.Bias, 1, spec.Cout, lo, hi)}
+		}
+	}
+	if take {
+		m.Base.Layers = [ConvLayers]ConvParams{}
+		runtime.GC()
+	}
+	h := size
+	for i := range depth {
+		spec := m.Base.Arch.Conv(i)
+		lo, hi := ShardChannels(spec.Cout, count, index)
+		l := shardLayer{spec: spec, h: h, w: h, lo: lo, hi: hi}
+		if hi > lo {
+			kernel, bias := cut[i].Kernel, cut[i].Bias
+			if tile := winogradTile(spec.Cin, h, h); tile != 0 {
+				l.conv = kernels.NewWinograd3x3Tile(spec.Cin, hi-lo, kernel, bias, tile)
+			} else {
+				l.conv = kernels.NewConv3x3(spec.Cin, hi-lo, kernel, bias)
+			}
+			cut[i] = ConvParams{} // the packed copy is all the shard keeps
+		}
+		s.convs[i] = l
+		head.convs[i] = convLayer{spec: spec, h: h, w: h}
+		if spec.PoolAfter {
+			h /= 2
+		}
+	}
+	if index == 0 {
+		head.headKind = m.Head.Kind
+		head.classes = append([]string(nil), m.Info.Classes...)
+		head.mode = m.Info.Preprocess
+		head.ood = m.OOD
+		for _, d := range m.Head.Dense {
+			head.head = append(head.head, denseLayer{in: d.In, out: d.Out, dense: kernels.NewDense(d.In, d.Out, d.Kernel, d.Bias)})
+		}
+		head.headBufs = make([][]float32, len(head.head)+1)
+		s.head = head
+	}
+	return s, nil
+}
+
+// Index and Count say which shard this is, of how many.
+func (s *Shard) Index() int { return s.index }
+
+// Count is the number of shards the network is split into.
+func (s *Shard) Count() int { return s.count }
+
+// InputSize is the side of the square images the network takes.
+func (s *Shard) InputSize() int { return s.size }
+
+// Depth is the number of conv layers a pass runs (fewer than 13 for a
+// base cut by -base-layers).
+func (s *Shard) Depth() int { return s.depth }
+
+// Channels returns the output channels [lo, hi) this shard computes of conv
+// layer `layer`.
+func (s *Shard) Channels(layer int) (lo, hi int) {
+	l := s.convs[layer]
+	return l.lo, l.hi
+}
+
+// OOD is the model's OOD statistics on shard 0 (nil elsewhere, or when the
+// model has none).
+func (s *Shard) OOD() *OOD {
+	if s.head == nil {
+		return nil
+	}
+	return s.head.ood
+}
+
+// Run runs this shard's part of the conv base on batch preprocessed images
+// x (every shard gets the same x), exchanging after each layer, and returns
+// the conv base output (batch × size/32 × size/32 × C, in the Shard's
+// buffer, valid until the next call). after, if not nil, sees the whole
+// activation after every layer.
+func (s *Shard) Run(batch int, x []float32, ex Exchange, after func(layer int, full []float32)) ([]float32, error) {
+	if batch < 1 || len(x) != batch*s.size*s.size*3 {
+		panic(fmt.Sprintf("model: Shard.Run: %d values for batch %d of %d×%d×3", len(x), batch, s.size, s.size))
+	}
+	s.grow(batch)
+	cur := x
+	for i, l := range s.convs[:s.depth] {
+		w := l.hi - l.lo
+		out := s.part[0][:batch*l.h*l.w*w]
+		if l.conv != nil {
+			l.conv.Forward(batch, l.h, l.w, cur, out, true)
+		}
+		h, wd := l.h, l.w
+		if l.spec.PoolAfter {
+			h, wd = h/2, wd/2
+			pooled := s.part[1][:batch*h*wd*w]
+			if w > 0 {
+				kernels.MaxPool2x2(batch, l.h, l.w, w, out, pooled)
+			}
+			out = pooled
+		}
+		full := s.full[:batch*h*wd*l.spec.Cout]
+		if err := ex(i, l.spec.Cout, out, full); err != nil {
+			return nil, err
+		}
+		if after != nil {
+			after(i, full)
+		}
+		cur = full
+	}
+	return cur, nil
+}
+
+// ForwardOOD is Net.ForwardOOD for shard 0: it runs the conv base with the
+// other shards (Run) and the head, and returns the same probabilities and
+// OOD scores as Net.ForwardOOD, bit for bit. It panics on other shards.
+func (s *Shard) ForwardOOD(batch int, x []float32, ex Exchange) (probs []float32, scores []float64, err error) {
+	if s.head == nil {
+		panic(fmt.Sprintf("model: Shard.ForwardOOD on shard %d: only shard 0 holds the head", s.index))
+	}
+	n := s.head
+	var pooled [][]float32
+	var after func(int, []float32)
+	if n.ood != nil {
+		pooled = make([][]float32, len(n.ood.Layers))
+		after = func(layer int, full []float32) {
+			for j, L := range n.ood.Layers {
+				if L.Layer == layer {
+					h, w, c := n.ActivationShape(layer)
+					pooled[j] = make([]float32, batch*c)
+					kernels.GlobalAvgPool(batch, h, w, c, full, pooled[j])
+				}
+			}
+		}
+	}
+	features, err := s.Run(batch, x, ex, after)
+	if err != nil {
+		return nil, nil, err
+	}
+	probs = n.runHead(batch, features)
+	if n.ood == nil {
+		return probs, nil, nil
+	}
+	scores = make([]float64, batch)
+	for i := range scores {
+		scores[i] = n.ood.Score(func(l int) []float32 {
+			c := n.ood.Layers[l].Channels
+			return pooled[l][i*c : (i+1)*c]
+		})
+	}
+	return probs, scores, nil
+}
+
+// MaxActivation is the number of values of the largest whole activation
+// a pass of batch images exchanges: what a shared exchange buffer must hold.
+func (s *Shard) MaxActivation(batch int) int {
+	n := 0
+	for _, l := range s.convs[:s.depth] {
+		h, w := l.h, l.w
+		if l.spec.PoolAfter {
+			h, w = h/2, w/2
+		}
+		n = max(n, batch*h*w*l.spec.Cout)
+	}
+	return n
+}
+
+// grow sizes the buffers for a batch: parts for this shard's largest
+// output, full for the largest whole activation.
+func (s *Shard) grow(batch int) {
+	part, full := 0, 0
+	for _, l := range s.convs[:s.depth] {
+		part = max(part, batch*l.h*l.w*(l.hi-l.lo))
+		full = max(full, batch*l.h*l.w*l.spec.Cout)
+	}
+	if len(s.full) < full {
+		s.full = make([]float32, full)
+	}
+	if len(s.part[0]) < part {
+		s.part = [2][]float32{make([]float32, part), make([]float32, part)}
+	}
+}

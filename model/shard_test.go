@@ -1,0 +1,248 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// TestShardChannels: for every split the ranges tile [0, c) in order, start
+// on ShardAlign boundaries, differ by at most one block, and shards beyond
+// the blocks get none.
+func TestShardChannels(t *testing.T) {
+	for _, tc := range []struct{ c, n int }{
+		{64, 1}, {64, 2}, {64, 3}, {64, 4}, {512, 4}, {512, 3},
+		{3, 2}, {4, 8}, {13, 3}, {17, 2}, {8, 5}, {0, 3}, {100, 7},
+	} {
+		next, sizes := 0, []int{}
+		for k := 0; k < tc.n; k++ {
+			lo, hi := ShardChannels(tc.c, tc.n, k)
+			if lo != next || hi < lo || hi > tc.c {
+				t.Fatalf("c=%d n=%d shard %d: [%d, %d), want it to start at %d and stay in [0, %d]", tc.c, tc.n, k, lo, hi, next, tc.c)
+			}
+			if lo%ShardAlign != 0 && lo != tc.c {
+				t.Errorf("c=%d n=%d shard %d: starts at %d, not a multiple of %d", tc.c, tc.n, k, lo, ShardAlign)
+			}
+			sizes = append(sizes, (hi-lo+ShardAlign-1)/ShardAlign)
+			next = hi
+		}
+		if next != tc.c {
+			t.Errorf("c=%d n=%d: ranges end at %d", tc.c, tc.n, next)
+		}
+		if slices.Max(sizes)-slices.Min(sizes) > 1 {
+			t.Errorf("c=%d n=%d: blocks per shard %v differ by more than one", tc.c, tc.n, sizes)
+		}
+	}
+}
+
+// TestMergeChannels: cutting an activation into the shards' parts
+// (SliceChannels) and merging them gives it back exactly, on sizes that do
+// not divide: odd channel counts, more shards than channels, 1x1 and 2x2
+// maps. The output is poisoned first, so a value the merge skips shows.
+func TestMergeChannels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct{ pixels, c, n int }{
+		{1, 3, 2}, {4, 13, 3}, {4, 4, 8}, {1, 512, 3}, {4, 17, 2}, {49, 64, 4}, {9, 100, 7}, {1, 1, 1},
+	} {
+		full := uniformFloats(rng, tc.pixels*tc.c, 10)
+		parts := make([][]float32, tc.n)
+		for k := range parts {
+			lo, hi := ShardChannels(tc.c, tc.n, k)
+			parts[k] = SliceChannels(full, tc.pixels, tc.c, lo, hi)
+		}
+		got := make([]float32, len(full))
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		MergeChannels(got, tc.pixels, tc.c, tc.n, func(k int) []float32 { return parts[k] })
+		if !slices.Equal(got, full) {
+			t.Errorf("pixels=%d c=%d n=%d: merge differs from the original", tc.pixels, tc.c, tc.n)
+		}
+	}
+}
+
+// localExchange joins n shards running in goroutines: each posts its part,
+// waits for all, merges, and waits again before the slots are reused.
+type localExchange struct {
+	n      int
+	mu     sync.Mutex
+	cond   *sync.Cond
+	parts  [][]float32
+	arrive int
+	gen    int
+	fail   error // returned by every exchange once set
+}
+
+func newLocalExchange(n int) *localExchange {
+	e := &localExchange{n: n, parts: make([][]float32, n)}
+	e.cond = sync.NewCond(&e.mu)
+	return e
+}
+
+func (e *localExchange) barrier() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	gen := e.gen
+	e.arrive++
+	if e.arrive == e.n {
+		e.arrive, e.gen = 0, e.gen+1
+		e.cond.Broadcast()
+		return
+	}
+	for gen == e.gen {
+		e.cond.Wait()
+	}
+}
+
+func (e *localExchange) forShard(k int) Exchange {
+	return func(layer, c int, part, full []float32) error {
+		if e.fail != nil {
+			return e.fail
+		}
+		e.parts[k] = part
+		e.barrier()
+		MergeChannels(full, len(full)/c, c, e.n, func(j int) []float32 { return e.parts[j] })
+		e.barrier()
+		return nil
+	}
+}
+
+// runShards runs the n shards of m on x concurrently and returns shard 0's
+// probabilities and scores.
+func runShards(t *testing.T, m *Model, n, batch int, x []float32) ([]float32, []float64) {
+	t.Helper()
+	shards := make([]*Shard, n)
+	for k := range shards {
+		s, err := NewShard(m, k, n)
+		if k == n-1 && n > 1 { // TakeShard on a copy gives the same shard, and empties the copy
+			c := *m
+			if s, err = TakeShard(&c, k, n); err == nil && c.Base.Layers[0].Kernel != nil {
+				t.Fatal("TakeShard left the model's conv weights")
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		shards[k] = s
+	}
+	ex := newLocalExchange(n)
+	var probs []float32
+	var scores []float64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for k, s := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if k == 0 {
+				probs, scores, errs[k] = s.ForwardOOD(batch, x, ex.forShard(k))
+			} else {
+				_, errs[k] = s.Run(batch, x, ex.forShard(k), nil)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return probs, scores
+}
+
+// TestShardForwardEqualsNet: n shards, each computing its output channels
+// of every layer and exchanging after each, give Net.ForwardOOD's
+// probabilities and OOD scores bit for bit, at splits that do not divide
+// the channels, with more shards than a layer has channels, with conv maps
+// down to 2x2 and 1x1 (32x32 input), every head kind, bases cut after K
+// conv layers (-base-layers), and a batch of 2.
+func TestShardForwardEqualsNet(t *testing.T) {
+	withOOD, _, _ := oodModel(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	models := map[string]*Model{
+		"div16 size32 gap+ood": withOOD,
+		"div16 size32 seed":    randomNetModel(rng, 16, 32, HeadSeed, 5),
+		"div4 size64 linear":   randomNetModel(rng, 4, 64, HeadLinear, 4),
+		"div8 size96 gap":      randomNetModel(rng, 8, 96, HeadGAP, 3),
+	}
+	full := randomConvBase(rng, Arch{WidthDiv: 16})
+	for _, k := range []int{1, 7, 12} { // a base cut by -base-layers K
+		models[fmt.Sprintf("div16 size64 cut after %d gap", k)] = cutModel(rng, full, k, 64, HeadGAP, 3)
+	}
+	models["div16 size32 cut after 9 seed"] = cutModel(rng, full, 9, 32, HeadSeed, 2)
+	for name, m := range models {
+		net, err := NewNet(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := m.Info.InputSize
+		for _, batch := range []int{1, 2} {
+			x := uniformFloats(rng, batch*size*size*3, 100)
+			wantProbs, wantScores := net.ForwardOOD(batch, x)
+			for _, n := range []int{1, 2, 3, 4, 5} {
+				probs, scores := runShards(t, m, n, batch, x)
+				if !slices.Equal(probs, wantProbs) {
+					t.Errorf("%s batch %d, %d shards: probabilities %v, Net gives %v", name, batch, n, probs, wantProbs)
+				}
+				if !slices.Equal(scores, wantScores) {
+					t.Errorf("%s batch %d, %d shards: OOD scores %v, Net gives %v", name, batch, n, scores, wantScores)
+				}
+			}
+		}
+	}
+}
+
+// TestShardHoldsItsChannels: the n shards together hold one copy of the
+// conv base (their channel ranges tile each layer), only shard 0 has the
+// head, and bad shard numbers are refused.
+func TestShardHoldsItsChannels(t *testing.T) {
+	m := randomNetModel(rand.New(rand.NewPCG(1, 1)), 16, 32, HeadGAP, 3)
+	const n = 3
+	for layer := 0; layer < ConvLayers; layer++ {
+		total := 0
+		for k := 0; k < n; k++ {
+			s, err := NewShard(m, k, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo, hi := s.Channels(layer)
+			total += hi - lo
+			if (s.head != nil) != (k == 0) {
+				t.Errorf("shard %d: has head %v", k, s.head != nil)
+			}
+		}
+		if want := m.Base.Arch.Conv(layer).Cout; total != want {
+			t.Errorf("layer %d: shards hold %d channels, want %d", layer, total, want)
+		}
+	}
+	for _, bad := range [][2]int{{-1, 2}, {2, 2}, {0, 0}} {
+		if _, err := NewShard(m, bad[0], bad[1]); err == nil {
+			t.Errorf("NewShard(%d of %d) gave no error", bad[0], bad[1])
+		}
+	}
+}
+
+// TestShardExchangeError: a failed exchange (a peer gone) ends the pass
+// with that error instead of a result.
+func TestShardExchangeError(t *testing.T) {
+	m := randomNetModel(rand.New(rand.NewPCG(2, 2)), 16, 32, HeadGAP, 3)
+	s, err := NewShard(m, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := errors.New("worker 1 is gone")
+	x := make([]float32, 32*32*3)
+	calls := 0
+	_, _, err = s.ForwardOOD(1, x, func(layer, c int, part, full []float32) error {
+		calls++
+		if layer == 3 {
+			return gone
+		}
+		return nil
+	})
+	if !errors.Is(err, gone) || calls != 4 {
+		t.Errorf("err %v after %d exchanges, want %v after 4", err, calls, gone)
+	}
+}

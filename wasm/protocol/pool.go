@@ -1,0 +1,104 @@
+package protocol
+
+// ---- Pool of inference workers (issue 14) ----
+//
+// The page may run several inference workers that split every forward pass
+// by output channels (model.Shard): worker k of n holds shard k, worker 0
+// (the leader) also the head, and takes every request as a lone worker
+// would. The page tells each worker its place with KindPool before the
+// model is loaded; the leader starts each pass on the others with
+// KindShardRun over a MessagePort, and the workers exchange each layer's
+// parts through a SharedArrayBuffer (ExchangeShared) or as KindShardPart
+// messages (ExchangeMessage).
+
+// Pool message kinds.
+const (
+	// KindPool, page → worker: PoolRequest. The message's FieldPorts holds
+	// a MessagePort to every other worker of the pool (by index; null at
+	// the worker's own), FieldControl (shared mode) the pool's control
+	// SharedArrayBuffer. Applies to the next KindLoad and KindBenchLoad.
+	KindPool = "pool"
+	// KindAbort, page → worker, no body: this pool is over (a worker died
+	// or failed); a pass in progress ends with an error at once. The
+	// worker acts on it before any queued message.
+	KindAbort = "abort"
+	// KindBenchLoad, page → worker: BenchLoad; reply KindBenchLoaded: BenchLoaded.
+	KindBenchLoad   = "bench-load"
+	KindBenchLoaded = "bench-loaded"
+	// KindShardRun, leader → worker over a port: FieldBody is ShardRun,
+	// FieldBlob the input (Float32Array; absent in shared mode, where it
+	// is in the data buffer, FieldData).
+	KindShardRun = "shard-run"
+	// KindShardPart, worker → worker over a port (message mode): FieldBody
+	// is ShardPart, FieldBlob the part (Float32Array).
+	KindShardPart = "shard-part"
+	// KindShardFailed, worker → page: ErrorReply; this worker could not
+	// do its share of a pass and is to be dropped from the pool.
+	KindShardFailed = "shard-failed"
+)
+
+// Extra message fields of the pool messages.
+const (
+	FieldPorts   = "ports"
+	FieldControl = "control"
+	FieldData    = "data"
+)
+
+// Exchange modes: how the workers of a pool hand each other activations.
+const (
+	// ExchangeShared: through a SharedArrayBuffer, with Atomics for the
+	// barrier; needs a cross-origin isolated page.
+	ExchangeShared = "shared"
+	// ExchangeMessage: parts posted over MessagePorts between the workers;
+	// works on any page.
+	ExchangeMessage = "message"
+	// ExchangeSingle: one worker, nothing to exchange.
+	ExchangeSingle = "single"
+)
+
+// PoolRequest tells a worker its place in the pool.
+type PoolRequest struct {
+	Index int    `json:"index"`
+	Count int    `json:"count"`
+	Mode  string `json:"mode"` // ExchangeShared or ExchangeMessage (ExchangeSingle when Count is 1)
+}
+
+// BenchLoad asks a worker for its shard of the random benchmark network
+// (inference.RandomModel) at one input size.
+type BenchLoad struct {
+	Size     int `json:"size"`
+	WidthDiv int `json:"widthDiv"`
+}
+
+// BenchLoaded answers BenchLoad.
+type BenchLoaded struct {
+	WasmBytes int64 `json:"wasmBytes"` // the worker's wasm memory, with the shard built
+}
+
+// ShardRun starts pass Pass on a worker.
+type ShardRun struct {
+	Pass  int  `json:"pass"`
+	Batch int  `json:"batch"`
+	Bench bool `json:"bench"` // the benchmark network of Size and WidthDiv (BenchLoad), not the loaded model
+
+	Size     int `json:"size"`               // input side: the input is Batch × Size × Size × 3 values
+	WidthDiv int `json:"widthDiv,omitempty"` // bench only
+	// MaxFull is the largest whole activation of the pass (values): in
+	// shared mode the data buffer holds the input, then two regions of
+	// MaxFull values that the exchanges after even and odd layers (counted
+	// over all passes: Pass × Layers + layer) use in turn, so consecutive
+	// exchanges, across passes too, never share a region.
+	MaxFull int `json:"maxFull"`
+	// Layers is the number of conv layers a pass runs: 13, or K for a base
+	// cut by -base-layers K.
+	Layers int `json:"layers"`
+}
+
+// ShardPart is one worker's part of one layer's output.
+type ShardPart struct {
+	Pass  int `json:"pass"`
+	Layer int `json:"layer"`
+	From  int `json:"from"`
+}
+
+// ---- end of the pool block ----

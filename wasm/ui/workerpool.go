@@ -1,0 +1,568 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"vggo/wasm/protocol"
+)
+
+// MaxWorkers caps the default pool size: beyond 4 workers the exchange
+// after every layer costs more than the extra cores give at batch 1.
+const MaxWorkers = 4
+
+// Where the pool size comes from: the page's ?threads=N (the widget's
+// threads attribute arrives that way), else the app's setting, else the
+// device's core count capped at MaxWorkers. ?exchange=message forces the
+// message exchange on an isolated page (tests, benchmarks).
+const (
+	storedThreadsKey = "vggo.threads"
+	threadsQuery     = "threads"
+	exchangeQuery    = "exchange"
+)
+
+// DefaultWorkers is navigator.hardwareConcurrency capped at MaxWorkers.
+func DefaultWorkers() int {
+	n := app.Window().Get("navigator").Get("hardwareConcurrency")
+	cores := 1
+	if n.Type() == app.TypeNumber {
+		cores = n.Int()
+	}
+	return clampWorkers(cores)
+}
+
+// clampWorkers keeps a pool size in 1..2×MaxWorkers (more than the
+// default allowed for measurements, never unbounded).
+func clampWorkers(n int) int { return max(1, min(n, 2*MaxWorkers)) }
+
+// parseWorkers reads a threads value: a number, or "" / "auto" for the
+// default (0).
+func parseWorkers(v string) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0
+	}
+	return clampWorkers(n)
+}
+
+// exchangeMode is how n workers on this page exchange activations: the
+// shared buffer where the page is cross-origin isolated (unless force
+// asks for messages), messages otherwise, nothing for one worker.
+func exchangeMode(n int, force string) string {
+	if n <= 1 {
+		return protocol.ExchangeSingle
+	}
+	w := app.Window()
+	if force != protocol.ExchangeMessage && w.Get("crossOriginIsolated").Truthy() && w.Get("SharedArrayBuffer").Truthy() {
+		return protocol.ExchangeShared
+	}
+	return protocol.ExchangeMessage
+}
+
+// poolRequest is one page request the pool keeps until its final reply,
+// so that it can send it again when a worker dies.
+type poolRequest struct {
+	id      int // the page's id (what the caller got from send)
+	attempt int // the id the current attempt was sent with
+	kind    string
+	body    any
+	blob    app.Value
+	bench   *poolBench // a benchmark run, driven size by size
+}
+
+// poolBench is a benchmark run on a pool: every worker builds its shard
+// of one size (KindBenchLoad), then the leader times it.
+type poolBench struct {
+	req     protocol.BenchRequest
+	next    int   // index of the size being run
+	waiting int   // bench-loaded replies still due for it
+	memory  int64 // the workers' wasm memory, summed over their replies
+}
+
+// poolMember is one worker of the pool.
+type poolMember struct {
+	client  *workerClient
+	started bool  // it said KindReady
+	loadID  int   // its current load request
+	loaded  bool  // it has the pool's model (for the current pool)
+	memory  int64 // its wasm memory once loaded
+}
+
+// workerPool runs the forward pass on several inference workers
+// (model.Shard): worker 0 leads, taking every request as a lone worker
+// would and starting each pass on the others. For its users it is one
+// worker: send returns an id, and replies come to onReply with that id. A
+// worker that dies (an error with id 0, a failed share of a pass, a failed
+// start) is dropped: the pool aborts the pass in progress, regroups the
+// workers left (a fresh one when none is left), loads the model on them
+// again and resends every unanswered request, so none is lost.
+type workerPool struct {
+	ctx     app.Context
+	build   string
+	force   string // protocol.ExchangeMessage to force messages
+	onReply func(app.Context, workerReply)
+
+	members []*poolMember
+	mode    string
+	control app.Value // the shared mode's control buffer, one per regrouping
+	nextID  int
+
+	load     *poolRequest // the model load, sent again after a regrouping
+	loadedOK bool         // the page has had its Loaded reply for load
+	leaderOK *workerReply // the leader's Loaded, held until all are loaded
+	ready    bool         // no load pending: requests go straight out
+
+	open    map[int]*poolRequest // attempt id → request
+	waiting []*poolRequest       // held until the pool is ready
+
+	// memory is the workers' wasm memory together once the model is loaded.
+	memory int64
+	// note says, for people, what happened to the pool ("" when nothing did).
+	note string
+	// killNext, set by the test hook, kills a worker right after the next
+	// classify request is sent: a death with that request in flight.
+	killNext *int
+}
+
+// startPool starts n workers of the build given.
+func startPool(ctx app.Context, build string, n int, force string, onReply func(app.Context, workerReply)) *workerPool {
+	p := &workerPool{ctx: ctx, build: build, force: force, onReply: onReply, open: map[int]*poolRequest{}, ready: true}
+	for i := 0; i < max(n, 1); i++ {
+		p.members = append(p.members, p.startMember())
+	}
+	p.regroup()
+	p.exposeTestHook()
+	return p
+}
+
+// startMember starts one worker whose replies come to the pool.
+func (p *workerPool) startMember() *poolMember {
+	m := &poolMember{}
+	m.client = startWorkerBuild(p.ctx, p.build, func(ctx app.Context, r workerReply) { p.onMember(ctx, m, r) })
+	return m
+}
+
+// size is the number of workers.
+func (p *workerPool) size() int { return len(p.members) }
+
+// regroup tells every worker its place in a fresh pool (new ports and
+// control buffer) and makes the pool load its model again.
+func (p *workerPool) regroup() {
+	n := len(p.members)
+	p.mode = exchangeMode(n, p.force)
+	p.control = nil
+	var ports []app.Value // ports[i]: a JS array of worker i's ports, by peer
+	if n > 1 {
+		if p.mode == protocol.ExchangeShared {
+			p.control = app.Window().Get("SharedArrayBuffer").New(16)
+		}
+		// go-app's Call converts an app.Value inside a Go slice wrongly,
+		// so the arrays are built in JavaScript.
+		ports = make([]app.Value, n)
+		for i := range ports {
+			ports[i] = app.Window().Get("Array").New(n)
+		}
+		set := func(arr app.Value, i int, v any) { app.Window().Get("Reflect").Call("set", arr, i, v) }
+		for i := 0; i < n; i++ {
+			set(ports[i], i, nil)
+			for j := i + 1; j < n; j++ {
+				ch := app.Window().Get("MessageChannel").New()
+				set(ports[i], j, ch.Get("port1"))
+				set(ports[j], i, ch.Get("port2"))
+			}
+		}
+	}
+	for i, m := range p.members {
+		m.loaded = false
+		if n == 1 && p.control == nil && ports == nil {
+			// A lone worker: tell it so (it may have been in a pool before).
+			m.client.sendWith(0, protocol.KindPool, protocol.PoolRequest{Index: 0, Count: 1, Mode: p.mode}, nil, nil)
+			continue
+		}
+		extra := map[string]any{protocol.FieldPorts: ports[i]}
+		transfer := ports[i].Call("filter", app.Window().Get("Boolean"))
+		if p.control != nil {
+			extra[protocol.FieldControl] = p.control
+		}
+		m.client.sendWith(0, protocol.KindPool, protocol.PoolRequest{Index: i, Count: n, Mode: p.mode}, extra, transfer)
+	}
+	if p.load != nil {
+		p.startLoad()
+	}
+}
+
+// send posts a request to the pool and returns its id.
+func (p *workerPool) send(kind string, body any, blob app.Value) int {
+	p.nextID++
+	r := &poolRequest{id: p.nextID, kind: kind, body: body, blob: blob}
+	switch kind {
+	case protocol.KindLoad:
+		p.load, p.loadedOK = r, false
+		p.startLoad()
+		return r.id
+	case protocol.KindBench:
+		if len(p.members) > 1 {
+			req := body.(protocol.BenchRequest)
+			r.bench = &poolBench{req: req}
+		}
+	}
+	if !p.ready {
+		p.waiting = append(p.waiting, r)
+		return r.id
+	}
+	p.dispatch(r)
+	return r.id
+}
+
+// dispatch sends a request to the leader under a fresh attempt id.
+func (p *workerPool) dispatch(r *poolRequest) {
+	p.nextID++
+	r.attempt = p.nextID
+	p.open[r.attempt] = r
+	if r.bench != nil {
+		p.benchNextSize(r)
+		return
+	}
+	p.members[0].client.sendWith(r.attempt, r.kind, r.body, nil, nil, r.blob)
+	if k := p.killNext; k != nil && r.kind == protocol.KindClassify {
+		p.killNext = nil
+		p.kill(*k)
+	}
+}
+
+// kill terminates worker i as a crash would and drops it (test hook).
+func (p *workerPool) kill(i int) {
+	if i >= 0 && i < len(p.members) {
+		p.members[i].client.worker.Call("terminate")
+		p.drop(p.ctx, i, fmt.Sprintf("worker %d was terminated", i))
+	}
+}
+
+// startLoad loads the model on the leader first: the others then find it
+// verified in the Cache API instead of each downloading it.
+func (p *workerPool) startLoad() {
+	p.ready, p.leaderOK = false, nil
+	p.nextID++
+	p.load.attempt = p.nextID
+	p.members[0].loadID = p.load.attempt
+	p.members[0].client.sendWith(p.load.attempt, protocol.KindLoad, p.load.body, nil, nil)
+}
+
+// onMember handles a reply of one worker.
+func (p *workerPool) onMember(ctx app.Context, m *poolMember, r workerReply) {
+	idx := p.indexOf(m)
+	if idx < 0 {
+		return // a worker already dropped
+	}
+	switch {
+	case r.Kind == protocol.KindShardFailed || r.Kind == protocol.KindError && r.ID == 0:
+		if len(p.members) == 1 && !m.started {
+			p.onReply(ctx, r) // the only worker cannot start: the page fails as with one worker
+			return
+		}
+		var er protocol.ErrorReply
+		r.decode(&er)
+		p.drop(ctx, idx, er.Message)
+		return
+	case r.Kind == protocol.KindReady:
+		m.started = true
+		return
+	case p.load != nil && r.ID == m.loadID && m.loadID != 0:
+		p.onLoadReply(ctx, idx, m, r)
+		return
+	}
+	if idx != 0 {
+		p.onFollowerReply(ctx, m, r)
+		return
+	}
+	req := p.open[r.ID]
+	if req == nil {
+		return // a reply to an attempt given up in a regrouping
+	}
+	if req.bench != nil && r.Kind == protocol.KindBenchLoaded {
+		p.benchLoaded(req, r)
+		return
+	}
+	if req.bench != nil && r.Kind == protocol.KindBenchDone {
+		req.bench.next++
+		p.benchNextSize(req)
+		return
+	}
+	if r.Kind == protocol.KindBenchRow {
+		var row protocol.BenchRow
+		if r.decode(&row) == nil {
+			if req.bench != nil {
+				row.WasmBytes = req.bench.memory
+			}
+			row.Workers, row.Exchange = len(p.members), p.mode
+			r.Body, _ = json.Marshal(row)
+		}
+	}
+	switch r.Kind {
+	case protocol.KindResult, protocol.KindError, protocol.KindCacheStatus, protocol.KindBenchDone:
+		delete(p.open, r.ID)
+	}
+	r.ID = req.id
+	p.onReply(ctx, r)
+}
+
+// onLoadReply follows the model load: progress and errors of the
+// leader's load go to the page; once the leader has the model, the
+// others load theirs; the page hears Loaded when all have.
+func (p *workerPool) onLoadReply(ctx app.Context, idx int, m *poolMember, r workerReply) {
+	switch r.Kind {
+	case protocol.KindProgress:
+		if idx == 0 && !p.loadedOK {
+			r.ID = p.load.id
+			p.onReply(ctx, r)
+		}
+	case protocol.KindError:
+		if idx != 0 {
+			var er protocol.ErrorReply
+			r.decode(&er)
+			p.drop(ctx, idx, "loading its share of the model: "+er.Message)
+			return
+		}
+		p.ready = true
+		if !p.loadedOK {
+			r.ID = p.load.id
+			p.onReply(ctx, r)
+		}
+		p.load = nil
+		p.flush()
+	case protocol.KindLoaded:
+		var loaded protocol.Loaded
+		r.decode(&loaded)
+		m.loaded, m.memory = true, loaded.WasmBytes
+		if idx == 0 {
+			r := r
+			p.leaderOK = &r
+			for _, f := range p.members[1:] {
+				p.nextID++
+				f.loadID = p.nextID
+				f.client.sendWith(f.loadID, protocol.KindLoad, p.load.body, nil, nil)
+			}
+		}
+		p.checkLoaded(ctx)
+	}
+}
+
+// checkLoaded finishes a load once every worker has the model.
+func (p *workerPool) checkLoaded(ctx app.Context) {
+	var memory int64
+	for _, m := range p.members {
+		if !m.loaded || p.leaderOK == nil {
+			return
+		}
+	}
+	var loaded protocol.Loaded
+	if err := p.leaderOK.decode(&loaded); err != nil {
+		return
+	}
+	for _, m := range p.members {
+		memory += m.memory
+	}
+	p.ready = true
+	p.memory = memory
+	if !p.loadedOK {
+		p.loadedOK = true
+		loaded.WasmBytes = memory
+		r := *p.leaderOK
+		r.ID = p.load.id
+		r.Body, _ = json.Marshal(loaded)
+		p.onReply(ctx, r)
+	}
+	p.flush()
+}
+
+// onFollowerReply takes what a worker other than the leader answers: the
+// shards of a benchmark size.
+func (p *workerPool) onFollowerReply(ctx app.Context, m *poolMember, r workerReply) {
+	req := p.open[r.ID]
+	if req == nil || req.bench == nil {
+		return
+	}
+	switch r.Kind {
+	case protocol.KindBenchLoaded:
+		p.benchLoaded(req, r)
+	case protocol.KindError:
+		var er protocol.ErrorReply
+		r.decode(&er)
+		delete(p.open, r.ID)
+		r.ID = req.id
+		p.onReply(ctx, r)
+	}
+}
+
+// benchNextSize starts the next size of a pool benchmark (every worker
+// builds its shard), or ends the run after the last.
+func (p *workerPool) benchNextSize(req *poolRequest) {
+	b := req.bench
+	if b.next >= len(b.req.Sizes) {
+		delete(p.open, req.attempt)
+		p.onReply(p.ctx, workerReply{Kind: protocol.KindBenchDone, ID: req.id})
+		return
+	}
+	delete(p.open, req.attempt)
+	p.nextID++
+	req.attempt = p.nextID
+	p.open[req.attempt] = req
+	b.waiting, b.memory = len(p.members), 0
+	for _, m := range p.members {
+		m.client.sendWith(req.attempt, protocol.KindBenchLoad, protocol.BenchLoad{Size: b.req.Sizes[b.next], WidthDiv: b.req.WidthDiv}, nil, nil)
+	}
+}
+
+// benchLoaded counts the shards built; with the last, the leader times
+// the size.
+func (p *workerPool) benchLoaded(req *poolRequest, r workerReply) {
+	b := req.bench
+	var bl protocol.BenchLoaded
+	if r.decode(&bl) == nil {
+		b.memory += bl.WasmBytes
+	}
+	if b.waiting--; b.waiting > 0 {
+		return
+	}
+	one := b.req
+	one.Sizes = []int{b.req.Sizes[b.next]}
+	p.members[0].client.sendWith(req.attempt, protocol.KindBench, one, nil, nil)
+}
+
+// flush sends the requests held while the pool was loading.
+func (p *workerPool) flush() {
+	held := p.waiting
+	p.waiting = nil
+	for _, r := range held {
+		p.dispatch(r)
+	}
+}
+
+func (p *workerPool) indexOf(m *poolMember) int {
+	for i, x := range p.members {
+		if x == m {
+			return i
+		}
+	}
+	return -1
+}
+
+// drop removes worker idx (dead, or failed at its share): the pass in
+// progress is aborted, the others regroup (a fresh worker replaces the
+// last one), and unanswered requests go out again once the model is
+// loaded on the new pool.
+func (p *workerPool) drop(ctx app.Context, idx int, why string) {
+	if p.control != nil {
+		atomics := app.Window().Get("Atomics")
+		ctl := app.Window().Get("Int32Array").New(p.control)
+		atomics.Call("store", ctl, 0, 1)
+		atomics.Call("notify", ctl, 2)
+	}
+	for i, m := range p.members {
+		if i != idx {
+			m.client.sendWith(0, protocol.KindAbort, nil, nil, nil)
+		}
+	}
+	p.members[idx].client.stop()
+	p.members = append(p.members[:idx], p.members[idx+1:]...)
+	replaced := ""
+	if len(p.members) == 0 {
+		p.members = append(p.members, p.startMember())
+		replaced = "; a fresh worker replaces it"
+	}
+	// Every unanswered request is sent again on the new pool.
+	var again []*poolRequest
+	seen := map[*poolRequest]bool{}
+	for _, r := range p.open {
+		if !seen[r] {
+			seen[r] = true
+			if r.bench != nil {
+				r.bench.next = max(r.bench.next, 0)
+			}
+			again = append(again, r)
+		}
+	}
+	clear(p.open)
+	p.note = fmt.Sprintf("An inference worker stopped (%s)%s; classifying with %d worker(s) now, %d unanswered request(s) sent again.",
+		why, replaced, len(p.members), len(again))
+	p.waiting = append(again, p.waiting...)
+	p.ready = p.load == nil
+	p.regroup()
+	if p.ready {
+		p.flush()
+	}
+	p.onReply(ctx, workerReply{Kind: kindPoolChanged})
+}
+
+// kindPoolChanged is a reply the pool itself makes (id 0, no body) so the
+// page redraws its pool line.
+const kindPoolChanged = "pool-changed"
+
+// modeWords says which mode runs, for people.
+func (p *workerPool) modeWords() string {
+	if p == nil {
+		return ""
+	}
+	n := len(p.members)
+	switch p.mode {
+	case protocol.ExchangeShared:
+		return fmt.Sprintf("%d inference workers, sharing activations through a SharedArrayBuffer", n)
+	case protocol.ExchangeMessage:
+		return fmt.Sprintf("%d inference workers, passing activations as messages (this page is not cross-origin isolated)", n)
+	}
+	return "1 inference worker"
+}
+
+// stop terminates every worker.
+func (p *workerPool) stop() {
+	if p == nil {
+		return
+	}
+	for _, m := range p.members {
+		m.client.stop()
+	}
+	p.members = nil
+}
+
+// exposeTestHook lets the end-to-end tests see and kill workers:
+// window.vggoPool.size(), .mode(), .kill(i) (terminate worker i as a crash
+// would, and let the pool find out as it would from an error), and
+// .killOnNextRequest(i) (the same, right after the next classify request
+// goes out, so that it is in flight).
+func (p *workerPool) exposeTestHook() {
+	hook := app.Window().Get("Object").New()
+	hook.Set("size", app.FuncOf(func(app.Value, []app.Value) any { return len(p.members) }))
+	hook.Set("mode", app.FuncOf(func(app.Value, []app.Value) any { return p.mode }))
+	hook.Set("kill", app.FuncOf(func(this app.Value, args []app.Value) any {
+		i := args[0].Int()
+		p.ctx.Dispatch(func(ctx app.Context) { p.kill(i) })
+		return nil
+	}))
+	hook.Set("killOnNextRequest", app.FuncOf(func(this app.Value, args []app.Value) any {
+		i := args[0].Int()
+		p.ctx.Dispatch(func(ctx app.Context) { p.killNext = &i })
+		return nil
+	}))
+	app.Window().Set("vggoPool", hook)
+}
+
+// poolLine says how many workers run and how they exchange, and what
+// happened to the pool, as data attributes too (id, data-workers,
+// data-mode) for the tests.
+func poolLine(id string, p *workerPool) app.UI {
+	if p == nil {
+		return app.Text("")
+	}
+	text := p.modeWords() + "."
+	if p.memory > 0 {
+		text = fmt.Sprintf("%s (%s of wasm memory together).", p.modeWords(), protocol.HumanBytes(p.memory))
+	}
+	if p.note != "" {
+		text += " " + p.note
+	}
+	return app.P().ID(id).Class("note").DataSet("workers", p.size()).DataSet("mode", p.mode).
+		DataSet("wasm-bytes", p.memory).Text(text)
+}

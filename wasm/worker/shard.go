@@ -1,0 +1,311 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"syscall/js"
+	"unsafe"
+
+	"vggo/model"
+	"vggo/wasm/inference"
+	"vggo/wasm/protocol"
+)
+
+// errAborted ends a pass whose pool the page has given up (KindAbort).
+var errAborted = errors.New("the worker pool was stopped (a worker died or failed); the page retries with the workers left")
+
+// pool is this worker's place in a pool of inference workers
+// (protocol.KindPool) and its exchange with the others: the inference
+// engine's Pool when this worker leads, the exchange of every pass.
+type pool struct {
+	req     protocol.PoolRequest
+	ports   []js.Value // MessagePort to each other worker, by index
+	control js.Value   // Int32Array over the page's control SharedArrayBuffer: [abort, arrived, generation]
+	data    js.Value   // the leader's shared data buffer (shared mode)
+	dataLen int        // its size in float32 values
+	pass    int        // the last pass started (leader) or joined
+
+	aborted bool
+	abortCh chan struct{}
+	parts   chan partMessage
+	early   map[[2]int]map[int]js.Value // parts that came before their exchange: (pass, layer) → from → bytes
+	staging []float32
+	release []func()
+}
+
+// partMessage is one KindShardPart received.
+type partMessage struct {
+	part  protocol.ShardPart
+	bytes js.Value // Uint8Array
+}
+
+var workers pool
+
+// join applies a KindPool message: a fresh pool, with new ports, and the
+// engine told its shard.
+func (p *pool) join(req protocol.PoolRequest, msg js.Value) {
+	for _, f := range p.release {
+		f()
+	}
+	for _, port := range p.ports {
+		if port.Truthy() {
+			port.Call("close")
+		}
+	}
+	*p = pool{req: req, abortCh: make(chan struct{}), parts: make(chan partMessage, 256), early: map[[2]int]map[int]js.Value{}}
+	if req.Count > 1 {
+		ports := msg.Get(protocol.FieldPorts)
+		for i := 0; i < req.Count; i++ {
+			port := ports.Index(i)
+			p.ports = append(p.ports, port)
+			if i == req.Index || !port.Truthy() {
+				continue
+			}
+			onPort := js.FuncOf(func(this js.Value, args []js.Value) any {
+				p.onPortMessage(args[0].Get("data"))
+				return nil
+			})
+			port.Set("onmessage", onPort)
+			port.Call("start")
+			p.release = append(p.release, onPort.Release)
+		}
+		p.control = msg.Get(protocol.FieldControl)
+		if p.control.Truthy() {
+			p.control = js.Global().Get("Int32Array").New(p.control)
+		}
+	}
+	var leader inference.Pool
+	if req.Index == 0 {
+		leader = p
+	}
+	engine.SetShard(req.Index, max(req.Count, 1), leader)
+}
+
+// onPortMessage takes a message from another worker: a pass to join goes
+// to the main queue like any request, a part to the running exchange.
+func (p *pool) onPortMessage(data js.Value) {
+	switch data.Get(protocol.FieldKind).String() {
+	case protocol.KindShardRun:
+		queue <- data
+	case protocol.KindShardPart:
+		var part protocol.ShardPart
+		if json.Unmarshal([]byte(data.Get(protocol.FieldBody).String()), &part) == nil {
+			p.parts <- partMessage{part: part, bytes: data.Get(protocol.FieldBlob)}
+		}
+	}
+}
+
+// abort is KindAbort: every exchange from now on fails at once.
+func (p *pool) abort() {
+	if !p.aborted && p.abortCh != nil {
+		p.aborted = true
+		close(p.abortCh)
+	}
+}
+
+// Start is inference.Pool's: it numbers the pass, hands the input to the
+// other workers and starts the pass on them.
+func (p *pool) Start(run protocol.ShardRun, x []float32) (model.Exchange, error) {
+	if p.aborted {
+		return nil, errAborted
+	}
+	p.pass++
+	run.Pass = p.pass
+	body, _ := json.Marshal(run)
+	msg := map[string]any{protocol.FieldKind: protocol.KindShardRun, protocol.FieldID: 0, protocol.FieldBody: string(body)}
+	if p.req.Mode == protocol.ExchangeShared {
+		if need := len(x) + 2*run.MaxFull; p.dataLen < need {
+			p.data = js.Global().Get("SharedArrayBuffer").New(4 * need)
+			p.dataLen = need
+		}
+		js.CopyBytesToJS(p.bytesAt(0, len(x)), floatBytes(x))
+		msg[protocol.FieldData] = p.data
+	} else {
+		msg[protocol.FieldBlob] = toJSBytes(floatBytes(x))
+	}
+	for i, port := range p.ports {
+		if i != p.req.Index {
+			port.Call("postMessage", msg)
+		}
+	}
+	return p.exchange(run), nil
+}
+
+// follow runs this worker's share of a pass the leader started. A
+// failure other than an abort is reported to the page, which drops this
+// worker from the pool.
+func (p *pool) followReported(msg js.Value) {
+	if err := p.follow(msg); err != nil && !errors.Is(err, errAborted) {
+		if p.control.Truthy() { // wake the others waiting for this worker
+			atomics := js.Global().Get("Atomics")
+			atomics.Call("store", p.control, 0, 1)
+			atomics.Call("notify", p.control, 2)
+		}
+		post(protocol.KindShardFailed, 0, protocol.ErrorReply{Message: fmt.Sprintf("worker %d of %d: %v", p.req.Index, p.req.Count, err)})
+	}
+}
+
+// follow runs this worker's share of a pass the leader started.
+func (p *pool) follow(msg js.Value) error {
+	var run protocol.ShardRun
+	if err := json.Unmarshal([]byte(msg.Get(protocol.FieldBody).String()), &run); err != nil {
+		return err
+	}
+	if p.aborted {
+		return errAborted
+	}
+	p.pass = run.Pass
+	x := make([]float32, run.Batch*run.Size*run.Size*3)
+	if p.req.Mode == protocol.ExchangeShared {
+		p.data = msg.Get(protocol.FieldData)
+		p.dataLen = p.data.Get("byteLength").Int() / 4
+		js.CopyBytesToGo(floatBytes(x), p.bytesAt(0, len(x)))
+	} else {
+		js.CopyBytesToGo(floatBytes(x), msg.Get(protocol.FieldBlob))
+	}
+	return engine.Follow(run, x, p.exchange(run))
+}
+
+// exchange returns the Exchange of one pass in the pool's mode.
+func (p *pool) exchange(run protocol.ShardRun) model.Exchange {
+	n, k := p.req.Count, p.req.Index
+	inputs := run.Batch * run.Size * run.Size * 3
+	return func(layer, c int, part, full []float32) error {
+		if p.aborted {
+			return errAborted
+		}
+		pixels := len(full) / c
+		lo, hi := model.ShardChannels(c, n, k)
+		if cap(p.staging) < len(full) {
+			p.staging = make([]float32, len(full))
+		}
+		staging := p.staging[:len(full)]
+		// Shard j's part goes to staging[pixels*lo_j : pixels*hi_j].
+		if p.req.Mode == protocol.ExchangeShared {
+			base := inputs + (run.Pass*run.Layers+layer)%2*run.MaxFull
+			if hi > lo {
+				js.CopyBytesToJS(p.bytesAt(base+pixels*lo, pixels*(hi-lo)), floatBytes(part))
+			}
+			if err := p.barrier(); err != nil {
+				return err
+			}
+			js.CopyBytesToGo(floatBytes(staging), p.bytesAt(base, len(full)))
+		} else {
+			if err := p.swapParts(run.Pass, layer, part, staging, pixels, c); err != nil {
+				return err
+			}
+		}
+		model.MergeChannels(full, pixels, c, n, func(j int) []float32 {
+			lo, hi := model.ShardChannels(c, n, j)
+			return staging[pixels*lo : pixels*hi]
+		})
+		return nil
+	}
+}
+
+// bytesAt is a Uint8Array over count float32 values of the shared data
+// buffer, from value off.
+func (p *pool) bytesAt(off, count int) js.Value {
+	return js.Global().Get("Uint8Array").New(p.data, 4*off, 4*count)
+}
+
+// barrier waits until every worker of the pool has arrived (shared
+// mode): the last to arrive bumps the generation and wakes the others.
+// It gives up when the page or a worker sets the abort word.
+func (p *pool) barrier() error {
+	atomics := js.Global().Get("Atomics")
+	ctl := p.control
+	gen := atomics.Call("load", ctl, 2).Int()
+	if atomics.Call("add", ctl, 1, 1).Int() == p.req.Count-1 {
+		atomics.Call("store", ctl, 1, 0)
+		atomics.Call("add", ctl, 2, 1)
+		atomics.Call("notify", ctl, 2)
+		return nil
+	}
+	for atomics.Call("load", ctl, 2).Int() == gen {
+		if atomics.Call("load", ctl, 0).Int() != 0 {
+			p.abort()
+			return errAborted
+		}
+		atomics.Call("wait", ctl, 2, gen, 200)
+	}
+	return nil
+}
+
+// swapParts posts this worker's part to every other one and collects
+// theirs into staging (message mode).
+func (p *pool) swapParts(pass, layer int, part, staging []float32, pixels, c int) error {
+	n, k := p.req.Count, p.req.Index
+	lo, hi := model.ShardChannels(c, n, k)
+	copy(staging[pixels*lo:pixels*hi], part)
+	if hi > lo {
+		body, _ := json.Marshal(protocol.ShardPart{Pass: pass, Layer: layer, From: k})
+		for j, port := range p.ports {
+			if j == k {
+				continue
+			}
+			u8 := toJSBytes(floatBytes(part))
+			port.Call("postMessage", map[string]any{protocol.FieldKind: protocol.KindShardPart, protocol.FieldBody: string(body), protocol.FieldBlob: u8},
+				[]any{u8.Get("buffer")})
+		}
+	}
+	key := [2]int{pass, layer}
+	got := p.early[key]
+	delete(p.early, key)
+	if got == nil {
+		got = map[int]js.Value{}
+	}
+	want := 0
+	for j := 0; j < n; j++ {
+		if lo, hi := model.ShardChannels(c, n, j); j != k && hi > lo {
+			want++
+		}
+	}
+	for len(got) < want {
+		select {
+		case m := <-p.parts:
+			mk := [2]int{m.part.Pass, m.part.Layer}
+			switch {
+			case mk == key:
+				got[m.part.From] = m.bytes
+			case m.part.Pass > pass || m.part.Pass == pass && m.part.Layer > layer:
+				if p.early[mk] == nil {
+					p.early[mk] = map[int]js.Value{}
+				}
+				p.early[mk][m.part.From] = m.bytes
+			} // older parts are from an abandoned pass
+		case <-p.abortCh:
+			return errAborted
+		}
+	}
+	for j, u8 := range got {
+		lo, hi := model.ShardChannels(c, n, j)
+		if u8.Get("length").Int() != 4*pixels*(hi-lo) {
+			return fmt.Errorf("worker %d sent %d bytes for layer %d, want %d", j, u8.Get("length").Int(), layer, 4*pixels*(hi-lo))
+		}
+		js.CopyBytesToGo(floatBytes(staging[pixels*lo:pixels*hi]), u8)
+	}
+	return nil
+}
+
+// floatBytes is x's memory as bytes (little-endian on wasm), for copies
+// to and from JavaScript without a conversion loop.
+func floatBytes(x []float32) []byte {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
+}
+
+// wasmBytes is the size of this worker's wasm memory (worker.js reads it
+// from the instance), 0 where worker.js does not say.
+func wasmBytes() int64 {
+	f := js.Global().Get("vggoWasmBytes")
+	if f.Type() != js.TypeFunction {
+		return 0
+	}
+	return int64(f.Invoke().Float())
+}
