@@ -82,7 +82,7 @@
       q.set("model", this.getAttribute("model") || "");
       q.set("top", this.getAttribute("top") || "");
       q.set("theme", this.getAttribute("theme") || "auto");
-      if (this.hasAttribute("threads")) q.set("threads", this.getAttribute("threads")); // inference workers
+      if (this.hasAttribute("threads")) q.set("threads", this.getAttribute("threads"));
       const f = document.createElement("iframe");
       f.src = ORIGIN + "/embed?" + q.toString();
       f.title = "Image classifier";
@@ -118,10 +118,9 @@
       this._shadow.appendChild(f);
     }
 
-    // _blocked replaces a frame that did not start with a message a
-    // visitor can read, tells the host page's scripts and rejects every
-    // pending classify(). Unless fatal, a frame that still says hello
-    // later (a slow network) comes back.
+    // _blocked: a readable message in place of a frame that did not
+    // start, vggo-error, pending classify() calls rejected. Unless fatal,
+    // a frame that says hello later (slow network) comes back.
     _blocked(why, fatal) {
       if (this._failed) return;
       const msg = "The image classifier cannot be shown: " + why;
