@@ -20,7 +20,7 @@ func (n *Net) WithHead(m *Model) (*Net, error) {
 	if m.Info.InputSize != n.size || m.Base.Arch != n.arch {
 		return nil, fmt.Errorf("model: WithHead: a %dx%d %+v model on a %dx%d %+v Net", m.Info.InputSize, m.Info.InputSize, m.Base.Arch, n.size, n.size, n.arch)
 	}
-	out := &Net{size: n.size, arch: n.arch, convs: n.convs, headKind: m.Head.Kind,
+	out := &Net{size: n.size, arch: n.arch, convs: n.convs, last: n.last, headKind: m.Head.Kind,
 		classes: append([]string(nil), m.Info.Classes...), mode: m.Info.Preprocess, ood: m.OOD}
 	for _, d := range m.Head.Dense {
 		out.head = append(out.head, denseLayer{in: d.In, out: d.Out, dense: kernels.NewDense(d.In, d.Out, d.Kernel, d.Bias)})
