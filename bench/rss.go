@@ -8,7 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
+	"strconv"
+	"strings"
 )
 
 // rssImages writes perClass random size×size PNGs for each of classes
@@ -47,18 +48,35 @@ func rssImages(dir string, classes, perClass, size int) error {
 }
 
 // peakRSS runs cmd to completion and returns its peak resident set size
-// in bytes (getrusage's ru_maxrss of the child, which Linux counts in
-// KiB), the same measure for every engine.
+// in bytes, the same measure for every engine: GNU time's %M (the child's
+// ru_maxrss from wait4, in KiB). Not cmd's own rusage: Linux carries the
+// high-water mark of the address space a process execs from into its
+// ru_maxrss, and os/exec's child execs from this process's address space
+// (a bench process that holds gigabytes of benchmark buffers), so every
+// engine would report at least this process's size. GNU time forks the
+// child from its own small process.
 func peakRSS(cmd *exec.Cmd) (int64, error) {
-	cmd.Stderr = os.Stderr
-	if out, err := cmd.Output(); err != nil {
+	f, err := os.CreateTemp("", "vggo-rss-")
+	if err != nil {
+		return 0, err
+	}
+	name := f.Name()
+	f.Close()
+	defer os.Remove(name)
+	timed := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", name, cmd.Path}, cmd.Args[1:]...)...)
+	timed.Dir, timed.Env, timed.Stderr = cmd.Dir, cmd.Env, os.Stderr
+	if out, err := timed.Output(); err != nil {
 		return 0, fmt.Errorf("%s: %w (output: %.500s)", cmd, err, out)
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0, fmt.Errorf("%s: no rusage on this system", cmd)
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return 0, fmt.Errorf("%s: reading GNU time's report: %w", cmd, err)
 	}
-	return ru.Maxrss * 1024, nil
+	kib, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: GNU time's report %q: %w", cmd, b, err)
+	}
+	return kib * 1024, nil
 }
 
 // rssRow is the peak memory of one training run per engine.

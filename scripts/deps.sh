@@ -7,9 +7,11 @@
 #   python3-sklearn: only for the file it ships with scikit-learn's 1,797
 #       handwritten digits (digits.csv.gz), which `train convert-digits`
 #       reads in Go for transfer experiments (Python never runs);
-#   chromium, chromium-driver: the real browser for end-to-end tests.
+#   chromium, chromium-driver: the real browser for end-to-end tests;
+#   time: GNU time, which measures the peak memory of the trainers in
+#       make bench-peers.
 set -euo pipefail
-pkgs=(python3-torch python3-torchvision python3-h5py python3-numpy python3-pil dataset-fashion-mnist python3-sklearn chromium chromium-driver)
+pkgs=(python3-torch python3-torchvision python3-h5py python3-numpy python3-pil dataset-fashion-mnist python3-sklearn chromium chromium-driver time)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
