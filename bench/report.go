@@ -112,7 +112,7 @@ func (r *report) markdown() string {
 	}
 	if len(r.rss) > 0 {
 		fmt.Fprintf(&b, "\n## Native (CPU), peak memory\n\n")
-		fmt.Fprintf(&b, "Each engine trains in a process of its own on the same generated PNGs (10 classes); the figure is the process's peak resident set size as GNU time reports it (%M: ru_maxrss of a child that GNU time forks, so the bench process's own size does not leak into it through exec). vggo: the `train fit` command itself (-from-scratch -fine-tune 13 -ood-per-class 0: data loading, validation split, training, export); PyTorch: bench/torch_bench.py --fit-rss (PIL decoding, the same network and head, Adam).\n\n")
+		fmt.Fprintf(&b, "Each engine trains in a process of its own on the same generated PNGs (10 classes); the figure is the process's peak resident set size as GNU time reports it (%%M: ru_maxrss of a child that GNU time forks, so the bench process's own size does not leak into it through exec). vggo: the `train fit` command itself (-from-scratch -fine-tune 13 -ood-per-class 0: data loading, validation split, training, export); PyTorch: bench/torch_bench.py --fit-rss (PIL decoding, the same network and head, Adam).\n\n")
 		fmt.Fprintf(&b, "| measurement | vggo | PyTorch | PyTorch ÷ vggo |\n| --- | ---: | ---: | ---: |\n")
 		for _, x := range r.rss {
 			fmt.Fprintf(&b, "| %s | %.0f MiB | %.0f MiB | %.2f |\n", x.name, float64(x.vggo)/(1<<20), float64(x.torch)/(1<<20), float64(x.torch)/float64(max(x.vggo, 1)))
