@@ -230,10 +230,7 @@ func download(id int, req protocol.LoadRequest) ([]byte, error) {
 // words the errors: a file the browser refuses is decoded again by Go,
 // which says what is wrong with it.
 func classify(id int, req protocol.ClassifyRequest, blob js.Value) error {
-	if blob.IsUndefined() || blob.IsNull() {
-		return fmt.Errorf("%s: no file data received", req.Name)
-	}
-	if err := imagefile.Check(req.Name, int64(blob.Get("size").Float()), blob.Get("type").String()); err != nil {
+	if err := checkImageBlob(blob, req.Name); err != nil {
 		return err
 	}
 	res, err := classifyDecodedByBrowser(blob, req.Name)
@@ -241,17 +238,34 @@ func classify(id int, req protocol.ClassifyRequest, blob js.Value) error {
 		if err != errNoBrowserDecoder {
 			println("vggo worker:", req.Name+": the browser's decoder failed, using Go's:", err.Error())
 		}
-		buf, err := await(blob.Call("arrayBuffer"))
+		data, err := blobBytes(blob, req.Name)
 		if err != nil {
-			return fmt.Errorf("%s: reading the file failed: %v", req.Name, err)
+			return err
 		}
-		data := fromJSBytes(js.Global().Get("Uint8Array").New(buf))
 		if res, err = engine.Classify(data, req.Name); err != nil {
 			return err
 		}
 	}
 	post(protocol.KindResult, id, res)
 	return nil
+}
+
+// checkImageBlob refuses a missing file, and one too big or of a type no
+// image has, before any decoder reads it.
+func checkImageBlob(blob js.Value, name string) error {
+	if blob.IsUndefined() || blob.IsNull() {
+		return fmt.Errorf("%s: no file data received", name)
+	}
+	return imagefile.Check(name, int64(blob.Get("size").Float()), blob.Get("type").String())
+}
+
+// blobBytes reads a whole file into Go, for Go's decoder.
+func blobBytes(blob js.Value, name string) ([]byte, error) {
+	buf, err := await(blob.Call("arrayBuffer"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the file failed: %v", name, err)
+	}
+	return fromJSBytes(js.Global().Get("Uint8Array").New(buf)), nil
 }
 
 // cacheStatus reports which of the given model hashes have a cached copy.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"vggo/model"
-	"vggo/model/imagefile"
 	"vggo/wasm/inference"
 	"vggo/wasm/protocol"
 )
@@ -61,10 +60,7 @@ func handleTeach(kind string, id int, body []byte, msg js.Value) (handled bool, 
 // teachFeatures decodes one image (the browser's decoder, else Go's) and
 // replies with its base features.
 func teachFeatures(id int, req protocol.TeachFeaturesRequest, blob js.Value) error {
-	if blob.IsUndefined() || blob.IsNull() {
-		return fmt.Errorf("%s: no file data received", req.Name)
-	}
-	if err := imagefile.Check(req.Name, int64(blob.Get("size").Float()), blob.Get("type").String()); err != nil {
+	if err := checkImageBlob(blob, req.Name); err != nil {
 		return err
 	}
 	if !engine.Ready() {
@@ -73,11 +69,10 @@ func teachFeatures(id int, req protocol.TeachFeaturesRequest, blob js.Value) err
 	start := time.Now()
 	img, _, err := browserDecode(blob, req.Name, engine.InputSize())
 	if err != nil {
-		buf, err := await(blob.Call("arrayBuffer"))
+		data, err := blobBytes(blob, req.Name)
 		if err != nil {
-			return fmt.Errorf("%s: reading the file failed: %v", req.Name, err)
+			return err
 		}
-		data := fromJSBytes(js.Global().Get("Uint8Array").New(buf))
 		goImg, err := model.DecodeImage(bytes.NewReader(data), req.Name)
 		if err != nil {
 			return err
