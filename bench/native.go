@@ -159,29 +159,38 @@ func gapSpec(widthDiv, size, boundary int) nn.Spec {
 		Hidden: hidden, Classes: randnet.Classes, Dropout: 0.2}
 }
 
+// fineTuneSetup builds what both fine-tuning rows need: the random
+// network, the trainer for its last conv layer and gap head, and a feature
+// cache of cacheBytes in a temporary folder that done removes.
+func fineTuneSetup(size, widthDiv, batch int, cacheBytes int64) (net *model.Net, spec nn.Spec, tr *vggoTrainer, fc *cache.Cache, done func(), err error) {
+	if net, err = model.NewNet(randnet.Model(size, widthDiv, 1)); err != nil {
+		return
+	}
+	spec = gapSpec(widthDiv, size, 12)
+	if tr, err = newVggoTrainer(spec, batch); err != nil {
+		return
+	}
+	dir, err := os.MkdirTemp("", "vggo-bench-cache-")
+	if err != nil {
+		return
+	}
+	if fc, err = cache.Open(dir, cacheBytes); err != nil {
+		os.RemoveAll(dir)
+		return
+	}
+	return net, spec, tr, fc, func() { os.RemoveAll(dir) }, nil
+}
+
 // vggoFineTune is configuration (ii) the way `train fit --fine-tune 1`
 // runs it: conv layers 1-12 once per image into the feature cache
 // (train/cache, as fit's feature source fills it), then every epoch trains
 // the last conv layer and the gap head on cached features.
 func vggoFineTune(size, images, epochs, batch, widthDiv int, x []float32) (float64, error) {
-	net, err := model.NewNet(randnet.Model(size, widthDiv, 1))
+	net, spec, tr, fc, done, err := fineTuneSetup(size, widthDiv, batch, 1<<30)
 	if err != nil {
 		return 0, err
 	}
-	spec := gapSpec(widthDiv, size, 12)
-	tr, err := newVggoTrainer(spec, batch)
-	if err != nil {
-		return 0, err
-	}
-	dir, err := os.MkdirTemp("", "vggo-bench-cache-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	fc, err := cache.Open(dir, 1<<30)
-	if err != nil {
-		return 0, err
-	}
+	defer done()
 	per := size * size * 3
 	shape := spec.InputShape()
 	featPer := shape[0] * shape[1] * shape[2]
@@ -251,24 +260,11 @@ func augImages(n, size int) ([]*image.NRGBA, []byte) {
 // batches of 16 into the feature cache; then epoch e trains the last conv
 // layer and the gap head on copy e's cached features.
 func vggoFineTuneAug(size, epochs, batch, widthDiv int, imgs []*image.NRGBA) (float64, error) {
-	net, err := model.NewNet(randnet.Model(size, widthDiv, 1))
+	net, spec, tr, fc, done, err := fineTuneSetup(size, widthDiv, batch, 4<<30)
 	if err != nil {
 		return 0, err
 	}
-	spec := gapSpec(widthDiv, size, 12)
-	tr, err := newVggoTrainer(spec, batch)
-	if err != nil {
-		return 0, err
-	}
-	dir, err := os.MkdirTemp("", "vggo-bench-cache-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	fc, err := cache.Open(dir, 4<<30)
-	if err != nil {
-		return 0, err
-	}
+	defer done()
 	images := len(imgs)
 	per := size * size * 3
 	shape := spec.InputShape()
