@@ -64,6 +64,7 @@ func TestCutBaseModelInBrowser(t *testing.T) {
 	}
 	srv := startServer(t, freePort(t), "-models", dir) // the last -models wins
 	defer srv.stop()
+	waitListed(t, srv, filepath.Base(path), 60*time.Second) // the page reads /models once
 	ctx := newBrowser(t)
 	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/"))
 	results := workerResults(t, ctx, "cut7", urls)

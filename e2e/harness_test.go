@@ -45,6 +45,40 @@ func indexSHA(t testing.TB, srv *server, name string) string {
 	return ""
 }
 
+// waitListed polls the server's /models until it lists file, which it does
+// once background hashing of the file has finished, and returns the model's
+// name. A listed entry with an error fails the test.
+func waitListed(t testing.TB, srv *server, file string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var idx struct {
+			Models []struct{ Name, File, Error string }
+		}
+		resp, err := http.Get(srv.url + "/models")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&idx)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("GET /models: %v", err)
+		}
+		for _, e := range idx.Models {
+			if e.File == file {
+				if e.Error != "" {
+					t.Fatalf("vggo-server refuses %s: %s", file, e.Error)
+				}
+				return e.Name
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("vggo-server -models does not list %s after %v: %+v", file, timeout, idx.Models)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // pickModel chooses a model in the page's model picker by its SHA-256, as a
 // user would (change event).
 func pickModel(t testing.TB, ctx context.Context, sha string) {

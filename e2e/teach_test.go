@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -288,27 +287,8 @@ func roundTrip(t *testing.T, dir, exported string) {
 	// The server serves it from -models, and the widget uses it.
 	srv2 := startServer(t, freePort(t), "-models", filepath.Dir(exported))
 	defer srv2.stop()
-	resp, err := http.Get(srv2.url + "/models")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idx struct {
-		Models []struct{ Name, File, Error string }
-	}
-	json.NewDecoder(resp.Body).Decode(&idx)
-	resp.Body.Close()
-	var modelName string
-	for _, e := range idx.Models {
-		if e.File == filepath.Base(exported) {
-			if e.Error != "" {
-				t.Fatalf("vggo-server refuses the exported file: %s", e.Error)
-			}
-			modelName = e.Name
-		}
-	}
-	if modelName == "" {
-		t.Fatalf("vggo-server -models does not list %s: %+v", filepath.Base(exported), idx.Models)
-	}
+	// The server lists a file once it has hashed it in the background.
+	modelName := waitListed(t, srv2, filepath.Base(exported), 60*time.Second)
 	ctx := newBrowser(t)
 	run(t, ctx, 30*time.Second, chromedp.Navigate(srv2.url+"/embed?model="+modelName))
 	waitFor(t, ctx, "the widget's model", `(document.querySelector("#model-status")||{}).dataset?.state === "ready"`, 60*time.Second)
