@@ -7,7 +7,8 @@ import "sync"
 // found by the next get on any processor (sync.Pool's per-processor slot
 // is not), so code that runs every training step gets its scratch back
 // every time instead of now and then allocating anew. It holds at most
-// as many buffers as were ever in use at once.
+// as many buffers as were ever in use at once; when none is big enough, get
+// drops a free one, so sizes that grow replace buffers rather than add them.
 type freeList struct {
 	mu   sync.Mutex
 	bufs []*[]float32
@@ -23,6 +24,12 @@ func (f *freeList) get(n int) *[]float32 {
 			*p = (*p)[:n]
 			return p
 		}
+	}
+	// None is big enough: drop one of the free ones for the new, bigger
+	// buffer, so a list shared by layers of growing sizes keeps one buffer
+	// per concurrent user, not one per size it has seen.
+	if len(f.bufs) > 0 {
+		f.bufs = f.bufs[:len(f.bufs)-1]
 	}
 	f.mu.Unlock()
 	s := make([]float32, n)

@@ -58,6 +58,7 @@ type PackedB struct {
 	k, n int
 	kern *gemmKernel
 	data []float32
+	half []uint16 // float16 bits in data's layout instead of data (Winograd3x3 built with NewWinograd3x3Half); data is nil then
 }
 
 // K returns the number of rows (the reduction length) of the packed matrix.

@@ -53,13 +53,20 @@ type Winograd3x3 struct {
 	alpha     int // input tile side m+2
 	u         []*PackedB
 	bias      []float32
-	scratch   freeList // per worker: transformed input + GEMM output of one block
 }
+
+// winoScratch holds the scratch of every Winograd3x3 (transformed input and
+// GEMM output of a block, widened float16 panels): one list for all layers,
+// since a network runs its layers one after another, so a forward pass
+// keeps about one buffer per thread of the largest layer's size rather than
+// one per layer (at 224x224 the per-layer lists held about 35 MB in the
+// browser worker).
+var winoScratch freeList
 
 // NewWinograd3x3 transforms and packs the HWIO kernel ([3][3][cin][cout])
 // once; bias ([cout]) may be nil for no bias.
 func NewWinograd3x3(cin, cout int, kernel, bias []float32) *Winograd3x3 {
-	return newWinograd3x3(cin, cout, kernel, bias, 4)
+	return newWinograd3x3(cin, cout, kernel, bias, 4, false)
 }
 
 // NewWinograd3x3Tile is NewWinograd3x3 with the output tile chosen: 4 for
@@ -68,14 +75,49 @@ func NewWinograd3x3(cin, cout int, kernel, bias []float32) *Winograd3x3 {
 // images, where F(4x4) tiles are mostly padding; see WinogradTile.
 // It panics for any other tile.
 func NewWinograd3x3Tile(cin, cout int, kernel, bias []float32, tile int) *Winograd3x3 {
-	return newWinograd3x3(cin, cout, kernel, bias, tile)
+	return newWinograd3x3(cin, cout, kernel, bias, tile, false)
+}
+
+// NewWinograd3x3Half is NewWinograd3x3Tile keeping the transformed weights
+// as float16 (half the memory: 2x the float32 kernel instead of 4x for
+// F(4x4)), for inference where memory is tight (the browser worker). Each
+// transformed value is the float32 one rounded to the nearest float16
+// (saturating at ±65504), so results differ from the float32 layer by
+// about 2^-12 relative per weight; Forward widens them panel by panel
+// (winoGemm). The float32 transform of one panel at a time is all the
+// float32 it allocates.
+func NewWinograd3x3Half(cin, cout int, kernel, bias []float32, tile int) *Winograd3x3 {
+	return newWinograd3x3(cin, cout, kernel, bias, tile, true)
+}
+
+// Half reports whether the layer keeps its transformed weights as float16.
+func (wg *Winograd3x3) Half() bool { return wg.u[0].half != nil }
+
+// WeightBytes is the memory the transformed weights take.
+func (wg *Winograd3x3) WeightBytes() int64 {
+	var n int64
+	for _, u := range wg.u {
+		n += int64(4*len(u.data) + 2*len(u.half))
+	}
+	return n
+}
+
+// wideLen is the scratch a float16 layer's GEMMs widen one K block of a
+// panel into (0 for float32 weights).
+func (wg *Winograd3x3) wideLen() int {
+	if !wg.Half() {
+		return 0
+	}
+	k := wg.u[0].kern
+	return min(k.kc, wg.cin) * k.nr
 }
 
 // Tile returns the output tile side: 4 for F(4x4,3x3), 2 for F(2x2,3x3).
 func (wg *Winograd3x3) Tile() int { return wg.tile }
 
-// newWinograd3x3 builds the F(tile x tile, 3x3) variant; tile is 4 or 2.
-func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int) *Winograd3x3 {
+// newWinograd3x3 builds the F(tile x tile, 3x3) variant; tile is 4 or 2;
+// half keeps the transformed weights as float16.
+func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int, half bool) *Winograd3x3 {
 	if cin <= 0 || cout <= 0 {
 		panic(fmt.Sprintf("kernels: NewWinograd3x3: bad channel counts cin=%d cout=%d", cin, cout))
 	}
@@ -88,7 +130,12 @@ func newWinograd3x3(cin, cout int, kernel, bias []float32, tile int) *Winograd3x
 	// its padding columns stay zero, SetKernel writes only real ones.
 	wg.u = make([]*PackedB, a*a)
 	for f := range wg.u {
-		wg.u[f] = &PackedB{k: cin, n: cout, kern: bestGemm, data: make([]float32, packedBLen(bestGemm, cin, cout))}
+		wg.u[f] = &PackedB{k: cin, n: cout, kern: bestGemm}
+		if half {
+			wg.u[f].half = make([]uint16, packedBLen(bestGemm, cin, cout))
+		} else {
+			wg.u[f].data = make([]float32, packedBLen(bestGemm, cin, cout))
+		}
 	}
 	wg.SetKernel(kernel, bias)
 	return wg
@@ -112,8 +159,46 @@ func (wg *Winograd3x3) SetKernel(kernel, bias []float32) {
 		transform = winoKernel2
 	}
 	nr := wg.u[0].kern.nr
-	parallelFor((cout+nr-1)/nr, nil, func(_, panel int) {
-		transform(kernel, cin, cout, panel*nr, min(cout, (panel+1)*nr), wg.u)
+	if !wg.Half() {
+		parallelFor((cout+nr-1)/nr, nil, func(_, panel int) {
+			transform(kernel, cin, cout, panel*nr, min(cout, (panel+1)*nr), wg.u)
+		})
+		return
+	}
+	// float16: each task transforms one panel's columns into float32
+	// matrices of one panel (cin × nr) and rounds them into its panel of
+	// the float16 matrices.
+	type panelScratch struct {
+		kernel []float32
+		u      []*PackedB
+	}
+	var tmp []panelScratch
+	parallelFor((cout+nr-1)/nr, func(workers int) {
+		for range workers {
+			ps := panelScratch{kernel: make([]float32, 9*cin*nr), u: make([]*PackedB, len(wg.u))}
+			for f := range ps.u {
+				ps.u[f] = &PackedB{k: cin, n: nr, kern: wg.u[0].kern, data: make([]float32, cin*nr)}
+			}
+			tmp = append(tmp, ps)
+		}
+	}, func(worker, panel int) {
+		ps := tmp[worker]
+		co0, co1 := panel*nr, min(cout, (panel+1)*nr)
+		w := co1 - co0
+		for r := 0; r < 9*cin; r++ {
+			copy(ps.kernel[r*w:(r+1)*w], kernel[r*cout+co0:r*cout+co1])
+		}
+		for _, u := range ps.u {
+			clear(u.data) // columns past w stay zero, as PackB pads
+			u.n = w
+		}
+		transform(ps.kernel[:9*cin*w], cin, w, 0, w, ps.u)
+		for f, u := range ps.u {
+			dst := wg.u[f].half[panel*cin*nr : (panel+1)*cin*nr]
+			for i, v := range u.data {
+				dst[i] = toHalf(v)
+			}
+		}
 	})
 }
 
@@ -204,21 +289,32 @@ func (wg *Winograd3x3) clearPadRows(v []float32, rows, cnt int) {
 // packing: the same microkernel calls and K blocks, hence the same result.
 // Winograd runs it inside its own parallel tasks, so GemmPacked's internal
 // threading would only oversubscribe.
-func winoGemm(cnt int, a []float32, rows int, b *PackedB, c []float32, ldc int) {
+//
+// A float16 B (b.half) is widened one K block of one panel at a time into
+// wide (at least kc·nr floats), which every row strip then reads from the
+// L1 cache: the microkernel and the sums are those of the float32 matrix
+// holding the same (float16-representable) values.
+func winoGemm(cnt int, a []float32, rows int, b *PackedB, c []float32, ldc int, wide []float32) {
 	kern := b.kern
 	n, k := b.n, b.k
 	mr, nr, kc := kern.mr, kern.nr, kern.kc
 	panels := (n + nr - 1) / nr
 	padded := (cnt + mr - 1) / mr * mr
 	kLast := (k - 1) / kc * kc // start of the last K block
-	if padded > rows || len(a) < kLast*rows+padded*(k-kLast) || len(c) < (cnt-1)*ldc+n {
+	if padded > rows || len(a) < kLast*rows+padded*(k-kLast) || len(c) < (cnt-1)*ldc+n || b.half != nil && len(wide) < min(kc, k)*nr {
 		panic("kernels: winoGemm: buffers too short")
 	}
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
 		blk := a[k0*rows:]
 		for p := 0; p < panels; p++ {
-			bp := b.data[p*k*nr+k0*nr : p*k*nr+(k0+kb)*nr]
+			var bp []float32
+			if b.half != nil {
+				bp = wide[:kb*nr]
+				widenHalf(bp, b.half[p*k*nr+k0*nr:p*k*nr+(k0+kb)*nr])
+			} else {
+				bp = b.data[p*k*nr+k0*nr : p*k*nr+(k0+kb)*nr]
+			}
 			j0 := p * nr
 			cols := min(nr, n-j0)
 			for s := 0; s*mr < cnt; s++ {
@@ -283,28 +379,30 @@ func (wg *Winograd3x3) forwardBlocks(g winoGeometry, in, out []float32, relu boo
 	freqs := a * a
 	inPlane := rows * cin   // floats per frequency plane of the transformed input
 	outPlane := rows * cout // floats per frequency plane of the GEMM output
-	need := freqs * (inPlane + outPlane)
+	wideLen := wg.wideLen()
+	need := freqs*(inPlane+outPlane) + wideLen
 
 	bufs := make([]*[]float32, 0, 4)
 	parallelFor(blocks, func(workers int) {
 		for range workers {
-			bufs = append(bufs, wg.scratch.get(need))
+			bufs = append(bufs, winoScratch.get(need))
 		}
 	}, func(worker, block int) {
 		buf := *bufs[worker]
 		v := buf[:freqs*inPlane]
-		mo := buf[freqs*inPlane:]
+		mo := buf[freqs*inPlane : freqs*(inPlane+outPlane)]
+		wide := buf[freqs*(inPlane+outPlane):]
 		t0 := block * bt
 		cnt := min(bt, g.tiles-t0)
 		wg.inputTiles(g, in, t0, cnt, v, rows, 0)
 		wg.clearPadRows(v, rows, cnt)
 		for f := 0; f < freqs; f++ {
-			winoGemm(cnt, v[f*inPlane:(f+1)*inPlane], rows, wg.u[f], mo[f*outPlane:], cout)
+			winoGemm(cnt, v[f*inPlane:(f+1)*inPlane], rows, wg.u[f], mo[f*outPlane:], cout, wide)
 		}
 		wg.outputTiles(g, mo, t0, cnt, outPlane, out, relu)
 	})
 	for _, p := range bufs {
-		wg.scratch.put(p)
+		winoScratch.put(p)
 	}
 }
 
@@ -318,10 +416,17 @@ func (wg *Winograd3x3) forwardPhased(g winoGeometry, in, out []float32, relu boo
 	st := min(max(mr, winoPhasedTiles/mr*mr), g.tiles) // whole microkernel strips
 	rows := (st + mr - 1) / mr * mr
 	inPlane, outPlane := rows*cin, rows*cout
-	shared := wg.scratch.get(freqs * (inPlane + outPlane))
-	defer wg.scratch.put(shared)
+	shared := winoScratch.get(freqs * (inPlane + outPlane))
+	defer winoScratch.put(shared)
 	v := (*shared)[:freqs*inPlane]
 	mo := (*shared)[freqs*inPlane:]
+	wideLen := wg.wideLen()
+	var wides []*[]float32 // per worker, for float16 weights
+	defer func() {
+		for _, p := range wides {
+			winoScratch.put(p)
+		}
+	}()
 	const tilesPerTask = 4
 	for t0 := 0; t0 < g.tiles; t0 += st {
 		cnt := min(st, g.tiles-t0)
@@ -331,8 +436,16 @@ func (wg *Winograd3x3) forwardPhased(g winoGeometry, in, out []float32, relu boo
 			wg.inputTiles(g, in, t0+j, min(tilesPerTask, cnt-j), v, rows, j)
 		})
 		wg.clearPadRows(v, rows, cnt)
-		parallelFor(freqs, nil, func(_, f int) {
-			winoGemm(cnt, v[f*inPlane:(f+1)*inPlane], rows, wg.u[f], mo[f*outPlane:], cout)
+		parallelFor(freqs, func(workers int) {
+			for len(wides) < workers && wideLen > 0 {
+				wides = append(wides, winoScratch.get(wideLen))
+			}
+		}, func(worker, f int) {
+			var wide []float32
+			if wideLen > 0 {
+				wide = *wides[worker]
+			}
+			winoGemm(cnt, v[f*inPlane:(f+1)*inPlane], rows, wg.u[f], mo[f*outPlane:], cout, wide)
 		})
 		parallelFor(tasks, nil, func(_, task int) {
 			j := task * tilesPerTask

@@ -58,7 +58,7 @@ func BenchmarkWinogradVGG16Layers(b *testing.B) {
 				out = make([]float32, size.n*lhw*lhw*cout)
 				direct = NewConv3x3(cin, cout, kernel, bias)
 				wino = NewWinograd3x3(cin, cout, kernel, bias)
-				wino2 = newWinograd3x3(cin, cout, kernel, bias, 2)
+				wino2 = newWinograd3x3(cin, cout, kernel, bias, 2, false)
 			}
 			flops := convFlops(size.n, lhw, lhw, cin, cout)
 			convs := []struct {

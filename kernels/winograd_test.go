@@ -108,7 +108,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 			refReLU[j] = max(v, 0)
 		}
 		for _, tile := range []int{4, 2} {
-			wg := newWinograd3x3(s.cin, s.cout, kernel, bias, tile)
+			wg := newWinograd3x3(s.cin, s.cout, kernel, bias, tile, false)
 			for _, v := range winoTransformVariants() {
 				saveIn, saveOut, saveIn2, saveOut2 := winoInput4, winoOutput4, winoInput2, winoOutput2
 				winoInput4, winoOutput4, winoInput2, winoOutput2 = v.in, v.out, v.in2, v.out2
@@ -183,7 +183,7 @@ func TestWinogradAccuracyVGGMagnitudes(t *testing.T) {
 		errs := map[int]float64{}
 		for _, tile := range []int{4, 2} {
 			out := newGuarded(n * h * w * cout)
-			newWinograd3x3(cin, cout, kernel, bias, tile).Forward(n, h, w, in, out.data, false)
+			newWinograd3x3(cin, cout, kernel, bias, tile, false).Forward(n, h, w, in, out.data, false)
 			out.check(t)
 			errs[tile] = maxRelErr(out.data, want)
 		}
