@@ -115,22 +115,38 @@ type Shard struct {
 // for inference: each conv layer cut to ShardChannels, transformed as
 // NewNet would; shard 0 also gets the head. m is checked as in NewNet.
 func NewShard(m *Model, index, count int) (*Shard, error) {
-	return newShard(m, index, count, false)
+	return newShard(m, index, count, false, ShardOptions{})
 }
 
 // TakeShard is NewShard for a caller that needs m's conv weights no more
-// (an inference worker): it cuts every layer to this shard's channels
-// first, then drops m's conv weights (m.Base.Layers become empty) and
-// collects them before transforming the cut ones. The whole float32 conv
-// base and the shard's transformed weights are then never in memory at
-// once, which matters in wasm, whose memory never shrinks: a worker's
-// memory peaks at about the whole base plus its cut, not plus its
-// transformed weights.
+// (an inference worker): layer by layer, it cuts the layer to this shard's
+// channels, drops m's weights of it (m.Base.Layers become empty) and
+// collects them before transforming the cut. The shard's transformed
+// layers then take the place of the float32 ones, which matters in wasm,
+// whose memory never shrinks: a worker's memory peaks at about the whole
+// float32 base plus one layer, not plus its cut or transformed weights.
 func TakeShard(m *Model, index, count int) (*Shard, error) {
-	return newShard(m, index, count, true)
+	return newShard(m, index, count, true, ShardOptions{})
 }
 
-func newShard(m *Model, index, count int, take bool) (*Shard, error) {
+// ShardOptions are the choices of TakeShardWith.
+type ShardOptions struct {
+	// HalfWeights keeps the Winograd-transformed weights as float16
+	// (kernels.NewWinograd3x3Half): half their memory (at 224x224 full
+	// VGG16's transformed weights take 235 MB as float32), for devices
+	// where the float32 ones do not fit. It changes the results: F(4x4)
+	// layers then err by about 5e-3 of their output's maximum instead of
+	// 1e-5 (kernels' TestWinogradHalfAccuracy), so probabilities no longer
+	// match Net's to 1e-5; shards built alike still agree bit for bit.
+	HalfWeights bool
+}
+
+// TakeShardWith is TakeShard with options.
+func TakeShardWith(m *Model, index, count int, opts ShardOptions) (*Shard, error) {
+	return newShard(m, index, count, true, opts)
+}
+
+func newShard(m *Model, index, count int, take bool, opts ShardOptions) (*Shard, error) {
 	if count < 1 || index < 0 || index >= count {
 		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < count", index, count)
 	}
@@ -144,32 +160,34 @@ func newShard(m *Model, index, count int, take bool) (*Shard, error) {
 	depth := m.Base.Arch.Depth()
 	s := &Shard{index: index, count: count, size: size, depth: depth}
 	head := &Net{size: size, arch: m.Base.Arch, last: depth - 1}
-	var cut [ConvLayers]ConvParams
-	for i := range depth {
-		spec := m.Base.Arch.Conv(i)
-		lo, hi := ShardChannels(spec.Cout, count, index)
-		if hi > lo {
-			p := m.Base.Layers[i]
-			cut[i] = ConvParams{Kernel: SliceChannels(p.Kernel, 9*spec.Cin, spec.Cout, lo, hi), Bias: SliceChannels(p.Bias, 1, spec.Cout, lo, hi)}
-		}
-	}
-	if take {
-		m.Base.Layers = [ConvLayers]ConvParams{}
-		runtime.GC()
-	}
+	// Layer by layer: cut this shard's channels, let go of the layer's
+	// float32 weights (take), transform the cut. With take, the garbage
+	// collector runs after each layer, so the transformed layers fill the
+	// memory the whole layers leave and wasm memory (which never shrinks)
+	// peaks at about the float32 base plus one layer's cut and scratch.
 	h := size
 	for i := range depth {
 		spec := m.Base.Arch.Conv(i)
 		lo, hi := ShardChannels(spec.Cout, count, index)
 		l := shardLayer{spec: spec, h: h, w: h, lo: lo, hi: hi}
 		if hi > lo {
-			kernel, bias := cut[i].Kernel, cut[i].Bias
-			if tile := winogradTile(spec.Cin, h, h); tile != 0 {
+			p := m.Base.Layers[i]
+			kernel, bias := SliceChannels(p.Kernel, 9*spec.Cin, spec.Cout, lo, hi), SliceChannels(p.Bias, 1, spec.Cout, lo, hi)
+			if take {
+				m.Base.Layers[i] = ConvParams{}
+			}
+			if tile := winogradTile(spec.Cin, h, h); tile != 0 && opts.HalfWeights {
+				l.conv = kernels.NewWinograd3x3Half(spec.Cin, hi-lo, kernel, bias, tile)
+			} else if tile != 0 {
 				l.conv = kernels.NewWinograd3x3Tile(spec.Cin, hi-lo, kernel, bias, tile)
 			} else {
 				l.conv = kernels.NewConv3x3(spec.Cin, hi-lo, kernel, bias)
 			}
-			cut[i] = ConvParams{} // the packed copy is all the shard keeps
+		} else if take {
+			m.Base.Layers[i] = ConvParams{}
+		}
+		if take {
+			runtime.GC()
 		}
 		s.convs[i] = l
 		head.convs[i] = convLayer{spec: spec, h: h, w: h}

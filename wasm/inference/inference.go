@@ -203,12 +203,22 @@ func Bench(req protocol.BenchRequest, report func(protocol.BenchRow)) error {
 		if size < 32 || size > 512 {
 			return fmt.Errorf("bench: input size %d outside 32..512", size)
 		}
-		net, err := model.NewNet(RandomModel(size, req.WidthDiv, 1))
-		if err != nil {
-			return fmt.Errorf("bench: size %d: %w", size, err)
-		}
 		x := benchInput(size, req.Batch)
-		row, err := timeRuns(size, req, func() error { net.Forward(req.Batch, x); return nil })
+		var forward func() error
+		if req.HalfWeights { // only a Shard builds float16 weights: a lone one
+			s, err := model.TakeShardWith(RandomModel(size, req.WidthDiv, 1), 0, 1, model.ShardOptions{HalfWeights: true})
+			if err != nil {
+				return fmt.Errorf("bench: size %d: %w", size, err)
+			}
+			forward = func() error { _, _, err := s.ForwardOOD(req.Batch, x, loneExchange); return err }
+		} else {
+			net, err := model.NewNet(RandomModel(size, req.WidthDiv, 1))
+			if err != nil {
+				return fmt.Errorf("bench: size %d: %w", size, err)
+			}
+			forward = func() error { net.Forward(req.Batch, x); return nil }
+		}
+		row, err := timeRuns(size, req, forward)
 		if err != nil {
 			return err
 		}

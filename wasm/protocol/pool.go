@@ -66,8 +66,9 @@ type PoolRequest struct {
 // BenchLoad asks a worker for its shard of the random benchmark network
 // (inference.RandomModel) at one input size.
 type BenchLoad struct {
-	Size     int `json:"size"`
-	WidthDiv int `json:"widthDiv"`
+	Size        int  `json:"size"`
+	WidthDiv    int  `json:"widthDiv"`
+	HalfWeights bool `json:"halfWeights,omitempty"` // float16 Winograd weights (model.ShardOptions)
 }
 
 // BenchLoaded answers BenchLoad.

@@ -137,6 +137,8 @@ type BenchRequest struct {
 	Warmup   int   `json:"warmup"`
 	Runs     int   `json:"runs"`
 	Batch    int   `json:"batch,omitempty"` // images per forward pass; 0 is 1
+
+	HalfWeights bool `json:"halfWeights,omitempty"` // float16 Winograd weights (model.ShardOptions; pool benchmarks)
 }
 
 // BenchRow is the timing of one input size.

@@ -23,6 +23,9 @@ type BenchSettings struct {
 	Build    string // worker build (build=simd128 or relaxed); "" picks the fastest the browser runs
 	Workers  int    // inference workers (threads=N); 0 is DefaultWorkers
 	Exchange string // exchange=message forces messages between the workers on an isolated page
+	// HalfWeights (weights=f16) keeps the Winograd weights as float16:
+	// half the memory, less accurate (model.ShardOptions).
+	HalfWeights bool
 }
 
 // ParseBenchSettings reads settings from a query string, with defaults
@@ -64,6 +67,7 @@ func ParseBenchSettings(q url.Values) BenchSettings {
 	if q.Get(exchangeQuery) == protocol.ExchangeMessage {
 		s.Exchange = protocol.ExchangeMessage
 	}
+	s.HalfWeights = q.Get("weights") == "f16"
 	return s
 }
 
@@ -122,7 +126,7 @@ func (b *Bench) start(ctx app.Context, e app.Event) {
 	b.startedAt = app.Window().Get("performance").Call("now").Float()
 	s := b.settings
 	b.runID = b.worker.send(protocol.KindBench, protocol.BenchRequest{
-		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs,
+		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, HalfWeights: s.HalfWeights,
 	}, nil)
 	b.watchFrames(ctx)
 }
