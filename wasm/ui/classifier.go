@@ -54,6 +54,13 @@ type Classifier struct {
 	gallery []*entry // newest first
 	notice  string   // intake errors that belong to no image
 
+	// Images go to the worker a few at a time (a drop of hundreds of files
+	// would overflow its queue); sent holds the ids of those with the
+	// worker, classified and total count the answered and accepted ones.
+	images            requestThrottle
+	sent              map[int]bool
+	classified, total int
+
 	drop        dropZone
 	live        liveCamera
 	removePaste func()
@@ -144,6 +151,11 @@ func (c *Classifier) status() string {
 
 // onReply updates the page from a worker message.
 func (c *Classifier) onReply(ctx app.Context, r workerReply) {
+	if (r.Kind == protocol.KindResult || r.Kind == protocol.KindError) && c.sent[r.ID] {
+		delete(c.sent, r.ID)
+		c.classified++
+		c.images.answered()
+	}
 	if c.session.update(r) || c.liveReply(ctx, r) {
 		return
 	}
@@ -207,7 +219,14 @@ func (c *Classifier) classifyBlob(ctx app.Context, blob app.Value, name string) 
 		e.Err = err.Error()
 	} else {
 		e.ImageURL = objectURL(blob)
-		e.ID = c.session.classify(blob, name)
+		c.total++
+		c.images.throttle(func() {
+			e.ID = c.session.classify(blob, name)
+			if c.sent == nil {
+				c.sent = map[int]bool{}
+			}
+			c.sent[e.ID] = true
+		})
 	}
 	c.gallery = append([]*entry{e}, c.gallery...)
 	for len(c.gallery) > GallerySize {

@@ -151,6 +151,8 @@ func (c *Classifier) renderResults() app.UI {
 			app.If(c.busy(), app.Span().ID("busy").Class("spinner").Role("progressbar").Aria("label", "Working")),
 		),
 		app.If(len(c.gallery) == 0, app.P().Class("note").Text("No images yet.")),
+		app.If(c.total > 1, app.P().ID("classify-progress").Class("note").DataSet("done", c.classified).DataSet("total", c.total).
+			Text(fmt.Sprintf("Classified %d of %d images (the newest %d are shown).", c.classified, c.total, min(c.total, GallerySize)))),
 		app.Ol().ID("results").Class("gallery").Aria("live", "polite").Body(
 			app.Range(c.gallery).Slice(func(i int) app.UI { return renderEntry(c.gallery[i]) }),
 		),

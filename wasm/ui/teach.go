@@ -90,11 +90,10 @@ type Teach struct {
 	importID    int
 	tries       []*tryResult
 
-	// Image requests (features, try it) wait here and go to the worker at
-	// most teachInFlight at a time: its message queue is bounded, and a
-	// thousand images at once must not overflow it.
-	waiting  []func()
-	inFlight int
+	// Image requests (features, try it) wait here and go to the worker a
+	// few at a time: its message queue is bounded, and a thousand images
+	// at once must not overflow it.
+	requestThrottle
 
 	drops map[string]*dropZone
 	cam   teachCamera
@@ -433,33 +432,6 @@ func (t *Teach) onTrain(ctx app.Context, e app.Event) {
 		}
 	}
 	t.maybeTrain(ctx)
-}
-
-// teachInFlight is how many image requests the page leaves with the worker
-// at once.
-const teachInFlight = 8
-
-// throttle sends now, or when fewer than teachInFlight image requests are
-// in flight.
-func (t *Teach) throttle(send func()) {
-	t.waiting = append(t.waiting, send)
-	t.pump()
-}
-
-// pump sends waiting requests while there is room.
-func (t *Teach) pump() {
-	for t.inFlight < teachInFlight && len(t.waiting) > 0 {
-		send := t.waiting[0]
-		t.waiting = t.waiting[1:]
-		t.inFlight++
-		send()
-	}
-}
-
-// answered notes that an image request got its reply.
-func (t *Teach) answered() {
-	t.inFlight = max(0, t.inFlight-1)
-	t.pump()
 }
 
 // maybeTrain sends the training request once every feature is in.
