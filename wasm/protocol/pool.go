@@ -25,6 +25,11 @@ const (
 	// KindBenchLoad, page → worker: BenchLoad; reply KindBenchLoaded: BenchLoaded.
 	KindBenchLoad   = "bench-load"
 	KindBenchLoaded = "bench-loaded"
+	// KindMemory, page → worker, no body: reply KindBenchLoaded with the
+	// worker's wasm memory now (a pool benchmark asks every worker after
+	// the timed runs, so a row's memory includes the passes' activations
+	// and scratch, not only the weights).
+	KindMemory = "memory"
 	// KindShardRun, leader → worker over a port: FieldBody is ShardRun,
 	// FieldBlob the input (Float32Array; absent in shared mode, where it
 	// is in the data buffer, FieldData).

@@ -80,6 +80,11 @@ type poolBench struct {
 	next    int   // index of the size being run
 	waiting int   // bench-loaded replies still due for it
 	memory  int64 // the workers' wasm memory, summed over their replies
+
+	// After the leader's row, every worker reports its memory (KindMemory)
+	// before the row goes to the page and the next size starts.
+	row  *workerReply // the leader's row, held until then
+	done bool         // the leader's KindBenchDone came meanwhile
 }
 
 // poolMember is one worker of the pool.
@@ -287,16 +292,25 @@ func (p *workerPool) onMember(ctx app.Context, m *poolMember, r workerReply) {
 		return
 	}
 	if req.bench != nil && r.Kind == protocol.KindBenchDone {
+		if req.bench.row != nil {
+			req.bench.done = true // after the memory replies
+			return
+		}
 		req.bench.next++
 		p.benchNextSize(req)
+		return
+	}
+	if req.bench != nil && r.Kind == protocol.KindBenchRow {
+		b := req.bench
+		b.row, b.waiting, b.memory = &r, len(p.members), 0
+		for _, m := range p.members {
+			m.client.sendWith(req.attempt, protocol.KindMemory, nil, nil, nil)
+		}
 		return
 	}
 	if r.Kind == protocol.KindBenchRow {
 		var row protocol.BenchRow
 		if r.decode(&row) == nil {
-			if req.bench != nil {
-				row.WasmBytes = req.bench.memory
-			}
 			row.Workers, row.Exchange = len(p.members), p.mode
 			r.Body, _ = json.Marshal(row)
 		}
@@ -416,10 +430,43 @@ func (p *workerPool) benchNextSize(req *poolRequest) {
 	}
 }
 
+// benchMemory sums the workers' memory after a size's timed runs; with
+// the last reply the held row goes to the page (memory, workers, mode)
+// and, if the leader has finished the size, the next one starts.
+func (p *workerPool) benchMemory(req *poolRequest, r workerReply) {
+	b := req.bench
+	var bl protocol.BenchLoaded
+	if r.decode(&bl) == nil {
+		b.memory += bl.WasmBytes
+	}
+	if b.waiting--; b.waiting > 0 {
+		return
+	}
+	reply := *b.row
+	b.row = nil
+	var row protocol.BenchRow
+	if reply.decode(&row) == nil {
+		row.WasmBytes = b.memory
+		row.Workers, row.Exchange = len(p.members), p.mode
+		reply.Body, _ = json.Marshal(row)
+	}
+	reply.ID = req.id
+	p.onReply(p.ctx, reply)
+	if b.done {
+		b.done = false
+		b.next++
+		p.benchNextSize(req)
+	}
+}
+
 // benchLoaded counts the shards built; with the last, the leader times
-// the size.
+// the size. While a row is held it is a memory reply (benchMemory).
 func (p *workerPool) benchLoaded(req *poolRequest, r workerReply) {
 	b := req.bench
+	if b.row != nil {
+		p.benchMemory(req, r)
+		return
+	}
 	var bl protocol.BenchLoaded
 	if r.decode(&bl) == nil {
 		b.memory += bl.WasmBytes
