@@ -107,7 +107,7 @@ type Shard struct {
 	depth        int
 	head         *Net // shard 0: a Net with only the head (and the conv shapes); nil otherwise
 
-	part [2][]float32 // this shard's conv and pooled output
+	part [2][]float32 // this shard's conv output and its max-pooled output
 	full []float32    // the whole activation after the last exchange
 }
 
@@ -330,18 +330,25 @@ func (s *Shard) MaxActivation(batch int) int {
 	return n
 }
 
-// grow sizes the buffers for a batch: parts for this shard's largest
-// output, full for the largest whole activation.
+// grow sizes the buffers for a batch: part[0] for this shard's largest
+// conv output, part[1] for its largest pooled one (a quarter of its layer's
+// conv output), full for the largest whole activation.
 func (s *Shard) grow(batch int) {
-	part, full := 0, 0
+	conv, pooled, full := 0, 0, 0
 	for _, l := range s.convs[:s.depth] {
-		part = max(part, batch*l.h*l.w*(l.hi-l.lo))
+		conv = max(conv, batch*l.h*l.w*(l.hi-l.lo))
+		if l.spec.PoolAfter {
+			pooled = max(pooled, batch*(l.h/2)*(l.w/2)*(l.hi-l.lo))
+		}
 		full = max(full, batch*l.h*l.w*l.spec.Cout)
 	}
 	if len(s.full) < full {
 		s.full = make([]float32, full)
 	}
-	if len(s.part[0]) < part {
-		s.part = [2][]float32{make([]float32, part), make([]float32, part)}
+	if len(s.part[0]) < conv {
+		s.part[0] = make([]float32, conv)
+	}
+	if len(s.part[1]) < pooled {
+		s.part[1] = make([]float32, pooled)
 	}
 }

@@ -179,12 +179,11 @@ func (p *pool) exchange(run protocol.ShardRun) model.Exchange {
 		}
 		pixels := len(full) / c
 		lo, hi := model.ShardChannels(c, n, k)
-		if cap(p.staging) < len(full) {
-			p.staging = make([]float32, len(full))
-		}
-		staging := p.staging[:len(full)]
-		// Shard j's part goes to staging[pixels*lo_j : pixels*hi_j].
 		if p.req.Mode == protocol.ExchangeShared {
+			// Shard j's part is at base + pixels*lo_j in the shared
+			// buffer. Each other part is copied into staging (the size of
+			// the largest part, not of the whole activation) just before
+			// it is merged; this worker's own part merges from where it is.
 			base := inputs + (run.Pass*run.Layers+layer)%2*run.MaxFull
 			if hi > lo {
 				js.CopyBytesToJS(p.bytesAt(base+pixels*lo, pixels*(hi-lo)), floatBytes(part))
@@ -192,11 +191,22 @@ func (p *pool) exchange(run protocol.ShardRun) model.Exchange {
 			if err := p.barrier(); err != nil {
 				return err
 			}
-			js.CopyBytesToGo(floatBytes(staging), p.bytesAt(base, len(full)))
-		} else {
-			if err := p.swapParts(run.Pass, layer, part, staging, pixels, c); err != nil {
-				return err
-			}
+			staging := p.stagingFor(pixels * maxShardWidth(c, n))
+			model.MergeChannels(full, pixels, c, n, func(j int) []float32 {
+				if j == k {
+					return part
+				}
+				lo, hi := model.ShardChannels(c, n, j)
+				buf := staging[:pixels*(hi-lo)]
+				js.CopyBytesToGo(floatBytes(buf), p.bytesAt(base+pixels*lo, pixels*(hi-lo)))
+				return buf
+			})
+			return nil
+		}
+		// Message mode: shard j's part goes to staging[pixels*lo_j : pixels*hi_j].
+		staging := p.stagingFor(len(full))
+		if err := p.swapParts(run.Pass, layer, part, staging, pixels, c); err != nil {
+			return err
 		}
 		model.MergeChannels(full, pixels, c, n, func(j int) []float32 {
 			lo, hi := model.ShardChannels(c, n, j)
@@ -204,6 +214,26 @@ func (p *pool) exchange(run protocol.ShardRun) model.Exchange {
 		})
 		return nil
 	}
+}
+
+// stagingFor returns the exchange's staging buffer with n values, grown
+// when needed and kept across passes.
+func (p *pool) stagingFor(n int) []float32 {
+	if cap(p.staging) < n {
+		p.staging = make([]float32, n)
+	}
+	return p.staging[:n]
+}
+
+// maxShardWidth is the most channels any of n shards holds of a layer
+// with c channels.
+func maxShardWidth(c, n int) int {
+	w := 0
+	for j := 0; j < n; j++ {
+		lo, hi := model.ShardChannels(c, n, j)
+		w = max(w, hi-lo)
+	}
+	return w
 }
 
 // bytesAt is a Uint8Array over count float32 values of the shared data
