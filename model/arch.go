@@ -191,6 +191,13 @@ func (b *ConvBase) Cut(layers int) *ConvBase {
 // mismatches in one error. The layers past a cut base's depth must be
 // empty.
 func (b *ConvBase) Check() error {
+	return b.check(nil)
+}
+
+// check is Check for a base whose layers may hold only the output
+// channels [lo, hi) that cut gives for a layer of cout channels (a shard
+// read by ReadShard); nil cut wants every channel.
+func (b *ConvBase) check(cut func(cout int) (lo, hi int)) error {
 	var errs []string
 	if l := b.Arch.Layers; l < 0 || l > ConvLayers {
 		return &ShapeError{Problems: []string{fmt.Sprintf("base layers %d: want 1..%d (0: all %d)", l, ConvLayers, ConvLayers)}}
@@ -203,11 +210,16 @@ func (b *ConvBase) Check() error {
 	for i := range b.Arch.Depth() {
 		s := b.Arch.Conv(i)
 		p := b.Layers[i]
-		if want := 9 * s.Cin * s.Cout; len(p.Kernel) != want {
-			errs = append(errs, fmt.Sprintf("%s kernel: %d values, want 3x3x%dx%d=%d", s.Name, len(p.Kernel), s.Cin, s.Cout, want))
+		cout := s.Cout
+		if cut != nil {
+			lo, hi := cut(s.Cout)
+			cout = hi - lo
 		}
-		if len(p.Bias) != s.Cout {
-			errs = append(errs, fmt.Sprintf("%s bias: %d values, want %d", s.Name, len(p.Bias), s.Cout))
+		if want := 9 * s.Cin * cout; len(p.Kernel) != want {
+			errs = append(errs, fmt.Sprintf("%s kernel: %d values, want 3x3x%dx%d=%d", s.Name, len(p.Kernel), s.Cin, cout, want))
+		}
+		if len(p.Bias) != cout {
+			errs = append(errs, fmt.Sprintf("%s bias: %d values, want %d", s.Name, len(p.Bias), cout))
 		}
 	}
 	if len(errs) > 0 {

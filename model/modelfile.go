@@ -86,6 +86,12 @@ type Model struct {
 // class count) and that no weight is NaN or infinite. All problems of the
 // weights are reported in one *ShapeError.
 func (m *Model) Check() error {
+	return m.check(nil)
+}
+
+// check is Check for a model whose conv layers may be cut to the output
+// channels cut gives (ConvBase.check).
+func (m *Model) check(cut func(cout int) (lo, hi int)) error {
 	in := m.Info
 	if err := in.Validate(); err != nil {
 		return err
@@ -101,7 +107,7 @@ func (m *Model) Check() error {
 		p = append(p, fmt.Sprintf("Info.Head %q differs from Head.Kind %q", in.Head, m.Head.Kind))
 	}
 	if len(p) == 0 {
-		if err := m.Base.Check(); err != nil {
+		if err := m.Base.check(cut); err != nil {
 			p = append(p, err.(*ShapeError).Problems...)
 		}
 		// Head.Kind equals Info.Head here, which Validate accepted.

@@ -38,16 +38,45 @@ func ReadModelFile(path string) (*Model, error) {
 // operating-system services, so the browser client calls it on downloaded
 // bytes.
 func ReadModel(r io.ReaderAt, size int64, name string) (*Model, error) {
-	m, err := readModel(r, size)
+	m, err := readModel(r, size, nil)
 	if err != nil {
-		var se *ShapeError
-		if errors.As(err, &se) {
-			se.File = name
-			return nil, se
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, namedReadError(err, name)
 	}
 	return m, nil
+}
+
+// ReadShard reads a vggo model file as ReadModel does and builds shard
+// index of count of its network (TakeShardWith), keeping of each conv
+// layer only the shard's output channels from the moment the layer is
+// read: the whole float32 conv base is never in memory, only one layer of
+// it at a time, so n inference workers reading the same file hold about
+// one copy of the base between them, not n. The Shard equals
+// TakeShardWith's on ReadModel's Model bit for bit; the returned Info is
+// the file's (the Model is not kept).
+func ReadShard(r io.ReaderAt, size int64, name string, index, count int, opts ShardOptions) (*Shard, Info, error) {
+	if count < 1 || index < 0 || index >= count {
+		return nil, Info{}, fmt.Errorf("%s: shard %d of %d: want 0 <= shard < count", name, index, count)
+	}
+	cut := func(cout int) (lo, hi int) { return ShardChannels(cout, count, index) }
+	m, err := readModel(r, size, cut)
+	if err != nil {
+		return nil, Info{}, namedReadError(err, name)
+	}
+	s, err := newShard(m, index, count, true, opts, cut)
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return s, m.Info, nil
+}
+
+// namedReadError puts the file's name into a read error.
+func namedReadError(err error, name string) error {
+	var se *ShapeError
+	if errors.As(err, &se) {
+		se.File = name
+		return se
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // FileSHA256 returns the lower-case hex SHA-256 of a whole file: the hash
@@ -95,7 +124,9 @@ func (hr *hashingReaderAt) sum(size int64) (string, error) {
 	return hex.EncodeToString(hr.h.Sum(nil)), nil
 }
 
-func readModel(r io.ReaderAt, size int64) (*Model, error) {
+// readModel reads the file; with cut, each conv layer keeps only the
+// output channels cut gives, cut as soon as it is read.
+func readModel(r io.ReaderAt, size int64, cut func(cout int) (lo, hi int)) (*Model, error) {
 	hr := &hashingReaderAt{r: r, h: sha256.New()}
 	f, err := safetensors.Read(hr, size)
 	if err != nil {
@@ -182,7 +213,12 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 	}
 	for i := range m.Base.Arch.Depth() {
 		s := m.Base.Arch.Conv(i)
-		m.Base.Layers[i] = ConvParams{Kernel: kernel(s.Name, []int{3, 3, s.Cin, s.Cout}), Bias: bias(s.Name, s.Cout)}
+		p := ConvParams{Kernel: kernel(s.Name, []int{3, 3, s.Cin, s.Cout}), Bias: bias(s.Name, s.Cout)}
+		if cut != nil && p.Kernel != nil && p.Bias != nil {
+			lo, hi := cut(s.Cout)
+			p = ConvParams{Kernel: SliceChannels(p.Kernel, 9*s.Cin, s.Cout, lo, hi), Bias: SliceChannels(p.Bias, 1, s.Cout, lo, hi)}
+		}
+		m.Base.Layers[i] = p
 	}
 	// The head's dense shapes are read from the file; Check verifies the chain.
 	for i := 0; ; i++ {
@@ -214,7 +250,7 @@ func readModel(r io.ReaderAt, size int64) (*Model, error) {
 	if len(problems) > 0 {
 		return nil, &ShapeError{Problems: problems}
 	}
-	if err := m.Check(); err != nil {
+	if err := m.check(cut); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -115,7 +115,7 @@ type Shard struct {
 // for inference: each conv layer cut to ShardChannels, transformed as
 // NewNet would; shard 0 also gets the head. m is checked as in NewNet.
 func NewShard(m *Model, index, count int) (*Shard, error) {
-	return newShard(m, index, count, false, ShardOptions{})
+	return newShard(m, index, count, false, ShardOptions{}, nil)
 }
 
 // TakeShard is NewShard for a caller that needs m's conv weights no more
@@ -126,7 +126,7 @@ func NewShard(m *Model, index, count int) (*Shard, error) {
 // whose memory never shrinks: a worker's memory peaks at about the whole
 // float32 base plus one layer, not plus its cut or transformed weights.
 func TakeShard(m *Model, index, count int) (*Shard, error) {
-	return newShard(m, index, count, true, ShardOptions{})
+	return newShard(m, index, count, true, ShardOptions{}, nil)
 }
 
 // ShardOptions are the choices of TakeShardWith.
@@ -143,14 +143,16 @@ type ShardOptions struct {
 
 // TakeShardWith is TakeShard with options.
 func TakeShardWith(m *Model, index, count int, opts ShardOptions) (*Shard, error) {
-	return newShard(m, index, count, true, opts)
+	return newShard(m, index, count, true, opts, nil)
 }
 
-func newShard(m *Model, index, count int, take bool, opts ShardOptions) (*Shard, error) {
+// newShard builds the shard; precut says m's conv layers hold only this
+// shard's channels already (ReadShard; it is their ShardChannels).
+func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut func(cout int) (lo, hi int)) (*Shard, error) {
 	if count < 1 || index < 0 || index >= count {
 		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < count", index, count)
 	}
-	if err := m.Check(); err != nil {
+	if err := m.check(precut); err != nil {
 		return nil, err
 	}
 	size := m.Info.InputSize
@@ -172,7 +174,10 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions) (*Shard,
 		l := shardLayer{spec: spec, h: h, w: h, lo: lo, hi: hi}
 		if hi > lo {
 			p := m.Base.Layers[i]
-			kernel, bias := SliceChannels(p.Kernel, 9*spec.Cin, spec.Cout, lo, hi), SliceChannels(p.Bias, 1, spec.Cout, lo, hi)
+			kernel, bias := p.Kernel, p.Bias
+			if precut == nil {
+				kernel, bias = SliceChannels(p.Kernel, 9*spec.Cin, spec.Cout, lo, hi), SliceChannels(p.Bias, 1, spec.Cout, lo, hi)
+			}
 			if take {
 				m.Base.Layers[i] = ConvParams{}
 			}

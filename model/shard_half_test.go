@@ -7,41 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
-// runHalfShards is runShards for shards built with float16 weights.
+// runHalfShards runs n shards with float16 weights on batch images x and
+// returns shard 0's probabilities.
 func runHalfShards(t *testing.T, m *Model, n, batch int, x []float32) []float32 {
 	t.Helper()
-	shards := make([]*Shard, n)
-	for k := range shards {
+	return runShardsBuilt(t, n, batch, x, func(k int) (*Shard, error) {
 		c := *m // TakeShardWith empties the copy's conv weights, not m's
-		s, err := TakeShardWith(&c, k, n, ShardOptions{HalfWeights: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		shards[k] = s
-	}
-	ex := newLocalExchange(n)
-	var probs []float32
-	errs := make(chan error, n)
-	for k, s := range shards {
-		go func() {
-			var err error
-			if k == 0 {
-				probs, _, err = s.ForwardOOD(batch, x, ex.forShard(k))
-			} else {
-				_, err = s.Run(batch, x, ex.forShard(k), nil)
-			}
-			errs <- err
-		}()
-	}
-	for range shards {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	return probs
+		return TakeShardWith(&c, k, n, ShardOptions{HalfWeights: true})
+	})
 }
 
 // maxAbsDiff is the largest |a[i]-b[i]|.
@@ -151,4 +128,99 @@ func argmax(p []float32) int {
 		}
 	}
 	return best
+}
+
+// TestReadShardEqualsTakeShard: shards read straight from a model file
+// (ReadShard, each layer cut as it is read) compute the same
+// probabilities, bit for bit, as shards cut from ReadModel's Model, for
+// int8 and float32 files, full and cut bases, float32 and float16
+// weights; and a bad shard number or a damaged file is an error naming
+// the file.
+func TestReadShardEqualsTakeShard(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	full := randomConvBase(rng, Arch{WidthDiv: 16})
+	for name, m := range map[string]*Model{
+		"div16 size32 gap": randomNetModel(rng, 16, 32, HeadGAP, 4),
+		"div8 size64 seed": randomNetModel(rng, 8, 64, HeadSeed, 3),
+		"cut after 7":      cutModel(rng, full, 7, 64, HeadGAP, 3),
+	} {
+		for _, dtype := range []string{"int8", "float32"} {
+			var buf bytes.Buffer
+			if err := WriteModel(&buf, m, dtype); err != nil {
+				t.Fatal(err)
+			}
+			data := buf.Bytes()
+			read, err := ReadModel(bytes.NewReader(data), int64(len(data)), "m.safetensors")
+			if err != nil {
+				t.Fatal(err)
+			}
+			size := read.Info.InputSize
+			x := uniformFloats(rng, size*size*3, 100)
+			for _, n := range []int{1, 2, 3} {
+				for _, half := range []bool{false, true} {
+					opts := ShardOptions{HalfWeights: half}
+					want := runShardsBuilt(t, n, 1, x, func(k int) (*Shard, error) {
+						c := *read
+						return TakeShardWith(&c, k, n, opts)
+					})
+					got := runShardsBuilt(t, n, 1, x, func(k int) (*Shard, error) {
+						s, info, err := ReadShard(bytes.NewReader(data), int64(len(data)), "m.safetensors", k, n, opts)
+						if err == nil && info.SHA256 != read.Info.SHA256 {
+							t.Errorf("ReadShard's Info.SHA256 %q, ReadModel's %q", info.SHA256, read.Info.SHA256)
+						}
+						return s, err
+					})
+					if !slices.Equal(got, want) {
+						t.Errorf("%s %s, %d shards, half %v: ReadShard gives %v, TakeShard %v", name, dtype, n, half, got, want)
+					}
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteModel(&buf, randomNetModel(rng, 16, 32, HeadGAP, 2), "int8"); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	if _, _, err := ReadShard(bytes.NewReader(data), int64(len(data)), "x.safetensors", 2, 2, ShardOptions{}); err == nil || !strings.Contains(err.Error(), "x.safetensors") {
+		t.Errorf("shard 2 of 2: error %v, want one naming the file", err)
+	}
+	bad := data[:len(data)-100]
+	if _, _, err := ReadShard(bytes.NewReader(bad), int64(len(bad)), "cut.safetensors", 0, 2, ShardOptions{}); err == nil || !strings.Contains(err.Error(), "cut.safetensors") {
+		t.Errorf("truncated file: error %v, want one naming the file", err)
+	}
+}
+
+// runShardsBuilt runs n shards that build makes on batch images x and returns
+// shard 0's probabilities.
+func runShardsBuilt(t *testing.T, n, batch int, x []float32, build func(k int) (*Shard, error)) []float32 {
+	t.Helper()
+	shards := make([]*Shard, n)
+	for k := range shards {
+		s, err := build(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shards[k] = s
+	}
+	ex := newLocalExchange(n)
+	var probs []float32
+	errs := make(chan error, n)
+	for k, s := range shards {
+		go func() {
+			var err error
+			if k == 0 {
+				probs, _, err = s.ForwardOOD(batch, x, ex.forShard(k))
+			} else {
+				_, err = s.Run(batch, x, ex.forShard(k), nil)
+			}
+			errs <- err
+		}()
+	}
+	for range shards {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return probs
 }

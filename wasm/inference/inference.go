@@ -54,27 +54,38 @@ func CheckSHA256(data []byte, want, name string) error {
 // previously loaded model stays in use.
 func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 	start := time.Now()
-	m, err := model.ReadModel(bytes.NewReader(data), int64(len(data)), name)
-	if err != nil {
-		return protocol.Loaded{}, err
+	var (
+		m     *model.Model
+		info  model.Info
+		net   *model.Net
+		shard *model.Shard
+		err   error
+	)
+	if e.split() {
+		// Only this worker's channels of each layer, cut as they are read.
+		shard, info, err = model.ReadShard(bytes.NewReader(data), int64(len(data)), name, e.index, e.count, model.ShardOptions{})
+		if err != nil {
+			return protocol.Loaded{}, err
+		}
+	} else {
+		if m, err = model.ReadModel(bytes.NewReader(data), int64(len(data)), name); err != nil {
+			return protocol.Loaded{}, err
+		}
+		if net, err = model.NewNet(m); err != nil {
+			return protocol.Loaded{}, fmt.Errorf("%s: %w", name, err)
+		}
+		info = m.Info
 	}
-	net, shard, err := e.build(m)
-	if err != nil {
-		return protocol.Loaded{}, fmt.Errorf("%s: %w", name, err)
-	}
-	e.name, e.info, e.net, e.shard, e.base = name, m.Info, net, shard, nil
-	e.model = nil // a shard's Load keeps only m.Info (TakeShard took the weights)
-	if shard == nil {
-		e.model = m
-	}
+	// A shard keeps only the Info; a lone worker the Model too (teach).
+	e.name, e.info, e.net, e.shard, e.base, e.model = name, info, net, shard, nil, m
 	return protocol.Loaded{
 		Name:        name,
-		Classes:     m.Info.Classes,
-		InputSize:   m.Info.InputSize,
-		Preprocess:  m.Info.Preprocess,
+		Classes:     info.Classes,
+		InputSize:   info.InputSize,
+		Preprocess:  info.Preprocess,
 		Bytes:       int64(len(data)),
 		LoadMillis:  millisSince(start),
-		Description: m.Info.Description,
+		Description: info.Description,
 	}, nil
 }
 

@@ -28,17 +28,6 @@ func (e *Engine) SetShard(index, count int, pool Pool) {
 // split reports whether the engine is one of several workers.
 func (e *Engine) split() bool { return e.count > 1 }
 
-// build packs m as this engine runs it: the whole network alone, its
-// shard in a pool.
-func (e *Engine) build(m *model.Model) (*model.Net, *model.Shard, error) {
-	if e.split() {
-		s, err := model.TakeShard(m, e.index, e.count) // Load keeps only m.Info
-		return nil, s, err
-	}
-	n, err := model.NewNet(m)
-	return n, nil, err
-}
-
 // forwardOOD runs one preprocessed image through the network: alone, or
 // as the leader of the pool.
 func (e *Engine) forwardOOD(x []float32) ([]float32, []float64, *model.OOD, error) {
