@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"vggo/model/rank"
 )
 
 // runHalfShards runs n shards with float16 weights on batch images x and
@@ -110,24 +112,14 @@ func TestHalfWeightsDefaultModel(t *testing.T) {
 		got := runHalfShards(t, m, 2, 1, x)
 		d := maxAbsDiff(got, want)
 		worst[i < samples] = max(worst[i < samples], d)
-		if i < samples && argmax(got) != argmax(want) {
-			t.Errorf("%s: float16 weights pick class %d, float32 %d", files[i], argmax(got), argmax(want))
+		if i < samples && rank.Best(got) != rank.Best(want) {
+			t.Errorf("%s: float16 weights pick class %d, float32 %d", files[i], rank.Best(got), rank.Best(want))
 		}
 		if d > halfProbBound {
 			t.Errorf("input %d: probabilities differ by %.3g, bound %g", i, d, halfProbBound)
 		}
 	}
 	t.Logf("default model, float16 vs float32 weights: max probability difference %.2e on %d samples, %.2e on 4 random inputs", worst[true], samples, worst[false])
-}
-
-func argmax(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // TestReadShardEqualsTakeShard: shards read straight from a model file
