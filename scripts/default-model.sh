@@ -13,8 +13,15 @@
 #   DATA    Fashion-MNIST as class folders (default $WORK/fashion-mnist;
 #           written by `train convert-idx` when missing)
 #   RUN1    stage 1's run folder (default $WORK/stage1)
-#   RUN     stage 2's run folder, the final model (default $WORK/run)
-#   EPOCHS1, EPOCHS2  epochs of each stage (defaults: what the committed model got, see the card)
+#   RUN     stage 2's run folder (default $WORK/run)
+#   RUN3    stage 3's run folder, the final model (default $WORK/stage3)
+#   FROM3   the int8 model stage 3 continues (default $RUN/model.safetensors;
+#           a packaged default model works too once relabelled by
+#           `defaultmodel package -folder-names`, as the card says)
+#   EPOCHS1, EPOCHS2  epochs of stages 1 and 2 (defaults: what the committed model got, see the card)
+#   EPOCHS3 epochs of stage 3 (default 0: skipped, the committed model is
+#           stage 2's; EPOCHS3=1 repeats the stage-3 attempt the card reports,
+#           which validation did not choose)
 #   THREADS kernel threads (0: all cores)
 #
 # Wall time on the 2-core shared build machine: see docs/model-card.md.
@@ -26,9 +33,12 @@ WORK=${WORK:-artifacts/default-model}
 DATA=${DATA:-$WORK/fashion-mnist}
 EPOCHS1=${EPOCHS1:-4}
 EPOCHS2=${EPOCHS2:-5}
+EPOCHS3=${EPOCHS3:-0}
 THREADS=${THREADS:-0}
 RUN1=${RUN1:-$WORK/stage1}
 RUN=${RUN:-$WORK/run}
+RUN3=${RUN3:-$WORK/stage3}
+FROM3=${FROM3:-$RUN/model.safetensors}
 OUT=web/models/fashion-mnist-vgg16.vggo.safetensors
 SAMPLES=web/static/samples
 
@@ -41,7 +51,7 @@ if [ ! -d "$DATA/test" ]; then
 	./bin/train convert-idx -in /usr/share/datasets/fashion-mnist -out "$DATA"
 fi
 
-# The training recipe, in two stages (see docs/model-card.md for why).
+# The training recipe, in three stages (see docs/model-card.md for why).
 # Every flag that changes what is learnt is part of a checkpoint's
 # fingerprint, so --resume refuses a checkpoint of another recipe; each
 # stage resumes its own run folder when interrupted.
@@ -62,14 +72,35 @@ stage2=(
 	-val 0.05 -flip -aug-copies 2 -lr 1e-4 -lr-schedule cosine -optimizer adam -batch 32 -dropout 0.2 -seed 1
 	-epochs "$EPOCHS2" -patience 0 -export int8 -threads "$THREADS" -out "$RUN"
 )
-resume1=() resume2=()
+# Stage 3 (off by default, EPOCHS3=0): stage 2 had begun to overfit
+# (training accuracy 0.97, validation loss flat), so this continues from
+# stage 2's int8 model with stronger augmentation -- flips, shifts of up to
+# 10 %, zoom of up to 5 %, random erasing with probability 0.5 -- label
+# smoothing 0.1, and a small learning rate cosine-annealed to 0. One epoch
+# of it lowered validation accuracy (0.9303 -> 0.9237; docs/model-card.md),
+# so the committed model is stage 2's.
+stage3=(
+	-data "$DATA" -weights "$FROM3" -fine-tune 13 -head gap -input-size 32 -preprocess torch
+	-val 0.05 -seed 1 -flip -width-shift 0.1 -height-shift 0.1 -zoom 0.05 -erase 0.5 -aug-copies 1
+	-label-smoothing 0.1 -lr 3e-5 -lr-schedule cosine -optimizer adam -batch 32 -dropout 0.2
+	-epochs "$EPOCHS3" -patience 0 -export int8 -threads "$THREADS" -out "$RUN3"
+)
+resume1=() resume2=() resume3=()
 [ -f "$RUN1/checkpoint.ckpt" ] && resume1=(-resume)
 [ -f "$RUN/checkpoint.ckpt" ] && resume2=(-resume)
-./bin/train fit "${stage1[@]}" "${resume1[@]}" | tee "$WORK/fit-stage1.log"
-./bin/train fit "${stage2[@]}" "${resume2[@]}" | tee "$WORK/fit.log"
+[ -f "$RUN3/checkpoint.ckpt" ] && resume3=(-resume)
+if [ ! -f "$FROM3" ]; then
+	./bin/train fit "${stage1[@]}" "${resume1[@]}" | tee "$WORK/fit-stage1.log"
+	./bin/train fit "${stage2[@]}" "${resume2[@]}" | tee "$WORK/fit.log"
+fi
+FINAL=$RUN
+if [ "$EPOCHS3" -gt 0 ]; then
+	./bin/train fit "${stage3[@]}" "${resume3[@]}" | tee "$WORK/fit-stage3.log"
+	FINAL=$RUN3
+fi
 
-./bin/defaultmodel package -in "$RUN/model.safetensors" -out "$OUT" \
-	-provenance "dataset=Fashion-MNIST (Debian dataset-fashion-mnist): stage 1 20,000 training images (2,000 per class), stage 2 all 57,000 non-validation training images; 3,000 validation, 10,000 test" \
+./bin/defaultmodel package -in "$FINAL/model.safetensors" -out "$OUT" \
+	-provenance "dataset=Fashion-MNIST (Debian dataset-fashion-mnist): stage 1 20,000 training images (2,000 per class), stages 2 and 3 all 57,000 non-validation training images; 3,000 validation, 10,000 test" \
 	-provenance "recipe=scripts/default-model.sh (make default-model)" \
 	-provenance "model_card=docs/model-card.md"
 # Out-of-distribution statistics from the trained weights (weights unchanged):
@@ -80,8 +111,8 @@ rm -f "$SAMPLES"/test-*.png
 ./bin/defaultmodel samples -model "$OUT" -out "$SAMPLES" | tee "$WORK/samples.txt"
 ./bin/defaultmodel measure -model "$OUT" -n 1000 | tee "$WORK/measure-1000.txt"
 ./bin/defaultmodel ood -model "$OUT" -n 1000 -data "$DATA" | tee "$WORK/ood-table.txt"
-cp "$RUN/confusion.png" docs/model-card-confusion.png
-cp "$RUN/curves.png" docs/model-card-curves.png
+cp "$FINAL/confusion.png" docs/model-card-confusion.png
+cp "$FINAL/curves.png" docs/model-card-curves.png
 
 echo "default model: $OUT ($(stat -c %s "$OUT") bytes), samples in $SAMPLES, figures in $WORK/*.txt"
 echo "wall time: $(( $(date +%s) - start )) s"

@@ -42,6 +42,7 @@ type fitConfig struct {
 	Dropout        float64        `json:"dropout"`
 	Aug            augment.Params `json:"augment"`
 	AugCopies      int            `json:"aug_copies"`
+	LabelSmoothing float64        `json:"label_smoothing,omitempty"` // 0 omitted, so older checkpoints still match
 
 	// Not part of the fingerprint.
 	Epochs    int         `json:"-"`
@@ -129,6 +130,8 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.Float64Var(&c.Aug.ZoomRange, "zoom", 0, "augmentation: zoom range (scale in [1-z, 1+z])")
 	fs.BoolVar(&c.Aug.HorizontalFlip, "flip", false, "augmentation: random horizontal flips")
 	bright := fs.String("brightness", "", "augmentation: brightness range LO,HI (e.g. 0.8,1.2)")
+	fs.Float64Var(&c.Aug.Erase, "erase", 0, "augmentation: random erasing probability (Zhong et al.: a rectangle of 2-40% of the area, aspect 0.3-3.3, filled with grey; the paper uses 0.5)")
+	fs.Float64Var(&c.LabelSmoothing, "label-smoothing", 0, "training targets (1-eps)·one-hot + eps/classes, as PyTorch's CrossEntropyLoss(label_smoothing=eps); validation and test losses stay plain")
 	fs.IntVar(&c.AugCopies, "aug-copies", 4, "augmented copies cached per training image (used when augmentation is on)")
 	fs.StringVar(&c.Out, "out", "run", "run folder (history, plots, checkpoint, model file)")
 	fs.StringVar(&c.CacheDir, "cache", "", "feature cache folder (default: OUT/../.vggo-cache)")
@@ -175,6 +178,8 @@ func (c *fitConfig) validate() error {
 		return fmt.Errorf("fit: --fine-tune %d: want 0..%d (the base uses %d conv layers)", c.FineTune, c.arch().Depth(), c.arch().Depth())
 	case c.Batch < 1 || c.Epochs < 1:
 		return fmt.Errorf("fit: --batch and --epochs must be ≥ 1")
+	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
+		return fmt.Errorf("fit: --label-smoothing %g: want 0 ≤ eps < 1", c.LabelSmoothing)
 	case c.AugCopies < 1:
 		return fmt.Errorf("fit: --aug-copies must be ≥ 1")
 	case c.Export != "int8" && c.Export != "float16" && c.Export != "float32":

@@ -49,9 +49,10 @@ func waitForCheckpoint(t *testing.T, path string, cmd *exec.Cmd, out *bytes.Buff
 	return nil
 }
 
-func fitArgs(dataDir, out, cacheDir string, epochs int) []string {
-	return []string{"-data", dataDir, "-out", out, "-cache", cacheDir, "-from-scratch", "-fine-tune", strconv.Itoa(model.ConvLayers), "-width-div", "8",
-		"-input-size", "32", "-batch", "16", "-epochs", strconv.Itoa(epochs), "-patience", "0", "-train-per-class", "24", "-quiet", "-threads", "1"}
+// fitArgs are a small fit run's flags, then extra ones.
+func fitArgs(dataDir, out, cacheDir string, epochs int, extra ...string) []string {
+	return append([]string{"-data", dataDir, "-out", out, "-cache", cacheDir, "-from-scratch", "-fine-tune", strconv.Itoa(model.ConvLayers), "-width-div", "8",
+		"-input-size", "32", "-batch", "16", "-epochs", strconv.Itoa(epochs), "-patience", "0", "-train-per-class", "24", "-quiet", "-threads", "1"}, extra...)
 }
 
 var epochLine = regexp.MustCompile(`(?m)^epoch (\d+)/`)
@@ -120,12 +121,15 @@ func TestResumeAfterKill(t *testing.T) {
 }
 
 // TestInterruptSavesAndResumes sends SIGINT: the process finishes its
-// batch, saves, exits with status 130, and a resume completes the run.
+// batch, saves, exits with status 130, and a resume completes the run. The
+// run uses random erasing and label smoothing, whose draws and targets
+// must continue exactly too.
 func TestInterruptSavesAndResumes(t *testing.T) {
 	dir := t.TempDir()
 	out, cacheDir := filepath.Join(dir, "run"), filepath.Join(dir, "cache")
 	const epochs = 6
-	cmd, log := startCommand(t, fitArgs(fixture, out, cacheDir, epochs)...)
+	extra := []string{"-erase", "0.5", "-label-smoothing", "0.1", "-aug-copies", "2"}
+	cmd, log := startCommand(t, fitArgs(fixture, out, cacheDir, epochs, extra...)...)
 	waitForCheckpoint(t, filepath.Join(out, "checkpoint.ckpt"), cmd, log)
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
@@ -141,22 +145,30 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 		t.Fatalf("exit %v, output:\n%s", err, log.String())
 	}
 	var resumed bytes.Buffer
-	if code := run(append([]string{"fit"}, append(fitArgs(fixture, out, cacheDir, epochs), "-resume")...), &resumed, io.Discard); code != 0 {
+	if code := run(append([]string{"fit"}, append(fitArgs(fixture, out, cacheDir, epochs, extra...), "-resume")...), &resumed, io.Discard); code != 0 {
 		t.Fatalf("resume exit %d:\n%s", code, resumed.String())
 	}
 	if want := fmt.Sprintf("resuming after epoch %d (batch %d)", st.Epoch, st.Batch); !strings.Contains(resumed.String(), want) {
 		t.Fatalf("resume output lacks %q:\n%s", want, resumed.String())
 	}
 	// Resuming mid-epoch ends with exactly the weights of an uninterrupted run.
-	checkSameAsUninterrupted(t, fixture, out, filepath.Join(dir, "reference"), cacheDir, epochs)
+	checkSameAsUninterrupted(t, fixture, out, filepath.Join(dir, "reference"), cacheDir, epochs, extra...)
+	// Either setting changed is refused.
+	for _, changed := range [][]string{{"-erase", "0.4", "-label-smoothing", "0.1"}, {"-erase", "0.5", "-label-smoothing", "0"}} {
+		args := append(fitArgs(fixture, out, cacheDir, epochs, append(changed, "-aug-copies", "2")...), "-resume")
+		var errOut bytes.Buffer
+		if code := run(append([]string{"fit"}, args...), io.Discard, &errOut); code == 0 || !strings.Contains(errOut.String(), "different settings") {
+			t.Errorf("resume with %v: exit %d, %s", changed, code, errOut.String())
+		}
+	}
 }
 
 // checkSameAsUninterrupted runs fit without interruption into ref and
 // checks that every tensor of the resumed run's checkpoint in out is
 // bit-identical to it.
-func checkSameAsUninterrupted(t *testing.T, data, out, ref, cacheDir string, epochs int) {
+func checkSameAsUninterrupted(t *testing.T, data, out, ref, cacheDir string, epochs int, extra ...string) {
 	t.Helper()
-	if code := run(append([]string{"fit"}, fitArgs(data, ref, cacheDir, epochs)...), io.Discard, io.Discard); code != 0 {
+	if code := run(append([]string{"fit"}, fitArgs(data, ref, cacheDir, epochs, extra...)...), io.Discard, io.Discard); code != 0 {
 		t.Fatalf("reference run exit %d", code)
 	}
 	resumedState, err1 := checkpoint.Load(filepath.Join(out, "checkpoint.ckpt"))

@@ -218,6 +218,7 @@ func (t *trainer) step(epoch, b int, idx []int) (float32, error) {
 	if err := fillBatch(t.pr.cache, t.pr.train, idx, (epoch-1)%c.AugCopies, t.per, t.classes, t.x, t.targets); err != nil {
 		return 0, err
 	}
+	headtrain.SmoothLabels(t.targets, len(idx), t.classes, c.LabelSmoothing)
 	if t.mask != nil {
 		headtrain.DropoutMask(t.mask, c.Dropout, c.Seed, epoch, b)
 	}

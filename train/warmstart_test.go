@@ -119,3 +119,38 @@ func TestInputCacheSharedAcrossWeights(t *testing.T) {
 	}
 	fitAllCached(t, cont)
 }
+
+// TestErasingAndSmoothingFlags: -erase and -label-smoothing parse into the
+// config, enter the fingerprint when on and leave it as before when off
+// (so checkpoints of earlier runs still resume), and bad values are
+// refused with the flag's name.
+func TestErasingAndSmoothingFlags(t *testing.T) {
+	base := []string{"-data", fixture, "-from-scratch"}
+	off, err := parseFitFlags("fit", base, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp := off.fingerprint(); strings.Contains(fp, "Erase") || strings.Contains(fp, "smoothing") {
+		t.Errorf("fingerprint without the flags %s names them: old checkpoints would not resume", fp)
+	}
+	on, err := parseFitFlags("fit", append(base, "-erase", "0.5", "-label-smoothing", "0.1"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on.Aug.Erase != 0.5 || on.LabelSmoothing != 0.1 || !on.Aug.Enabled() {
+		t.Fatalf("parsed erase %g, smoothing %g, augmentation on %t", on.Aug.Erase, on.LabelSmoothing, on.Aug.Enabled())
+	}
+	if fp := on.fingerprint(); !strings.Contains(fp, `"Erase":0.5`) || !strings.Contains(fp, `"label_smoothing":0.1`) {
+		t.Errorf("fingerprint %s lacks erasing or smoothing", fp)
+	}
+	for _, tc := range []struct{ flag, value, want string }{
+		{"-erase", "1.5", "erase probability"},
+		{"-erase", "-0.1", "erase probability"},
+		{"-label-smoothing", "1", "--label-smoothing"},
+		{"-label-smoothing", "-0.1", "--label-smoothing"},
+	} {
+		if _, err := parseFitFlags("fit", append(base, tc.flag, tc.value), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: %v, want an error naming %q", tc.flag, tc.value, err, tc.want)
+		}
+	}
+}

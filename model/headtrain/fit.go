@@ -165,6 +165,22 @@ func FillBatch(f *Features, idx []int, classes int, x, targets []float32) {
 	clear(x[len(idx)*per:])
 }
 
+// SmoothLabels turns the first rows of one-hot targets ([rows][classes])
+// into label-smoothed ones, t = (1−eps)·t + eps/classes (Szegedy et al.,
+// "Rethinking the Inception Architecture", Sec. 7; PyTorch's
+// CrossEntropyLoss(label_smoothing=eps)), so the softmax cross-entropy on
+// them penalises over-confident logits. Padding rows past rows stay zero;
+// eps 0 changes nothing.
+func SmoothLabels(targets []float32, rows, classes int, eps float64) {
+	if eps == 0 {
+		return
+	}
+	keep, spread := float32(1-eps), float32(eps/float64(classes))
+	for i := range targets[:rows*classes] {
+		targets[i] = targets[i]*keep + spread
+	}
+}
+
 // CountCorrect counts the rows (of the first rows) whose largest logit is
 // the target class.
 func CountCorrect(logits, targets []float32, rows, classes int) int {

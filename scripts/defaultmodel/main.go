@@ -102,6 +102,7 @@ func cmdPackage(args []string) error {
 	var prov stringMap
 	fs.Var(&prov, "provenance", "KEY=VALUE added as provenance.KEY (repeatable)")
 	desc := fs.String("description", DefaultDescription, "the model file's one line for its users")
+	folders := fs.Bool("folder-names", false, "store the class folder names (0_tshirt_top, ...) instead of the display names: a file that `train fit -weights` continues with its head on convert-idx's folders")
 	fs.Parse(args)
 	if *in == "" || *out == "" {
 		return fmt.Errorf("package: -in and -out are required")
@@ -125,6 +126,9 @@ func cmdPackage(args []string) error {
 		md[k] = v
 	}
 	names, _ := json.Marshal(FashionMNISTNames)
+	if *folders {
+		names, _ = json.Marshal(data.FashionMNISTClasses)
+	}
 	md["classes"] = string(names)
 	md["description"] = *desc
 	for k, v := range prov {

@@ -170,3 +170,33 @@ func TestDefaultModelOODTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageFolderNames: -folder-names turns a packaged file back into
+// one with the trainer's folder class names (which `train fit -weights`
+// needs to continue the head on convert-idx's folders), tensors unchanged.
+func TestPackageFolderNames(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "default.vggo.safetensors")
+	out := filepath.Join(dir, "folders.safetensors")
+	m := randomModel(32, 16)
+	m.Info.Classes = FashionMNISTNames
+	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdPackage([]string{"-folder-names", "-in", in, "-out", out}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := model.ReadInfo(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(info.Classes, "|"), strings.Join(data.FashionMNISTClasses, "|"); got != want {
+		t.Errorf("classes %q, want the folders %q", got, want)
+	}
+	a, b := readTensors(t, in), readTensors(t, out)
+	for i, ta := range a.Tensors {
+		if tb := b.Tensors[i]; ta.Name != tb.Name || !bytes.Equal(ta.Data, tb.Data) {
+			t.Errorf("tensor %s changed", ta.Name)
+		}
+	}
+}

@@ -25,18 +25,43 @@ type Params struct {
 	ZoomRange       float64    // scale uniform in [1-z, 1+z] (per axis, as Keras)
 	HorizontalFlip  bool       // flip with probability 1/2
 	BrightnessRange [2]float64 // multiply pixel values by a factor uniform in [lo, hi]; zero value = off
+
+	// Erase is random erasing's probability (Zhong et al., "Random Erasing
+	// Data Augmentation", AAAI 2020): with this probability a rectangle of
+	// EraseArea of the image's area and aspect ratio (h/w) in EraseAspect
+	// is filled with EraseFill; 0 = off. Omitted from JSON when off, so
+	// fingerprints of runs without it are unchanged.
+	Erase float64 `json:",omitempty"`
 }
+
+// Random erasing's settings, the paper's defaults (Sec. 3.1 and its
+// reference implementation zhunzhong07/Random-Erasing): area fraction s_l =
+// 0.02 to s_h = 0.4, aspect r_1 = 0.3 to 1/r_1, at most 100 attempts to
+// fit the rectangle inside the image, and the fill that implementation uses
+// for Fashion-MNIST, the constant 0.4914 of the pixel range (125 of 255).
+const (
+	EraseAreaLo   = 0.02
+	EraseAreaHi   = 0.4
+	EraseAspectLo = 0.3
+	EraseAspectHi = 1 / 0.3
+	EraseAttempts = 100
+	EraseFill     = 125
+)
 
 // Enabled reports whether p changes images at all.
 func (p Params) Enabled() bool {
 	return p.RotationRange != 0 || p.WidthShift != 0 || p.HeightShift != 0 || p.ZoomRange != 0 ||
-		p.HorizontalFlip || p.BrightnessRange != [2]float64{}
+		p.HorizontalFlip || p.BrightnessRange != [2]float64{} || p.Erase != 0
 }
 
 // String is a canonical description, used in feature-cache keys.
 func (p Params) String() string {
-	return fmt.Sprintf("rot=%g,ws=%g,hs=%g,zoom=%g,flip=%t,bright=%g-%g",
+	s := fmt.Sprintf("rot=%g,ws=%g,hs=%g,zoom=%g,flip=%t,bright=%g-%g",
 		p.RotationRange, p.WidthShift, p.HeightShift, p.ZoomRange, p.HorizontalFlip, p.BrightnessRange[0], p.BrightnessRange[1])
+	if p.Erase != 0 { // only when on: cache keys of runs without erasing are unchanged
+		s += fmt.Sprintf(",erase=%g", p.Erase)
+	}
+	return s
 }
 
 // Validate checks the ranges.
@@ -50,6 +75,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("zoom range %g: want [0, 1)", p.ZoomRange)
 	case p.BrightnessRange != [2]float64{} && (p.BrightnessRange[0] <= 0 || p.BrightnessRange[1] < p.BrightnessRange[0]):
 		return fmt.Errorf("brightness range %g..%g: want 0 < lo ≤ hi", p.BrightnessRange[0], p.BrightnessRange[1])
+	case !(p.Erase >= 0 && p.Erase <= 1):
+		return fmt.Errorf("erase probability %g: want 0..1", p.Erase)
 	}
 	return nil
 }
@@ -61,6 +88,9 @@ type Draw struct {
 	ZoomX, ZoomY   float64 // output coordinates are divided by zoom: > 1 enlarges
 	Flip           bool
 	Brightness     float64 // 1 = unchanged
+	// Erased is the rectangle (output pixels) filled with EraseFill after
+	// the other changes; empty = none.
+	Erased image.Rectangle
 }
 
 // Identity is the draw that changes nothing.
@@ -96,7 +126,30 @@ func (p Params) Sample(rng *rand.Rand, w, h int) Draw {
 		lo, hi := p.BrightnessRange[0], p.BrightnessRange[1]
 		d.Brightness = lo + rng.Float64()*(hi-lo)
 	}
+	// Drawn last, so that the draws above are those of runs without it.
+	if p.Erase > 0 && rng.Float64() < p.Erase {
+		d.Erased = sampleErase(rng, w, h)
+	}
 	return d
+}
+
+// sampleErase is the paper's Algorithm 1: draw an area fraction and an
+// aspect ratio, and a top-left corner where the rectangle fits; give up
+// (erase nothing) after EraseAttempts rectangles that do not fit.
+func sampleErase(rng *rand.Rand, w, h int) image.Rectangle {
+	for range EraseAttempts {
+		area := (EraseAreaLo + rng.Float64()*(EraseAreaHi-EraseAreaLo)) * float64(w*h)
+		aspect := EraseAspectLo + rng.Float64()*(EraseAspectHi-EraseAspectLo)
+		eh := int(math.Round(math.Sqrt(area * aspect)))
+		ew := int(math.Round(math.Sqrt(area / aspect)))
+		if ew < 1 || eh < 1 || ew >= w || eh >= h {
+			continue
+		}
+		x := rng.IntN(w - ew + 1)
+		y := rng.IntN(h - eh + 1)
+		return image.Rect(x, y, x+ew, y+eh)
+	}
+	return image.Rectangle{}
 }
 
 // Apply returns src transformed by d, same size as src. For each output
@@ -134,6 +187,9 @@ func (d Draw) Apply(src image.Image) *image.NRGBA {
 			out.Pix[o+1] = clamp8(g * d.Brightness)
 			out.Pix[o+2] = clamp8(bl * d.Brightness)
 			out.Pix[o+3] = 255
+			if (image.Point{x, y}).In(d.Erased) {
+				out.Pix[o+0], out.Pix[o+1], out.Pix[o+2] = EraseFill, EraseFill, EraseFill
+			}
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package augment
 import (
 	"image"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -105,5 +106,96 @@ func TestSampleIsSeededAndInRange(t *testing.T) {
 		if p.Validate() == nil {
 			t.Errorf("%v accepted", p)
 		}
+	}
+}
+
+// TestRandomErasing checks random erasing against the paper's Algorithm 1:
+// erased in about p of the draws (binomial, 4σ), rectangles inside the
+// image with area fraction in [s_l, s_h] and aspect in [r_1, 1/r_1] up to
+// the rounding of their sides, each side's whole range reached, the same
+// draw for the same (seed, key, copy), the draws of the other changes
+// untouched by it, and Apply filling exactly the rectangle.
+func TestRandomErasing(t *testing.T) {
+	const w, h, n = 28, 28, 4000
+	for _, p := range []float64{0.25, 0.5, 1} {
+		params := Params{HorizontalFlip: true, WidthShift: 0.1, Erase: p}
+		if err := params.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		off := params
+		off.Erase = 0
+		erased := 0
+		var minArea, maxArea, minAspect, maxAspect = math.Inf(1), 0.0, math.Inf(1), 0.0
+		for i := range n {
+			d := params.Sample(RNG(3, "img", i), w, h)
+			if d != params.Sample(RNG(3, "img", i), w, h) {
+				t.Fatal("same seed/key/copy gave different erasing")
+			}
+			without := off.Sample(RNG(3, "img", i), w, h)
+			if without.Erased != (image.Rectangle{}) {
+				t.Fatal("erasing off, a rectangle drawn")
+			}
+			if d.Flip != without.Flip || d.ShiftX != without.ShiftX {
+				t.Fatalf("erasing changed the other draws: %+v vs %+v", d, without)
+			}
+			r := d.Erased
+			if r.Empty() {
+				continue
+			}
+			erased++
+			if !r.In(image.Rect(0, 0, w, h)) || r.Dx() >= w || r.Dy() >= h {
+				t.Fatalf("rectangle %v not strictly inside %dx%d", r, w, h)
+			}
+			// Rounding each side by ≤ 0.5 px bounds the area and aspect.
+			ew, eh := float64(r.Dx()), float64(r.Dy())
+			lo := (ew - 0.5) * (eh - 0.5) / (w * h)
+			hi := (ew + 0.5) * (eh + 0.5) / (w * h)
+			if hi < EraseAreaLo || lo > EraseAreaHi {
+				t.Fatalf("rectangle %v: area fraction %.3f..%.3f outside [%g, %g]", r, lo, hi, EraseAreaLo, EraseAreaHi)
+			}
+			if (eh+0.5)/(ew-0.5) < EraseAspectLo || (eh-0.5)/(ew+0.5) > EraseAspectHi {
+				t.Fatalf("rectangle %v: aspect %g outside [%g, %g]", r, eh/ew, EraseAspectLo, EraseAspectHi)
+			}
+			a := ew * eh / (w * h)
+			minArea, maxArea = min(minArea, a), max(maxArea, a)
+			minAspect, maxAspect = min(minAspect, eh/ew), max(maxAspect, eh/ew)
+		}
+		// At 28x28 every attempt fits unless a side reaches 28, which
+		// needs area·aspect ≥ 27.5² px: rare, so the rate is p.
+		mean, sd := p*n, math.Sqrt(p*(1-p)*n)
+		if math.Abs(float64(erased)-mean) > 4*sd+1 {
+			t.Errorf("p=%g: %d of %d draws erased, want %.0f ± %.0f", p, erased, n, mean, 4*sd)
+		}
+		if minArea > 0.04 || maxArea < 0.35 || minAspect > 0.4 || maxAspect < 2.5 {
+			t.Errorf("p=%g: areas %.3f..%.3f, aspects %.2f..%.2f do not span the ranges", p, minArea, maxArea, minAspect, maxAspect)
+		}
+	}
+
+	src := testImage(6, 5)
+	d := Identity
+	d.Erased = image.Rect(1, 2, 4, 4)
+	out := d.Apply(src)
+	plain := Identity.Apply(src)
+	for y := 0; y < 5; y++ {
+		for x := 0; x < 6; x++ {
+			o := out.PixOffset(x, y)
+			got := out.Pix[o : o+4]
+			want := plain.Pix[o : o+4]
+			if (image.Point{x, y}).In(d.Erased) {
+				want = []byte{EraseFill, EraseFill, EraseFill, 255}
+			}
+			if string(got) != string(want) {
+				t.Errorf("pixel (%d,%d) = %v, want %v", x, y, got, want)
+			}
+		}
+	}
+
+	for _, bad := range []float64{-0.1, 1.5, math.NaN()} {
+		if (Params{Erase: bad}).Validate() == nil {
+			t.Errorf("erase probability %g accepted", bad)
+		}
+	}
+	if s := (Params{HorizontalFlip: true}).String(); strings.Contains(s, "erase") {
+		t.Errorf("String() without erasing mentions it: %s (cache keys of older runs would change)", s)
 	}
 }
