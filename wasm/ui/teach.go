@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,8 +22,8 @@ type teachImage struct {
 	Name     string
 	Blob     app.Value
 	URL      string    // blob: URL of the thumbnail
-	Features []float32 // pooled base features, for FeatBase
-	FeatBase string    // SHA-256 of the base they came from
+	Features []float32 // pooled base features (or the last conv layer's input), for FeatBase
+	FeatBase string    // the base they came from and which features (featureKey)
 	Err      string    // why it cannot be used (shown on its thumbnail)
 }
 
@@ -98,6 +99,11 @@ type Teach struct {
 
 	drops map[string]*dropZone
 	cam   teachCamera
+
+	// Settings (the page's "Settings" box): epochs of the run, and whether
+	// the base's last conv layer trains with the head.
+	epochsSetting int
+	tuneConv      bool
 }
 
 // OnMount starts the worker, fetches the model index and restores the
@@ -107,6 +113,7 @@ func (t *Teach) OnMount(ctx app.Context) {
 		return
 	}
 	t.phase = teachIdle
+	t.epochsSetting = headspec.Default().Epochs
 	// One worker: it keeps the whole base, which the features, the head on
 	// top of it and the exported file all need (a pool splits the base).
 	t.base.fixedWorkers = 1
@@ -397,6 +404,37 @@ func (t *Teach) problems() []string {
 	return p
 }
 
+// teachManyImages is the class size from which the page says that the
+// first training will take a while.
+const teachManyImages = 500
+
+// teachImbalance is the ratio of the largest class to the smallest from
+// which the page warns that the model will lean towards the large one.
+const teachImbalance = 4
+
+// notes lists what does not stop training but the user should know: a
+// class with very many images, and classes of very different sizes.
+func (t *Teach) notes() []string {
+	var n []string
+	var big, small *teachClass
+	for _, c := range t.classes {
+		k := len(c.Images)
+		if k >= teachManyImages {
+			n = append(n, fmt.Sprintf("The class %q has %d images: all are kept. The first training computes the features of each once (the progress bar shows how far), so it takes a while; later runs reuse them.", c.Name, k))
+		}
+		if big == nil || k > len(big.Images) {
+			big = c
+		}
+		if small == nil || k < len(small.Images) {
+			small = c
+		}
+	}
+	if big != nil && len(small.Images) > 0 && len(big.Images) >= teachImbalance*len(small.Images) {
+		n = append(n, fmt.Sprintf("The class %q has %d images, %q only %d: the model will lean towards %q. Classes of similar sizes work best.", big.Name, len(big.Images), small.Name, len(small.Images), big.Name))
+	}
+	return n
+}
+
 // usable are the class's images that have not failed.
 func (c *teachClass) usable() []*teachImage {
 	var out []*teachImage
@@ -419,20 +457,30 @@ func (t *Teach) onTrain(ctx app.Context, e app.Event) {
 	t.phase = teachFeatures
 	t.featIDs = map[int]*teachImage{}
 	t.featDone, t.featTotal = 0, 0
-	sha := t.base.loaded.Name + "/" + t.base.entry.SHA256
+	key, tune := t.featureKey(), t.tuneConv
 	for _, c := range t.classes {
 		for _, im := range c.usable() {
-			if im.FeatBase == sha && im.Features != nil {
+			if im.FeatBase == key && im.Features != nil {
 				continue
 			}
 			t.featTotal++
 			t.throttle(func() {
-				id := t.base.worker.send(protocol.KindTeachFeatures, protocol.TeachFeaturesRequest{Name: im.Name}, im.Blob)
+				id := t.base.worker.send(protocol.KindTeachFeatures, protocol.TeachFeaturesRequest{Name: im.Name, TuneConv: tune}, im.Blob)
 				t.featIDs[id] = im
 			})
 		}
 	}
 	t.maybeTrain(ctx)
+}
+
+// featureKey names the features the current base and settings make: an
+// image's cached features are reused only under the same key.
+func (t *Teach) featureKey() string {
+	key := t.base.loaded.Name + "/" + t.base.entry.SHA256
+	if t.tuneConv {
+		key += "/last-conv-input"
+	}
+	return key
 }
 
 // teachInFlight is how many image requests the page leaves with the worker
@@ -472,7 +520,7 @@ func (t *Teach) maybeTrain(ctx app.Context) {
 		t.phase, t.trainErr = teachFailed, strings.Join(p, " ")
 		return
 	}
-	req := protocol.TeachTrainRequest{Settings: teachSettings(), ModelName: t.modelName(), Description: "taught in the browser: " + strings.Join(t.classNames(), ", ")}
+	req := protocol.TeachTrainRequest{Settings: t.settings(), TuneConv: t.tuneConv, ModelName: t.modelName(), Description: "taught in the browser: " + strings.Join(t.classNames(), ", ")}
 	for k, c := range t.classes {
 		req.Classes = append(req.Classes, strings.TrimSpace(c.Name))
 		for _, im := range c.usable() {
@@ -484,8 +532,30 @@ func (t *Teach) maybeTrain(ctx app.Context) {
 	t.trainID = t.base.worker.send(protocol.KindTeachTrain, req, nil)
 }
 
-// teachSettings is the run the page asks for.
-func teachSettings() headspec.Settings { return headspec.Default() }
+// settings is the run the page asks for: the default one with the
+// page's epochs.
+func (t *Teach) settings() headspec.Settings {
+	s := headspec.Default()
+	if t.epochsSetting > 0 {
+		s.Epochs = t.epochsSetting
+	}
+	return s
+}
+
+// teachMaxEpochs bounds the Epochs setting.
+const teachMaxEpochs = 1000
+
+func (t *Teach) onEpochs(ctx app.Context, e app.Event) {
+	n, err := strconv.Atoi(strings.TrimSpace(ctx.JSSrc().Get("value").String()))
+	if err != nil || n < 1 {
+		n = headspec.Default().Epochs
+	}
+	t.epochsSetting = min(n, teachMaxEpochs)
+}
+
+func (t *Teach) onTuneConv(ctx app.Context, e app.Event) {
+	t.tuneConv = ctx.JSSrc().Get("checked").Bool()
+}
 
 func (t *Teach) classNames() []string {
 	var n []string
@@ -517,7 +587,7 @@ func (t *Teach) onBaseReply(ctx app.Context, r workerReply) {
 			if err := r.decode(&f); err != nil {
 				im.Err = err.Error()
 			} else {
-				im.Features, im.FeatBase = f.Features, t.base.loaded.Name+"/"+t.base.entry.SHA256
+				im.Features, im.FeatBase = f.Features, t.featureKey() // settings and base are locked while busy
 				t.workerMs += f.Millis
 			}
 			delete(t.featIDs, r.ID)

@@ -108,7 +108,7 @@ func (t *Teach) renderClass(i int, c *teachClass) app.UI {
 }
 
 func (t *Teach) renderTrain() app.UI {
-	problems := t.problems()
+	problems, notes := t.problems(), t.notes()
 	busy := t.phase == teachFeatures || t.phase == teachTraining
 	var progress app.UI = app.Text("")
 	switch t.phase {
@@ -129,6 +129,21 @@ func (t *Teach) renderTrain() app.UI {
 		app.If(len(problems) > 0 && !busy, app.Ul().ID("teach-problems").Class("note").Body(
 			app.Range(problems).Slice(func(i int) app.UI { return app.Li().Text(problems[i]) }),
 		)),
+		app.If(len(notes) > 0, app.Ul().ID("teach-notes").Class("note").Body(
+			app.Range(notes).Slice(func(i int) app.UI { return app.Li().Text(notes[i]) }),
+		)),
+		app.Details().ID("teach-settings").Body(
+			app.Summary().Text("Settings"),
+			app.Div().Class("row").Body(
+				app.Label().For("teach-epochs").Text("Epochs"),
+				app.Input().ID("teach-epochs").Type("number").Attr("min", 1).Attr("max", teachMaxEpochs).Value(t.settings().Epochs).
+					Disabled(busy).OnChange(t.onEpochs),
+			),
+			app.Div().Class("row").Body(
+				app.Input().ID("teach-tune-conv").Type("checkbox").Checked(t.tuneConv).Disabled(busy).OnChange(t.onTuneConv),
+				app.Label().For("teach-tune-conv").Text("Also fine-tune the last conv layer (slower: its features are larger and it trains with the head)"),
+			),
+		),
 		app.Div().Class("buttons").Body(
 			app.Button().ID("train-button").Type("button").Class("button").Disabled(len(problems) > 0 || busy).Text("Train").OnClick(t.onTrain),
 			app.Button().ID("stop-button").Type("button").Class("button secondary").Disabled(t.phase != teachTraining).Text("Stop").OnClick(t.onStop),
