@@ -103,6 +103,9 @@ func (s *Step) Backward(x []float32) {
 // Logits are the last Forward's outputs before the softmax.
 func (s *Step) Logits() []float32 { return s.Head.Logits() }
 
+// Classes is the output width.
+func (s *Step) Classes() int { return s.Head.Classes() }
+
 // MaskLen is the head's dropout mask length.
 func (s *Step) MaskLen() int { return s.Head.MaskLen() }
 
