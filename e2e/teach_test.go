@@ -26,7 +26,7 @@ import (
 // teachImages writes the teach task's images: DIR/train/<class>/ (20 per
 // class, what the page is taught with) and DIR/test/<class>/ (50 per
 // class, held out), Fashion-MNIST test images as PNG.
-func teachImages(t *testing.T, dir string) (train, test [][]string) {
+func teachImages(t testing.TB, dir string) (train, test [][]string) {
 	t.Helper()
 	imgs, labels, err := fmnist.FashionMNISTTest(1000)
 	if err != nil {
@@ -132,8 +132,8 @@ func TestTeachFashionMNIST(t *testing.T) {
 		run(t, ctx, 20*time.Second, chromedp.SetUploadFiles(chromedp.CSS(sel), files))
 	}
 	waitFor(t, ctx, "60 images", `[...document.querySelectorAll("#teach-classes .count")].map(c => c.dataset.count).join() === "20,20,20"`, 30*time.Second)
-	if msg := evalString(t, ctx, `(document.querySelector(".class-notice")||{}).textContent||""`); !strings.Contains(msg, "notes.txt") {
-		t.Errorf("a text file among the images: the page says %q, want a message naming notes.txt", msg)
+	if msg := evalString(t, ctx, `(document.querySelector(".class-notice")||{}).textContent||""`); !strings.Contains(msg, "notes.txt: not an image") {
+		t.Errorf("a text file among the images: the page says %q, want a message naming notes.txt and why", msg)
 	}
 
 	// Train, timed from the click to a loaded model.

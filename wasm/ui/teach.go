@@ -21,19 +21,30 @@ type teachImage struct {
 	ID       string
 	Name     string
 	Blob     app.Value
-	URL      string    // blob: URL of the thumbnail
+	URL      string    // blob: URL of the thumbnail, made when first shown (thumb)
 	Features []float32 // pooled base features (or the last conv layer's input), for FeatBase
 	FeatBase string    // the base they came from and which features (featureKey)
 	Err      string    // why it cannot be used (shown on its thumbnail)
 }
 
+// thumb is the image's thumbnail URL, made on first use: a blob: URL costs
+// a round trip to the browser's blob registry (about 2 ms), too much to
+// make for a thousand images at once when a class shows 100.
+func (im *teachImage) thumb() string {
+	if im.URL == "" {
+		im.URL = objectURL(im.Blob)
+	}
+	return im.URL
+}
+
 // teachClass is one class: its name and images.
 type teachClass struct {
-	ID     string
-	Name   string
-	Order  int
-	Images []*teachImage
-	Notice string // the last problem adding images to it
+	ID      string
+	Name    string
+	Order   int
+	Images  []*teachImage
+	Notice  string // the last problem adding images to it
+	ShowAll bool   // show every thumbnail, not only the first teachThumbs
 }
 
 // tryResult is one image classified with the trained model.
@@ -197,7 +208,7 @@ func (t *Teach) restore(ctx app.Context) {
 					continue
 				}
 				blob := v.Get("blob")
-				c.Images = append(c.Images, &teachImage{ID: v.Get("id").String(), Name: v.Get("name").String(), Blob: blob, URL: objectURL(blob)})
+				c.Images = append(c.Images, &teachImage{ID: v.Get("id").String(), Name: v.Get("name").String(), Blob: blob})
 			}
 			for _, c := range t.classes {
 				sortImages(c.Images)
@@ -334,15 +345,37 @@ func (t *Teach) drop(classID string) *dropZone {
 }
 
 // addFiles adds a FileList (or array of Blobs) to a class: each image file
-// is stored at once; anything else is named in the class's notice.
+// is stored at once; anything else is named in the class's notice. It
+// takes teachAddChunk files at a time and lets the page answer between
+// chunks.
 func (t *Teach) addFiles(ctx app.Context, classID string, files app.Value) {
 	c := t.class(classID)
 	if c == nil {
 		return
 	}
+	list := make([]app.Value, files.Length()) // the input's FileList empties when it is reset
+	for i := range list {
+		list[i] = files.Index(i)
+	}
+	c.Notice = ""
+	t.addChunk(ctx, c, list)
+}
+
+// teachAddChunk is how many files addFiles checks before the page answers
+// events again: reading a picked file's size makes Chromium stat the file
+// (about 2 ms), so a thousand files at once froze the page for seconds.
+const teachAddChunk = 50
+
+// addChunk adds the first teachAddChunk files to c, stores them in one
+// transaction, and schedules the rest.
+func (t *Teach) addChunk(ctx app.Context, c *teachClass, files []app.Value) {
+	if t.class(c.ID) == nil { // deleted meanwhile
+		return
+	}
+	n := min(len(files), teachAddChunk)
 	var refused []string
-	for i := 0; i < files.Length(); i++ {
-		blob := files.Index(i)
+	var added []*teachImage
+	for _, blob := range files[:n] {
 		name := blob.Get("name").String()
 		if !blob.Get("name").Truthy() {
 			name = fmt.Sprintf("pasted-%s.png", time.Now().Format("150405.000"))
@@ -351,16 +384,43 @@ func (t *Teach) addFiles(ctx app.Context, classID string, files app.Value) {
 			refused = append(refused, err.Error())
 			continue
 		}
-		im := &teachImage{ID: t.newID(), Name: name, Blob: blob, URL: objectURL(blob)}
+		im := &teachImage{ID: t.newID(), Name: name, Blob: blob}
 		c.Images = append(c.Images, im)
+		added = append(added, im)
+	}
+	// One transaction for the chunk: a thousand images make 20
+	// completions (re-renders), not a thousand.
+	if len(added) > 0 {
 		t.store.write(ctx, teachImagesStore, func(os app.Value) {
-			os.Call("put", map[string]any{"id": im.ID, "classId": c.ID, "name": im.Name, "blob": blob})
+			for _, im := range added {
+				os.Call("put", map[string]any{"id": im.ID, "classId": c.ID, "name": im.Name, "blob": im.Blob})
+			}
 		}, t.storeDone)
 	}
-	c.Notice = ""
 	if len(refused) > 0 {
-		c.Notice = "Not added: " + strings.Join(refused, "; ")
+		if c.Notice == "" {
+			c.Notice = "Not added: " + strings.Join(refused, "; ")
+		} else {
+			c.Notice += "; " + strings.Join(refused, "; ")
+		}
 	}
+	if rest := files[n:]; len(rest) > 0 {
+		nextTask(ctx, func(ctx app.Context) { t.addChunk(ctx, c, rest) })
+	}
+}
+
+// nextTask runs fn in a later task of the browser's event loop, so that
+// the page answers input and paints first. (A Go timer does not do it: it
+// is already due when the runtime idles after a long chunk, so Go runs on
+// without returning to the browser.)
+func nextTask(ctx app.Context, fn func(app.Context)) {
+	var f app.Func
+	f = app.FuncOf(func(this app.Value, args []app.Value) any {
+		f.Release()
+		ctx.Dispatch(fn)
+		return nil
+	})
+	app.Window().Call("setTimeout", f, 0)
 }
 
 // onPaste adds pasted images to the class whose box has the focus.

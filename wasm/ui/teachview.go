@@ -66,6 +66,10 @@ func (t *Teach) renderClasses() app.UI {
 
 func (t *Teach) renderClass(i int, c *teachClass) app.UI {
 	d := t.drop(c.ID)
+	shown := c.Images
+	if !c.ShowAll && len(shown) > teachThumbs {
+		shown = shown[:teachThumbs]
+	}
 	inputID := "class-files-" + c.ID
 	camID := "class-camera-" + c.ID
 	return app.Section().Class(d.class("teach-class dropzone")).DataSet("class-index", i).DataSet("class-id", c.ID).
@@ -91,21 +95,29 @@ func (t *Teach) renderClass(i int, c *teachClass) app.UI {
 			t.renderCamera(c),
 			app.If(c.Notice != "", app.P().Class("error class-notice").Role("alert").Text(c.Notice)),
 			app.Ul().Class("thumbs").Body(
-				app.Range(c.Images).Slice(func(j int) app.UI {
-					im := c.Images[j]
+				app.Range(shown).Slice(func(j int) app.UI {
+					im := shown[j]
 					li := app.Li().Class("thumb-item").DataSet("name", im.Name)
 					if im.Err != "" {
 						return li.Class("error").Body(app.Span().Class("thumb-error").Title(im.Err).Text("⚠ "+im.Name+": "+im.Err),
 							app.Button().Type("button").Class("delete-image").Aria("label", "Remove "+im.Name).Text("×").OnClick(t.onDeleteImage(c.ID, im.ID)))
 					}
 					return li.Body(
-						app.Img().Src(im.URL).Alt(im.Name).Width(48).Height(48),
+						app.Img().Src(im.thumb()).Alt(im.Name).Width(48).Height(48),
 						app.Button().Type("button").Class("delete-image").Aria("label", "Remove "+im.Name).Text("×").OnClick(t.onDeleteImage(c.ID, im.ID)),
 					)
 				}),
 			),
+			app.If(len(shown) < len(c.Images), app.Button().Type("button").Class("button secondary show-all").
+				Text(fmt.Sprintf("Show all %d images (%d more)", len(c.Images), len(c.Images)-len(shown))).
+				OnClick(func(ctx app.Context, e app.Event) { c.ShowAll = true })),
 		)
 }
+
+// teachThumbs is how many thumbnails a class shows until asked for all:
+// a thousand thumbnails take seconds to render, which the page would
+// spend frozen.
+const teachThumbs = 100
 
 func (t *Teach) renderTrain() app.UI {
 	problems, notes := t.problems(), t.notes()
@@ -203,7 +215,7 @@ func (t *Teach) renderResult() app.UI {
 		stopped = " Training was stopped: the model is the best epoch reached."
 	}
 	return app.Section().ID("teach-result").Class("panel").DataSet("state", state).DataSet("accuracy", fmt.Sprintf("%.4f", ev.Evaluation.Accuracy)).DataSet("evaluated", t.evaluated != nil).
-		DataSet("usable-ms", usable).DataSet("features-ms", fmt.Sprintf("%.0f", t.featuresMs)).DataSet("features-worker-ms", fmt.Sprintf("%.0f", t.workerMs)).DataSet("train-ms", fmt.Sprintf("%.0f", res.TrainMillis)).DataSet("sha", sha).Aria("labelledby", "result-heading").Body(
+		DataSet("usable-ms", usable).DataSet("features-ms", fmt.Sprintf("%.0f", t.featuresMs)).DataSet("features-worker-ms", fmt.Sprintf("%.0f", t.workerMs)).DataSet("train-ms", fmt.Sprintf("%.0f", res.TrainMillis)).DataSet("epochs", len(res.History)).DataSet("stopped", res.Stopped).DataSet("sha", sha).Aria("labelledby", "result-heading").Body(
 		app.H2().ID("result-heading").Text("Your model"),
 		app.P().ID("teach-accuracy").Text(accuracyLine(t.evaluated)+stopped),
 		app.If(t.evaluated != nil && !ev.Skipped, func() app.UI {
