@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,36 +63,11 @@ func TestTeachFineTuneLastConv(t *testing.T) {
 	t.Logf("fine-tuning the last conv layer costs %.1fx the head's training time and %.2fx its feature time (same session)", tuned.train/head.train, tuned.features/head.features)
 
 	// The fine-tuned model on the held-out images, on the page.
-	var held []string
-	for _, fs := range testFiles {
-		held = append(held, fs...)
-	}
-	run(t, ctx, 20*time.Second, chromedp.SetUploadFiles(chromedp.ID("try-input"), held))
-	raw := waitFor(t, ctx, "150 tried images", fmt.Sprintf(`(() => { const li = [...document.querySelectorAll("#try-results li")];
-		if (li.length < %d || li.some(l => l.dataset.state === "pending")) return null;
-		return JSON.stringify(li.map(l => [l.dataset.name, l.dataset.class])); })()`, len(held)), 120*time.Second)
-	var s string
-	json.Unmarshal(raw, &s)
-	var tried [][2]string
-	json.Unmarshal([]byte(s), &tried)
-	correct := 0
-	for _, r := range tried {
-		k, _ := strconv.Atoi(r[0][1:2]) // c<k>-test<i>.png
-		if r[1] == fmnist.HardClasses[k].Name {
-			correct++
-		}
-	}
-	pageAcc := float64(correct) / float64(len(held))
+	correct, held := tryHeldOut(t, ctx, testFiles)
+	pageAcc := float64(correct) / float64(held)
 
 	// The exported file, as the browser saved it.
-	b64 := waitFor(t, ctx, "the exported file", `caches.open("vggo-models-v1").then(c => c.match("/local-models/" + document.querySelector("#teach-export").getAttribute("download") + "?sha256=" + document.querySelector("#teach-result").dataset.sha)).then(r => r.arrayBuffer()).then(b => {
-		const u = new Uint8Array(b); let s = ""; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000)); return btoa(s); })`, 60*time.Second)
-	var enc string
-	json.Unmarshal(b64, &enc)
-	file, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := savedExport(t, ctx)
 	exported := filepath.Join(dir, "tuned.vggo.safetensors")
 	if err := os.WriteFile(exported, file, 0o644); err != nil {
 		t.Fatal(err)

@@ -222,7 +222,12 @@ func Predict(head model.Head, f *Features) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	classes := step.Classes()
+	return PredictWith(step, batch, step.Classes(), f), nil
+}
+
+// PredictWith returns the most probable class of each sample under step,
+// made for batch rows and classes outputs (no dropout: inference).
+func PredictWith(step Trainable, batch, classes int, f *Features) []int {
 	per, n := f.Per(), f.N()
 	x := make([]float32, batch*per)
 	targets := make([]float32, batch*classes)
@@ -237,7 +242,7 @@ func Predict(head model.Head, f *Features) ([]int, error) {
 			out = append(out, rank.Best(logits[r*classes:(r+1)*classes]))
 		}
 	}
-	return out, nil
+	return out
 }
 
 func cloneParams(ps [][]float32) [][]float32 {

@@ -21,7 +21,6 @@ import (
 	"vggo/kernels"
 	"vggo/model"
 	"vggo/model/headtrain"
-	"vggo/model/rank"
 )
 
 // Step is one training step of the last conv layer and a head on batches
@@ -163,20 +162,5 @@ func Predict(conv model.ConvParams, pool bool, head model.Head, f *headtrain.Fea
 	if err != nil {
 		return nil, err
 	}
-	classes := step.Head.Classes()
-	per, n := f.Per(), f.N()
-	x := make([]float32, batch*per)
-	targets := make([]float32, batch*classes)
-	out := make([]int, 0, n)
-	for start := 0; start < n; start += batch {
-		rows := min(batch, n-start)
-		copy(x, f.X[start*per:(start+rows)*per])
-		clear(x[rows*per:])
-		step.Forward(x, targets, nil)
-		logits := step.Logits()
-		for r := 0; r < rows; r++ {
-			out = append(out, rank.Best(logits[r*classes:(r+1)*classes]))
-		}
-	}
-	return out, nil
+	return headtrain.PredictWith(step, batch, step.Classes(), f), nil
 }
