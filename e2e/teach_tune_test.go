@@ -46,6 +46,9 @@ func TestTeachFineTuneLastConv(t *testing.T) {
 			if (c.checked !== %v) c.click(); })()`, tune)))
 		waitFor(t, ctx, "the setting", fmt.Sprintf(`document.querySelector("#teach-tune-conv").checked === %v`, tune), 10*time.Second)
 		run(t, ctx, 10*time.Second, chromedp.Click(chromedp.ID("train-button")))
+		// The page drops the last run's result when it takes the click (the
+		// features of 60 images then take seconds): only then wait for the new one.
+		waitFor(t, ctx, "the last result gone", `!document.querySelector("#teach-result")`, 30*time.Second)
 		waitFor(t, ctx, "the evaluated model", `(() => { const r = document.querySelector("#teach-result");
 			const e = document.querySelector("#teach-error"); if (e) throw new Error(e.textContent);
 			return r && r.dataset.state === "ready" && r.dataset.evaluated === "true" && !!document.querySelector("#teach-export"); })()`, 300*time.Second)
