@@ -193,15 +193,25 @@ func serveHTTP(t testing.TB, h http.Handler) string {
 // console and exceptions into the test log.
 func newBrowser(t testing.TB, extraFlags ...string) context.Context {
 	t.Helper()
-	opts := append(headless.Options(chromium, t.TempDir(), extraFlags...), chromedp.WindowSize(1200, 900))
+	ctx, _ := newBrowserIn(t, t.TempDir(), extraFlags...)
+	return ctx
+}
+
+// newBrowserIn is newBrowser on the given profile directory, so a second
+// browser can find what a first one stored; quit ends the browser (the
+// test's end does too).
+func newBrowserIn(t testing.TB, profile string, extraFlags ...string) (ctx context.Context, quit func()) {
+	t.Helper()
+	opts := append(headless.Options(chromium, profile, extraFlags...), chromedp.WindowSize(1200, 900))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	quit = func() { cancel(); cancelAlloc() }
+	t.Cleanup(quit)
 	if err := chromedp.Do(ctx); err != nil { // start the browser now
 		t.Fatal(err)
 	}
 	headless.LogPage(ctx, false, t.Logf)
-	return ctx
+	return ctx, quit
 }
 
 // run runs browser actions with a deadline.

@@ -1,9 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,13 +48,14 @@ func TestTeachIntake(t *testing.T) {
 	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`(() => {`+makeTransfer+`
 		dt.items.add(new File([bytes], "pasted.png", {type: "image/png"}));
 		zone.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true})); })()`))
-	// A file over the size limit is refused by name; a corrupt PNG is taken
-	// (it looks like an image) and fails when its features are computed.
+	// A file over the size limit is refused by name; a corrupt PNG and a
+	// small one whose header claims 20000x20000 pixels are taken (they look
+	// like images) and fail when their features are computed.
 	run(t, ctx, 10*time.Second, chromedp.SetUploadFiles(chromedp.CSS(`#teach-classes .teach-class[data-class-index="0"] input.class-files`),
-		[]string{fixture.images["huge.jpg"], fixture.images["corrupt.png"]}))
-	waitFor(t, ctx, "drop, paste and the corrupt file", counts+` === "3,0"`, 10*time.Second)
-	if msg := evalString(t, ctx, `(document.querySelector(".class-notice")||{}).textContent||""`); !strings.Contains(msg, "huge.jpg") {
-		t.Errorf("a 65 MB file: the page says %q, want a message naming huge.jpg", msg)
+		[]string{fixture.images["huge.jpg"], fixture.images["corrupt.png"], pixelBomb(t)}))
+	waitFor(t, ctx, "drop, paste, the corrupt file and the pixel bomb", counts+` === "4,0"`, 10*time.Second)
+	if msg := evalString(t, ctx, `(document.querySelector(".class-notice")||{}).textContent||""`); !strings.Contains(msg, "huge.jpg: file is 65.0 MB, larger than the 64 MB limit") {
+		t.Errorf("a 65 MB file: the page says %q, want a message naming huge.jpg and its size", msg)
 	}
 
 	// The fake camera: hold the record button, frames arrive, release, they stop.
@@ -70,19 +77,41 @@ func TestTeachIntake(t *testing.T) {
 	waitFor(t, ctx, "the trained model", `(() => { const r = document.querySelector("#teach-result");
 		if (r && r.dataset.state === "ready") return true;
 		const e = document.querySelector("#teach-error"); if (e) throw new Error(e.textContent); return false; })()`, 60*time.Second)
-	if msg := evalString(t, ctx, `[...document.querySelectorAll(".thumb-error")].map(e => e.textContent).join()`); !strings.Contains(msg, "corrupt.png") {
-		t.Errorf("the corrupt image is not marked with its name: %q", msg)
+	errs := evalString(t, ctx, `[...document.querySelectorAll(".thumb-error")].map(e => e.textContent).join()`)
+	if !strings.Contains(errs, "corrupt.png") {
+		t.Errorf("the corrupt image is not marked with its name: %q", errs)
+	}
+	if !strings.Contains(errs, "bomb.png: image too large: 20000x20000") {
+		t.Errorf("a small file claiming 20000x20000 pixels is not marked with its name and size: %q", errs)
 	}
 
 	// Remove one image and the second class; a reload shows what is left.
 	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#teach-classes .teach-class")[0].querySelector(".delete-image").click()`))
-	waitFor(t, ctx, "one image fewer", counts+`.startsWith("2,")`, 10*time.Second)
+	waitFor(t, ctx, "one image fewer", counts+`.startsWith("3,")`, 10*time.Second)
 	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; document.querySelectorAll("#teach-classes .teach-class")[1].querySelector(".delete-class").click()`))
 	waitFor(t, ctx, "one class", `document.querySelectorAll("#teach-classes .teach-class").length === 1`, 10*time.Second)
 	time.Sleep(500 * time.Millisecond) // IndexedDB commits
 	run(t, ctx, 30*time.Second, chromedp.Reload())
-	waitFor(t, ctx, "the kept class after a reload", counts+` === "2"`, 30*time.Second)
+	waitFor(t, ctx, "the kept class after a reload", counts+` === "3"`, 30*time.Second)
 	if p := evalString(t, ctx, `document.querySelector("#teach-problems").textContent`); !strings.Contains(p, "at least two classes") {
 		t.Errorf("one class left: the page says %q", p)
 	}
+}
+
+// pixelBomb writes a small PNG whose header claims 20000x20000 pixels
+// (400 MP, over model.MaxPixels) and returns its path.
+func pixelBomb(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)))
+	b := buf.Bytes()
+	// IHDR data starts at byte 16 (8 signature, 4 length, 4 type): width, height.
+	binary.BigEndian.PutUint32(b[16:], 20000)
+	binary.BigEndian.PutUint32(b[20:], 20000)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29])) // CRC of type and data
+	p := filepath.Join(t.TempDir(), "bomb.png")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -26,7 +27,7 @@ import (
 // teachImages writes the teach task's images: DIR/train/<class>/ (20 per
 // class, what the page is taught with) and DIR/test/<class>/ (50 per
 // class, held out), Fashion-MNIST test images as PNG.
-func teachImages(t *testing.T, dir string) (train, test [][]string) {
+func teachImages(t testing.TB, dir string) (train, test [][]string) {
 	t.Helper()
 	imgs, labels, err := fmnist.FashionMNISTTest(1000)
 	if err != nil {
@@ -132,8 +133,8 @@ func TestTeachFashionMNIST(t *testing.T) {
 		run(t, ctx, 20*time.Second, chromedp.SetUploadFiles(chromedp.CSS(sel), files))
 	}
 	waitFor(t, ctx, "60 images", `[...document.querySelectorAll("#teach-classes .count")].map(c => c.dataset.count).join() === "20,20,20"`, 30*time.Second)
-	if msg := evalString(t, ctx, `(document.querySelector(".class-notice")||{}).textContent||""`); !strings.Contains(msg, "notes.txt") {
-		t.Errorf("a text file among the images: the page says %q, want a message naming notes.txt", msg)
+	if msg := evalString(t, ctx, `(document.querySelector(".class-notice")||{}).textContent||""`); !strings.Contains(msg, "notes.txt: not an image") {
+		t.Errorf("a text file among the images: the page says %q, want a message naming notes.txt and why", msg)
 	}
 
 	// Train, timed from the click to a loaded model.
@@ -158,30 +159,9 @@ func TestTeachFashionMNIST(t *testing.T) {
 	screenshot(t, ctx, "teach-trained.png")
 
 	// Try it on the 150 held-out images.
-	var held []string
-	for _, fs := range testFiles {
-		held = append(held, fs...)
-	}
-	run(t, ctx, 20*time.Second, chromedp.SetUploadFiles(chromedp.ID("try-input"), held))
-	raw := waitFor(t, ctx, "150 tried images", fmt.Sprintf(`(() => { const li = [...document.querySelectorAll("#try-results li")];
-		if (li.length < %d || li.some(l => l.dataset.state === "pending")) return null;
-		return JSON.stringify(li.map(l => [l.dataset.name, l.dataset.class, l.dataset.state])); })()`, len(held)), 120*time.Second)
-	var s string
-	json.Unmarshal(raw, &s)
-	var tried [][3]string
-	json.Unmarshal([]byte(s), &tried)
-	correct := 0
-	for _, r := range tried {
-		k, _ := strconv.Atoi(r[0][1:2]) // c<k>-test<i>.png
-		if r[2] != "done" {
-			t.Errorf("%s: state %s", r[0], r[2])
-		}
-		if r[1] == fmnist.HardClasses[k].Name {
-			correct++
-		}
-	}
-	acc := float64(correct) / float64(len(held))
-	t.Logf("held-out accuracy in Chromium: %.1f %% (%d of %d)", 100*acc, correct, len(held))
+	correct, held := tryHeldOut(t, ctx, testFiles)
+	acc := float64(correct) / float64(held)
+	t.Logf("held-out accuracy in Chromium: %.1f %% (%d of %d)", 100*acc, correct, held)
 	if acc < 0.8 {
 		t.Errorf("held-out accuracy %.1f %%, want ≥ 80 %%", 100*acc)
 	}
@@ -203,14 +183,7 @@ func TestTeachFashionMNIST(t *testing.T) {
 	if href := evalString(t, ctx, `document.querySelector("#teach-export").href`); !strings.HasPrefix(href, "blob:") {
 		t.Errorf("export link %q, want a blob: URL", href)
 	}
-	b64 := waitFor(t, ctx, "the exported file", `caches.open("vggo-models-v1").then(c => c.match("/local-models/" + document.querySelector("#teach-export").getAttribute("download") + "?sha256=" + document.querySelector("#teach-result").dataset.sha)).then(r => r.arrayBuffer()).then(b => {
-		const u = new Uint8Array(b); let s = ""; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000)); return btoa(s); })`, 60*time.Second)
-	var enc string
-	json.Unmarshal(b64, &enc)
-	file, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := savedExport(t, ctx)
 	name := evalString(t, ctx, `document.querySelector("#teach-export").getAttribute("download")`)
 	if !strings.HasSuffix(name, ".vggo.safetensors") {
 		t.Errorf("export file name %q", name)
@@ -240,6 +213,51 @@ func TestTeachFashionMNIST(t *testing.T) {
 	}
 
 	roundTrip(t, dir, exported)
+}
+
+// tryHeldOut classifies the held-out images (testFiles[k]: class k of
+// fmnist.HardClasses) with the page's "try it" and returns how many it got
+// right, of how many.
+func tryHeldOut(t *testing.T, ctx context.Context, testFiles [][]string) (correct, n int) {
+	t.Helper()
+	var held []string
+	for _, fs := range testFiles {
+		held = append(held, fs...)
+	}
+	run(t, ctx, 20*time.Second, chromedp.SetUploadFiles(chromedp.ID("try-input"), held))
+	raw := waitFor(t, ctx, fmt.Sprintf("%d tried images", len(held)), fmt.Sprintf(`(() => { const li = [...document.querySelectorAll("#try-results li")];
+		if (li.length < %d || li.some(l => l.dataset.state === "pending")) return null;
+		return JSON.stringify(li.map(l => [l.dataset.name, l.dataset.class, l.dataset.state])); })()`, len(held)), 120*time.Second)
+	var s string
+	json.Unmarshal(raw, &s)
+	var tried [][3]string
+	json.Unmarshal([]byte(s), &tried)
+	for _, r := range tried {
+		k, _ := strconv.Atoi(r[0][1:2]) // c<k>-test<i>.png
+		if r[2] != "done" {
+			t.Errorf("%s: state %s", r[0], r[2])
+		}
+		if r[1] == fmnist.HardClasses[k].Name {
+			correct++
+		}
+	}
+	return correct, len(held)
+}
+
+// savedExport returns the model file the export link offers, as the
+// browser saved it (the page's CSP lets no script fetch a blob: URL, so
+// the test reads the saved copy).
+func savedExport(t *testing.T, ctx context.Context) []byte {
+	t.Helper()
+	b64 := waitFor(t, ctx, "the exported file", `caches.open("vggo-models-v1").then(c => c.match("/local-models/" + document.querySelector("#teach-export").getAttribute("download") + "?sha256=" + document.querySelector("#teach-result").dataset.sha)).then(r => r.arrayBuffer()).then(b => {
+		const u = new Uint8Array(b); let s = ""; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000)); return btoa(s); })`, 60*time.Second)
+	var enc string
+	json.Unmarshal(b64, &enc)
+	file, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
 
 // roundTrip checks that the native tools and the server take an exported

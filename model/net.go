@@ -90,19 +90,24 @@ func NewFeatureNet(base *ConvBase, inputSize int) (*Net, error) {
 	h := inputSize
 	for i := range base.Arch.Depth() {
 		s := base.Arch.Conv(i)
-		p := base.Layers[i]
-		l := convLayer{spec: s, h: h, w: h, tile: winogradTile(s.Cin, h, h)}
-		if l.tile != 0 {
-			l.conv = kernels.NewWinograd3x3Tile(s.Cin, s.Cout, p.Kernel, p.Bias, l.tile)
-		} else {
-			l.conv = kernels.NewConv3x3(s.Cin, s.Cout, p.Kernel, p.Bias)
-		}
-		n.convs[i] = l
+		n.convs[i] = packConv(s, h, base.Layers[i])
 		if s.PoolAfter {
 			h /= 2
 		}
 	}
 	return n, nil
+}
+
+// packConv packs one conv layer of spec s for h×h inputs, on the
+// convolution winogradTile picks.
+func packConv(s ConvSpec, h int, p ConvParams) convLayer {
+	l := convLayer{spec: s, h: h, w: h, tile: winogradTile(s.Cin, h, h)}
+	if l.tile != 0 {
+		l.conv = kernels.NewWinograd3x3Tile(s.Cin, s.Cout, p.Kernel, p.Bias, l.tile)
+	} else {
+		l.conv = kernels.NewConv3x3(s.Cin, s.Cout, p.Kernel, p.Bias)
+	}
+	return l
 }
 
 // NewNet packs a complete model for inference: the conv base as in

@@ -24,6 +24,22 @@ func (f *Features) Subset(idx []int) *Features {
 // the fold's phase name ("held-out split", "fold 2/5"); returning false
 // stops the evaluation (the error then says so).
 func Evaluate(f *Features, names []string, s Settings, progress func(phase string, e Epoch) bool) (Evaluation, error) {
+	return EvaluateWith(f, names, s, func(train, test *Features, progress func(Epoch) bool) ([]int, error) {
+		head, _, err := Fit(train, len(names), s, progress)
+		if err != nil {
+			return nil, err
+		}
+		return Predict(head, test)
+	}, progress)
+}
+
+// FitPredict trains a model on train (calling progress after each epoch,
+// stopping when it returns false) and predicts the classes of test.
+type FitPredict func(train, test *Features, progress func(Epoch) bool) ([]int, error)
+
+// EvaluateWith is Evaluate for any model fit trains: a head (Evaluate),
+// or a head with the last conv layer (package lastconv).
+func EvaluateWith(f *Features, names []string, s Settings, fit FitPredict, progress func(phase string, e Epoch) bool) (Evaluation, error) {
 	split, err := headspec.PlanSplit(f.Labels, names, s.Seed)
 	if err != nil {
 		return Evaluation{}, err
@@ -49,22 +65,18 @@ func Evaluate(f *Features, names []string, s Settings, progress func(phase strin
 			}
 		}
 		stopped := false
-		head, _, err := Fit(f.Subset(rest), len(names), s, func(e Epoch) bool {
+		test := f.Subset(fold)
+		pred, err := fit(f.Subset(rest), test, func(e Epoch) bool {
 			if progress != nil && !progress(phase, e) {
 				stopped = true
 			}
 			return !stopped
 		})
-		if err != nil {
-			return ev, fmt.Errorf("%s: %w", phase, err)
-		}
 		if stopped {
 			return ev, errStopped
 		}
-		test := f.Subset(fold)
-		pred, err := Predict(head, test)
 		if err != nil {
-			return ev, err
+			return ev, fmt.Errorf("%s: %w", phase, err)
 		}
 		for j, p := range pred {
 			ev.Confusion[test.Labels[j]][p]++

@@ -89,9 +89,44 @@ func Fit(f *Features, classes int, s Settings, progress func(Epoch) bool) (model
 	if err != nil {
 		return model.Head{}, nil, err
 	}
+	best, history, err := Train(f, classes, s, step, progress)
+	if err != nil {
+		return model.Head{}, history, err
+	}
+	for i := range layers {
+		layers[i].Kernel, layers[i].Bias = best[2*i], best[2*i+1]
+	}
+	return model.Head{Kind: s.Head, Dense: layers}, history, nil
+}
+
+// Trainable is a training step that Train runs: a head (Step), or a head
+// with a trainable conv layer below it (package lastconv).
+type Trainable interface {
+	// Forward runs a batch and returns its mean loss (see Step.Forward).
+	Forward(x, targets, mask []float32) float32
+	// Backward fills ParamGrads from the last Forward (x its input).
+	Backward(x []float32)
+	// Logits are the last Forward's outputs before the softmax.
+	Logits() []float32
+	// Params and ParamGrads are the parameters and their gradients, in
+	// the same order.
+	Params() [][]float32
+	ParamGrads() [][]float32
+	// MaskLen is the length of a dropout mask (0: no dropout).
+	MaskLen() int
+}
+
+// Train runs s.Epochs epochs of step on the features: shuffled batches of
+// s.Batch (the last one padded), each one forward, backward and optimizer
+// step, the same sequence as train fit -val 0 -patience 0 with a constant
+// learning rate. It returns copies of the parameters (Params order) of the
+// epoch with the lowest training loss, as that run keeps. After each
+// epoch, progress is called; when it returns false, Train stops and
+// returns the best parameters so far.
+func Train(f *Features, classes int, s Settings, step Trainable, progress func(Epoch) bool) ([][]float32, []Epoch, error) {
 	opt, err := NewOptimizer(s.Optimizer, s.LR)
 	if err != nil {
-		return model.Head{}, nil, err
+		return nil, nil, err
 	}
 	per, n := f.Per(), f.N()
 	x := make([]float32, s.Batch*per)
@@ -100,7 +135,8 @@ func Fit(f *Features, classes int, s Settings, progress func(Epoch) bool) (model
 	if s.Dropout > 0 && step.MaskLen() > 0 {
 		mask = make([]float32, step.MaskLen())
 	}
-	best, bestLoss := cloneLayers(layers), math.Inf(1)
+	params := step.Params()
+	best, bestLoss := cloneParams(params), math.Inf(1)
 	var history []Epoch
 	batches := (n + s.Batch - 1) / s.Batch
 	for epoch := 1; epoch <= s.Epochs; epoch++ {
@@ -115,26 +151,28 @@ func Fit(f *Features, classes int, s Settings, progress func(Epoch) bool) (model
 			}
 			loss := step.Forward(x, targets, mask)
 			if math.IsNaN(float64(loss)) {
-				return model.Head{}, history, fmt.Errorf("epoch %d batch %d: loss is NaN (learning rate %g too high?)", epoch, b+1, s.LR)
+				return nil, history, fmt.Errorf("epoch %d batch %d: loss is NaN (learning rate %g too high?)", epoch, b+1, s.LR)
 			}
 			lossSum += float64(loss) * float64(len(idx))
 			correct += CountCorrect(step.Logits(), targets, len(idx), classes)
 			step.Backward(x)
-			if err := opt.Update(step.Params(), step.Grads); err != nil {
-				return model.Head{}, history, err
+			if err := opt.Update(params, step.ParamGrads()); err != nil {
+				return nil, history, err
 			}
 		}
 		e := Epoch{Epoch: epoch, Loss: lossSum / float64(n), Accuracy: float64(correct) / float64(n)}
 		history = append(history, e)
 		if e.Loss < bestLoss {
 			bestLoss = e.Loss
-			copyLayers(best, layers)
+			for i, p := range params {
+				copy(best[i], p)
+			}
 		}
 		if progress != nil && !progress(e) {
 			break
 		}
 	}
-	return model.Head{Kind: s.Head, Dense: best}, history, nil
+	return best, history, nil
 }
 
 // Sizes are the (in, out) sizes of a head's dense layers on features of
@@ -200,7 +238,12 @@ func Predict(head model.Head, f *Features) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	classes := step.Classes()
+	return PredictWith(step, batch, step.Classes(), f), nil
+}
+
+// PredictWith returns the most probable class of each sample under step,
+// made for batch rows and classes outputs (no dropout: inference).
+func PredictWith(step Trainable, batch, classes int, f *Features) []int {
 	per, n := f.Per(), f.N()
 	x := make([]float32, batch*per)
 	targets := make([]float32, batch*classes)
@@ -215,20 +258,13 @@ func Predict(head model.Head, f *Features) ([]int, error) {
 			out = append(out, rank.Best(logits[r*classes:(r+1)*classes]))
 		}
 	}
-	return out, nil
-}
-
-func cloneLayers(ls []model.DenseParams) []model.DenseParams {
-	out := make([]model.DenseParams, len(ls))
-	for i, l := range ls {
-		out[i] = model.DenseParams{In: l.In, Out: l.Out, Kernel: slices.Clone(l.Kernel), Bias: slices.Clone(l.Bias)}
-	}
 	return out
 }
 
-func copyLayers(dst, src []model.DenseParams) {
-	for i := range dst {
-		copy(dst[i].Kernel, src[i].Kernel)
-		copy(dst[i].Bias, src[i].Bias)
+func cloneParams(ps [][]float32) [][]float32 {
+	out := make([][]float32, len(ps))
+	for i, p := range ps {
+		out[i] = slices.Clone(p)
 	}
+	return out
 }

@@ -36,6 +36,7 @@ type Step struct {
 	dy, dx  [][]float32 // per layer: ∂loss/∂output, ∂loss/∂input
 	targets []float32
 	mask    []float32
+	dIn     []float32 // ∂loss/∂x, when WantInputGrad was called
 }
 
 // NewStep makes a step for batch rows of features shaped h×w×c (NHWC)
@@ -128,6 +129,19 @@ func (s *Step) layerInput(i int, x []float32) []float32 {
 	return s.in
 }
 
+// WantInputGrad makes every later Backward also compute the gradient with
+// respect to the step's input x (InputGrad): what a trainable layer below
+// the head (package lastconv) needs. A head alone skips it.
+func (s *Step) WantInputGrad() {
+	if s.dIn == nil {
+		s.dIn = make([]float32, s.Batch*s.H*s.W*s.C)
+	}
+}
+
+// InputGrad is ∂loss/∂x of the last Backward (Batch × H·W·C), nil unless
+// WantInputGrad was called.
+func (s *Step) InputGrad() []float32 { return s.dIn }
+
 // Backward fills Grads with the gradients of the last Forward's loss (x is
 // that Forward's input).
 func (s *Step) Backward(x []float32) {
@@ -136,11 +150,12 @@ func (s *Step) Backward(x []float32) {
 	for i := last; i >= 0; i-- {
 		l := s.Layers[i]
 		var dx []float32
-		if i > 0 {
+		if i > 0 || s.dIn != nil {
 			dx = s.dx[i]
 		}
 		kernels.DenseBackward(b, l.In, l.Out, s.layerInput(i, x), l.Kernel, s.dy[i], dx, s.Grads[2*i], s.Grads[2*i+1], false)
 		if i == 0 {
+			s.inputGrad(dx)
 			break
 		}
 		if i == last && s.mask != nil {
@@ -151,6 +166,21 @@ func (s *Step) Backward(x []float32) {
 		kernels.ReLUBackward(s.outs[i-1], dx, s.dy[i-1])
 	}
 }
+
+// inputGrad turns the first dense layer's input gradient into InputGrad's
+// (through the global average pool for gap and linear heads).
+func (s *Step) inputGrad(dx []float32) {
+	switch {
+	case s.dIn == nil:
+	case s.Kind == model.HeadSeed:
+		copy(s.dIn, dx)
+	default:
+		kernels.GlobalAvgPoolBackward(s.Batch, s.H, s.W, s.C, dx, s.dIn)
+	}
+}
+
+// ParamGrads is Grads, for Trainable.
+func (s *Step) ParamGrads() [][]float32 { return s.Grads }
 
 // Params returns the parameters as flat slices in Grads' order, for an
 // optimizer.

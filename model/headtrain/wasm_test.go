@@ -4,12 +4,9 @@ package headtrain
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 
+	"vggo/internal/wasmrun"
 	"vggo/model"
 )
 
@@ -20,26 +17,7 @@ func TestWasmMatchesNative(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the package for wasm and runs it under node")
 	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatal("node is needed to run the wasm build (scripts/deps.sh installs it)")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "headtrain.wasm")
-	build := exec.Command("go", "test", "-c", "-o", bin, ".")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building for wasm: %v\n%s", err, out)
-	}
-	outPath := filepath.Join(dir, "weights.json")
-	run := exec.Command(filepath.Join(runtime.GOROOT(), "lib", "wasm", "go_js_wasm_exec"), bin, "-test.run", "^TestWriteFitWeights$", "-test.v")
-	run.Env = append(os.Environ(), "VGGO_HEADTRAIN_OUT="+outPath)
-	if out, err := run.CombinedOutput(); err != nil {
-		t.Fatalf("running under node: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := wasmrun.Test(t, "TestWriteFitWeights", "VGGO_HEADTRAIN_OUT")
 	var browser map[string]model.Head
 	if err := json.Unmarshal(data, &browser); err != nil {
 		t.Fatal(err)

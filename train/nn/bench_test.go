@@ -56,3 +56,58 @@ func benchTrainStep(b *testing.B, widthDiv, batch int) {
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
 	b.ReportMetric((processCPUTime()-cpu).Seconds()*1000/float64(b.N), "cpu-ms/step")
 }
+
+// BenchmarkFineTuneLast measures one training step of the last conv layer
+// and a gap head on cached inputs of that layer (fit -fine-tune 1) at
+// 224x224, width/8, batch 32 (bench's fine-tune row): the gorgonia graph
+// against lastconv's step, which NewRunner now picks, in one process.
+func BenchmarkFineTuneLast(b *testing.B) {
+	spec := Spec{Arch: model.Arch{WidthDiv: 8}, InputSize: 224, Boundary: model.ConvLayers - 1, Head: model.HeadGAP, Hidden: []int{32}, Classes: 5, Dropout: 0.2}
+	const batch = 32
+	for _, runner := range []string{"graph", "lastconv"} {
+		b.Run(runner, func(b *testing.B) {
+			p := spec.InitParams(nil, 1)
+			var r Runner
+			var err error
+			if runner == "graph" {
+				r, err = spec.Build(p, batch, true)
+			} else {
+				r, err = spec.NewRunner(p, batch, true)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := spec.InputShape()
+			rng := rand.New(rand.NewPCG(1, 1))
+			x := randSlice(rng, batch*in[0]*in[1]*in[2])
+			for i := range x {
+				x[i] = max(0, x[i])
+			}
+			tg := make([]float32, batch*5)
+			for i := 0; i < batch; i++ {
+				tg[i*5+i%5] = 1
+			}
+			mask := make([]float32, r.MaskLen())
+			for i := range mask {
+				mask[i] = 1.25
+			}
+			s, _ := NewSolver("adam", 1e-4)
+			step := func() {
+				if _, err := r.Step(x, tg, mask); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Step(r.ValueGrads()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			step()
+			b.ResetTimer()
+			cpu := processCPUTime()
+			for i := 0; i < b.N; i++ {
+				step()
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+			b.ReportMetric((processCPUTime()-cpu).Seconds()*1000/float64(b.N), "cpu-ms/step")
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"vggo/model"
 	"vggo/model/headtrain"
+	"vggo/model/lastconv"
 )
 
 // Runner runs batches through the trainable network: a gorgonia Graph, or,
@@ -32,9 +33,12 @@ func (gr *Graph) MaskLen() int {
 }
 
 // NewRunner returns the runner for batch size b over p: headtrain's step
-// when the whole base is frozen, else a gorgonia graph (Build).
+// when the whole base is frozen, lastconv's when only the last conv layer
+// trains (fit -fine-tune 1, the teach page's "also fine-tune the last conv
+// layer"), else a gorgonia graph (Build).
 func (s Spec) NewRunner(p *Params, b int, train bool) (Runner, error) {
-	if s.Boundary != s.Arch.Depth() {
+	depth := s.Arch.Depth()
+	if s.Boundary < depth-1 || depth < 2 {
 		return s.Build(p, b, train)
 	}
 	in := s.InputShape()
@@ -43,28 +47,43 @@ func (s Spec) NewRunner(p *Params, b int, train bool) (Runner, error) {
 		j := len(p.Tensors) - 2*len(s.DenseSizes()) + 2*i
 		layers = append(layers, model.DenseParams{In: sz[0], Out: sz[1], Kernel: p.Tensors[j].Float32s(), Bias: p.Tensors[j+1].Float32s()})
 	}
-	step, err := headtrain.NewStep(s.Head, b, in[0], in[1], in[2], layers)
+	var step stepper
+	var err error
+	if s.Boundary == depth {
+		step, err = headtrain.NewStep(s.Head, b, in[0], in[1], in[2], layers)
+	} else {
+		c := s.Arch.Conv(depth - 1)
+		conv := model.ConvParams{Kernel: p.Tensors[0].Float32s(), Bias: p.Tensors[1].Float32s()}
+		step, err = lastconv.NewStep(s.Head, b, in[0], in[1], in[2], c.Cout, c.PoolAfter, conv, layers)
+	}
 	if err != nil {
 		return nil, err
 	}
-	r := &headRunner{step: step, train: train, dropout: s.Dropout > 0}
+	r := &headRunner{step: step, batch: b, in: in[0] * in[1] * in[2], train: train, dropout: s.Dropout > 0}
 	for i, t := range p.Tensors {
-		r.vgs = append(r.vgs, headValueGrad{w: t, g: tensor.New(tensor.WithShape(p.Shapes[i]...), tensor.WithBacking(step.Grads[i]))})
+		r.vgs = append(r.vgs, headValueGrad{w: t, g: tensor.New(tensor.WithShape(p.Shapes[i]...), tensor.WithBacking(step.ParamGrads()[i]))})
 	}
 	return r, nil
 }
 
-// headRunner adapts headtrain.Step to Runner.
+// stepper is what headRunner runs: headtrain.Step or lastconv.Step.
+type stepper interface {
+	headtrain.Trainable
+	Classes() int
+}
+
+// headRunner adapts headtrain's or lastconv's step to Runner.
 type headRunner struct {
-	step           *headtrain.Step
+	step           stepper
+	batch, in      int // the batch size, values of one input sample
 	train, dropout bool
 	vgs            []G.ValueGrad
 }
 
 func (r *headRunner) Step(x, targets, mask []float32) (float32, error) {
 	s := r.step
-	if len(x) != s.Batch*s.H*s.W*s.C || len(targets) != s.Batch*s.Classes() {
-		return 0, fmt.Errorf("head step: batch of %d values and %d targets, want %d and %d", len(x), len(targets), s.Batch*s.H*s.W*s.C, s.Batch*s.Classes())
+	if len(x) != r.batch*r.in || len(targets) != r.batch*s.Classes() {
+		return 0, fmt.Errorf("head step: batch of %d values and %d targets, want %d and %d", len(x), len(targets), r.batch*r.in, r.batch*s.Classes())
 	}
 	if r.MaskLen() == 0 {
 		mask = nil

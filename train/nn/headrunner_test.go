@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -10,14 +11,25 @@ import (
 )
 
 // TestHeadRunnerMatchesGraph: with the whole base frozen the trainer runs
-// headtrain's step instead of the gorgonia graph; on the same batches,
-// masks and Adam steps both give the same losses and weights (the graph's
-// own Hadamard and chain rule are the independent reference).
+// headtrain's step instead of the gorgonia graph, and with only the last
+// conv layer trainable (fit -fine-tune 1) lastconv's; on the same batches,
+// masks and Adam steps each gives the same losses and weights as the graph
+// (its own convolution, Hadamard and chain rule are the independent
+// reference).
 func TestHeadRunnerMatchesGraph(t *testing.T) {
-	for _, head := range []string{model.HeadGAP, model.HeadLinear} {
-		t.Run(head, func(t *testing.T) {
+	for _, tc := range []struct {
+		head     string
+		boundary int
+	}{
+		{model.HeadGAP, model.ConvLayers},
+		{model.HeadLinear, model.ConvLayers},
+		{model.HeadGAP, model.ConvLayers - 1},
+		{model.HeadLinear, model.ConvLayers - 1},
+	} {
+		head := tc.head
+		t.Run(fmt.Sprintf("%s/fine-tune-%d", head, model.ConvLayers-tc.boundary), func(t *testing.T) {
 			hidden, _ := DefaultHidden(head, 16)
-			spec := Spec{Arch: model.Arch{WidthDiv: 16}, InputSize: 64, Boundary: model.ConvLayers, Head: head, Hidden: hidden, Classes: 3, Dropout: 0.3}
+			spec := Spec{Arch: model.Arch{WidthDiv: 16}, InputSize: 64, Boundary: tc.boundary, Head: head, Hidden: hidden, Classes: 3, Dropout: 0.3}
 			const b = 6
 			pg, ph := spec.InitParams(nil, 2), spec.InitParams(nil, 2)
 			g, err := spec.Build(pg, b, true)
@@ -29,7 +41,7 @@ func TestHeadRunnerMatchesGraph(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, ok := h.(*headRunner); !ok {
-				t.Fatalf("NewRunner gave %T for a frozen base, want the headtrain step", h)
+				t.Fatalf("NewRunner gave %T for boundary %d, want the headtrain or lastconv step", h, tc.boundary)
 			}
 			if g.MaskLen() != h.MaskLen() {
 				t.Fatalf("mask length: graph %d, head step %d", g.MaskLen(), h.MaskLen())

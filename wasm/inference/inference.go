@@ -29,6 +29,9 @@ type Engine struct {
 	net   *model.Net   // the whole network, when the engine works alone
 	model *model.Model // the whole model, when the engine works alone: Teach builds files from it
 	base  *model.Model // after Teach: the base the taught model's conv layers are (nil otherwise)
+	// baseNet is base's network (after Teach): features always come from
+	// the base, also after a run that fine-tuned its last conv layer.
+	baseNet *model.Net
 
 	// With a pool of workers (SetShard): this worker's shard instead of
 	// net, and its way to the others. See shard.go.
@@ -77,7 +80,7 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 		info = m.Info
 	}
 	// A shard keeps only the Info; a lone worker the Model too (teach).
-	e.name, e.info, e.net, e.shard, e.base, e.model = name, info, net, shard, nil, m
+	e.name, e.info, e.net, e.shard, e.base, e.baseNet, e.model = name, info, net, shard, nil, nil, m
 	return protocol.Loaded{
 		Name:        name,
 		Classes:     info.Classes,

@@ -13,26 +13,62 @@ import (
 	"vggo/model"
 	"vggo/model/headtrain"
 	"vggo/model/headtrain/headspec"
+	"vggo/model/lastconv"
 	"vggo/wasm/protocol"
 )
 
 // Features returns the global average of the loaded model's conv base
 // output for img (preprocessed as the model wants): the input of a gap or
-// linear head, all the teach page keeps of an image.
-func (e *Engine) Features(img image.Image, name string) (protocol.TeachFeatures, error) {
+// linear head, all the teach page keeps of an image. With lastConvInput it
+// returns the input of the base's last conv layer instead (H×W×C, NHWC),
+// which that layer then trains on with the head.
+func (e *Engine) Features(img image.Image, name string, lastConvInput bool) (protocol.TeachFeatures, error) {
 	if e.net == nil {
 		return protocol.TeachFeatures{}, fmt.Errorf("%s: %s", name, e.notAlone())
 	}
 	start := time.Now()
 	info := e.model.Info
+	net := e.featureNet()
 	x := model.Preprocess(img, info.InputSize, info.Preprocess)
-	f := e.net.PooledFeatures(1, x)
+	var f []float32
+	switch last := net.Arch().Depth() - 1; {
+	case !lastConvInput:
+		f = net.PooledFeatures(1, x)
+	case last == 0:
+		f = x // a base of one conv layer: its input is the image
+	default:
+		f = net.ForwardTo(1, x, last-1)
+	}
 	return protocol.TeachFeatures{Name: name, Base: info.SHA256, Features: f, Millis: millisSince(start)}, nil
 }
 
+// featureNet is the base's network: the loaded one, or after Teach the
+// base it was taught on.
+func (e *Engine) featureNet() *model.Net {
+	if e.baseNet != nil {
+		return e.baseNet
+	}
+	return e.net
+}
+
+// featureShape is the shape of one image's features for req: 1×1×C pooled
+// base output, or the last conv layer's input.
+func (e *Engine) featureShape(tuneConv bool) (h, w, c int) {
+	net := e.featureNet()
+	last := net.Arch().Depth() - 1
+	switch {
+	case !tuneConv:
+		return 1, 1, net.Arch().Channels()
+	case last == 0:
+		return net.InputSize(), net.InputSize(), 3
+	}
+	return net.ActivationShape(last - 1)
+}
+
 // TeachFeatureCheck verifies a train request's shape: every feature vector
-// as long as the loaded base's channels, a label per image, two or more
-// distinct non-empty class names.
+// as long as the loaded base gives (pooled output, or the last conv
+// layer's input with TuneConv), a label per image, two or more distinct
+// non-empty class names.
 func (e *Engine) TeachFeatureCheck(req protocol.TeachTrainRequest) error {
 	if e.net == nil {
 		return fmt.Errorf("%s", e.notAlone())
@@ -54,10 +90,10 @@ func (e *Engine) TeachFeatureCheck(req protocol.TeachTrainRequest) error {
 	if len(req.Features) != len(req.Labels) {
 		return fmt.Errorf("%d feature vectors for %d labels", len(req.Features), len(req.Labels))
 	}
-	c := e.model.Base.Arch.Channels()
+	h, w, c := e.featureShape(req.TuneConv)
 	for i, f := range req.Features {
-		if len(f) != c {
-			return fmt.Errorf("image %d: %d features, the base gives %d (computed with another base?)", i, len(f), c)
+		if len(f) != h*w*c {
+			return fmt.Errorf("image %d: %d features, the base gives %d (computed with another base or setting?)", i, len(f), h*w*c)
 		}
 	}
 	return nil
@@ -71,8 +107,8 @@ func (e *Engine) teachFeatures(req protocol.TeachTrainRequest) (*headtrain.Featu
 	if err := headtrain.Validate(req.Settings, len(req.Classes)); err != nil {
 		return nil, err
 	}
-	c := e.model.Base.Arch.Channels()
-	f := &headtrain.Features{H: 1, W: 1, C: c, Labels: req.Labels, X: make([]float32, 0, len(req.Features)*c)}
+	h, w, c := e.featureShape(req.TuneConv)
+	f := &headtrain.Features{H: h, W: w, C: c, Labels: req.Labels, X: make([]float32, 0, len(req.Features)*h*w*c)}
 	for _, v := range req.Features {
 		f.X = append(f.X, v...)
 	}
@@ -105,28 +141,49 @@ func (e *Engine) Teach(req protocol.TeachTrainRequest, progress func(protocol.Te
 		return protocol.TeachTrained{}, err
 	}
 	stopped := false
-	head, hist, err := headtrain.Fit(f, len(req.Classes), req.Settings, func(ep headtrain.Epoch) bool {
+	progressed := func(ep headtrain.Epoch) bool {
 		if !progress(protocol.TeachEpoch{Phase: "training", Step: ep.Epoch, Steps: steps, Result: ep}) {
 			stopped = true
 		}
 		return !stopped
-	})
+	}
+	base := e.teachBase()
+	last := base.Base.Arch.Depth() - 1
+	var head model.Head
+	var conv model.ConvParams
+	var hist []headtrain.Epoch
+	if req.TuneConv {
+		conv, head, hist, err = lastconv.Fit(f, len(req.Classes), base.Base.Layers[last], base.Base.Arch.Conv(last).PoolAfter, req.Settings, progressed)
+	} else {
+		head, hist, err = headtrain.Fit(f, len(req.Classes), req.Settings, progressed)
+	}
 	if err != nil {
 		return protocol.TeachTrained{}, err
 	}
 	m := e.taughtModel(req, head)
-	if req.Quantize == "" || req.Quantize == model.DTypeInt8 {
-		for i, d := range m.Head.Dense { // as the int8 file will hold it
+	if req.TuneConv {
+		m.Base.Layers[last] = conv
+	}
+	if req.Quantize == "" || req.Quantize == model.DTypeInt8 { // as the int8 file will hold it
+		for i, d := range m.Head.Dense {
 			q, scales := kernels.QuantizeInt8(d.Kernel, d.Out)
 			kernels.DequantizeInt8(q, scales, m.Head.Dense[i].Kernel)
 		}
+		if req.TuneConv {
+			q, scales := kernels.QuantizeInt8(conv.Kernel, len(conv.Bias))
+			kernels.DequantizeInt8(q, scales, conv.Kernel)
+		}
 	}
-	net, err := e.net.WithHead(m)
+	from := last + 1
+	if req.TuneConv {
+		from = last
+	}
+	net, err := e.featureNet().WithRetrained(m, from)
 	if err != nil {
 		return protocol.TeachTrained{}, err
 	}
 	if e.base == nil {
-		e.base = e.model
+		e.base, e.baseNet = e.model, e.net
 	}
 	e.name, e.info, e.model, e.net = req.ModelName, m.Info, m, net
 	return protocol.TeachTrained{History: hist, Stopped: stopped, TrainMillis: millisSince(start)}, nil
@@ -146,7 +203,26 @@ func (e *Engine) TeachEvaluate(req protocol.TeachTrainRequest, progress func(pro
 		return headtrain.Evaluation{}, err
 	}
 	step := req.Settings.Epochs
-	ev, err := headtrain.Evaluate(f, req.Classes, req.Settings, func(phase string, ep headtrain.Epoch) bool {
+	fit := func(train, test *headtrain.Features, progress func(headtrain.Epoch) bool) ([]int, error) {
+		head, _, err := headtrain.Fit(train, len(req.Classes), req.Settings, progress)
+		if err != nil {
+			return nil, err
+		}
+		return headtrain.Predict(head, test)
+	}
+	if req.TuneConv {
+		base := e.teachBase()
+		last := base.Base.Arch.Depth() - 1
+		conv, pool := base.Base.Layers[last], base.Base.Arch.Conv(last).PoolAfter
+		fit = func(train, test *headtrain.Features, progress func(headtrain.Epoch) bool) ([]int, error) {
+			conv, head, _, err := lastconv.Fit(train, len(req.Classes), conv, pool, req.Settings, progress)
+			if err != nil {
+				return nil, err
+			}
+			return lastconv.Predict(conv, pool, head, test)
+		}
+	}
+	ev, err := headtrain.EvaluateWith(f, req.Classes, req.Settings, fit, func(phase string, ep headtrain.Epoch) bool {
 		step++
 		return progress(protocol.TeachEpoch{Phase: phase, Step: step, Steps: steps, Result: ep})
 	})
@@ -164,22 +240,36 @@ func (e *Engine) TeachEvaluate(req protocol.TeachTrainRequest, progress func(pro
 // description, provenance saying how it was made, and no OOD statistics
 // (the base's are for its own classes).
 func (e *Engine) taughtModel(req protocol.TeachTrainRequest, head model.Head) *model.Model {
-	base := e.model
-	if e.base != nil { // teaching again: the conv layers are the first base's
-		base = e.base
-	}
+	base := e.teachBase()
 	info := base.Info
 	info.Classes = req.Classes
 	info.Head = head.Kind
 	info.Description = req.Description
 	info.Provenance = map[string]string{
-		"made_by":  "vggo teach page (in the browser)",
-		"base":     base.Info.SHA256,
-		"images":   fmt.Sprint(len(req.Labels)),
-		"settings": fmt.Sprintf("head %s hidden %v epochs %d batch %d lr %g optimizer %s dropout %g seed %d", req.Settings.Head, req.Settings.Hidden, req.Settings.Epochs, req.Settings.Batch, req.Settings.LR, req.Settings.Optimizer, req.Settings.Dropout, req.Settings.Seed),
-		"date":     time.Now().UTC().Format(time.RFC3339),
+		"made_by":    "vggo teach page (in the browser)",
+		"base":       base.Info.SHA256,
+		"images":     fmt.Sprint(len(req.Labels)),
+		"settings":   fmt.Sprintf("head %s hidden %v epochs %d batch %d lr %g optimizer %s dropout %g seed %d", req.Settings.Head, req.Settings.Hidden, req.Settings.Epochs, req.Settings.Batch, req.Settings.LR, req.Settings.Optimizer, req.Settings.Dropout, req.Settings.Seed),
+		"fine_tuned": fineTuned(req.TuneConv),
+		"date":       time.Now().UTC().Format(time.RFC3339),
 	}
 	return &model.Model{Info: info, Base: base.Base, Head: head}
+}
+
+// teachBase is the model whose conv layers a teach run starts from: the
+// loaded one, or when teaching again the first base.
+func (e *Engine) teachBase() *model.Model {
+	if e.base != nil {
+		return e.base
+	}
+	return e.model
+}
+
+func fineTuned(tuneConv bool) string {
+	if tuneConv {
+		return "the base's last conv layer and the head"
+	}
+	return "the head only (conv base frozen)"
 }
 
 // BuildModel writes the taught model (after Teach) as a model file,

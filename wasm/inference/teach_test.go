@@ -18,9 +18,10 @@ import (
 const defaultModel = "../../web/models/fashion-mnist-vgg16.vggo.safetensors"
 
 // TestTeachFashionMNIST teaches the default base three hard Fashion-MNIST
-// classes from 20 images each, through the worker's engine code, and checks
-// the built model file: it loads, names the classes, and classifies 50
-// held-out images per class at least 80 % right.
+// classes from 20 images each, through the worker's engine code, head only
+// and with the last conv layer fine-tuned too, and checks the built model
+// file: it loads, names the classes, classifies as the engine that taught
+// it, and classifies 50 held-out images per class at least 80 % right.
 func TestTeachFashionMNIST(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads the 16 MB default model and runs 210 images through VGG16")
@@ -29,6 +30,12 @@ func TestTeachFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, tune := range []bool{false, true} {
+		t.Run(map[bool]string{false: "head", true: "last-conv"}[tune], func(t *testing.T) { teachFashionMNIST(t, data, tune) })
+	}
+}
+
+func teachFashionMNIST(t *testing.T, data []byte, tune bool) {
 	var base Engine
 	if _, err := base.Load(data, "fashion-mnist-vgg16"); err != nil {
 		t.Fatal(err)
@@ -38,11 +45,11 @@ func TestTeachFashionMNIST(t *testing.T) {
 		t.Fatal(err)
 	}
 	trainIdx, heldIdx := fixture.TeachSplit(labels, 20, 50)
-	req := protocol.TeachTrainRequest{ModelName: "Tops", Settings: headtrain.DefaultSettings(), Description: "three kinds of tops"}
+	req := protocol.TeachTrainRequest{ModelName: "Tops", Settings: headtrain.DefaultSettings(), Description: "three kinds of tops", TuneConv: tune}
 	for k, c := range fixture.HardClasses {
 		req.Classes = append(req.Classes, c.Name)
 		for _, i := range trainIdx[k] {
-			f, err := base.Features(imgs[i], "train")
+			f, err := base.Features(imgs[i], "train", tune)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,6 +111,24 @@ func TestTeachFashionMNIST(t *testing.T) {
 			}
 			n++
 		}
+	}
+	// The file holds the base's last conv layer, retrained when asked.
+	baseModel, err := model.ReadModel(bytes.NewReader(data), int64(len(data)), "base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taughtModel, err := model.ReadModel(bytes.NewReader(file), int64(len(file)), "Tops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := baseModel.Base.Arch.Depth() - 1
+	moved := 0.0
+	for j, w := range taughtModel.Base.Layers[last].Kernel {
+		moved = max(moved, math.Abs(float64(w-baseModel.Base.Layers[last].Kernel[j])))
+	}
+	t.Logf("last conv layer: max |taught − base| = %.3g", moved)
+	if tune && moved < 1e-4 || !tune && moved > 1e-6 {
+		t.Errorf("last conv layer moved by %.3g from the base's (fine-tuned: %v)", moved, tune)
 	}
 	acc := float64(correct) / float64(n)
 	t.Logf("held-out accuracy %.1f %% (%d of %d), int8 model file %d bytes, train %.0f ms", 100*acc, correct, n, len(file), res.TrainMillis)

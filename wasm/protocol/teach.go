@@ -26,11 +26,14 @@ const (
 // TeachFeaturesRequest accompanies an image whose base features the page
 // wants.
 type TeachFeaturesRequest struct {
-	Name string `json:"name"` // file name, for error messages
+	Name     string `json:"name"`     // file name, for error messages
+	TuneConv bool   `json:"tuneConv"` // the input of the base's last conv layer instead of the pooled output
 }
 
 // TeachFeatures are one image's features: the global average of the loaded
-// model's conv base output (what the gap and linear heads read first).
+// model's conv base output (what the gap and linear heads read first), or,
+// when the request said TuneConv, the input of the base's last conv layer
+// (H×W×C, NHWC), on which that layer trains with the head.
 type TeachFeatures struct {
 	Name     string    `json:"name"`
 	Base     string    `json:"base"` // SHA-256 of the model they were computed with
@@ -47,6 +50,7 @@ type TeachTrainRequest struct {
 	Features    [][]float32       `json:"features"`
 	Labels      []int             `json:"labels"`
 	Settings    headspec.Settings `json:"settings"`
+	TuneConv    bool              `json:"tuneConv"`    // also fine-tune the base's last conv layer (Features are its inputs)
 	ModelName   string            `json:"modelName"`   // becomes the file's name and description
 	Quantize    string            `json:"quantize"`    // model.DTypeInt8 (default), float16 or float32
 	Description string            `json:"description"` // one line for the file's users

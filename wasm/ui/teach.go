@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,19 +21,30 @@ type teachImage struct {
 	ID       string
 	Name     string
 	Blob     app.Value
-	URL      string    // blob: URL of the thumbnail
-	Features []float32 // pooled base features, for FeatBase
-	FeatBase string    // SHA-256 of the base they came from
+	URL      string    // blob: URL of the thumbnail, made when first shown (thumb)
+	Features []float32 // pooled base features (or the last conv layer's input), for FeatBase
+	FeatBase string    // the base they came from and which features (featureKey)
 	Err      string    // why it cannot be used (shown on its thumbnail)
+}
+
+// thumb is the image's thumbnail URL, made on first use: a blob: URL costs
+// a round trip to the browser's blob registry (about 2 ms), too much to
+// make for a thousand images at once when a class shows 100.
+func (im *teachImage) thumb() string {
+	if im.URL == "" {
+		im.URL = objectURL(im.Blob)
+	}
+	return im.URL
 }
 
 // teachClass is one class: its name and images.
 type teachClass struct {
-	ID     string
-	Name   string
-	Order  int
-	Images []*teachImage
-	Notice string // the last problem adding images to it
+	ID      string
+	Name    string
+	Order   int
+	Images  []*teachImage
+	Notice  string // the last problem adding images to it
+	ShowAll bool   // show every thumbnail, not only the first teachThumbs
 }
 
 // tryResult is one image classified with the trained model.
@@ -97,6 +109,11 @@ type Teach struct {
 
 	drops map[string]*dropZone
 	cam   teachCamera
+
+	// Settings (the page's "Settings" box): epochs of the run, and whether
+	// the base's last conv layer trains with the head.
+	epochsSetting int
+	tuneConv      bool
 }
 
 // OnMount starts the worker, fetches the model index and restores the
@@ -106,6 +123,7 @@ func (t *Teach) OnMount(ctx app.Context) {
 		return
 	}
 	t.phase = teachIdle
+	t.epochsSetting = headspec.Default().Epochs
 	// One worker: it keeps the whole base, which the features, the head on
 	// top of it and the exported file all need (a pool splits the base).
 	t.base.fixedWorkers = 1
@@ -189,7 +207,7 @@ func (t *Teach) restore(ctx app.Context) {
 					continue
 				}
 				blob := v.Get("blob")
-				c.Images = append(c.Images, &teachImage{ID: v.Get("id").String(), Name: v.Get("name").String(), Blob: blob, URL: objectURL(blob)})
+				c.Images = append(c.Images, &teachImage{ID: v.Get("id").String(), Name: v.Get("name").String(), Blob: blob})
 			}
 			for _, c := range t.classes {
 				sortImages(c.Images)
@@ -326,15 +344,37 @@ func (t *Teach) drop(classID string) *dropZone {
 }
 
 // addFiles adds a FileList (or array of Blobs) to a class: each image file
-// is stored at once; anything else is named in the class's notice.
+// is stored at once; anything else is named in the class's notice. It
+// takes teachAddChunk files at a time and lets the page answer between
+// chunks.
 func (t *Teach) addFiles(ctx app.Context, classID string, files app.Value) {
 	c := t.class(classID)
 	if c == nil {
 		return
 	}
+	list := make([]app.Value, files.Length()) // the input's FileList empties when it is reset
+	for i := range list {
+		list[i] = files.Index(i)
+	}
+	c.Notice = ""
+	t.addChunk(ctx, c, list)
+}
+
+// teachAddChunk is how many files addFiles checks before the page answers
+// events again: reading a picked file's size makes Chromium stat the file
+// (about 2 ms), so a thousand files at once froze the page for seconds.
+const teachAddChunk = 50
+
+// addChunk adds the first teachAddChunk files to c, stores them in one
+// transaction, and schedules the rest.
+func (t *Teach) addChunk(ctx app.Context, c *teachClass, files []app.Value) {
+	if t.class(c.ID) == nil { // deleted meanwhile
+		return
+	}
+	n := min(len(files), teachAddChunk)
 	var refused []string
-	for i := 0; i < files.Length(); i++ {
-		blob := files.Index(i)
+	var added []*teachImage
+	for _, blob := range files[:n] {
 		name := blob.Get("name").String()
 		if !blob.Get("name").Truthy() {
 			name = fmt.Sprintf("pasted-%s.png", time.Now().Format("150405.000"))
@@ -343,16 +383,43 @@ func (t *Teach) addFiles(ctx app.Context, classID string, files app.Value) {
 			refused = append(refused, err.Error())
 			continue
 		}
-		im := &teachImage{ID: t.newID(), Name: name, Blob: blob, URL: objectURL(blob)}
+		im := &teachImage{ID: t.newID(), Name: name, Blob: blob}
 		c.Images = append(c.Images, im)
+		added = append(added, im)
+	}
+	// One transaction for the chunk: a thousand images make 20
+	// completions (re-renders), not a thousand.
+	if len(added) > 0 {
 		t.store.write(ctx, teachImagesStore, func(os app.Value) {
-			os.Call("put", map[string]any{"id": im.ID, "classId": c.ID, "name": im.Name, "blob": blob})
+			for _, im := range added {
+				os.Call("put", map[string]any{"id": im.ID, "classId": c.ID, "name": im.Name, "blob": im.Blob})
+			}
 		}, t.storeDone)
 	}
-	c.Notice = ""
 	if len(refused) > 0 {
-		c.Notice = "Not added: " + strings.Join(refused, "; ")
+		if c.Notice == "" {
+			c.Notice = "Not added: " + strings.Join(refused, "; ")
+		} else {
+			c.Notice += "; " + strings.Join(refused, "; ")
+		}
 	}
+	if rest := files[n:]; len(rest) > 0 {
+		nextTask(ctx, func(ctx app.Context) { t.addChunk(ctx, c, rest) })
+	}
+}
+
+// nextTask runs fn in a later task of the browser's event loop, so that
+// the page answers input and paints first. (A Go timer does not do it: it
+// is already due when the runtime idles after a long chunk, so Go runs on
+// without returning to the browser.)
+func nextTask(ctx app.Context, fn func(app.Context)) {
+	var f app.Func
+	f = app.FuncOf(func(this app.Value, args []app.Value) any {
+		f.Release()
+		ctx.Dispatch(fn)
+		return nil
+	})
+	app.Window().Call("setTimeout", f, 0)
 }
 
 // onPaste adds pasted images to the class whose box has the focus.
@@ -396,6 +463,37 @@ func (t *Teach) problems() []string {
 	return p
 }
 
+// teachManyImages is the class size from which the page says that the
+// first training will take a while.
+const teachManyImages = 500
+
+// teachImbalance is the ratio of the largest class to the smallest from
+// which the page warns that the model will lean towards the large one.
+const teachImbalance = 4
+
+// notes lists what does not stop training but the user should know: a
+// class with very many images, and classes of very different sizes.
+func (t *Teach) notes() []string {
+	var n []string
+	var big, small *teachClass
+	for _, c := range t.classes {
+		k := len(c.Images)
+		if k >= teachManyImages {
+			n = append(n, fmt.Sprintf("The class %q has %d images: all are kept. The first training computes the features of each once (the progress bar shows how far), so it takes a while; later runs reuse them.", c.Name, k))
+		}
+		if big == nil || k > len(big.Images) {
+			big = c
+		}
+		if small == nil || k < len(small.Images) {
+			small = c
+		}
+	}
+	if big != nil && len(small.Images) > 0 && len(big.Images) >= teachImbalance*len(small.Images) {
+		n = append(n, fmt.Sprintf("The class %q has %d images, %q only %d: the model will lean towards %q. Classes of similar sizes work best.", big.Name, len(big.Images), small.Name, len(small.Images), big.Name))
+	}
+	return n
+}
+
 // usable are the class's images that have not failed.
 func (c *teachClass) usable() []*teachImage {
 	var out []*teachImage
@@ -418,20 +516,30 @@ func (t *Teach) onTrain(ctx app.Context, e app.Event) {
 	t.phase = teachFeatures
 	t.featIDs = map[int]*teachImage{}
 	t.featDone, t.featTotal = 0, 0
-	sha := t.base.loaded.Name + "/" + t.base.entry.SHA256
+	key, tune := t.featureKey(), t.tuneConv
 	for _, c := range t.classes {
 		for _, im := range c.usable() {
-			if im.FeatBase == sha && im.Features != nil {
+			if im.FeatBase == key && im.Features != nil {
 				continue
 			}
 			t.featTotal++
 			t.throttle(func() {
-				id := t.base.worker.send(protocol.KindTeachFeatures, protocol.TeachFeaturesRequest{Name: im.Name}, im.Blob)
+				id := t.base.worker.send(protocol.KindTeachFeatures, protocol.TeachFeaturesRequest{Name: im.Name, TuneConv: tune}, im.Blob)
 				t.featIDs[id] = im
 			})
 		}
 	}
 	t.maybeTrain(ctx)
+}
+
+// featureKey names the features the current base and settings make: an
+// image's cached features are reused only under the same key.
+func (t *Teach) featureKey() string {
+	key := t.base.loaded.Name + "/" + t.base.entry.SHA256
+	if t.tuneConv {
+		key += "/last-conv-input"
+	}
+	return key
 }
 
 // maybeTrain sends the training request once every feature is in.
@@ -444,7 +552,7 @@ func (t *Teach) maybeTrain(ctx app.Context) {
 		t.phase, t.trainErr = teachFailed, strings.Join(p, " ")
 		return
 	}
-	req := protocol.TeachTrainRequest{Settings: teachSettings(), ModelName: t.modelName(), Description: "taught in the browser: " + strings.Join(t.classNames(), ", ")}
+	req := protocol.TeachTrainRequest{Settings: t.settings(), TuneConv: t.tuneConv, ModelName: t.modelName(), Description: "taught in the browser: " + strings.Join(t.classNames(), ", ")}
 	for k, c := range t.classes {
 		req.Classes = append(req.Classes, strings.TrimSpace(c.Name))
 		for _, im := range c.usable() {
@@ -456,8 +564,30 @@ func (t *Teach) maybeTrain(ctx app.Context) {
 	t.trainID = t.base.worker.send(protocol.KindTeachTrain, req, nil)
 }
 
-// teachSettings is the run the page asks for.
-func teachSettings() headspec.Settings { return headspec.Default() }
+// settings is the run the page asks for: the default one with the
+// page's epochs.
+func (t *Teach) settings() headspec.Settings {
+	s := headspec.Default()
+	if t.epochsSetting > 0 {
+		s.Epochs = t.epochsSetting
+	}
+	return s
+}
+
+// teachMaxEpochs bounds the Epochs setting.
+const teachMaxEpochs = 1000
+
+func (t *Teach) onEpochs(ctx app.Context, e app.Event) {
+	n, err := strconv.Atoi(strings.TrimSpace(ctx.JSSrc().Get("value").String()))
+	if err != nil || n < 1 {
+		n = headspec.Default().Epochs
+	}
+	t.epochsSetting = min(n, teachMaxEpochs)
+}
+
+func (t *Teach) onTuneConv(ctx app.Context, e app.Event) {
+	t.tuneConv = ctx.JSSrc().Get("checked").Bool()
+}
 
 func (t *Teach) classNames() []string {
 	var n []string
@@ -489,7 +619,7 @@ func (t *Teach) onBaseReply(ctx app.Context, r workerReply) {
 			if err := r.decode(&f); err != nil {
 				im.Err = err.Error()
 			} else {
-				im.Features, im.FeatBase = f.Features, t.base.loaded.Name+"/"+t.base.entry.SHA256
+				im.Features, im.FeatBase = f.Features, t.featureKey() // settings and base are locked while busy
 				t.workerMs += f.Millis
 			}
 			delete(t.featIDs, r.ID)

@@ -14,7 +14,7 @@ func TestTeachPrerenders(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("%s: status %d", TeachPath, code)
 	}
-	for _, w := range []string{`id="add-class"`, `id="train-button"`, `id="stop-button"`, `id="import-input"`, `for="import-input"`, `id="teach-base-select"`, `aria-current="page"`} {
+	for _, w := range []string{`id="add-class"`, `id="train-button"`, `id="stop-button"`, `id="import-input"`, `for="import-input"`, `id="teach-base-select"`, `id="teach-epochs"`, `id="teach-tune-conv"`, `aria-current="page"`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("%s lacks %s", TeachPath, w)
 		}
@@ -61,5 +61,43 @@ func TestTeachProblems(t *testing.T) {
 	ok.base.state = modelReady
 	if p := ok.problems(); len(p) != 0 {
 		t.Errorf("two named classes of 2 images: problems %q", p)
+	}
+}
+
+// TestTeachNotes: a very large class and very uneven classes are named in
+// notes that do not stop training; ordinary classes get none.
+func TestTeachNotes(t *testing.T) {
+	img := func(n int) []*teachImage {
+		out := make([]*teachImage, n)
+		for i := range out {
+			out[i] = &teachImage{}
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		classes []*teachClass
+		want    []string
+	}{
+		{"1,000 images", []*teachClass{{Name: "big", Images: img(1000)}, {Name: "small", Images: img(900)}}, []string{`"big" has 1000 images: all are kept`}},
+		{"uneven", []*teachClass{{Name: "big", Images: img(80)}, {Name: "small", Images: img(20)}}, []string{`"big" has 80 images, "small" only 20: the model will lean towards "big"`}},
+		{"both", []*teachClass{{Name: "big", Images: img(1000)}, {Name: "small", Images: img(20)}}, []string{`"big" has 1000 images: all are kept`, `"small" only 20`}},
+		{"even", []*teachClass{{Name: "a", Images: img(30)}, {Name: "b", Images: img(20)}}, nil},
+		{"empty class", []*teachClass{{Name: "a", Images: img(30)}, {Name: "b"}}, nil}, // problems() names it
+	}
+	for _, c := range cases {
+		tc := &Teach{classes: c.classes}
+		got := strings.Join(tc.notes(), " | ")
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: notes %q, want %q", c.name, got, w)
+			}
+		}
+		if len(c.want) == 0 && got != "" {
+			t.Errorf("%s: notes %q, want none", c.name, got)
+		}
+		if p := tc.problems(); len(c.want) > 0 && strings.Contains(strings.Join(p, " "), "images") {
+			t.Errorf("%s: a note became a problem: %q", c.name, p)
+		}
 	}
 }

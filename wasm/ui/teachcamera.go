@@ -78,6 +78,9 @@ func (t *Teach) burstFrame(ctx app.Context) {
 	}
 	classID := t.cam.classID
 	grabVideoFrame(ctx, "teach-video", func(ctx app.Context, blob app.Value) {
+		if !t.cam.recording { // released while this frame was encoded: the burst is over
+			return
+		}
 		t.cam.captured++
 		blob.Set("name", fmt.Sprintf("camera-%s-%d.png", time.Now().Format("150405"), t.cam.captured))
 		t.addFiles(ctx, classID, app.Window().Get("Array").Call("of", blob))

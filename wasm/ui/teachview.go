@@ -66,6 +66,10 @@ func (t *Teach) renderClasses() app.UI {
 
 func (t *Teach) renderClass(i int, c *teachClass) app.UI {
 	d := t.drop(c.ID)
+	shown := c.Images
+	if !c.ShowAll && len(shown) > teachThumbs {
+		shown = shown[:teachThumbs]
+	}
 	inputID := "class-files-" + c.ID
 	camID := "class-camera-" + c.ID
 	return app.Section().Class(d.class("teach-class dropzone")).DataSet("class-index", i).DataSet("class-id", c.ID).
@@ -91,24 +95,32 @@ func (t *Teach) renderClass(i int, c *teachClass) app.UI {
 			t.renderCamera(c),
 			app.If(c.Notice != "", app.P().Class("error class-notice").Role("alert").Text(c.Notice)),
 			app.Ul().Class("thumbs").Body(
-				app.Range(c.Images).Slice(func(j int) app.UI {
-					im := c.Images[j]
+				app.Range(shown).Slice(func(j int) app.UI {
+					im := shown[j]
 					li := app.Li().Class("thumb-item").DataSet("name", im.Name)
 					if im.Err != "" {
 						return li.Class("error").Body(app.Span().Class("thumb-error").Title(im.Err).Text("⚠ "+im.Name+": "+im.Err),
 							app.Button().Type("button").Class("delete-image").Aria("label", "Remove "+im.Name).Text("×").OnClick(t.onDeleteImage(c.ID, im.ID)))
 					}
 					return li.Body(
-						app.Img().Src(im.URL).Alt(im.Name).Width(48).Height(48),
+						app.Img().Src(im.thumb()).Alt(im.Name).Width(48).Height(48),
 						app.Button().Type("button").Class("delete-image").Aria("label", "Remove "+im.Name).Text("×").OnClick(t.onDeleteImage(c.ID, im.ID)),
 					)
 				}),
 			),
+			app.If(len(shown) < len(c.Images), app.Button().Type("button").Class("button secondary show-all").
+				Text(fmt.Sprintf("Show all %d images (%d more)", len(c.Images), len(c.Images)-len(shown))).
+				OnClick(func(ctx app.Context, e app.Event) { c.ShowAll = true })),
 		)
 }
 
+// teachThumbs is how many thumbnails a class shows until asked for all:
+// a thousand thumbnails take seconds to render, which the page would
+// spend frozen.
+const teachThumbs = 100
+
 func (t *Teach) renderTrain() app.UI {
-	problems := t.problems()
+	problems, notes := t.problems(), t.notes()
 	busy := t.phase == teachFeatures || t.phase == teachTraining
 	var progress app.UI = app.Text("")
 	switch t.phase {
@@ -129,6 +141,21 @@ func (t *Teach) renderTrain() app.UI {
 		app.If(len(problems) > 0 && !busy, app.Ul().ID("teach-problems").Class("note").Body(
 			app.Range(problems).Slice(func(i int) app.UI { return app.Li().Text(problems[i]) }),
 		)),
+		app.If(len(notes) > 0, app.Ul().ID("teach-notes").Class("note").Body(
+			app.Range(notes).Slice(func(i int) app.UI { return app.Li().Text(notes[i]) }),
+		)),
+		app.Details().ID("teach-settings").Body(
+			app.Summary().Text("Settings"),
+			app.Div().Class("row").Body(
+				app.Label().For("teach-epochs").Text("Epochs"),
+				app.Input().ID("teach-epochs").Type("number").Attr("min", 1).Attr("max", teachMaxEpochs).Value(t.settings().Epochs).
+					Disabled(busy).OnChange(t.onEpochs),
+			),
+			app.Div().Class("row").Body(
+				app.Input().ID("teach-tune-conv").Type("checkbox").Checked(t.tuneConv).Disabled(busy).OnChange(t.onTuneConv),
+				app.Label().For("teach-tune-conv").Text("Also fine-tune the last conv layer (slower: its features are larger and it trains with the head)"),
+			),
+		),
 		app.Div().Class("buttons").Body(
 			app.Button().ID("train-button").Type("button").Class("button").Disabled(len(problems) > 0 || busy).Text("Train").OnClick(t.onTrain),
 			app.Button().ID("stop-button").Type("button").Class("button secondary").Disabled(t.phase != teachTraining).Text("Stop").OnClick(t.onStop),
@@ -188,7 +215,7 @@ func (t *Teach) renderResult() app.UI {
 		stopped = " Training was stopped: the model is the best epoch reached."
 	}
 	return app.Section().ID("teach-result").Class("panel").DataSet("state", state).DataSet("accuracy", fmt.Sprintf("%.4f", ev.Evaluation.Accuracy)).DataSet("evaluated", t.evaluated != nil).
-		DataSet("usable-ms", usable).DataSet("features-ms", fmt.Sprintf("%.0f", t.featuresMs)).DataSet("features-worker-ms", fmt.Sprintf("%.0f", t.workerMs)).DataSet("train-ms", fmt.Sprintf("%.0f", res.TrainMillis)).DataSet("sha", sha).Aria("labelledby", "result-heading").Body(
+		DataSet("usable-ms", usable).DataSet("features-ms", fmt.Sprintf("%.0f", t.featuresMs)).DataSet("features-worker-ms", fmt.Sprintf("%.0f", t.workerMs)).DataSet("train-ms", fmt.Sprintf("%.0f", res.TrainMillis)).DataSet("epochs", len(res.History)).DataSet("stopped", res.Stopped).DataSet("sha", sha).Aria("labelledby", "result-heading").Body(
 		app.H2().ID("result-heading").Text("Your model"),
 		app.P().ID("teach-accuracy").Text(accuracyLine(t.evaluated)+stopped),
 		app.If(t.evaluated != nil && !ev.Skipped, func() app.UI {

@@ -77,13 +77,13 @@ func teachFeatures(id int, req protocol.TeachFeaturesRequest, blob js.Value) err
 		if err != nil {
 			return err
 		}
-		return postFeatures(id, req.Name, goImg, start)
+		return postFeatures(id, req, goImg, start)
 	}
-	return postFeatures(id, req.Name, img, start)
+	return postFeatures(id, req, img, start)
 }
 
-func postFeatures(id int, name string, img image.Image, start time.Time) error {
-	f, err := engine.Features(img, name)
+func postFeatures(id int, req protocol.TeachFeaturesRequest, img image.Image, start time.Time) error {
+	f, err := engine.Features(img, req.Name, req.TuneConv)
 	if err != nil {
 		return err
 	}
