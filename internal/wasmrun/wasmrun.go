@@ -5,6 +5,7 @@
 package wasmrun
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,4 +41,22 @@ func Test(t testing.TB, test, outEnv string) []byte {
 		t.Fatalf("the wasm build's %s wrote nothing: %v", test, err)
 	}
 	return data
+}
+
+// Write is the wasm side of Test: the test that Test runs calls it to
+// write result() as JSON to the file that outEnv names. Run natively,
+// where outEnv is unset, it skips t: that test only serves Test.
+func Write(t *testing.T, outEnv string, result func() any) {
+	t.Helper()
+	path := os.Getenv(outEnv)
+	if path == "" {
+		t.Skipf("run by wasmrun.Test in the wasm build (%s names the output file)", outEnv)
+	}
+	b, err := json.Marshal(result())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

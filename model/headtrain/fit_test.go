@@ -1,11 +1,11 @@
 package headtrain
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
+
+	"vggo/internal/wasmrun"
 
 	"vggo/model"
 )
@@ -128,20 +128,10 @@ func TestFitRefuses(t *testing.T) {
 	}
 }
 
-// TestWriteFitWeights writes runFitCases' heads to $VGGO_HEADTRAIN_OUT; the
-// native TestWasmMatchesNative runs it in the wasm build under node.
+// TestWriteFitWeights writes runFitCases' heads for the native
+// TestWasmMatchesNative, which runs it in the wasm build under node.
 func TestWriteFitWeights(t *testing.T) {
-	path := os.Getenv("VGGO_HEADTRAIN_OUT")
-	if path == "" {
-		t.Skip("run by TestWasmMatchesNative (VGGO_HEADTRAIN_OUT names the output file)")
-	}
-	b, err := json.Marshal(runFitCases(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	wasmrun.Write(t, "VGGO_HEADTRAIN_OUT", func() any { return runFitCases(t) })
 }
 
 func maxAbsDiff(a, b []float32) float64 {

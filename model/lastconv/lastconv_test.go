@@ -1,11 +1,11 @@
 package lastconv
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
+
+	"vggo/internal/wasmrun"
 
 	"vggo/model"
 	"vggo/model/headtrain"
@@ -138,20 +138,10 @@ func TestNewStepRefuses(t *testing.T) {
 	}
 }
 
-// TestWriteFitWeights writes runFitCases' results to $VGGO_LASTCONV_OUT;
-// the native TestWasmMatchesNative runs it in the wasm build under node.
+// TestWriteFitWeights writes runFitCases' results for the native
+// TestWasmMatchesNative, which runs it in the wasm build under node.
 func TestWriteFitWeights(t *testing.T) {
-	path := os.Getenv("VGGO_LASTCONV_OUT")
-	if path == "" {
-		t.Skip("run by TestWasmMatchesNative (VGGO_LASTCONV_OUT names the output file)")
-	}
-	b, err := json.Marshal(runFitCases(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	wasmrun.Write(t, "VGGO_LASTCONV_OUT", func() any { return runFitCases(t) })
 }
 
 func maxAbsDiff(a, b []float32) float64 {
