@@ -7,24 +7,27 @@ import (
 	"slices"
 )
 
-// Preprocess reads only four source pixels per output pixel, so a caller
-// that decodes elsewhere (the browser worker: createImageBitmap) need not
-// hand over a whole 12 MP photo: ResizeSamples says which columns and rows
-// the resize reads, the caller gathers those pixels, and NewSampledImage
-// wraps them in an image that Preprocess turns into exactly the input it
-// would compute from the full image.
+// Where Preprocess enlarges an axis it reads two source pixels per output
+// pixel on it (where it shrinks one, every pixel), so a caller that
+// decodes elsewhere (the browser worker) need not hand over every pixel of
+// a tall narrow image, or of one it decoded at a reduced scale:
+// ResizeSamples says which columns and rows the resize reads, the caller
+// gathers those pixels, and NewSampledImage wraps them in an image that
+// Preprocess turns into exactly the input it would compute from the full
+// image.
 
 // ResizeSamples returns the source columns xs and rows ys, ascending and
 // without repeats, that Preprocess reads when it resizes a w×h image to
-// size×size (at most 2·size of each).
+// size×size: at most 2·size along an axis that is enlarged, all of them
+// along one that is shrunk.
 func ResizeSamples(w, h, size int) (xs, ys []int) {
-	return tapIndices(bilinearTaps(w, size)), tapIndices(bilinearTaps(h, size))
+	return tapIndices(resizeTaps(w, size)), tapIndices(resizeTaps(h, size))
 }
 
-func tapIndices(taps []bilinearTap) []int {
+func tapIndices(taps []resizeTap) []int {
 	var idx []int
 	for _, t := range taps {
-		idx = append(idx, t.i0, t.i1)
+		idx = append(idx, t.idx...)
 	}
 	slices.Sort(idx)
 	return slices.Compact(idx)

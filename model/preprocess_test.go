@@ -5,12 +5,13 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // Preprocess matches the float64 PyTorch reference (F.interpolate bilinear,
-// align_corners=False, antialias=False, then caffe/torch normalisation) on
+// align_corners=False, antialias=True, then caffe/torch normalisation) on
 // the committed lossless images, within 1e-6 of the largest value.
 func TestPreprocessMatchesReference(t *testing.T) {
 	for _, c := range loadReference(t, referenceDir) {
@@ -42,14 +43,12 @@ func TestPreprocessSameSizeIsExact(t *testing.T) {
 	}
 }
 
-// Hand-computed taps for a 4 → 2 downscale and a 2 → 4 upscale.
+// Hand-computed taps for enlarging an axis.
 func TestBilinearTaps(t *testing.T) {
 	tests := []struct {
 		n, m int
 		want []bilinearTap
 	}{
-		// s = 2(i+0.5)-0.5 = 0.5, 2.5
-		{4, 2, []bilinearTap{{0, 1, 0.5, 0.5}, {2, 3, 0.5, 0.5}}},
 		// s = 0.5(i+0.5)-0.5 = -0.25→0, 0.25, 0.75, 1.25 (clamped at the last pixel)
 		{2, 4, []bilinearTap{{0, 1, 1, 0}, {0, 1, 0.75, 0.25}, {0, 1, 0.25, 0.75}, {1, 1, 0.75, 0.25}}},
 		// s = (i+0.5)/3-0.5 = -1/3→0, 0, 1/3: one pixel, any weights
@@ -61,6 +60,36 @@ func TestBilinearTaps(t *testing.T) {
 			g, w := got[i], tc.want[i]
 			if g.i0 != w.i0 || g.i1 != w.i1 || math.Abs(g.w0-w.w0) > 1e-12 || math.Abs(g.w1-w.w1) > 1e-12 {
 				t.Errorf("%d→%d tap %d = %+v, want %+v", tc.n, tc.m, i, got[i], tc.want[i])
+			}
+		}
+	}
+}
+
+// Hand-computed taps for shrinking an axis: 4 → 2 (k = 2) weighs source
+// pixel j by 1 − |j + 0.5 − 2(i+0.5)|/2, then normalises; 6 → 2 (k = 3);
+// and 3 → 3 keeps each pixel.
+func TestResizeTaps(t *testing.T) {
+	tests := []struct {
+		n, m int
+		want []resizeTap
+	}{
+		// i=0: centre 1, j=0,1,2 → 0.75, 0.75, 0.25 (sum 1.75); i=1: centre 3, j=1,2,3.
+		{4, 2, []resizeTap{{[]int{0, 1, 2}, []float64{3.0 / 7, 3.0 / 7, 1.0 / 7}}, {[]int{1, 2, 3}, []float64{1.0 / 7, 3.0 / 7, 3.0 / 7}}}},
+		// i=0: centre 1.5, j=0..3 → 2/3, 1, 2/3, 1/3 (sum 8/3); i=1 mirrors it.
+		{6, 2, []resizeTap{{[]int{0, 1, 2, 3}, []float64{0.25, 0.375, 0.25, 0.125}}, {[]int{2, 3, 4, 5}, []float64{0.125, 0.25, 0.375, 0.25}}}},
+		{3, 3, []resizeTap{{[]int{0, 1}, []float64{1, 0}}, {[]int{1, 2}, []float64{1, 0}}, {[]int{2, 2}, []float64{1, 0}}}},
+	}
+	for _, tc := range tests {
+		got := resizeTaps(tc.n, tc.m)
+		for i, w := range tc.want {
+			g := got[i]
+			if !slices.Equal(g.idx, w.idx) || len(g.w) != len(w.w) {
+				t.Fatalf("%d→%d tap %d = %+v, want %+v", tc.n, tc.m, i, g, w)
+			}
+			for k := range w.w {
+				if math.Abs(g.w[k]-w.w[k]) > 1e-12 {
+					t.Errorf("%d→%d tap %d = %+v, want %+v", tc.n, tc.m, i, g, w)
+				}
 			}
 		}
 	}

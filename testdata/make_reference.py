@@ -13,8 +13,8 @@ testdata/reference/reference.json. For each case (image, mode, size):
 
 Preprocessing is the rule documented at model.Preprocess: PIL
 convert("RGB") (grey replicated to 3 channels, alpha dropped), bilinear
-resize with half-pixel centres and no antialiasing
-(F.interpolate(mode="bilinear", align_corners=False, antialias=False),
+resize with half-pixel centres, antialiased where an axis shrinks
+(F.interpolate(mode="bilinear", align_corners=False, antialias=True),
 cross-checked here against an explicit numpy loop), then "caffe" (BGR minus
 [103.939, 116.779, 123.68]) or "torch" (RGB/255 minus mean, over std).
 
@@ -42,6 +42,7 @@ CASES = [
     ("parity_grey.png", "torch", 32),
     ("parity_tiny.png", "caffe", 32),
     ("parity_alpha.png", "torch", 32),
+    ("parity_rgb.png", "torch", 32),  # shrinks both axes, by 2.5 and 1.875
 ]
 
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68])
@@ -55,29 +56,33 @@ def load_rgb(name):
 
 
 def resize_loop(rgb, size):
-    """The resize rule written out: half-pixel centres, clamp at 0, no antialias."""
-    def taps(n, m):
+    """The resize rule written out, one axis at a time: half-pixel centres;
+    enlarging, bilinear between floor(s) and the next pixel, s clamped at 0;
+    shrinking by k, the triangle filter widened by k, normalised."""
+    def weights(n, m):
         scale = n / m
-        out = []
+        wt = np.zeros((m, n))
         for i in range(m):
-            s = max(scale * (i + 0.5) - 0.5, 0.0)
-            i0 = min(int(np.floor(s)), n - 1)
-            i1 = i0 + 1 if i0 < n - 1 else i0
-            out.append((i0, i1, s - i0))
-        return out
+            if scale <= 1:
+                s = max(scale * (i + 0.5) - 0.5, 0.0)
+                i0 = min(int(np.floor(s)), n - 1)
+                i1 = i0 + 1 if i0 < n - 1 else i0
+                wt[i, i0] += 1 - (s - i0)
+                wt[i, i1] += s - i0
+            else:
+                c = scale * (i + 0.5)
+                for j in range(n):
+                    wt[i, j] = max(0.0, 1 - abs(j + 0.5 - c) / scale)
+                wt[i] /= wt[i].sum()
+        return wt
     h, w, _ = rgb.shape
-    res = np.zeros((size, size, 3))
-    for oy, (y0, y1, ly) in enumerate(taps(h, size)):
-        for ox, (x0, x1, lx) in enumerate(taps(w, size)):
-            top = (1 - lx) * rgb[y0, x0] + lx * rgb[y0, x1]
-            bottom = (1 - lx) * rgb[y1, x0] + lx * rgb[y1, x1]
-            res[oy, ox] = (1 - ly) * top + ly * bottom
-    return res
+    wy, wx = weights(h, size), weights(w, size)
+    return np.einsum("ij,jkc,lk->ilc", wy, rgb, wx)
 
 
 def resize_torch(rgb, size):
     t = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0)
-    r = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=False)
+    r = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
     return r[0].permute(1, 2, 0).numpy()
 
 

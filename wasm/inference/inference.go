@@ -146,6 +146,8 @@ func (e *Engine) ClassifyImage(img image.Image, name, decoder string, decodeMill
 		Model:         e.name,
 		Width:         b.Dx(),
 		Height:        b.Dy(),
+		DecodedWidth:  b.Dx(),
+		DecodedHeight: b.Dy(),
 		Top:           rank.TopK(probs, info.Classes, 5),
 		Probs:         append([]float32(nil), probs...),
 		Decoder:       decoder,

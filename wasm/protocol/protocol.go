@@ -93,16 +93,21 @@ type ClassifyRequest struct {
 
 // Result is the classification of one image.
 type Result struct {
-	Name          string            `json:"name"`
-	Model         string            `json:"model"`
-	Width         int               `json:"width"`   // decoded image, after EXIF orientation
-	Height        int               `json:"height"`  //
-	Top           []rank.Prediction `json:"top"`     // best first, at most 5
-	Probs         []float32         `json:"probs"`   // every class, in model order
-	Decoder       string            `json:"decoder"` // DecoderWebCodecs, DecoderBrowser or DecoderGo
-	DecodeMillis  float64           `json:"decodeMillis"`
-	ForwardMillis float64           `json:"forwardMillis"` // preprocessing + forward pass
-	OOD           *OOD              `json:"ood,omitempty"` // nil: the model cannot judge (no OOD statistics)
+	Name    string            `json:"name"`
+	Model   string            `json:"model"`
+	Width   int               `json:"width"`   // decoded image, after EXIF orientation
+	Height  int               `json:"height"`  //
+	Top     []rank.Prediction `json:"top"`     // best first, at most 5
+	Probs   []float32         `json:"probs"`   // every class, in model order
+	Decoder string            `json:"decoder"` // DecoderWebCodecs, DecoderBrowser or DecoderGo
+	// DecodedWidth×DecodedHeight is the picture the decoder handed over,
+	// after EXIF orientation: Width×Height, or less where a large JPEG was
+	// decoded at a reduced scale (WebCodecs only).
+	DecodedWidth  int     `json:"decodedWidth"`
+	DecodedHeight int     `json:"decodedHeight"`
+	DecodeMillis  float64 `json:"decodeMillis"`
+	ForwardMillis float64 `json:"forwardMillis"` // preprocessing + forward pass
+	OOD           *OOD    `json:"ood,omitempty"` // nil: the model cannot judge (no OOD statistics)
 
 	// Input is the network input as the model saw it (resized, before
 	// normalisation), a PNG of InputSize×InputSize pixels.

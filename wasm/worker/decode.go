@@ -3,8 +3,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"syscall/js"
 	"time"
 
@@ -26,26 +29,32 @@ var errNoBrowserDecoder = errors.New("no createImageBitmap or OffscreenCanvas in
 // path computes from the same pixels. An error means: use Go's decoder.
 func classifyDecodedByBrowser(blob js.Value, name string) (protocol.Result, error) {
 	start := time.Now()
-	img, decoder, err := browserDecode(blob, name, engine.InputSize())
+	img, decoder, shown, err := browserDecode(blob, name, engine.InputSize())
 	if err != nil {
 		return protocol.Result{}, err
 	}
-	return engine.ClassifyImage(img, name, decoder, millisSince(start))
+	res, err := engine.ClassifyImage(img, name, decoder, millisSince(start))
+	res.Width, res.Height = shown.X, shown.Y
+	return res, err
 }
 
 // browserDecode decodes blob for a model of input size with the fastest
 // browser decoder that reads it (see classifyDecodedByBrowser) and says
-// which one did. An error means: use Go's decoder.
-func browserDecode(blob js.Value, name string, size int) (*model.SampledImage, string, error) {
-	img, err := webCodecsDecode(blob, size)
+// which one did, and the size of the picture as shown (img's, unless it
+// was decoded at a reduced scale). An error means: use Go's decoder.
+func browserDecode(blob js.Value, name string, size int) (img *model.SampledImage, decoder string, shown image.Point, err error) {
+	img, shown, err = webCodecsDecode(blob, size)
 	if err == nil {
-		return img, protocol.DecoderWebCodecs, nil
+		return img, protocol.DecoderWebCodecs, shown, nil
 	}
 	if err != errNotJPEG && err != errNoImageDecoder {
 		println("vggo worker:", name+": ImageDecoder failed, using createImageBitmap:", err.Error())
 	}
 	img, err = bitmapDecode(blob, size)
-	return img, protocol.DecoderBrowser, err
+	if err != nil {
+		return nil, "", image.Point{}, err
+	}
+	return img, protocol.DecoderBrowser, img.Bounds().Size(), nil
 }
 
 var (
@@ -58,16 +67,22 @@ var (
 // first scan, and cameras write it first.
 const jpegHeadBytes = 256 << 10
 
-// webCodecsDecode decodes a JPEG blob with WebCodecs' ImageDecoder, which
-// for an ordinary JPEG hands back the Y, Cb and Cr planes as the file
-// stores them: no colour conversion, no chroma upsampling and no EXIF
-// turn of 12 million pixels, which is what makes createImageBitmap slow
-// (on a 12 MP photo in Chromium 156 the decode took about a third of
-// createImageBitmap's time). It copies only the rows the resize reads
-// (framePlan) and converts those samples as Go's decoder would; the EXIF
+// webCodecsDecode decodes a JPEG blob with WebCodecs' ImageDecoder. A
+// photo much larger than the model input is decoded at a reduced scale
+// (reducedJPEGSize): the JPEG decoder then skips most of its inverse DCT
+// and hands back a frame of 1/8 to 7/8 the size, each pixel close to the
+// average of the block it stands for; on a 12 MP photo in Chromium 156
+// this took 62-89 ms against 640 ms for the whole picture. Preprocess's
+// antialiased resize averages those pixels as it would have averaged the
+// originals, so the model input stays close to the native path's (the
+// tolerance is in e2e/decode_test.go). A smaller JPEG is decoded whole,
+// and ImageDecoder then hands back the Y, Cb and Cr planes as the file
+// stores them, which the worker converts as Go's decoder would: the same
+// input as the native path up to the two decoders' IDCT rounding. Either
+// way it copies only the rows the resize reads (framePlan); the EXIF
 // orientation comes from the file's head (model.JPEGOrientation, as on
 // the native side) and must agree with the frame's own rotation.
-func webCodecsDecode(blob js.Value, size int) (img *model.SampledImage, err error) {
+func webCodecsDecode(blob js.Value, size int) (img *model.SampledImage, shown image.Point, err error) {
 	defer func() {
 		if r := recover(); r != nil { // a JavaScript exception
 			img, err = nil, fmt.Errorf("%v", r)
@@ -75,38 +90,63 @@ func webCodecsDecode(blob js.Value, size int) (img *model.SampledImage, err erro
 	}()
 	decoderClass := self.Get("ImageDecoder")
 	if decoderClass.Type() != js.TypeFunction {
-		return nil, errNoImageDecoder
+		return nil, shown, errNoImageDecoder
 	}
-	buf, err := await(blob.Call("arrayBuffer"))
+	headBuf, err := await(blob.Call("slice", 0, jpegHeadBytes).Call("arrayBuffer"))
 	if err != nil {
-		return nil, err
+		return nil, shown, err
 	}
-	head := fromJSBytes(js.Global().Get("Uint8Array").New(buf, 0, min(jpegHeadBytes, buf.Get("byteLength").Int())))
+	head := fromJSBytes(js.Global().Get("Uint8Array").New(headBuf))
 	if len(head) < 3 || head[0] != 0xFF || head[1] != 0xD8 || head[2] != 0xFF {
-		return nil, errNotJPEG
+		return nil, shown, errNotJPEG
 	}
 	orientation := model.JPEGOrientation(head)
-	dec := decoderClass.New(map[string]any{"data": buf, "type": "image/jpeg"})
+	opts := map[string]any{"type": "image/jpeg"}
+	reduced := false
+	if stored, err := jpeg.DecodeConfig(bytes.NewReader(head)); err == nil {
+		if w, h, ok := reducedJPEGSize(stored.Width, stored.Height, size); ok {
+			opts["desiredWidth"], opts["desiredHeight"] = w, h
+			// A reduced decode gets the file as a stream: no copy of it in
+			// the worker's JavaScript heap, which ImageDecoder would copy
+			// again (on a 4 MB photo about 50 ms of the decode's 100).
+			opts["data"] = blob.Call("stream")
+			reduced = true
+			shown = image.Pt(stored.Width, stored.Height)
+			if orientation >= 5 { // the transposing orientations
+				shown = image.Pt(stored.Height, stored.Width)
+			}
+		}
+	}
+	if !reduced {
+		// The whole file at once: Chromium hands back the YCbCr planes only
+		// for data it has in full (from a stream it converted to RGB).
+		buf, err := await(blob.Call("arrayBuffer"))
+		if err != nil {
+			return nil, shown, err
+		}
+		opts["data"] = buf
+	}
+	dec := decoderClass.New(opts)
 	defer dec.Call("close")
 	out, err := await(dec.Call("decode"))
 	if err != nil {
-		return nil, err
+		return nil, shown, err
 	}
 	frame := out.Get("image")
 	defer frame.Call("close")
 	if err := checkFrameOrientation(frame, orientation); err != nil {
-		return nil, err
+		return nil, shown, err
 	}
 	format, err := parsePixelFormat(frame.Get("format").String())
 	if err != nil {
-		return nil, err
+		return nil, shown, err
 	}
 	if format.yuv {
 		// JPEG's YCbCr is JFIF's: full range, BT.601 matrix, which is what
 		// color.YCbCr converts.
 		cs := frame.Get("colorSpace")
 		if m := cs.Get("matrix").String(); !cs.Get("fullRange").Bool() || (m != "smpte170m" && m != "bt470bg") {
-			return nil, fmt.Errorf("the decoder gave YUV with matrix %s, full range %v", m, cs.Get("fullRange").Bool())
+			return nil, shown, fmt.Errorf("the decoder gave YUV with matrix %s, full range %v", m, cs.Get("fullRange").Bool())
 		}
 	}
 	vr := frame.Get("visibleRect")
@@ -114,7 +154,7 @@ func webCodecsDecode(blob js.Value, size int) (img *model.SampledImage, err erro
 	codedW := frame.Get("codedWidth").Int()
 	plan, err := newFramePlan(format, visible, frame.Get("codedHeight").Int(), orientation, size)
 	if err != nil {
-		return nil, err
+		return nil, shown, err
 	}
 	// Start every copy, then wait for all of them at once.
 	u8 := js.Global().Get("Uint8Array")
@@ -127,7 +167,7 @@ func webCodecsDecode(blob js.Value, size int) (img *model.SampledImage, err erro
 	}
 	layouts, err := await(js.Global().Get("Promise").Call("all", copies))
 	if err != nil {
-		return nil, err
+		return nil, shown, err
 	}
 	got := make([]frameCopy, len(plan.runs))
 	for i := range got {
@@ -139,9 +179,13 @@ func webCodecsDecode(blob js.Value, size int) (img *model.SampledImage, err erro
 	}
 	pix, err := plan.samples(got)
 	if err != nil {
-		return nil, err
+		return nil, shown, err
 	}
-	return model.NewSampledImage(plan.w, plan.h, plan.xs, plan.ys, pix)
+	img, err = model.NewSampledImage(plan.w, plan.h, plan.xs, plan.ys, pix)
+	if !reduced {
+		shown = image.Pt(plan.w, plan.h)
+	}
+	return img, shown, err
 }
 
 // checkFrameOrientation compares the orientation read from the file with

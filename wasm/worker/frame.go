@@ -19,6 +19,31 @@ import (
 // color.YCbCr.RGBA), so the model input equals the native path's up to
 // the two decoders' IDCT rounding.
 
+// reducedDecodeMargin is how many pixels of a reduced-scale decode stand
+// behind each model input pixel, at least, along the picture's shorter
+// side. The decoder's block averaging then spans at most a quarter of the
+// resize filter's width, which keeps the model input within a few levels
+// of the one computed from the full picture.
+const reducedDecodeMargin = 4
+
+// reducedJPEGSize returns the size to ask ImageDecoder for
+// (desiredWidth, desiredHeight) when a JPEG stored as w×h is decoded for a
+// model of input size: the smallest of libjpeg's scales m/8 (m = 1..7)
+// that keeps reducedDecodeMargin·size pixels on the shorter side, rounded
+// up as libjpeg rounds a scaled size. ok is false when no scale below 8/8
+// keeps that many: decode the whole picture.
+func reducedJPEGSize(w, h, size int) (dw, dh int, ok bool) {
+	short := min(w, h)
+	if size < 1 || short < 1 {
+		return 0, 0, false
+	}
+	m := (8*reducedDecodeMargin*size + short - 1) / short
+	if m >= 8 {
+		return 0, 0, false
+	}
+	return (w*m + 7) / 8, (h*m + 7) / 8, true
+}
+
 // pixelFormat is a VideoFrame format (VideoPixelFormat) the worker reads.
 type pixelFormat struct {
 	name       string

@@ -159,7 +159,7 @@ func upright(src *image.NRGBA, o int) *image.NRGBA {
 // TestFramePlanSamplesEqualGoDecoder: for every pixel format the worker
 // reads and every EXIF orientation, the model input computed from the rows
 // a framePlan copies equals the one computed from the whole picture turned
-// upright, exactly; and the plan copies few rows.
+// upright, exactly; and the plan copies few rows of a picture it enlarges.
 func TestFramePlanSamplesEqualGoDecoder(t *testing.T) {
 	const size = 32
 	frames := []struct {
@@ -193,8 +193,12 @@ func TestFramePlanSamplesEqualGoDecoder(t *testing.T) {
 					copies = append(copies, fr.copyRows(r))
 					rows += r.n
 				}
-				if rows > 2*size*f.subY {
-					t.Errorf("%s %s orientation %d: copies %d rows, want at most %d", name, fc.name, o, rows, 2*size*f.subY)
+				most := 2 * size * f.subY // enlarged: two rows per input row
+				if max(fc.vis.w, fc.vis.h) > size {
+					most = fc.vis.h + 2*f.subY // shrunk along an axis: the antialiased resize reads every row
+				}
+				if rows > most {
+					t.Errorf("%s %s orientation %d: copies %d rows, want at most %d", name, fc.name, o, rows, most)
 				}
 				pix, err := p.samples(copies)
 				if err != nil {
@@ -239,7 +243,7 @@ func TestFramePlanRefusesBadCopies(t *testing.T) {
 	}{
 		{"one copy missing", func(cs []frameCopy) []frameCopy { return cs[1:] }},
 		{"a plane missing", func(cs []frameCopy) []frameCopy { cs[0].planes = cs[0].planes[:2]; return cs }},
-		{"offset past the end", func(cs []frameCopy) []frameCopy { cs[1].planes[2].offset = len(cs[1].data); return cs }},
+		{"offset past the end", func(cs []frameCopy) []frameCopy { last := &cs[len(cs)-1]; last.planes[2].offset = len(last.data); return cs }},
 		{"stride too small", func(cs []frameCopy) []frameCopy { cs[0].planes[0].stride = 10; return cs }},
 		{"bytes cut short", func(cs []frameCopy) []frameCopy { cs[0].data = cs[0].data[:len(cs[0].data)/2]; return cs }},
 	} {
@@ -252,5 +256,34 @@ func TestFramePlanRefusesBadCopies(t *testing.T) {
 	}
 	if _, err := newFramePlan(f, frameRect{0, 0, 0, 10}, 10, 1, 8); err == nil {
 		t.Error("an empty frame: no error")
+	}
+}
+
+// A photo much larger than the model input is decoded at the smallest
+// libjpeg scale m/8 that keeps reducedDecodeMargin (4) pixels per input
+// pixel on its shorter side; one that would need 8/8 is decoded whole.
+func TestReducedJPEGSize(t *testing.T) {
+	tests := []struct {
+		w, h, size int
+		dw, dh     int
+		ok         bool
+	}{
+		{4000, 3000, 32, 500, 375, true},    // m = ceil(1024/3000) = 1
+		{3000, 4000, 224, 1125, 1500, true}, // m = ceil(7168/3000) = 3
+		{4000, 3000, 224, 1500, 1125, true}, // the shorter side decides, not the width
+		{400, 300, 32, 200, 150, true},      // m = ceil(1024/300) = 4
+		{401, 301, 32, 201, 151, true},      // odd sizes round up, as libjpeg's scaled size
+		{1000, 128, 32, 0, 0, false},        // m = 8: the whole picture
+		{28, 28, 32, 0, 0, false},           // smaller than the input
+		{4000, 3000, 0, 0, 0, false},        // no model
+	}
+	for _, tc := range tests {
+		dw, dh, ok := reducedJPEGSize(tc.w, tc.h, tc.size)
+		if dw != tc.dw || dh != tc.dh || ok != tc.ok {
+			t.Errorf("reducedJPEGSize(%d, %d, %d) = %d, %d, %v; want %d, %d, %v", tc.w, tc.h, tc.size, dw, dh, ok, tc.dw, tc.dh, tc.ok)
+		}
+		if ok && min(dw, dh) < reducedDecodeMargin*tc.size {
+			t.Errorf("%dx%d for %d: %dx%d keeps fewer than %d pixels per input pixel", tc.w, tc.h, tc.size, dw, dh, reducedDecodeMargin)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func teachFeatures(id int, req protocol.TeachFeaturesRequest, blob js.Value) err
 		return fmt.Errorf("%s: the base model is not loaded yet", req.Name)
 	}
 	start := time.Now()
-	img, _, err := browserDecode(blob, req.Name, engine.InputSize())
+	img, _, _, err := browserDecode(blob, req.Name, engine.InputSize())
 	if err != nil {
 		data, err := blobBytes(blob, req.Name)
 		if err != nil {
