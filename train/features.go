@@ -55,7 +55,9 @@ func (f *featureSource) key(content string, copy int) string {
 	if f.boundary == 0 {
 		weights, div = "none", 0
 	}
-	return cache.Key("vggo-features-v1", weights, "div="+strconv.Itoa(div), "size="+strconv.Itoa(f.size),
+	// v2: model.Preprocess antialiases where it shrinks an axis (v1 entries
+	// of images larger than the input hold the old, aliased resize).
+	return cache.Key("vggo-features-v2", weights, "div="+strconv.Itoa(div), "size="+strconv.Itoa(f.size),
 		"mode="+f.mode, "boundary="+strconv.Itoa(f.boundary), content, augDesc)
 }
 
