@@ -243,7 +243,11 @@ func TestFramePlanRefusesBadCopies(t *testing.T) {
 	}{
 		{"one copy missing", func(cs []frameCopy) []frameCopy { return cs[1:] }},
 		{"a plane missing", func(cs []frameCopy) []frameCopy { cs[0].planes = cs[0].planes[:2]; return cs }},
-		{"offset past the end", func(cs []frameCopy) []frameCopy { last := &cs[len(cs)-1]; last.planes[2].offset = len(last.data); return cs }},
+		{"offset past the end", func(cs []frameCopy) []frameCopy {
+			last := &cs[len(cs)-1]
+			last.planes[2].offset = len(last.data)
+			return cs
+		}},
 		{"stride too small", func(cs []frameCopy) []frameCopy { cs[0].planes[0].stride = 10; return cs }},
 		{"bytes cut short", func(cs []frameCopy) []frameCopy { cs[0].data = cs[0].data[:len(cs[0].data)/2]; return cs }},
 	} {
