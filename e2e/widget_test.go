@@ -364,6 +364,18 @@ func TestEmbedWidget(t *testing.T) {
 	}
 	run(t, ctx, 10*time.Second, chromedp.Evaluate[chromedp.Void](`document.getElementById("missing").remove()`))
 
+	// A host calling classify() 200 times at once: the widget holds the
+	// requests back (a few at a time with the worker, whose queue takes 64),
+	// so every promise resolves with its own image's result.
+	many, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	got, err := chromedp.Run(many, chromedp.Evaluate[int](`fetch("/img/fashion-0.png").then(r => r.blob()).then(b =>
+		Promise.all(Array.from({length: 200}, (_, i) => document.getElementById("a").classify(b, "many-" + i))))
+		.then(rs => rs.filter((r, i) => r.name === "many-" + i && r.probs.length === 10).length)`, chromedp.EvalAwaitPromise))
+	cancel()
+	if err != nil || got != 200 {
+		t.Errorf("200 classify() calls at once: %d resolved with their result (%v)", got, err)
+	}
+
 	// 5. Widget b saw nothing but its own ready event, and shows no result.
 	for _, e := range hostEvents(t, ctx) {
 		if e.Widget == "b" && e.Type != "vggo-ready" {

@@ -18,6 +18,7 @@ type embedJob struct {
 	name    string
 	blob    app.Value
 	started time.Time
+	shown   *entry // the entry the frame shows for it
 }
 
 // Embed is the widget's page (EmbedPath). The host page side of it (the
@@ -31,6 +32,7 @@ type Embed struct {
 
 	waiting []*embedJob       // images that arrived before the model was ready
 	running map[int]*embedJob // worker request id → job
+	images  requestThrottle   // a host calling classify() a thousand times must not overflow the worker's queue
 	last    *entry            // the image shown
 	lastRes []rank.Prediction // its ranked classes
 	drop    dropZone
@@ -138,6 +140,7 @@ func (e *Embed) submitFiles(_ app.Context, files app.Value) {
 func (e *Embed) submit(j *embedJob) {
 	j.started = time.Now()
 	shown := &entry{Name: j.name}
+	j.shown = shown
 	e.last, e.lastRes = shown, nil
 	if err := checkImage(j.blob, j.name); err != nil {
 		e.reject(j, shown, err.Error())
@@ -161,9 +164,11 @@ func (e *Embed) reject(j *embedJob, shown *entry, msg string) {
 }
 
 func (e *Embed) start(j *embedJob) {
-	id := e.session.classify(j.blob, j.name)
-	e.running[id] = j
-	e.last.ID = id
+	e.images.throttle(func() {
+		id := e.session.classify(j.blob, j.name)
+		e.running[id] = j
+		j.shown.ID = id
+	})
 }
 
 // onReply handles the worker's messages.
@@ -172,9 +177,12 @@ func (e *Embed) onReply(ctx app.Context, r workerReply) {
 		return
 	}
 	j := e.running[r.ID]
-	delete(e.running, r.ID)
 	if j == nil {
 		return
+	}
+	if r.Kind == protocol.KindResult || r.Kind == protocol.KindError {
+		delete(e.running, r.ID)
+		e.images.answered()
 	}
 	switch r.Kind {
 	case protocol.KindResult:

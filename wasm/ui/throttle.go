@@ -5,8 +5,9 @@ package ui
 // messages), and a page that sends a thousand dropped images at once would
 // overflow it and end the worker program. Pages queue each send here
 // (throttle) and report each reply (answered); waiting sends go out in
-// order as replies come back. The teach page (features, "try it") and the
-// classify page (dropped, picked and pasted images) share it.
+// order as replies come back. The teach page (features, "try it"), the
+// classify page (dropped, picked and pasted images) and the widget (the
+// host's classify() calls and the visitor's files) share it.
 type requestThrottle struct {
 	limit    int // 0: defaultInFlight
 	waiting  []func()
