@@ -474,14 +474,9 @@ func BenchmarkPhotoDropToResult(b *testing.B) {
 // a second apart after a warm-up drop, and returns the median drop-to-result
 // milliseconds.
 func photoDropAlone(t testing.TB) float64 {
-	photo := encodeJPEG(t, photoLike(4000, 3000, 12, 12), 1)
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
-	site := decodeProxy(t, srv.url, nil, map[string][]byte{"photo-12mp.jpg": photo})
-	ctx := newBrowser(t)
-	run(t, ctx, 30*time.Second, chromedp.Navigate(site+"/"))
-	waitFor(t, ctx, "the first model", modelReadyExpr, 60*time.Second)
-	dropTimes(t, ctx, "photo-12mp.jpg", 1) // warm-up
+	ctx := dropBrowser(t, srv.url, nil, dropPhoto(t))
 	var ms []float64
 	var last string
 	for range 7 {
@@ -492,6 +487,27 @@ func photoDropAlone(t testing.TB) float64 {
 	median := protocol.Median(ms)
 	t.Logf("webcodecs, one browser: drop→result %.0f ms median of %v; last card: %s (load average %s)", median, roundAll(ms), last, loadAverage())
 	return median
+}
+
+// dropPhoto is the drop benchmarks' photo: a 12 MP photo-like JPEG
+// (4000x3000) with the sensor noise of a phone's (about 4 MB).
+func dropPhoto(t testing.TB) []byte {
+	photo := encodeJPEG(t, photoLike(4000, 3000, 12, 12), 1)
+	t.Logf("12 MP JPEG: %d bytes", len(photo))
+	return photo
+}
+
+// dropBrowser opens the app in a new browser, through a proxy that serves
+// photo as /e2e/photo-12mp.jpg and hides the browser APIs named in hide,
+// waits for the default model and drops the photo once: first-use costs
+// are not the photo's.
+func dropBrowser(t testing.TB, server string, hide []string, photo []byte) context.Context {
+	site := decodeProxy(t, server, hide, map[string][]byte{"photo-12mp.jpg": photo})
+	ctx := newBrowser(t)
+	run(t, ctx, 30*time.Second, chromedp.Navigate(site+"/"))
+	waitFor(t, ctx, "the first model", modelReadyExpr, 60*time.Second)
+	dropTimes(t, ctx, "photo-12mp.jpg", 1)
+	return ctx
 }
 
 func benchmarkPhotoDropInterleaved(b *testing.B) {
@@ -507,8 +523,7 @@ func benchmarkPhotoDropInterleaved(b *testing.B) {
 
 func photoDropMedians(t testing.TB) map[string]float64 {
 	const runs = 7
-	photo := encodeJPEG(t, photoLike(4000, 3000, 12, 12), 1)
-	t.Logf("12 MP JPEG: %d bytes", len(photo))
+	photo := dropPhoto(t)
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
 	// One browser per decoder, all open at once, and the drops taken in
@@ -516,12 +531,7 @@ func photoDropMedians(t testing.TB) map[string]float64 {
 	// machine's load during the run affects every decoder alike.
 	ctxs := map[string]context.Context{}
 	for _, c := range decoderPaths {
-		site := decodeProxy(t, srv.url, c.hide, map[string][]byte{"photo-12mp.jpg": photo})
-		ctx := newBrowser(t)
-		run(t, ctx, 30*time.Second, chromedp.Navigate(site+"/"))
-		waitFor(t, ctx, "the first model", modelReadyExpr, 60*time.Second)
-		dropTimes(t, ctx, "photo-12mp.jpg", 1) // warm-up: first-use costs are not the photo's
-		ctxs[c.name] = ctx
+		ctxs[c.name] = dropBrowser(t, srv.url, c.hide, photo)
 	}
 	ms, gaps, lines := map[string][]float64{}, map[string][]float64{}, map[string]string{}
 	for range runs {

@@ -116,11 +116,18 @@ func applyOrientation(img image.Image, o int) image.Image {
 	}
 	b := img.Bounds()
 	m := &orientedImage{src: img, orientation: o, min: b.Min, w: b.Dx(), h: b.Dy()}
-	m.bounds = image.Rect(0, 0, m.w, m.h)
-	if o >= 5 { // the transposing orientations swap width and height
-		m.bounds = image.Rect(0, 0, m.h, m.w)
-	}
+	sw, sh := OrientedSize(o, m.w, m.h)
+	m.bounds = image.Rect(0, 0, sw, sh)
 	return m
+}
+
+// OrientedSize is the size a w×h stored picture is shown at under EXIF
+// orientation o: the transposing orientations (5-8) swap width and height.
+func OrientedSize(o, w, h int) (int, int) {
+	if o >= 5 && o <= 8 {
+		return h, w
+	}
+	return w, h
 }
 
 // orientedImage is an image shown through one of the EXIF orientations.

@@ -214,3 +214,18 @@ func TestApplyOrientation(t *testing.T) {
 		}
 	}
 }
+
+// The transposing orientations 5-8 swap width and height; 1-4 and values
+// outside 1-8 (treated as upright) keep them.
+func TestOrientedSize(t *testing.T) {
+	for o := 0; o <= 9; o++ {
+		w, h := OrientedSize(o, 400, 300)
+		want := [2]int{400, 300}
+		if o >= 5 && o <= 8 {
+			want = [2]int{300, 400}
+		}
+		if [2]int{w, h} != want {
+			t.Errorf("OrientedSize(%d, 400, 300) = %d, %d; want %v", o, w, h, want)
+		}
+	}
+}

@@ -117,10 +117,8 @@ func newFramePlan(f pixelFormat, visible frameRect, codedHeight, o, size int) (*
 	if o < 1 || o > 8 {
 		o = 1
 	}
-	p := &framePlan{format: f, orientation: o, visible: visible, w: visible.w, h: visible.h}
-	if o >= 5 { // the transposing orientations swap width and height
-		p.w, p.h = visible.h, visible.w
-	}
+	p := &framePlan{format: f, orientation: o, visible: visible}
+	p.w, p.h = model.OrientedSize(o, visible.w, visible.h)
 	p.xs, p.ys = model.ResizeSamples(p.w, p.h, size)
 	// The stored rows the samples fall on, as blocks of subY rows: a copy
 	// of a subsampled frame must start and end on a chroma row.
