@@ -89,6 +89,10 @@ func (t *transfers) logCut(log *slog.Logger) int {
 // shutdown working as configured, not an error.
 func drainAndStop(srv *http.Server, site *siteHandler, drain time.Duration, log *slog.Logger) error {
 	log.Info("shutting down", "drain", drain.String())
+	// Shutdown closes the listeners before it calls these hooks, so this
+	// line tells a watcher that new connections are refused from now on;
+	// "shutting down" comes before that.
+	srv.RegisterOnShutdown(func() { log.Info("listener closed; draining") })
 	defer site.close()
 	ctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
