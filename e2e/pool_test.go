@@ -295,7 +295,10 @@ func poolBenchRows(t testing.TB, ctx context.Context, url string) []poolBenchRow
 // shared and the message exchange, for both worker builds, and logs each
 // median with its ratio to 1 worker of the same build, and the workers'
 // wasm memory. VGGO_POOL_BENCH="224,32" sets the sizes, VGGO_POOL_RUNS
-// the timed runs (default 5), VGGO_POOL_BUILDS the builds
+// the timed runs (default 5), VGGO_POOL_WARMUP the untimed runs before
+// them (default 1; Chromium compiles hot wasm functions with its
+// optimizing tier in the background, so the first passes of a fresh
+// page are slower, at 32x32 for the first 20 or so), VGGO_POOL_BUILDS the builds
 // ("simd128,relaxed"), VGGO_POOL_CONFIGS the pools (";"-separated queries,
 // default "threads=1;threads=2;threads=2&exchange=message;threads=4").
 func BenchmarkPoolScaling(b *testing.B) {
@@ -310,6 +313,10 @@ func BenchmarkPoolScaling(b *testing.B) {
 	if runs == "" {
 		runs = "5"
 	}
+	warmup := os.Getenv("VGGO_POOL_WARMUP")
+	if warmup == "" {
+		warmup = "1"
+	}
 	builds, configs := os.Getenv("VGGO_POOL_BUILDS"), os.Getenv("VGGO_POOL_CONFIGS")
 	if builds == "" {
 		builds = "simd128,relaxed"
@@ -321,7 +328,7 @@ func BenchmarkPoolScaling(b *testing.B) {
 		for _, build := range strings.Split(builds, ",") {
 			one := map[int]float64{}
 			for _, c := range strings.Split(configs, ";") {
-				url := fmt.Sprintf("%s/bench?sizes=%s&width=1&warmup=1&runs=%s&auto=1&build=%s&%s", srv.url, sizes, runs, build, c)
+				url := fmt.Sprintf("%s/bench?sizes=%s&width=1&warmup=%s&runs=%s&auto=1&build=%s&%s", srv.url, sizes, warmup, runs, build, c)
 				for _, r := range poolBenchRows(b, ctx, url) {
 					if r.Workers == 1 {
 						one[r.Size] = r.Median
