@@ -45,7 +45,9 @@ func (e *Embed) renderLast() app.UI {
 	l := e.last
 	art := app.Article().ID("embed-result").Class("result embed-result "+l.state()).DataSet("state", l.state()).DataSet("name", l.Name)
 	var body []app.UI
-	if l.ImageURL != "" && l.state() != "error" {
+	// As in the app, the thumbnail comes with the result: the page's own
+	// decode of a large photo would compete with the worker's.
+	if l.ImageURL != "" && l.state() == "done" {
 		body = append(body, app.Img().Class("embed-thumb").Src(l.ImageURL).Alt(l.Name))
 	}
 	switch l.state() {
