@@ -2,7 +2,10 @@ package ui
 
 import (
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"vggo/wasm/protocol"
 )
@@ -81,5 +84,30 @@ func TestUnknownModelMessage(t *testing.T) {
 	}
 	if got := UnknownModelMessage("x", nil); got != "the server lists no usable model" {
 		t.Errorf("no models: %s", got)
+	}
+}
+
+// TestThumbnailComesWithResult: the app's result card and the widget show
+// the photo's thumbnail only once the result is there, never while the
+// worker still decodes it (the page's own decode would compete) nor for a
+// file that failed.
+func TestThumbnailComesWithResult(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		e     entry
+		thumb bool
+	}{
+		{"pending", entry{Name: "a.jpg", ImageURL: "blob:a"}, false},
+		{"error", entry{Name: "a.jpg", ImageURL: "blob:a", Err: "corrupt"}, false},
+		{"done", entry{Name: "a.jpg", ImageURL: "blob:a", Result: &protocol.Result{}}, true},
+	} {
+		card := app.HTMLString(renderEntry(&c.e))
+		embed := &Embed{last: &c.e, params: EmbedParams{Top: EmbedDefaultTop}}
+		widget := app.HTMLString(embed.renderLast())
+		for where, html := range map[string]string{"app": card, "widget": widget} {
+			if got := strings.Contains(html, `src="blob:a"`); got != c.thumb {
+				t.Errorf("%s, %s: thumbnail shown = %v, want %v:\n%s", where, c.name, got, c.thumb, html)
+			}
+		}
 	}
 }
