@@ -101,8 +101,9 @@ type Result struct {
 	Probs   []float32         `json:"probs"`   // every class, in model order
 	Decoder string            `json:"decoder"` // DecoderWebCodecs, DecoderBrowser or DecoderGo
 	// DecodedWidth×DecodedHeight is the picture the decoder handed over,
-	// after EXIF orientation: Width×Height, or less where a large JPEG was
-	// decoded at a reduced scale (WebCodecs only).
+	// after EXIF orientation: Width×Height, or less where a large picture
+	// was decoded at a reduced scale (a JPEG through WebCodecs) or resized
+	// by the browser before the worker read it (createImageBitmap).
 	DecodedWidth  int     `json:"decodedWidth"`
 	DecodedHeight int     `json:"decodedHeight"`
 	DecodeMillis  float64 `json:"decodeMillis"`

@@ -50,11 +50,11 @@ func browserDecode(blob js.Value, name string, size int) (img *model.SampledImag
 	if err != errNotJPEG && err != errNoImageDecoder {
 		println("vggo worker:", name+": ImageDecoder failed, using createImageBitmap:", err.Error())
 	}
-	img, err = bitmapDecode(blob, size)
+	img, shown, err = bitmapDecode(blob, size)
 	if err != nil {
 		return nil, "", image.Point{}, err
 	}
-	return img, protocol.DecoderBrowser, img.Bounds().Size(), nil
+	return img, protocol.DecoderBrowser, shown, nil
 }
 
 var (
@@ -210,19 +210,25 @@ func checkFrameOrientation(frame js.Value, o int) error {
 // applied, as Go's decoder does) and gathers the
 // pixels at model.ResizeSamples(width, height, size) through two small
 // OffscreenCanvases: the needed rows first, then the needed columns of
-// those. Images with transparency are refused: a canvas stores
-// premultiplied colour, which loses what Go's decoder reads under alpha 0.
-func bitmapDecode(blob js.Value, size int) (img *model.SampledImage, err error) {
+// those. A picture much larger than the model input is first resized by
+// the browser (reducedBitmapSize), since the antialiased resize reads
+// every pixel of a shrunk axis: a 12 MP picture would otherwise cross into
+// Go as 48 MB, which stay in the worker's wasm memory for good, and
+// Preprocess would filter all of them. It returns the size of the picture
+// as shown, before that resize. Images with transparency are refused: a
+// canvas stores premultiplied colour, which loses what Go's decoder reads
+// under alpha 0.
+func bitmapDecode(blob js.Value, size int) (img *model.SampledImage, shown image.Point, err error) {
 	defer func() {
 		if r := recover(); r != nil { // a JavaScript exception, such as a canvas too large to allocate
 			img, err = nil, fmt.Errorf("%v", r)
 		}
 	}()
 	if self.Get("createImageBitmap").Type() != js.TypeFunction || self.Get("OffscreenCanvas").Type() != js.TypeFunction {
-		return nil, errNoBrowserDecoder
+		return nil, image.Point{}, errNoBrowserDecoder
 	}
 	if size < 1 {
-		return nil, errors.New("no model is loaded yet")
+		return nil, image.Point{}, errors.New("no model is loaded yet")
 	}
 	// colorSpaceConversion stays "default": "none" (ignore an embedded
 	// colour profile, as Go's decoder does) made Chromium 156 decode a 12 MP
@@ -232,12 +238,22 @@ func bitmapDecode(blob js.Value, size int) (img *model.SampledImage, err error) 
 	opts := map[string]any{"imageOrientation": "from-image"}
 	bitmap, err := await(self.Call("createImageBitmap", blob, opts))
 	if err != nil {
-		return nil, err
+		return nil, image.Point{}, err
 	}
-	defer bitmap.Call("close")
+	defer func() { bitmap.Call("close") }()
 	w, h := bitmap.Get("width").Int(), bitmap.Get("height").Int()
 	if w < 1 || h < 1 || w > model.MaxPixels/h {
-		return nil, fmt.Errorf("decoded to %dx%d pixels", w, h) // Go's decoder words the error
+		return nil, image.Point{}, fmt.Errorf("decoded to %dx%d pixels", w, h) // Go's decoder words the error
+	}
+	shown = image.Pt(w, h)
+	if dw, dh, ok := reducedBitmapSize(w, h, size); ok {
+		small, err := await(self.Call("createImageBitmap", bitmap, map[string]any{
+			"resizeWidth": dw, "resizeHeight": dh, "resizeQuality": "medium"}))
+		if err != nil {
+			return nil, image.Point{}, err
+		}
+		bitmap.Call("close")
+		bitmap, w, h = small, dw, dh
 	}
 	xs, ys := model.ResizeSamples(w, h, size)
 	rows, rowsCtx := newCanvas(w, len(ys))
@@ -253,12 +269,12 @@ func bitmapDecode(blob js.Value, size int) (img *model.SampledImage, err error) 
 	js.CopyBytesToGo(pix, data)
 	img, err = model.NewSampledImage(w, h, xs, ys, pix)
 	if err != nil {
-		return nil, err
+		return nil, image.Point{}, err
 	}
 	if !img.Opaque() {
-		return nil, errors.New("the image has transparent pixels")
+		return nil, image.Point{}, errors.New("the image has transparent pixels")
 	}
-	return img, nil
+	return img, shown, nil
 }
 
 // newCanvas returns a w×h OffscreenCanvas and its 2D context, kept in CPU

@@ -291,3 +291,25 @@ func TestReducedJPEGSize(t *testing.T) {
 		}
 	}
 }
+
+func TestReducedBitmapSize(t *testing.T) {
+	tests := []struct {
+		w, h, size int
+		dw, dh     int
+		ok         bool
+	}{
+		{4000, 3000, 32, 683, 512, true},  // the shorter side becomes 16·32
+		{3000, 4000, 32, 512, 683, true},  // turned upright: the same, swapped
+		{3000, 2250, 32, 683, 512, true},  // 682.67 rounds up
+		{1024, 5000, 32, 512, 2500, true}, // tall and narrow: the width decides
+		{1023, 5000, 32, 0, 0, false},     // under twice the target: whole
+		{4000, 3000, 224, 0, 0, false},    // a 224 model reads a 12 MP picture whole
+		{4000, 3000, 0, 0, 0, false},      // no model
+	}
+	for _, tc := range tests {
+		dw, dh, ok := reducedBitmapSize(tc.w, tc.h, tc.size)
+		if dw != tc.dw || dh != tc.dh || ok != tc.ok {
+			t.Errorf("reducedBitmapSize(%d, %d, %d) = %d, %d, %v; want %d, %d, %v", tc.w, tc.h, tc.size, dw, dh, ok, tc.dw, tc.dh, tc.ok)
+		}
+	}
+}
