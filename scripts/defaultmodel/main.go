@@ -71,13 +71,17 @@ const (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: defaultmodel package|samples|measure|latency|ood [flags]")
+		fmt.Fprintln(os.Stderr, "usage: defaultmodel package|average|validate|samples|measure|latency|ood [flags]")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "package":
 		err = cmdPackage(os.Args[2:])
+	case "average":
+		err = cmdAverage(os.Args[2:])
+	case "validate":
+		err = cmdValidate(os.Args[2:])
 	case "samples":
 		err = cmdSamples(os.Args[2:])
 	case "measure":
@@ -87,7 +91,7 @@ func main() {
 	case "ood":
 		err = cmdOOD(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown subcommand %q (package, samples, measure, latency or ood)", os.Args[1])
+		err = fmt.Errorf("unknown subcommand %q (package, average, validate, samples, measure, latency or ood)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "defaultmodel:", err)
@@ -144,6 +148,39 @@ func cmdPackage(args []string) error {
 	}
 	fmt.Printf("%s: %d classes %q, %dx%d input, preprocess %s, head %s, %s weights, %d bytes, SHA-256 %s\n",
 		*out, len(m.Info.Classes), m.Info.Classes, m.Info.InputSize, m.Info.InputSize, m.Info.Preprocess, m.Info.Head, m.Info.DType, m.Info.Bytes, m.Info.SHA256)
+	return nil
+}
+
+// cmdAverage writes the int8 model whose weights are (1-t)·a + t·b
+// (model.Interpolate): the default model's last step averages two
+// training stages that continue one another. The result has no OOD
+// statistics; train ood adds them.
+func cmdAverage(args []string) error {
+	fs := flag.NewFlagSet("average", flag.ExitOnError)
+	a := fs.String("a", "", "the first model file")
+	b := fs.String("b", "", "the second model file (its description and class names are kept)")
+	t := fs.Float64("t", 0.5, "the second model's share of every weight, 0..1")
+	out := fs.String("out", "", "the int8 model file to write")
+	fs.Parse(args)
+	if *a == "" || *b == "" || *out == "" {
+		return fmt.Errorf("average: -a, -b and -out are required")
+	}
+	ma, err := model.ReadModelFile(*a)
+	if err != nil {
+		return err
+	}
+	mb, err := model.ReadModelFile(*b)
+	if err != nil {
+		return err
+	}
+	m, err := model.Interpolate(ma, mb, *t)
+	if err != nil {
+		return fmt.Errorf("%s and %s: %w", *a, *b, err)
+	}
+	if err := model.WriteModelFile(*out, m, "int8"); err != nil {
+		return err
+	}
+	fmt.Printf("%s: %.2f·%s + %.2f·%s, int8\n", *out, 1-*t, *a, *t, *b)
 	return nil
 }
 

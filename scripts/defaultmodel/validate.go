@@ -1,0 +1,98 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"math"
+	"os"
+
+	"vggo/model"
+	"vggo/model/rank"
+	"vggo/train/data"
+)
+
+// cmdValidate prints each model's loss and accuracy on the validation
+// split `train fit -val FRACTION -seed SEED` holds out of DATA's training
+// images: how the default model's stages and averages are compared,
+// never on the test set.
+func cmdValidate(args []string) error {
+	fs := flag.NewFlagSet("validate", flag.ExitOnError)
+	dir := fs.String("data", "", "Fashion-MNIST as class folders (train/ and test/), as train fit reads it")
+	val := fs.Float64("val", 0.05, "the validation share of each class, as train fit's -val")
+	seed := fs.Uint64("seed", 1, "the split's seed, as train fit's -seed")
+	fs.Parse(args)
+	if *dir == "" || fs.NArg() == 0 {
+		return fmt.Errorf("validate: -data and at least one model file are required")
+	}
+	ds, err := data.Load(*dir, data.Options{ValFraction: *val, Seed: *seed})
+	if err != nil {
+		return err
+	}
+	images, labels, err := readSamples(ds.Val)
+	if err != nil {
+		return err
+	}
+	for _, path := range fs.Args() {
+		net, m, err := loadNet(path)
+		if err != nil {
+			return err
+		}
+		if len(m.Info.Classes) != len(ds.Classes) {
+			return fmt.Errorf("%s has %d classes, %s %d", path, len(m.Info.Classes), *dir, len(ds.Classes))
+		}
+		loss, acc := validationScores(net, images, labels)
+		fmt.Printf("%s: val_loss %.4f  val_acc %.4f  (%d validation images, -val %g -seed %d)\n", path, loss, acc, len(images), *val, *seed)
+	}
+	return nil
+}
+
+// readSamples decodes the samples' image files.
+func readSamples(samples []data.Sample) ([]image.Image, []int, error) {
+	var images []image.Image
+	var labels []int
+	for _, s := range samples {
+		f, err := os.Open(s.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		img, err := model.DecodeImage(f, s.Path)
+		f.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+		images = append(images, img)
+		labels = append(labels, s.Label)
+	}
+	return images, labels, nil
+}
+
+// validationScores is the mean cross-entropy (plain, as train fit reports
+// val_loss) and the top-1 accuracy of net on the images.
+func validationScores(net *model.Net, images []image.Image, labels []int) (loss, acc float64) {
+	const batch = 50
+	size := net.InputSize()
+	per := size * size * 3
+	classes := len(net.Classes())
+	x := make([]float32, batch*per)
+	correct := 0
+	for start := 0; start < len(images); start += batch {
+		b := min(batch, len(images)-start)
+		for i := 0; i < b; i++ {
+			if err := model.PreprocessInto(x[i*per:(i+1)*per], images[start+i], size, net.PreprocessMode()); err != nil {
+				panic(err)
+			}
+		}
+		probs := net.Forward(b, x[:b*per])
+		for i := 0; i < b; i++ {
+			p := probs[i*classes : (i+1)*classes]
+			y := labels[start+i]
+			loss -= math.Log(max(float64(p[y]), 1e-12))
+			if rank.Best(p) == y {
+				correct++
+			}
+		}
+	}
+	n := float64(len(images))
+	return loss / n, float64(correct) / n
+}
