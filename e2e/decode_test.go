@@ -41,25 +41,29 @@ const (
 	// webCodecsTolerance: ImageDecoder gives the JPEG's own YCbCr planes,
 	// converted as Go's decoder converts them, so only the IDCT rounding of
 	// libjpeg-turbo and Go differs (a level here and there). Measured with
-	// the default model (Chromium 156): 0.00017 on the small EXIF photo,
-	// the one JPEG here decoded whole (0.00074 on the larger EXIF photos
-	// before they took the reduced path).
+	// the default model (Chromium 156): 0.00057 on the small EXIF photo,
+	// the one JPEG here decoded whole (0.00017 with the model before the
+	// stage-2/3 average; 0.00074 on the larger EXIF photos before they took
+	// the reduced path).
 	webCodecsTolerance = 0.005
 	// reducedTolerance: a JPEG much larger than the model input is decoded
 	// at a reduced scale (1/8 to 7/8), each pixel about the average of the
 	// block it stands for, then resized with the antialiasing filter the
 	// native path applies to the whole picture; the two filters differ a
-	// little. Measured with the default model (Chromium 156): 0.0061 on
-	// the EXIF photos (decoded at 1/2), 0.0046 on the 12 MP photo (1/8).
-	// createImageBitmap's resize of a much larger picture (to 16x the
-	// input, mipmaps then bilinear) is held to it too: 0.012 on the 12 MP
-	// photo, 0.0025 on the striped PNG.
+	// little. Measured with the default model (Chromium 156): 0.0049 and
+	// 0.00071 on the EXIF photos (decoded at 1/2), 0.011 on the 12 MP photo
+	// (1/8). createImageBitmap's resize of a much larger picture (to 16x
+	// the input, mipmaps then bilinear) is held to it too: 0.011 on the
+	// 12 MP photo, 0.0034 on the striped PNG. (With the model before the
+	// stage-2/3 average: 0.0061, 0.0046, 0.012 and 0.0025.)
 	reducedTolerance = 0.02
 	// jpegTolerance: createImageBitmap's pixels differ from Go's decoder by
 	// a few levels (Chromium's libjpeg-turbo interpolates chroma, Go's
 	// repeats it; IDCT rounding). Measured with the default model
-	// (Chromium 156): 0.016 on the small EXIF photo, 0.0068 on the larger
-	// ones (0.026 before the resize was antialiased); the top class stays.
+	// (Chromium 156): 0.0088 on the small EXIF photo, 0.005 and 0.002 on
+	// the larger ones (with the model before the stage-2/3 average: 0.016
+	// and 0.0068, and 0.026 before the resize was antialiased); the top
+	// class stays.
 	jpegTolerance = 0.05
 )
 
