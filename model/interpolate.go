@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -37,6 +38,7 @@ func Interpolate(a, b *Model, t float64) (*Model, error) {
 	}
 	m := &Model{Info: bi, Base: ConvBase{Arch: b.Base.Arch}, Head: Head{Kind: b.Head.Kind}}
 	m.Info.Classes = slices.Clone(bi.Classes)
+	m.Info.Provenance = maps.Clone(bi.Provenance)
 	var err error
 	for i := range m.Base.Layers {
 		name := fmt.Sprintf("conv layer %d", i+1)
