@@ -232,25 +232,33 @@ func readTestSet(imagesPath, labelsPath string) (*testSet, error) {
 
 // predict returns the top-1 class index of the first n images, batch by batch.
 func predict(net *model.Net, images []*image.Gray, n int) []int {
+	out := make([]int, 0, n)
+	forwardBatches(net, n, func(i int) image.Image { return images[i] }, func(_ int, probs []float32) {
+		out = append(out, rank.Best(probs))
+	})
+	return out
+}
+
+// forwardBatches runs images 0..n-1 (imageAt(i)) through net 50 at a time
+// and hands each one's probabilities to each, in order.
+func forwardBatches(net *model.Net, n int, imageAt func(i int) image.Image, each func(i int, probs []float32)) {
 	const batch = 50
 	size := net.InputSize()
 	per := size * size * 3
 	classes := len(net.Classes())
 	x := make([]float32, batch*per)
-	out := make([]int, 0, n)
 	for start := 0; start < n; start += batch {
 		b := min(batch, n-start)
 		for i := 0; i < b; i++ {
-			if err := model.PreprocessInto(x[i*per:(i+1)*per], images[start+i], size, net.PreprocessMode()); err != nil {
+			if err := model.PreprocessInto(x[i*per:(i+1)*per], imageAt(start+i), size, net.PreprocessMode()); err != nil {
 				panic(err)
 			}
 		}
 		probs := net.Forward(b, x[:b*per])
 		for i := 0; i < b; i++ {
-			out = append(out, rank.Best(probs[i*classes:(i+1)*classes]))
+			each(start+i, probs[i*classes:(i+1)*classes])
 		}
 	}
-	return out
 }
 
 func loadNet(path string) (*model.Net, *model.Model, error) {

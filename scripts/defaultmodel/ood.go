@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 
 	"vggo/model"
@@ -136,20 +135,14 @@ func oodRates(net *model.Net, sets []oodSet, mspThreshold float64) (mahalanobis,
 // mspThreshold is the max-softmax probability below which the given
 // fraction of the validation images fall (the comparison rule of the table).
 func mspThreshold(net *model.Net, val []data.Sample, fraction float64) (float64, error) {
-	var top []float64
-	for _, s := range val {
-		f, err := os.Open(s.Path)
-		if err != nil {
-			return 0, err
-		}
-		img, err := model.DecodeImage(f, s.Path)
-		f.Close()
-		if err != nil {
-			return 0, err
-		}
-		probs := net.Forward(1, model.Preprocess(img, net.InputSize(), net.PreprocessMode()))
-		top = append(top, float64(slices.Max(probs)))
+	images, _, err := readSamples(val)
+	if err != nil {
+		return 0, err
 	}
+	var top []float64
+	forwardBatches(net, len(images), func(i int) image.Image { return images[i] }, func(_ int, probs []float32) {
+		top = append(top, float64(slices.Max(probs)))
+	})
 	slices.Sort(top)
 	return top[int(fraction*float64(len(top)))], nil
 }

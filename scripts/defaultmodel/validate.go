@@ -47,7 +47,8 @@ func cmdValidate(args []string) error {
 	return nil
 }
 
-// readSamples decodes the samples' image files.
+// readSamples decodes the samples' image files (the validation split, for
+// validate and ood).
 func readSamples(samples []data.Sample) ([]image.Image, []int, error) {
 	var images []image.Image
 	var labels []int
@@ -70,29 +71,13 @@ func readSamples(samples []data.Sample) ([]image.Image, []int, error) {
 // validationScores is the mean cross-entropy (plain, as train fit reports
 // val_loss) and the top-1 accuracy of net on the images.
 func validationScores(net *model.Net, images []image.Image, labels []int) (loss, acc float64) {
-	const batch = 50
-	size := net.InputSize()
-	per := size * size * 3
-	classes := len(net.Classes())
-	x := make([]float32, batch*per)
 	correct := 0
-	for start := 0; start < len(images); start += batch {
-		b := min(batch, len(images)-start)
-		for i := 0; i < b; i++ {
-			if err := model.PreprocessInto(x[i*per:(i+1)*per], images[start+i], size, net.PreprocessMode()); err != nil {
-				panic(err)
-			}
+	forwardBatches(net, len(images), func(i int) image.Image { return images[i] }, func(i int, probs []float32) {
+		loss -= math.Log(max(float64(probs[labels[i]]), 1e-12))
+		if rank.Best(probs) == labels[i] {
+			correct++
 		}
-		probs := net.Forward(b, x[:b*per])
-		for i := 0; i < b; i++ {
-			p := probs[i*classes : (i+1)*classes]
-			y := labels[start+i]
-			loss -= math.Log(max(float64(p[y]), 1e-12))
-			if rank.Best(p) == y {
-				correct++
-			}
-		}
-	}
+	})
 	n := float64(len(images))
 	return loss / n, float64(correct) / n
 }
