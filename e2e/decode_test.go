@@ -361,7 +361,7 @@ func TestBrowserDecodeAgreesWithNative(t *testing.T) {
 		{"photo-exif6.jpg", 400, 300, 6}, // stored 400 wide and 300 high; shown (and classified) 300x400
 		{"photo-exif8-odd.jpg", 401, 301, 8},
 		{"photo-12mp.jpg", 4000, 3000, 1},
-		{"photo-small-exif6.jpg", 120, 90, 6}, // under 4x the input: decoded whole, as YCbCr planes
+		{"photo-small-exif6.jpg", 120, 90, 6}, // under 32/7 times the input: decoded whole, as YCbCr planes
 		{"photo-stripes.png", 3000, 2250, 1},  // fine stripes, which a resize that skips pixels aliases
 	} {
 		var data []byte
@@ -401,10 +401,11 @@ func TestBrowserDecodeAgreesWithNative(t *testing.T) {
 				want, tol := map[string]string{"webcodecs": protocol.DecoderBrowser, "bitmap": protocol.DecoderBrowser, "go": protocol.DecoderGo}[c.name], pngTolerance
 				switch {
 				case jpg && c.name == "webcodecs":
-					// A JPEG at least 4x the input on its shorter side must take the
+					// A JPEG whose shorter side keeps 4 pixels per input pixel at a
+					// scale of 7/8 (at least 32/7 times the input) must take the
 					// reduced-scale path, a smaller one the whole-picture path.
 					want, tol = protocol.DecoderWebCodecs, webCodecsTolerance
-					reduce := min(res.Width, res.Height) >= 4*net.InputSize()
+					reduce := 7*min(res.Width, res.Height) >= 32*net.InputSize()
 					if reduce {
 						tol = reducedTolerance
 					}
