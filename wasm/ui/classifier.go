@@ -31,6 +31,12 @@ func (e *entry) release() {
 	revokeObjectURL(e.InputURL)
 }
 
+// showsThumbnail says whether the entry's card (the app's or the widget's)
+// shows the picture: only with the result. A file that failed to decode
+// then shows no broken-image icon, and the page's own decode of a large
+// photo does not compete with the worker's for the CPU.
+func (e *entry) showsThumbnail() bool { return e.ImageURL != "" && e.state() == "done" }
+
 func (e *entry) state() string {
 	switch {
 	case e.Err != "":

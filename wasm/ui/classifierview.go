@@ -162,10 +162,7 @@ func (c *Classifier) renderResults() app.UI {
 func renderEntry(e *entry) app.UI {
 	art := app.Article().Class("result "+e.state()).DataSet("state", e.state()).DataSet("name", e.Name)
 	var body []app.UI
-	// The thumbnail comes with the result: a file that failed to decode
-	// shows no broken-image icon, and the page's own decode of a large
-	// photo for it would compete with the worker's for the CPU.
-	if e.ImageURL != "" && e.state() == "done" {
+	if e.showsThumbnail() {
 		body = append(body, app.Img().Class("thumb").Src(e.ImageURL).Alt(e.Name))
 	}
 	body = append(body, app.H3().Text(e.Name))

@@ -45,9 +45,7 @@ func (e *Embed) renderLast() app.UI {
 	l := e.last
 	art := app.Article().ID("embed-result").Class("result embed-result "+l.state()).DataSet("state", l.state()).DataSet("name", l.Name)
 	var body []app.UI
-	// As in the app, the thumbnail comes with the result: the page's own
-	// decode of a large photo would compete with the worker's.
-	if l.ImageURL != "" && l.state() == "done" {
+	if l.showsThumbnail() {
 		body = append(body, app.Img().Class("embed-thumb").Src(l.ImageURL).Alt(l.Name))
 	}
 	switch l.state() {
