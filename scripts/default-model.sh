@@ -107,7 +107,7 @@ CURVES=$RUN/curves.png
 if [ "$EPOCHS3" -gt 0 ]; then
 	./bin/train fit "${stage3[@]}" "${resume3[@]}" | tee "$WORK/fit-stage3.log"
 	mkdir -p "$RUN4"
-	./bin/defaultmodel average -a "$FROM3" -b "$RUN3/model.safetensors" -t "$AVERAGE" -out "$RUN4/model.safetensors"
+	./bin/defaultmodel average -t "$AVERAGE" -out "$RUN4/model.safetensors" "$FROM3" "$RUN3/model.safetensors"
 	# The validation figures the choice of AVERAGE rests on (the card's stage-4 lines).
 	./bin/defaultmodel validate -data "$DATA" "$FROM3" "$RUN3/model.safetensors" "$RUN4/model.safetensors" | tee "$WORK/validate.txt"
 	./bin/train evaluate -model "$RUN4/model.safetensors" -data "$DATA" -out "$RUN4" | tee "$WORK/evaluate-stage4.log"

@@ -185,3 +185,85 @@ func checkSameAsUninterrupted(t *testing.T, data, out, ref, cacheDir string, epo
 		}
 	}
 }
+
+// TestSnapshots: -snapshots writes every epoch's weights; the best epoch's
+// snapshot holds exactly the weights of the final model file, and a
+// snapshot lost between an epoch's checkpoint and its write (a kill) is
+// written again, the same, by -resume.
+func TestSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	out, cacheDir := filepath.Join(dir, "run"), filepath.Join(dir, "cache")
+	const epochs = 2
+	args := fitArgs(fixture, out, cacheDir, epochs, "-snapshots", "-export", "float32", "-ood-per-class", "0")
+	var log bytes.Buffer
+	if code := run(append([]string{"fit"}, args...), &log, io.Discard); code != 0 {
+		t.Fatalf("fit failed:\n%s", log.String())
+	}
+	snaps := make([]*model.Model, epochs+1)
+	for e := 1; e <= epochs; e++ {
+		p := filepath.Join(out, fmt.Sprintf("epoch-%d.safetensors", e))
+		if !strings.Contains(log.String(), "snapshot "+p+"\n") {
+			t.Errorf("the log does not name snapshot %s:\n%s", p, log.String())
+		}
+		m, err := model.ReadModelFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps[e] = m
+	}
+	var h report.History
+	raw, err := os.ReadFile(filepath.Join(out, "history.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		t.Fatal(err)
+	}
+	final, err := model.ReadModelFile(filepath.Join(out, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.BestEpoch < 1 || h.BestEpoch > epochs {
+		t.Fatalf("best epoch %d", h.BestEpoch)
+	}
+	if !sameWeights(snaps[h.BestEpoch], final) {
+		t.Errorf("snapshot of the best epoch %d differs from model.safetensors", h.BestEpoch)
+	}
+	if sameWeights(snaps[1], snaps[2]) {
+		t.Errorf("epochs 1 and 2 have the same weights: the snapshots are not per epoch")
+	}
+
+	lost := filepath.Join(out, fmt.Sprintf("epoch-%d.safetensors", epochs))
+	if err := os.Remove(lost); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if code := run(append([]string{"fit"}, append(args, "-resume")...), &log, io.Discard); code != 0 {
+		t.Fatalf("resume failed:\n%s", log.String())
+	}
+	again, err := model.ReadModelFile(lost)
+	if err != nil {
+		t.Fatalf("the lost snapshot was not written again on -resume: %v\n%s", err, log.String())
+	}
+	if !sameWeights(again, snaps[epochs]) {
+		t.Errorf("the snapshot written on -resume differs from the one lost")
+	}
+}
+
+// sameWeights reports whether two models have bit-identical weights.
+func sameWeights(a, b *model.Model) bool {
+	for i := range a.Base.Layers {
+		if !slices.Equal(a.Base.Layers[i].Kernel, b.Base.Layers[i].Kernel) || !slices.Equal(a.Base.Layers[i].Bias, b.Base.Layers[i].Bias) {
+			return false
+		}
+	}
+	if len(a.Head.Dense) != len(b.Head.Dense) {
+		return false
+	}
+	for i := range a.Head.Dense {
+		if !slices.Equal(a.Head.Dense[i].Kernel, b.Head.Dense[i].Kernel) || !slices.Equal(a.Head.Dense[i].Bias, b.Head.Dense[i].Bias) {
+			return false
+		}
+	}
+	return true
+}

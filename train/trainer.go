@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +116,11 @@ func (t *trainer) resume(st *checkpoint.State) error {
 	}
 	t.st = st
 	fmt.Fprintf(t.stdout, "resuming after epoch %d (batch %d) from %s\n", st.Epoch, st.Batch, t.ckptPath)
+	if st.Epoch > 0 && st.Batch == 0 {
+		if _, err := os.Stat(t.snapshotPath(st.Epoch)); errors.Is(err, fs.ErrNotExist) {
+			return t.snapshot(st.Epoch) // killed between checkpoint and snapshot
+		}
+	}
 	return nil
 }
 
@@ -169,6 +178,9 @@ func (t *trainer) run(ctx context.Context, res *fitResult) error {
 		if err := t.save(); err != nil {
 			return err
 		}
+		if err := t.snapshot(epoch); err != nil {
+			return err
+		}
 		if ctx.Err() != nil {
 			return errInterrupted
 		}
@@ -177,6 +189,27 @@ func (t *trainer) run(ctx context.Context, res *fitResult) error {
 		t.params.CopyFrom(t.best)
 	}
 	return nil
+}
+
+// snapshot writes the epoch's live weights as OUT/epoch-N.safetensors
+// when --snapshots asks for them. It runs after the epoch's checkpoint;
+// a run killed in between writes the missing snapshot when resumed
+// (resume calls it while the live weights are still that epoch's).
+func (t *trainer) snapshot(epoch int) error {
+	if !t.c.Snapshots {
+		return nil
+	}
+	path := t.snapshotPath(epoch)
+	m := exportModel(t.c, t.pr.spec, t.pr.base, t.params, t.pr.ds.Classes)
+	if err := model.WriteModelFile(path, m, t.c.Export); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "snapshot %s\n", path)
+	return nil
+}
+
+func (t *trainer) snapshotPath(epoch int) string {
+	return filepath.Join(t.c.Out, fmt.Sprintf("epoch-%d.safetensors", epoch))
 }
 
 // trainEpoch runs epoch's batches from st.Batch on and returns its sums

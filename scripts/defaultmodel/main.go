@@ -151,36 +151,49 @@ func cmdPackage(args []string) error {
 	return nil
 }
 
-// cmdAverage writes the int8 model whose weights are (1-t)·a + t·b
-// (model.Interpolate): the default model's last step averages two
-// training stages that continue one another. The result has no OOD
-// statistics; train ood adds them.
+// cmdAverage writes the int8 model whose weights are the mean of the
+// given model files (model.Average): the default model's last step
+// averages training stages that continue one another, or a stage's epoch
+// snapshots (train fit -snapshots). -t gives the last file's share when
+// there are two. The result has no OOD statistics; train ood adds them.
 func cmdAverage(args []string) error {
 	fs := flag.NewFlagSet("average", flag.ExitOnError)
-	a := fs.String("a", "", "the first model file")
-	b := fs.String("b", "", "the second model file (its description and class names are kept)")
-	t := fs.Float64("t", 0.5, "the second model's share of every weight, 0..1")
+	t := fs.Float64("t", -1, "with two model files: the second's share of every weight, 0..1 (default: the plain mean)")
 	out := fs.String("out", "", "the int8 model file to write")
 	fs.Parse(args)
-	if *a == "" || *b == "" || *out == "" {
-		return fmt.Errorf("average: -a, -b and -out are required")
+	paths := fs.Args()
+	if len(paths) < 2 || *out == "" {
+		return fmt.Errorf("average: usage: average -out FILE [-t T] MODEL MODEL...")
 	}
-	ma, err := model.ReadModelFile(*a)
-	if err != nil {
-		return err
+	shares := make([]float64, len(paths))
+	for i := range shares {
+		shares[i] = 1 / float64(len(paths))
 	}
-	mb, err := model.ReadModelFile(*b)
-	if err != nil {
-		return err
+	if *t != -1 {
+		if len(paths) != 2 {
+			return fmt.Errorf("average: -t needs exactly two model files, not %d", len(paths))
+		}
+		shares[0], shares[1] = 1-*t, *t
 	}
-	m, err := model.Interpolate(ma, mb, *t)
+	models := make([]*model.Model, len(paths))
+	for i, p := range paths {
+		var err error
+		if models[i], err = model.ReadModelFile(p); err != nil {
+			return err
+		}
+	}
+	m, err := model.Average(models, shares)
 	if err != nil {
-		return fmt.Errorf("%s and %s: %w", *a, *b, err)
+		return fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)
 	}
 	if err := model.WriteModelFile(*out, m, "int8"); err != nil {
 		return err
 	}
-	fmt.Printf("%s: %.2f·%s + %.2f·%s, int8\n", *out, 1-*t, *a, *t, *b)
+	terms := make([]string, len(paths))
+	for i, p := range paths {
+		terms[i] = fmt.Sprintf("%.3f·%s", shares[i], p)
+	}
+	fmt.Printf("%s: %s, int8\n", *out, strings.Join(terms, " + "))
 	return nil
 }
 
