@@ -247,6 +247,7 @@ func TestPoolBench(t *testing.T) {
 		{"&threads=2", "2", "shared"},
 		{"&threads=4", "4", "shared"},
 		{"&threads=2&exchange=message", "2", "message"},
+		{"&threads=2&weights=f16&tiles=small", "2", "shared"},
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			_, medians := benchBuild(t, srv, "", c.query)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"vggo/kernels"
 	"vggo/model/rank"
 )
 
@@ -70,6 +71,11 @@ func TestShardHalfWeightsAgree(t *testing.T) {
 // (TestShardHalfWeightsAgree, TestHalfWeightsDefaultModel log the real
 // figures); the float32 pool is held to 1e-5 (bit-identical in fact).
 const halfProbBound = 1e-2
+
+// halfFeatureBound is the largest difference, relative to its maximum,
+// float16 weights may make in the conv base's output at 224x224 (13
+// layers of about 5e-3 each; TestShardSmallTiles logs the figure).
+const halfFeatureBound = 5e-2
 
 // TestHalfWeightsDefaultModel measures float16 weights on the shipped
 // default model: its ten sample images and four random inputs, against
@@ -215,4 +221,89 @@ func runShardsBuilt(t *testing.T, n, batch int, x []float32, build func(k int) (
 		}
 	}
 	return probs
+}
+
+// TestShardSmallTiles: with SmallTiles, blocks 4 and 5 run F(2x2) where
+// they would run F(4x4) (16 instead of 36 transformed values per weight,
+// the other blocks untouched); shards built alike agree bit for bit at any
+// count, and the conv base's output differs from Net's (another
+// algorithm) by at most 1e-5 of its maximum, or halfFeatureBound with
+// HalfWeights too. (The random network's probabilities saturate, so the
+// conv output is the sharper comparison.)
+func TestShardSmallTiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	// At 224 and width/16 block 4 is 28x28 with 32 channels, where every
+	// architecture picks F(4x4); block 5 at 14x14 too.
+	m := randomNetModel(rng, 16, 224, HeadGAP, 5)
+	net, err := NewNet(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := uniformFloats(rng, 224*224*3, 100)
+	wantFeat := slices.Clone(net.Features(1, x))
+	tiles := func(opts ShardOptions) (tile [ConvLayers]int, bytes [ConvLayers]int64) {
+		c := *m
+		s, err := TakeShardWith(&c, 0, 1, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range s.convs[:s.depth] {
+			if wg, ok := l.conv.(*kernels.Winograd3x3); ok {
+				tile[i], bytes[i] = wg.Tile(), wg.WeightBytes()
+			}
+		}
+		return
+	}
+	plainTile, plainBytes := tiles(ShardOptions{})
+	smallTile, smallBytes := tiles(ShardOptions{SmallTiles: true})
+	for i := range ConvLayers {
+		spec := m.Base.Arch.Conv(i)
+		wantTile := plainTile[i]
+		if spec.Block >= 4 {
+			if plainTile[i] != 4 {
+				t.Fatalf("layer %d (block %d) runs tile %d without SmallTiles; the test needs F(4x4) there", i+1, spec.Block, plainTile[i])
+			}
+			wantTile = 2
+			if got, want := smallBytes[i]*36, plainBytes[i]*16; got != want {
+				t.Errorf("layer %d: %d weight bytes with SmallTiles, want 16/36 of %d", i+1, smallBytes[i], plainBytes[i])
+			}
+		}
+		if smallTile[i] != wantTile {
+			t.Errorf("layer %d (block %d): tile %d with SmallTiles, want %d", i+1, spec.Block, smallTile[i], wantTile)
+		}
+	}
+	for _, half := range []bool{false, true} {
+		opts := ShardOptions{SmallTiles: true, HalfWeights: half}
+		build := func(n int) func(k int) (*Shard, error) {
+			return func(k int) (*Shard, error) { c := *m; return TakeShardWith(&c, k, n, opts) }
+		}
+		one := runShardsBuilt(t, 1, 1, x, build(1))
+		for _, n := range []int{2, 3} {
+			if got := runShardsBuilt(t, n, 1, x, build(n)); !slices.Equal(got, one) {
+				t.Errorf("%+v: %d shards give %v, one gives %v", opts, n, got, one)
+			}
+		}
+		c := *m
+		s, err := TakeShardWith(&c, 0, 1, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feat, err := s.Run(1, x, func(_, _ int, part, full []float32) error { copy(full, part); return nil }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peak := 0.0
+		for _, v := range wantFeat {
+			peak = max(peak, math.Abs(float64(v)))
+		}
+		df := maxAbsDiff(feat, wantFeat) / peak
+		bound := 1e-5
+		if half {
+			bound = halfFeatureBound
+		}
+		t.Logf("%+v: conv base output differs from Net's by %.2e of its maximum", opts, df)
+		if df > bound || slices.Equal(feat, wantFeat) {
+			t.Errorf("%+v: conv base output differs from Net's by %.3g of its maximum: want a difference, below %g", opts, df, bound)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -62,6 +63,52 @@ func TestMergeChannels(t *testing.T) {
 		if !slices.Equal(got, full) {
 			t.Errorf("pixels=%d c=%d n=%d: merge differs from the original", tc.pixels, tc.c, tc.n)
 		}
+		// The same merge a few pixels at a time (PlaceChannels), as the
+		// browser's exchange does through a small buffer.
+		for per := 1; per <= 3; per++ {
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			for k := range parts {
+				lo, hi := ShardChannels(tc.c, tc.n, k)
+				w := hi - lo
+				if w == 0 {
+					continue
+				}
+				for p0 := 0; p0 < tc.pixels; p0 += per {
+					cnt := min(per, tc.pixels-p0)
+					PlaceChannels(got, tc.c, lo, hi, p0, slices.Clone(parts[k][p0*w:(p0+cnt)*w]))
+				}
+			}
+			if !slices.Equal(got, full) {
+				t.Errorf("pixels=%d c=%d n=%d, %d pixels at a time: merge differs from the original", tc.pixels, tc.c, tc.n, per)
+			}
+		}
+	}
+}
+
+// TestPlaceChannelsRefuses: a run that would write outside full, or rows
+// that are not whole pixels, panic with the sizes instead of corrupting
+// another shard's channels.
+func TestPlaceChannelsRefuses(t *testing.T) {
+	full := make([]float32, 4*8)
+	for _, tc := range []struct {
+		name           string
+		lo, hi, p0, nv int
+	}{
+		{"past the last pixel", 0, 4, 3, 8},
+		{"channels past c", 6, 10, 0, 4},
+		{"not whole pixels", 0, 4, 0, 6},
+		{"empty range", 4, 4, 0, 0},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "PlaceChannels") {
+					t.Errorf("%s: recovered %v, want a PlaceChannels panic", tc.name, r)
+				}
+			}()
+			PlaceChannels(full, 8, tc.lo, tc.hi, tc.p0, make([]float32, tc.nv))
+		}()
 	}
 }
 

@@ -221,8 +221,9 @@ func Bench(req protocol.BenchRequest, report func(protocol.BenchRow)) error {
 		}
 		x := benchInput(size, req.Batch)
 		var forward func() error
-		if req.HalfWeights { // only a Shard builds float16 weights: a lone one
-			s, err := model.TakeShardWith(RandomModel(size, req.WidthDiv, 1), 0, 1, model.ShardOptions{HalfWeights: true})
+		if opts := (model.ShardOptions{HalfWeights: req.HalfWeights, SmallTiles: req.SmallTiles}); opts != (model.ShardOptions{}) {
+			// Only a Shard takes these options: a lone one.
+			s, err := model.TakeShardWith(RandomModel(size, req.WidthDiv, 1), 0, 1, opts)
 			if err != nil {
 				return fmt.Errorf("bench: size %d: %w", size, err)
 			}

@@ -75,7 +75,7 @@ func (e *Engine) BenchLoad(req protocol.BenchLoad) error {
 	if req.Size < 32 || req.Size > 512 {
 		return fmt.Errorf("bench: input size %d outside 32..512", req.Size)
 	}
-	s, err := model.TakeShardWith(RandomModel(req.Size, req.WidthDiv, 1), e.index, max(e.count, 1), model.ShardOptions{HalfWeights: req.HalfWeights})
+	s, err := model.TakeShardWith(RandomModel(req.Size, req.WidthDiv, 1), e.index, max(e.count, 1), model.ShardOptions{HalfWeights: req.HalfWeights, SmallTiles: req.SmallTiles})
 	if err != nil {
 		return fmt.Errorf("bench: size %d: %w", req.Size, err)
 	}

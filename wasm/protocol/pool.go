@@ -74,6 +74,7 @@ type BenchLoad struct {
 	Size        int  `json:"size"`
 	WidthDiv    int  `json:"widthDiv"`
 	HalfWeights bool `json:"halfWeights,omitempty"` // float16 Winograd weights (model.ShardOptions)
+	SmallTiles  bool `json:"smallTiles,omitempty"`  // F(2x2) in blocks 4 and 5 (model.ShardOptions)
 }
 
 // BenchLoaded answers BenchLoad.

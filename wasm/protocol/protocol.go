@@ -145,6 +145,7 @@ type BenchRequest struct {
 	Batch    int   `json:"batch,omitempty"` // images per forward pass; 0 is 1
 
 	HalfWeights bool `json:"halfWeights,omitempty"` // float16 Winograd weights (model.ShardOptions; pool benchmarks)
+	SmallTiles  bool `json:"smallTiles,omitempty"`  // F(2x2) in blocks 4 and 5 (model.ShardOptions; pool benchmarks)
 }
 
 // BenchRow is the timing of one input size.

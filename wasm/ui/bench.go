@@ -26,6 +26,10 @@ type BenchSettings struct {
 	// HalfWeights (weights=f16) keeps the Winograd weights as float16:
 	// half the memory, less accurate (model.ShardOptions).
 	HalfWeights bool
+	// SmallTiles (tiles=small) runs blocks 4 and 5 with Winograd F(2x2):
+	// less than half those layers' weight memory, slower
+	// (model.ShardOptions).
+	SmallTiles bool
 }
 
 // ParseBenchSettings reads settings from a query string, with defaults
@@ -68,6 +72,7 @@ func ParseBenchSettings(q url.Values) BenchSettings {
 		s.Exchange = protocol.ExchangeMessage
 	}
 	s.HalfWeights = q.Get("weights") == "f16"
+	s.SmallTiles = q.Get("tiles") == "small"
 	return s
 }
 
@@ -126,7 +131,7 @@ func (b *Bench) start(ctx app.Context, e app.Event) {
 	b.startedAt = app.Window().Get("performance").Call("now").Float()
 	s := b.settings
 	b.runID = b.worker.send(protocol.KindBench, protocol.BenchRequest{
-		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, HalfWeights: s.HalfWeights,
+		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, HalfWeights: s.HalfWeights, SmallTiles: s.SmallTiles,
 	}, nil)
 	b.watchFrames(ctx)
 }
@@ -209,6 +214,7 @@ func (b *Bench) Render() app.UI {
 					app.Text("."),
 				),
 				app.If(build != "", app.P().ID("bench-build").DataSet("build", build).Text(workerBuildLine(build))),
+				app.If(s.HalfWeights || s.SmallTiles, app.P().ID("bench-weights").Text(weightsLine(s))),
 				app.If(build != "", poolLine("bench-workers", b.worker)),
 				app.Div().Class("row").Body(
 					app.Button().ID("bench-start").Type("button").Class("button").Disabled(b.running).
@@ -230,6 +236,18 @@ func workerBuildLine(build string) string {
 		return "Worker build: relaxed SIMD (worker-relaxed.wasm, f32x4.relaxed_madd kernels)."
 	}
 	return "Worker build: SIMD128 (worker.wasm; this browser has no relaxed SIMD, or build=simd128 was asked for)."
+}
+
+// weightsLine says which memory-saving weight layouts the run uses.
+func weightsLine(s BenchSettings) string {
+	var parts []string
+	if s.HalfWeights {
+		parts = append(parts, "Winograd weights kept as float16 (weights=f16: half their memory; probabilities move by up to about 0.003)")
+	}
+	if s.SmallTiles {
+		parts = append(parts, "Winograd F(2x2) in blocks 4 and 5 (tiles=small: less than half those layers' weight memory, slower)")
+	}
+	return "Memory savings: " + strings.Join(parts, "; ") + "."
 }
 
 // renderProgress says how far the run is and, once it has started, how

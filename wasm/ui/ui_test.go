@@ -121,6 +121,8 @@ func TestParseBenchSettings(t *testing.T) {
 		{"build=relaxed", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Build: BuildRelaxed}},
 		{"build=simd128", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Build: BuildSIMD128}},
 		{"build=avx", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}},
+		{"weights=f16&tiles=small", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, HalfWeights: true, SmallTiles: true}},
+		{"weights=f8&tiles=tiny", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}},
 	}
 	for _, c := range cases {
 		q, _ := url.ParseQuery(c.query)

@@ -426,7 +426,7 @@ func (p *workerPool) benchNextSize(req *poolRequest) {
 	p.open[req.attempt] = req
 	b.waiting, b.memory = len(p.members), 0
 	for _, m := range p.members {
-		m.client.sendWith(req.attempt, protocol.KindBenchLoad, protocol.BenchLoad{Size: b.req.Sizes[b.next], WidthDiv: b.req.WidthDiv, HalfWeights: b.req.HalfWeights}, nil, nil)
+		m.client.sendWith(req.attempt, protocol.KindBenchLoad, protocol.BenchLoad{Size: b.req.Sizes[b.next], WidthDiv: b.req.WidthDiv, HalfWeights: b.req.HalfWeights, SmallTiles: b.req.SmallTiles}, nil, nil)
 	}
 }
 
