@@ -24,7 +24,8 @@ const (
 	metaClasses       = "classes" // JSON array of strings
 	metaPreprocess    = "preprocess"
 	metaDType         = "weights_dtype"
-	metaDescription   = "description" // optional: one line on what the model was trained on
+	metaDescription   = "description"  // optional: one line on what the model was trained on
+	metaFlipAverage   = "flip_average" // optional: "true" when each image is averaged with its mirror image
 	metaProvenance    = "provenance."
 	formatName        = "vggo"
 )
@@ -41,6 +42,7 @@ type Info struct {
 	Classes       []string          // class names, in output order
 	Preprocess    string            // PreprocessCaffe or PreprocessTorch (preprocess.go)
 	Description   string            // one line for users: what pictures the model knows (optional)
+	FlipAverage   bool              // classify each image and its mirror image and average the probabilities (Net.Forward)
 	Provenance    map[string]string // free-form: dataset, accuracy, date, command line, ...
 	DType         string            // kernel encoding in the file: int8, float16 or float32 (set when read)
 	Bytes         int64             // file size (set when read)
@@ -150,6 +152,13 @@ func parseInfo(md map[string]string) (Info, error) {
 	}
 	info := Info{FormatVersion: version, Arch: md[metaArch], Head: md[metaHead], Preprocess: md[metaPreprocess], DType: md[metaDType],
 		Description: md[metaDescription]}
+	switch md[metaFlipAverage] {
+	case "", "false":
+	case "true":
+		info.FlipAverage = true
+	default:
+		return Info{}, fmt.Errorf("metadata flip_average %q: want true or false", md[metaFlipAverage])
+	}
 	var err error
 	if info.InputSize, err = strconv.Atoi(md[metaInputSize]); err != nil {
 		return Info{}, fmt.Errorf("metadata input_size %q is not a number", md[metaInputSize])

@@ -238,6 +238,9 @@ func encodeModel(m *Model, dtype string) ([]safetensors.Tensor, map[string]strin
 	if m.Info.Description != "" {
 		md[metaDescription] = m.Info.Description
 	}
+	if m.Info.FlipAverage {
+		md[metaFlipAverage] = "true"
+	}
 	for k, v := range m.Info.Provenance {
 		md[metaProvenance+k] = v
 	}

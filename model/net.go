@@ -53,6 +53,7 @@ type Net struct {
 	classes  []string
 	mode     string
 	ood      *OOD // nil when the model file has no OOD statistics
+	flip     bool // Info.FlipAverage: average each image with its mirror image
 
 	// Ping-pong activation buffers, grown to the largest batch seen, and
 	// the head's per-layer outputs.
@@ -140,6 +141,7 @@ func NewNet(m *Model) (*Net, error) {
 	n.classes = append([]string(nil), m.Info.Classes...)
 	n.mode = m.Info.Preprocess
 	n.ood = m.OOD
+	n.flip = m.Info.FlipAverage
 	for _, d := range m.Head.Dense {
 		n.head = append(n.head, denseLayer{in: d.In, out: d.Out, dense: kernels.NewDense(d.In, d.Out, d.Kernel, d.Bias)})
 	}
@@ -156,38 +158,98 @@ func (n *Net) PreprocessMode() string { return n.mode }
 
 // Forward classifies batch preprocessed images x (NHWC,
 // batch×size×size×3, see Preprocess) and returns a new slice of
-// batch×classes softmax probabilities. It panics on a wrong len(x) or on a
-// Net without a head (NewFeatureNet).
+// batch×classes softmax probabilities. For a model that asks for it
+// (Info.FlipAverage) each image's probabilities are the mean of its own
+// and its mirror image's, both run in one pass of 2·batch images, so the
+// pass costs twice as much. It panics on a wrong len(x) or on a Net
+// without a head (NewFeatureNet).
 func (n *Net) Forward(batch int, x []float32) []float32 {
 	n.checkHead("Forward")
 	n.checkLen("Forward", "x", len(x), batch, n.size*n.size*3)
-	return n.runHead(batch, n.runConvs(batch, x, 0, n.last))
+	pb, px := n.passInput(batch, x)
+	return n.averageMirrored(batch, n.runHead(pb, n.runConvs(pb, px, 0, n.last)))
+}
+
+// passInput is what a pass runs for batch images x: x itself, or for a
+// flip-averaging model x followed by its images mirrored left to right
+// (which is the same as preprocessing the mirrored pictures: the
+// preprocessing treats every pixel alike).
+func (n *Net) passInput(batch int, x []float32) (int, []float32) {
+	if !n.flip {
+		return batch, x
+	}
+	return 2 * batch, WithMirrors(batch, n.size, x)
+}
+
+// averageMirrored turns a pass's probabilities into the images': for a
+// flip-averaging model, row i of the result is the mean of rows i and
+// batch+i (the image and its mirror).
+func (n *Net) averageMirrored(batch int, probs []float32) []float32 {
+	if !n.flip {
+		return probs
+	}
+	k := len(probs) / (2 * batch)
+	out := make([]float32, batch*k)
+	for i := range out {
+		out[i] = (probs[i] + probs[batch*k+i]) / 2
+	}
+	return out
+}
+
+// WithMirrors returns batch images x (NHWC, size×size×3 each) followed by
+// each of them mirrored left to right: 2·batch images.
+func WithMirrors(batch, size int, x []float32) []float32 {
+	img := size * size * 3
+	if len(x) != batch*img {
+		panic(fmt.Sprintf("model: WithMirrors: %d values, want %d images of %dx%dx3", len(x), batch, size, size))
+	}
+	out := make([]float32, 2*len(x))
+	copy(out, x)
+	for b := range batch {
+		for y := range size {
+			row := x[b*img+y*size*3 : b*img+(y+1)*size*3]
+			dst := out[len(x)+b*img+y*size*3:]
+			for c := range size {
+				copy(dst[3*c:3*c+3], row[3*(size-1-c):3*(size-c)])
+			}
+		}
+	}
+	return out
 }
 
 // ForwardOOD is Forward that also judges each image against the training
 // data: scores[i] is image i's OOD score (OOD.Score over its pooled
 // activations at the OOD layers; OOD().Flagged says whether it is unlike
 // the training images). scores is nil when the model has no OOD
-// statistics. The probabilities are Forward's, bit for bit.
+// statistics. The probabilities are Forward's, bit for bit; a
+// flip-averaging model's scores are its images' own, not their mirrors'
+// (the OOD threshold is set on unmirrored images).
 func (n *Net) ForwardOOD(batch int, x []float32) (probs []float32, scores []float64) {
 	n.checkHead("ForwardOOD")
 	n.checkLen("ForwardOOD", "x", len(x), batch, n.size*n.size*3)
+	pb, px := n.passInput(batch, x)
 	if n.ood == nil {
-		return n.runHead(batch, n.runConvs(batch, x, 0, n.last)), nil
+		return n.averageMirrored(batch, n.runHead(pb, n.runConvs(pb, px, 0, n.last))), nil
 	}
 	layers := make([]int, len(n.ood.Layers))
 	for i, L := range n.ood.Layers {
 		layers[i] = L.Layer
 	}
-	pooled, features := n.pooledAt(batch, x, layers)
-	scores = make([]float64, batch)
+	pooled, features := n.pooledAt(pb, px, layers)
+	return n.averageMirrored(batch, n.runHead(pb, features)), n.oodScores(batch, pooled)
+}
+
+// oodScores are the OOD scores of the first batch images of a pass, from
+// their pooled activations at the OOD layers.
+func (n *Net) oodScores(batch int, pooled [][]float32) []float64 {
+	scores := make([]float64, batch)
 	for i := range scores {
 		scores[i] = n.ood.Score(func(l int) []float32 {
 			c := n.ood.Layers[l].Channels
 			return pooled[l][i*c : (i+1)*c]
 		})
 	}
-	return n.runHead(batch, features), scores
+	return scores
 }
 
 // PooledAt returns the global average of the activation after each of the
@@ -232,7 +294,9 @@ func (n *Net) OOD() *OOD { return n.ood }
 // conv layer `layer` as ForwardTo returns it (batch × ActivationShape(layer)):
 // it runs the conv layers after `layer` and the head, and returns batch×classes
 // probabilities. Forward(b, x) equals ForwardFrom(b, ForwardTo(b, x, l), l)
-// for every l. act is not modified.
+// for every l (for a flip-averaging model, Forward's probabilities
+// average in the mirror images; ForwardFrom's, from one activation, do
+// not). act is not modified.
 func (n *Net) ForwardFrom(batch int, act []float32, layer int) []float32 {
 	n.checkHead("ForwardFrom")
 	n.checkLayer("ForwardFrom", layer)

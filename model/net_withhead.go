@@ -33,7 +33,7 @@ func (n *Net) WithRetrained(m *Model, from int) (*Net, error) {
 		convs[i] = packConv(convs[i].spec, convs[i].h, m.Base.Layers[i])
 	}
 	out := &Net{size: n.size, arch: n.arch, convs: convs, last: n.last, headKind: m.Head.Kind,
-		classes: append([]string(nil), m.Info.Classes...), mode: m.Info.Preprocess, ood: m.OOD}
+		classes: append([]string(nil), m.Info.Classes...), mode: m.Info.Preprocess, ood: m.OOD, flip: m.Info.FlipAverage}
 	for _, d := range m.Head.Dense {
 		out.head = append(out.head, denseLayer{in: d.In, out: d.Out, dense: kernels.NewDense(d.In, d.Out, d.Kernel, d.Bias)})
 	}

@@ -239,6 +239,7 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut f
 		head.classes = append([]string(nil), m.Info.Classes...)
 		head.mode = m.Info.Preprocess
 		head.ood = m.OOD
+		head.flip = m.Info.FlipAverage
 		for _, d := range m.Head.Dense {
 			head.head = append(head.head, denseLayer{in: d.In, out: d.Out, dense: kernels.NewDense(d.In, d.Out, d.Kernel, d.Bias)})
 		}
@@ -315,14 +316,30 @@ func (s *Shard) Run(batch int, x []float32, ex Exchange, after func(layer int, f
 	return cur, nil
 }
 
-// ForwardOOD is Net.ForwardOOD for shard 0: it runs the conv base with the
-// other shards (Run) and the head, and returns the same probabilities and
-// OOD scores as Net.ForwardOOD, bit for bit. It panics on other shards.
+// PassInput is what the pool runs for batch preprocessed images x (shard
+// 0 says, from the model): x itself, or for a model that averages each
+// image with its mirror image (Info.FlipAverage) x followed by the
+// mirrored images. Every shard's Run and shard 0's ForwardOOD take it.
+func (s *Shard) PassInput(batch int, x []float32) (passBatch int, passX []float32) {
+	if s.head == nil {
+		panic(fmt.Sprintf("model: Shard.PassInput on shard %d: only shard 0 holds the head", s.index))
+	}
+	return s.head.passInput(batch, x)
+}
+
+// ForwardOOD is Net.ForwardOOD for shard 0: it runs the conv base on the
+// pass input x of batch images (PassInput's) with the other shards (Run)
+// and the head, and returns the same probabilities and OOD scores as
+// Net.ForwardOOD, bit for bit. It panics on other shards.
 func (s *Shard) ForwardOOD(batch int, x []float32, ex Exchange) (probs []float32, scores []float64, err error) {
 	if s.head == nil {
 		panic(fmt.Sprintf("model: Shard.ForwardOOD on shard %d: only shard 0 holds the head", s.index))
 	}
 	n := s.head
+	pb := batch
+	if n.flip {
+		pb = 2 * batch
+	}
 	var pooled [][]float32
 	var after func(int, []float32)
 	if n.ood != nil {
@@ -331,28 +348,21 @@ func (s *Shard) ForwardOOD(batch int, x []float32, ex Exchange) (probs []float32
 			for j, L := range n.ood.Layers {
 				if L.Layer == layer {
 					h, w, c := n.ActivationShape(layer)
-					pooled[j] = make([]float32, batch*c)
-					kernels.GlobalAvgPool(batch, h, w, c, full, pooled[j])
+					pooled[j] = make([]float32, pb*c)
+					kernels.GlobalAvgPool(pb, h, w, c, full, pooled[j])
 				}
 			}
 		}
 	}
-	features, err := s.Run(batch, x, ex, after)
+	features, err := s.Run(pb, x, ex, after)
 	if err != nil {
 		return nil, nil, err
 	}
-	probs = n.runHead(batch, features)
+	probs = n.averageMirrored(batch, n.runHead(pb, features))
 	if n.ood == nil {
 		return probs, nil, nil
 	}
-	scores = make([]float64, batch)
-	for i := range scores {
-		scores[i] = n.ood.Score(func(l int) []float32 {
-			c := n.ood.Layers[l].Channels
-			return pooled[l][i*c : (i+1)*c]
-		})
-	}
-	return probs, scores, nil
+	return probs, n.oodScores(batch, pooled), nil
 }
 
 // MaxActivation is the number of values of the largest whole activation

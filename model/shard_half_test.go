@@ -204,13 +204,14 @@ func runShardsBuilt(t *testing.T, n, batch int, x []float32, build func(k int) (
 	ex := newLocalExchange(n)
 	var probs []float32
 	errs := make(chan error, n)
+	pb, px := shards[0].PassInput(batch, x)
 	for k, s := range shards {
 		go func() {
 			var err error
 			if k == 0 {
-				probs, _, err = s.ForwardOOD(batch, x, ex.forShard(k))
+				probs, _, err = s.ForwardOOD(batch, px, ex.forShard(k))
 			} else {
-				_, err = s.Run(batch, x, ex.forShard(k), nil)
+				_, err = s.Run(pb, px, ex.forShard(k), nil)
 			}
 			errs <- err
 		}()

@@ -181,14 +181,15 @@ func runShards(t *testing.T, m *Model, n, batch int, x []float32) ([]float32, []
 	var scores []float64
 	errs := make([]error, n)
 	var wg sync.WaitGroup
+	pb, px := shards[0].PassInput(batch, x) // as the browser's leader sends it
 	for k, s := range shards {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if k == 0 {
-				probs, scores, errs[k] = s.ForwardOOD(batch, x, ex.forShard(k))
+				probs, scores, errs[k] = s.ForwardOOD(batch, px, ex.forShard(k))
 			} else {
-				_, errs[k] = s.Run(batch, x, ex.forShard(k), nil)
+				_, errs[k] = s.Run(pb, px, ex.forShard(k), nil)
 			}
 		}()
 	}
@@ -204,15 +205,18 @@ func runShards(t *testing.T, m *Model, n, batch int, x []float32) ([]float32, []
 // probabilities and OOD scores bit for bit, at splits that do not divide
 // the channels, with more shards than a layer has channels, with conv maps
 // down to 2x2 and 1x1 (32x32 input), every head kind, bases cut after K
-// conv layers (-base-layers), and a batch of 2.
+// conv layers (-base-layers), a flip-averaging model, and a batch of 2.
 func TestShardForwardEqualsNet(t *testing.T) {
 	withOOD, _, _ := oodModel(t)
+	flipped, _, _ := oodModel(t)
+	flipped.Info.FlipAverage = true
 	rng := rand.New(rand.NewPCG(7, 8))
 	models := map[string]*Model{
-		"div16 size32 gap+ood": withOOD,
-		"div16 size32 seed":    randomNetModel(rng, 16, 32, HeadSeed, 5),
-		"div4 size64 linear":   randomNetModel(rng, 4, 64, HeadLinear, 4),
-		"div8 size96 gap":      randomNetModel(rng, 8, 96, HeadGAP, 3),
+		"div16 size32 gap+ood":      withOOD,
+		"div16 size32 gap+ood flip": flipped,
+		"div16 size32 seed":         randomNetModel(rng, 16, 32, HeadSeed, 5),
+		"div4 size64 linear":        randomNetModel(rng, 4, 64, HeadLinear, 4),
+		"div8 size96 gap":           randomNetModel(rng, 8, 96, HeadGAP, 3),
 	}
 	full := randomConvBase(rng, Arch{WidthDiv: 16})
 	for _, k := range []int{1, 7, 12} { // a base cut by -base-layers K

@@ -51,6 +51,7 @@ type fitConfig struct {
 	CacheDir  string      `json:"-"`
 	Export    string      `json:"-"`
 	Snapshots bool        `json:"-"` // every epoch's weights as OUT/epoch-N.safetensors
+	FlipAvg   bool        `json:"-"` // the exported model averages each image with its mirror (model.Info.FlipAverage)
 	Resume    bool        `json:"-"`
 	Threads   int         `json:"-"`
 	Quiet     bool        `json:"-"` // no progress bars (tests)
@@ -137,6 +138,7 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.StringVar(&c.Out, "out", "run", "run folder (history, plots, checkpoint, model file)")
 	fs.StringVar(&c.CacheDir, "cache", "", "feature cache folder (default: OUT/../.vggo-cache)")
 	fs.StringVar(&c.Export, "export", "int8", "exported model weights: int8, float16 or float32")
+	fs.BoolVar(&c.FlipAvg, "flip-average", false, "the exported model classifies every picture as it is and mirrored and averages the two (test-time augmentation: twice the work per picture; for data where a mirror image is the same class, as -flip assumes)")
 	fs.BoolVar(&c.Snapshots, "snapshots", false, "also write every epoch's weights (in --export's format, without OOD statistics) as OUT/epoch-N.safetensors, e.g. to average the last epochs (defaultmodel average)")
 	fs.StringVar(&c.Description, "description", "", "one line stored in the model file for its users: what pictures it was trained on (e.g. \"28x28 grey garments, light on a dark background\")")
 	fs.BoolVar(&c.Resume, "resume", false, "continue from OUT/checkpoint.ckpt")

@@ -267,3 +267,21 @@ func sameWeights(a, b *model.Model) bool {
 	}
 	return true
 }
+
+// TestFitFlipAverage: -flip-average marks the exported model file
+// (model's TestFlipAverage checks what a marked model computes).
+func TestFitFlipAverage(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	var log bytes.Buffer
+	if code := run(append([]string{"fit"}, fitArgs(fixture, out, filepath.Join(dir, "cache"), 1, "-flip-average", "-ood-per-class", "0")...), &log, io.Discard); code != 0 {
+		t.Fatalf("fit failed:\n%s", log.String())
+	}
+	info, err := model.ReadInfo(filepath.Join(out, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.FlipAverage {
+		t.Errorf("the exported model does not average mirror images")
+	}
+}

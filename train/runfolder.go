@@ -131,7 +131,7 @@ func exportModel(c *fitConfig, spec nn.Spec, base *model.ConvBase, p *nn.Params,
 		src = filepath.Base(c.Weights)
 	}
 	m.Info = model.Info{FormatVersion: model.ModelFormatVersion, Arch: "vgg16", InputSize: c.InputSize, WidthDiv: c.WidthDiv, BaseLayers: c.BaseLayers,
-		Head: spec.Head, Classes: classes, Preprocess: c.Preprocess, Description: c.Description,
+		Head: spec.Head, Classes: classes, Preprocess: c.Preprocess, Description: c.Description, FlipAverage: c.FlipAvg,
 		Provenance: map[string]string{
 			"dataset":   c.Data,
 			"date":      time.Now().UTC().Format(time.RFC3339),

@@ -106,6 +106,7 @@ func cmdPackage(args []string) error {
 	var prov stringMap
 	fs.Var(&prov, "provenance", "KEY=VALUE added as provenance.KEY (repeatable)")
 	desc := fs.String("description", DefaultDescription, "the model file's one line for its users")
+	flip := fs.Bool("flip-average", false, "store that every picture is classified as it is and mirrored, and the two averaged (model.Info.FlipAverage): twice the work per picture, for a model trained with flips")
 	folders := fs.Bool("folder-names", false, "store the class folder names (0_tshirt_top, ...) instead of the display names: a file that `train fit -weights` continues with its head on convert-idx's folders")
 	fs.Parse(args)
 	if *in == "" || *out == "" {
@@ -135,6 +136,10 @@ func cmdPackage(args []string) error {
 	}
 	md["classes"] = string(names)
 	md["description"] = *desc
+	delete(md, "flip_average")
+	if *flip {
+		md["flip_average"] = "true"
+	}
 	for k, v := range prov {
 		md["provenance."+k] = v
 	}

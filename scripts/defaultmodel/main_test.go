@@ -200,3 +200,34 @@ func TestPackageFolderNames(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageFlipAverage: -flip-average stores the flag the model reads
+// back (model.Info.FlipAverage); packaging again without it takes it off.
+func TestPackageFlipAverage(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "run.safetensors")
+	out := filepath.Join(dir, "default.vggo.safetensors")
+	m := randomModel(32, 16)
+	m.Info.Classes = data.FashionMNISTClasses
+	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"-flip-average", "-in", in, "-out", out}, true},
+		{[]string{"-in", out, "-out", out}, false},
+	} {
+		if err := cmdPackage(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		info, err := model.ReadInfo(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.FlipAverage != tc.want {
+			t.Errorf("%v: FlipAverage %v, want %v", tc.args, info.FlipAverage, tc.want)
+		}
+	}
+}

@@ -89,6 +89,7 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 		Bytes:       int64(len(data)),
 		LoadMillis:  millisSince(start),
 		Description: info.Description,
+		FlipAverage: info.FlipAverage,
 	}, nil
 }
 

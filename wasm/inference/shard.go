@@ -44,12 +44,14 @@ func (e *Engine) leadPass(s *model.Shard, x []float32, run protocol.ShardRun) ([
 	if e.index != 0 || e.pool == nil {
 		return nil, nil, fmt.Errorf("worker %d of %d was asked to lead a pass", e.index, e.count)
 	}
+	batch := run.Batch
+	run.Batch, x = s.PassInput(batch, x) // the pool runs the mirror images too when the model averages them
 	run.Size, run.MaxFull, run.Layers = s.InputSize(), s.MaxActivation(run.Batch), s.Depth()
 	ex, err := e.pool.Start(run, x)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.ForwardOOD(run.Batch, x, ex)
+	return s.ForwardOOD(batch, x, ex)
 }
 
 // Follow runs this worker's share of a pass the leader started (run),

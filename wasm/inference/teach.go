@@ -245,6 +245,9 @@ func (e *Engine) taughtModel(req protocol.TeachTrainRequest, head model.Head) *m
 	info.Classes = req.Classes
 	info.Head = head.Kind
 	info.Description = req.Description
+	// The page trains and measures the head on the pictures as they are;
+	// whether a mirror image is the same class is the user's to know.
+	info.FlipAverage = false
 	info.Provenance = map[string]string{
 		"made_by":    "vggo teach page (in the browser)",
 		"base":       base.Info.SHA256,

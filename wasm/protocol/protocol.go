@@ -80,6 +80,10 @@ type Loaded struct {
 	// ("" in files without one).
 	Description string `json:"description,omitempty"`
 
+	// FlipAverage: the model classifies every picture as it is and
+	// mirrored and averages the two (model.Info.FlipAverage).
+	FlipAverage bool `json:"flipAverage,omitempty"`
+
 	// WasmBytes is the worker's wasm memory after loading (issue 14: the
 	// pool reports the sum over its workers).
 	WasmBytes int64 `json:"wasmBytes,omitempty"`

@@ -110,6 +110,8 @@ func (c *Classifier) renderAbout() app.UI {
 		app.If(s.state == modelReady, app.P().ID("model-description").Text(trained)),
 		app.P().ID("model-classes").Text(fmt.Sprintf("Knows %d classes: %s. Anything else gets one of these names anyway.", len(classes), strings.Join(classes, ", "))),
 		app.P().ID("model-input-size").Text(fmt.Sprintf("Sees every picture as %d×%d pixels (each result shows that picture).", size, size)),
+		app.If(s.state == modelReady && s.loaded.FlipAverage,
+			app.P().ID("model-flip-average").Text("Looks at every picture twice, as it is and mirrored, and averages the two answers: a little more accurate, twice the work.")),
 	)
 }
 
