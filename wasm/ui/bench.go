@@ -19,6 +19,7 @@ type BenchSettings struct {
 	WidthDiv int
 	Warmup   int
 	Runs     int
+	Batch    int    // images per forward pass (batch=N; 2 is the cost of a flip-averaging model's pass)
 	Auto     bool   // start on load
 	Build    string // worker build (build=simd128 or relaxed); "" picks the fastest the browser runs
 	Workers  int    // inference workers (threads=N); 0 is DefaultWorkers
@@ -36,7 +37,7 @@ type BenchSettings struct {
 // sizes 224 and 32, full-width VGG16, 1 warm-up and 5 timed runs. Values
 // out of range are clamped so a typo cannot hang the page for hours.
 func ParseBenchSettings(q url.Values) BenchSettings {
-	s := BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}
+	s := BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}
 	if v := q.Get("sizes"); v != "" {
 		var sizes []int
 		for _, f := range strings.Split(v, ",") {
@@ -63,6 +64,7 @@ func ParseBenchSettings(q url.Values) BenchSettings {
 	}
 	s.Warmup = atoi("warmup", s.Warmup, 0, 10)
 	s.Runs = atoi("runs", s.Runs, 1, 100)
+	s.Batch = atoi("batch", s.Batch, 1, 64)
 	s.Auto = q.Get("auto") == "1"
 	if b := q.Get("build"); b == BuildSIMD128 || b == BuildRelaxed {
 		s.Build = b
@@ -131,7 +133,7 @@ func (b *Bench) start(ctx app.Context, e app.Event) {
 	b.startedAt = app.Window().Get("performance").Call("now").Float()
 	s := b.settings
 	b.runID = b.worker.send(protocol.KindBench, protocol.BenchRequest{
-		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, HalfWeights: s.HalfWeights, SmallTiles: s.SmallTiles,
+		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, Batch: s.Batch, HalfWeights: s.HalfWeights, SmallTiles: s.SmallTiles,
 	}, nil)
 	b.watchFrames(ctx)
 }
@@ -208,8 +210,8 @@ func (b *Bench) Render() app.UI {
 			app.Section().Class("panel").Aria("labelledby", "bench-heading").Body(
 				app.H2().ID("bench-heading").Text("Forward-pass benchmark"),
 				app.P().Body(
-					app.Text(fmt.Sprintf("How fast this device classifies: %s with random weights, one image at a time, in the inference worker; %d warm-up run(s), then %d timed runs per image size. Settings go in the address, e.g. ",
-						networkWords(s.WidthDiv), s.Warmup, s.Runs)),
+					app.Text(fmt.Sprintf("How fast this device classifies: %s with random weights, %s, in the inference worker; %d warm-up run(s), then %d timed runs per image size. Settings go in the address, e.g. ",
+						networkWords(s.WidthDiv), batchWords(s.Batch), s.Warmup, s.Runs)),
 					app.Code().Text("/bench?sizes=224,32&width=1&warmup=1&runs=5"),
 					app.Text("."),
 				),
@@ -275,7 +277,7 @@ func (b *Bench) renderProgress(s BenchSettings) app.UI {
 // renderTable is the timings, one row per input size, in plain words.
 func (b *Bench) renderTable(state string) app.UI {
 	return app.Div().Class("table-wrap").Body(app.Table().ID("bench-table").DataSet("state", state).Body(
-		app.Caption().Text("Time to classify one image, in milliseconds"),
+		app.Caption().Text(fmt.Sprintf("Time per forward pass (%s), in milliseconds", batchWords(b.settings.Batch))),
 		app.THead().Body(app.Tr().Body(
 			app.Th().Scope("col").Text("Image size"),
 			app.Th().Scope("col").Text("Network"),
@@ -301,6 +303,14 @@ func (b *Bench) renderTable(state string) app.UI {
 			}),
 		),
 	))
+}
+
+// batchWords says how many images a timed pass classifies.
+func batchWords(batch int) string {
+	if batch <= 1 {
+		return "one image at a time"
+	}
+	return fmt.Sprintf("%d images per pass", batch)
 }
 
 // networkWords names a width divisor for people: full VGG16, or the

@@ -115,14 +115,16 @@ func TestParseBenchSettings(t *testing.T) {
 		query string
 		want  BenchSettings
 	}{
-		{"", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}},
-		{"sizes=64,32&width=16&warmup=0&runs=3&auto=1", BenchSettings{Sizes: []int{64, 32}, WidthDiv: 16, Warmup: 0, Runs: 3, Auto: true}},
-		{"sizes=8,abc&width=3&runs=100000&warmup=-2", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 0, Runs: 100}},
-		{"build=relaxed", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Build: BuildRelaxed}},
-		{"build=simd128", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Build: BuildSIMD128}},
-		{"build=avx", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}},
-		{"weights=f16&tiles=small", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, HalfWeights: true, SmallTiles: true}},
-		{"weights=f8&tiles=tiny", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5}},
+		{"", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
+		{"sizes=64,32&width=16&warmup=0&runs=3&auto=1", BenchSettings{Sizes: []int{64, 32}, WidthDiv: 16, Warmup: 0, Runs: 3, Batch: 1, Auto: true}},
+		{"sizes=8,abc&width=3&runs=100000&warmup=-2", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 0, Runs: 100, Batch: 1}},
+		{"build=relaxed", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Build: BuildRelaxed}},
+		{"build=simd128", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Build: BuildSIMD128}},
+		{"build=avx", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
+		{"weights=f16&tiles=small", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, HalfWeights: true, SmallTiles: true}},
+		{"batch=2", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 2}},
+		{"batch=0", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
+		{"weights=f8&tiles=tiny", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
 	}
 	for _, c := range cases {
 		q, _ := url.ParseQuery(c.query)
