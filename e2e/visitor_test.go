@@ -16,7 +16,7 @@ import (
 
 // TestFirstVisit walks the classify page as a first-time visitor: the
 // headline and what the default model knows (from its file's
-// description), a clicked sample's result scrolled into view with the
+// description; that it averages each picture with its mirror image), a clicked sample's result scrolled into view with the
 // picture the model saw, the page at 1280x800 in the light and the dark
 // theme, then on a 390x844 phone in both with no element overflowing, no
 // stray "%", no Ctrl+V hint and pinch zoom allowed; everywhere, text
@@ -31,7 +31,7 @@ func TestFirstVisit(t *testing.T) {
 		t.Fatalf("default model: %q", got)
 	}
 	about := evalString(t, ctx, `document.querySelector("#headline").textContent + "|" + document.querySelector("#model-about").textContent`)
-	for _, w := range []string{"VGG16", "Trained on: Fashion-MNIST", "light on a black background", "Knows 10 classes: T-shirt/top", "32×32 pixels"} {
+	for _, w := range []string{"VGG16", "Trained on: Fashion-MNIST", "light on a black background", "Knows 10 classes: T-shirt/top", "32×32 pixels", "as it is and mirrored"} {
 		if !strings.Contains(about, w) {
 			t.Errorf("headline and model description %q lack %q", about, w)
 		}
