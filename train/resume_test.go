@@ -268,8 +268,10 @@ func sameWeights(a, b *model.Model) bool {
 	return true
 }
 
-// TestFitFlipAverage: -flip-average marks the exported model file
-// (model's TestFlipAverage checks what a marked model computes).
+// TestFitFlipAverage: -flip-average marks the exported model file, and
+// the log says the exported model's test accuracy is flip-averaged while
+// the graph's is not (model's TestFlipAverage checks what a marked model
+// computes).
 func TestFitFlipAverage(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run")
@@ -283,5 +285,8 @@ func TestFitFlipAverage(t *testing.T) {
 	}
 	if !info.FlipAverage {
 		t.Errorf("the exported model does not average mirror images")
+	}
+	if !strings.Contains(log.String(), "(int8, each image averaged with its mirror image; the graph's figure is without): test accuracy") {
+		t.Errorf("the log does not say the exported model's test accuracy is flip-averaged:\n%s", log.String())
 	}
 }

@@ -70,7 +70,11 @@ func (t *trainer) finish(res *fitResult) (*fitResult, error) {
 		return nil, err
 	}
 	res.ExportAccuracy = expConf.Accuracy()
-	fmt.Fprintf(t.stdout, "exported %s (%s): test accuracy %.4f (float32 graph: %.4f)\n", res.ModelPath, c.Export, res.ExportAccuracy, res.TestAccuracy)
+	how := c.Export
+	if c.FlipAvg {
+		how += ", each image averaged with its mirror image; the graph's figure is without"
+	}
+	fmt.Fprintf(t.stdout, "exported %s (%s): test accuracy %.4f (float32 graph: %.4f)\n", res.ModelPath, how, res.ExportAccuracy, res.TestAccuracy)
 	h.Test = &report.TestResult{Accuracy: res.TestAccuracy, ExportedAccuracy: res.ExportAccuracy, ExportedDType: c.Export,
 		Images: ev.conf.Total(), PerClass: ev.conf.PerClass(), Confusion: ev.conf.M}
 	return res, writeRunFolder(c.Out, h, ev.conf, t.stdout)
