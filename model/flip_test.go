@@ -41,10 +41,12 @@ func TestWithMirrors(t *testing.T) {
 // TestFlipAverage: a model with Info.FlipAverage gives, for each image,
 // the mean of the probabilities the same model without it gives for the
 // image and for its mirror image (within 1e-6: one pass of 2·batch
-// images against two passes), through Forward, ForwardOOD and Classify;
-// its OOD scores are the images' own.
+// images against two passes), through Forward and ForwardOOD; its OOD
+// scores are the images' own. The head is softened so that the mirror
+// images change the probabilities by far more than the tolerance.
 func TestFlipAverage(t *testing.T) {
 	m, _, _ := oodModel(t)
+	softenHead(m, 0.01)
 	plain, err := NewNet(m) // with the OOD statistics
 	if err != nil {
 		t.Fatal(err)
@@ -68,16 +70,14 @@ func TestFlipAverage(t *testing.T) {
 	if len(probs) != len(a) {
 		t.Fatalf("%d probabilities, want %d", len(probs), len(a))
 	}
-	differs := false
+	if d := maxAbsDiff(a, b); d < 1e-4 {
+		t.Fatalf("the mirror images move the probabilities by %.2g only, too little for the 1e-6 tolerance to tell an average from either answer", d)
+	}
 	for i := range probs {
 		want := (float64(a[i]) + float64(b[i])) / 2
 		if math.Abs(float64(probs[i])-want) > 1e-6 {
 			t.Fatalf("probability %d: %g, want the mean of %g and %g", i, probs[i], a[i], b[i])
 		}
-		differs = differs || a[i] != b[i]
-	}
-	if !differs {
-		t.Fatal("the mirror images give the same probabilities: the test shows nothing")
 	}
 	if len(scores) != batch || len(wantScores) != batch {
 		t.Fatalf("%d OOD scores, want %d as the plain model gives (%d)", len(scores), batch, len(wantScores))
