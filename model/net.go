@@ -178,7 +178,15 @@ func (n *Net) passInput(batch int, x []float32) (int, []float32) {
 	if !n.flip {
 		return batch, x
 	}
-	return 2 * batch, WithMirrors(batch, n.size, x)
+	return n.passBatch(batch), WithMirrors(batch, n.size, x)
+}
+
+// passBatch is how many images a pass for batch images runs.
+func (n *Net) passBatch(batch int) int {
+	if n.flip {
+		return 2 * batch
+	}
+	return batch
 }
 
 // averageMirrored turns a pass's probabilities into the images': for a

@@ -336,10 +336,7 @@ func (s *Shard) ForwardOOD(batch int, x []float32, ex Exchange) (probs []float32
 		panic(fmt.Sprintf("model: Shard.ForwardOOD on shard %d: only shard 0 holds the head", s.index))
 	}
 	n := s.head
-	pb := batch
-	if n.flip {
-		pb = 2 * batch
-	}
+	pb := n.passBatch(batch)
 	var pooled [][]float32
 	var after func(int, []float32)
 	if n.ood != nil {

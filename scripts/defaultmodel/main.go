@@ -163,7 +163,7 @@ func cmdPackage(args []string) error {
 // there are two. The result has no OOD statistics; train ood adds them.
 func cmdAverage(args []string) error {
 	fs := flag.NewFlagSet("average", flag.ExitOnError)
-	t := fs.Float64("t", -1, "with two model files: the second's share of every weight, 0..1 (default: the plain mean)")
+	t := fs.Float64("t", 0.5, "with two model files: the second's share of every weight, 0..1 (without -t: the plain mean)")
 	out := fs.String("out", "", "the int8 model file to write")
 	fs.Parse(args)
 	paths := fs.Args()
@@ -174,7 +174,9 @@ func cmdAverage(args []string) error {
 	for i := range shares {
 		shares[i] = 1 / float64(len(paths))
 	}
-	if *t != -1 {
+	tSet := false
+	fs.Visit(func(f *flag.Flag) { tSet = tSet || f.Name == "t" })
+	if tSet {
 		if len(paths) != 2 {
 			return fmt.Errorf("average: -t needs exactly two model files, not %d", len(paths))
 		}

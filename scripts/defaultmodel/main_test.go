@@ -12,20 +12,28 @@ import (
 	"vggo/train/data"
 )
 
+// writeTrainerModel writes a small random int8 model with the trainer's
+// Fashion-MNIST folder names (and provenance, if any) as a run's model
+// file, and returns its path and the path a package test writes to.
+func writeTrainerModel(t *testing.T, provenance map[string]string) (in, out string) {
+	t.Helper()
+	dir := t.TempDir()
+	in, out = filepath.Join(dir, "run.safetensors"), filepath.Join(dir, "default.vggo.safetensors")
+	m := randomModel(32, 16)
+	m.Info.Classes = data.FashionMNISTClasses
+	m.Info.Provenance = provenance
+	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
+		t.Fatal(err)
+	}
+	return in, out
+}
+
 // TestPackageRelabelsAndKeepsTensors writes a small model with the
 // trainer's folder class names, packages it, and checks that only the
 // metadata changed: display class names and added provenance, every tensor
 // byte-identical.
 func TestPackageRelabelsAndKeepsTensors(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "run.safetensors")
-	out := filepath.Join(dir, "default.vggo.safetensors")
-	m := randomModel(32, 16)
-	m.Info.Classes = data.FashionMNISTClasses
-	m.Info.Provenance = map[string]string{"dataset": "fixture"}
-	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
-		t.Fatal(err)
-	}
+	in, out := writeTrainerModel(t, map[string]string{"dataset": "fixture"})
 	if err := cmdPackage([]string{"-in", in, "-out", out, "-provenance", "note=packaged"}); err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +68,7 @@ func TestPackageRelabelsAndKeepsTensors(t *testing.T) {
 // TestPackageAgainKeepsEverythingElse: packaging a packaged file in place
 // with a new description changes only that metadata entry.
 func TestPackageAgainKeepsEverythingElse(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "run.safetensors")
-	out := filepath.Join(dir, "default.vggo.safetensors")
-	m := randomModel(32, 16)
-	m.Info.Classes = data.FashionMNISTClasses
-	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
-		t.Fatal(err)
-	}
+	in, out := writeTrainerModel(t, nil)
 	if err := cmdPackage([]string{"-in", in, "-out", out, "-provenance", "note=first"}); err != nil {
 		t.Fatal(err)
 	}
@@ -204,14 +205,7 @@ func TestPackageFolderNames(t *testing.T) {
 // TestPackageFlipAverage: -flip-average stores the flag the model reads
 // back (model.Info.FlipAverage); packaging again without it takes it off.
 func TestPackageFlipAverage(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "run.safetensors")
-	out := filepath.Join(dir, "default.vggo.safetensors")
-	m := randomModel(32, 16)
-	m.Info.Classes = data.FashionMNISTClasses
-	if err := model.WriteModelFile(in, m, model.DTypeInt8); err != nil {
-		t.Fatal(err)
-	}
+	in, out := writeTrainerModel(t, nil)
 	for _, tc := range []struct {
 		args []string
 		want bool
