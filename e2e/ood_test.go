@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"vggo/model"
 	"vggo/wasm/inference"
 	"vggo/wasm/ui"
 )
@@ -53,7 +54,7 @@ func TestOODNote(t *testing.T) {
 		t.Fatal(err)
 	}
 	var engine inference.Engine
-	if _, err := engine.Load(modelBytes, "default model"); err != nil {
+	if _, err := engine.Load(modelBytes, "default model", model.ShardOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	native := map[string]bool{}

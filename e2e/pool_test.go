@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,20 +17,24 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"vggo/model"
+	"vggo/wasm/inference"
 )
 
 // poolState is what a page's pool line (#model-workers, #embed-workers,
 // #bench-workers) says: its workers and their exchange mode.
 type poolState struct {
-	Workers string `json:"workers"`
-	Mode    string `json:"mode"`
-	Text    string `json:"text"`
+	Workers    string `json:"workers"`
+	Mode       string `json:"mode"`
+	Text       string `json:"text"`
+	WasmBytes  string `json:"wasmBytes"`
+	SaveMemory string `json:"saveMemory"`
 }
 
 // poolLineExpr reads the pool line with the given id as JSON.
 func poolLineExpr(id string) string {
 	return fmt.Sprintf(`(() => { const p = document.querySelector("#%s");
-		return p ? JSON.stringify({workers: p.dataset.workers, mode: p.dataset.mode, text: p.textContent}) : null; })()`, id)
+		return p ? JSON.stringify({workers: p.dataset.workers, mode: p.dataset.mode, text: p.textContent,
+			wasmBytes: p.dataset.wasmBytes, saveMemory: p.dataset.saveMemory}) : null; })()`, id)
 }
 
 func readPool(t testing.TB, raw []byte) poolState {
@@ -61,10 +67,34 @@ func defaultNet(t testing.TB) *model.Net {
 	return net
 }
 
+// nativeTol is how close the browser's probabilities stay to the native
+// forward pass's with float32 weights.
+const nativeTol = 1e-5
+
+// appSamples are the app's sample pictures (web/static/samples), at
+// least 10, and their paths by file name.
+func appSamples(t testing.TB) ([]string, map[string]string) {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := filepath.Glob(filepath.Join(root, "web", "static", "samples", "*.png"))
+	if err != nil || len(samples) < 10 {
+		t.Fatalf("samples: %v, %v", samples, err)
+	}
+	paths := map[string]string{}
+	for _, p := range samples {
+		paths[filepath.Base(p)] = p
+	}
+	return samples, paths
+}
+
 // checkNative checks a page result against the native engine on the same
-// file: every probability within 1e-5, and the same top 5 (classes whose
-// native probabilities are closer than that may swap).
-func checkNative(t testing.TB, net *model.Net, r pageResult, file string) {
+// file: every probability within tol, and the same top 5 (classes whose
+// native probabilities are closer than that may swap). It returns the
+// largest difference.
+func checkNative(t testing.TB, net *model.Net, r pageResult, file string, tol float64) float64 {
 	t.Helper()
 	if r.State != "done" {
 		t.Fatalf("%s: state %q, error %q", r.Name, r.State, r.Error)
@@ -82,7 +112,6 @@ func checkNative(t testing.TB, net *model.Net, r pageResult, file string) {
 	if len(r.Probs) != len(native) {
 		t.Fatalf("%s: %d probabilities, native %d", r.Name, len(r.Probs), len(native))
 	}
-	const tol = 1e-5
 	worst := 0.0
 	for _, p := range native {
 		worst = math.Max(worst, math.Abs(r.Probs[p.Index]-float64(p.Prob)))
@@ -101,6 +130,7 @@ func checkNative(t testing.TB, net *model.Net, r pageResult, file string) {
 		}
 	}
 	t.Logf("%s: %s %.4f, max |browser-native| = %.2g", r.Name, native[0].Class, native[0].Prob, worst)
+	return worst
 }
 
 func cmpFloat(a, b float64) int {
@@ -124,18 +154,7 @@ func TestPoolAgreesWithNative(t *testing.T) {
 	defer srv.stop()
 	ctx := newBrowser(t)
 	net := defaultNet(t)
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	samples, err := filepath.Glob(filepath.Join(root, "web", "static", "samples", "*.png"))
-	if err != nil || len(samples) < 10 {
-		t.Fatalf("samples: %v, %v", samples, err)
-	}
-	paths := map[string]string{}
-	for _, p := range samples {
-		paths[filepath.Base(p)] = p
-	}
+	samples, paths := appSamples(t)
 	var first map[string][]float64
 	for _, c := range []struct{ query, workers, mode string }{
 		{"threads=1", "1", "single"},
@@ -157,7 +176,7 @@ func TestPoolAgreesWithNative(t *testing.T) {
 			rs := results(t, ctx, len(samples))
 			got := map[string][]float64{}
 			for _, r := range rs[:len(samples)] {
-				checkNative(t, net, r, paths[r.Name])
+				checkNative(t, net, r, paths[r.Name], nativeTol)
 				got[r.Name] = r.Probs
 			}
 			if first == nil {
@@ -194,7 +213,7 @@ func TestPoolWorkerKilled(t *testing.T) {
 	files := []string{"fashion-0.png", "gradient.png", "fashion-0.png"}
 	upload(t, ctx, files...)
 	for _, r := range results(t, ctx, len(files)) {
-		checkNative(t, net, r, fixture.images[r.Name])
+		checkNative(t, net, r, fixture.images[r.Name], nativeTol)
 	}
 	p := readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
 	if p.Workers != "1" || !strings.Contains(p.Text, "stopped") || strings.Contains(p.Text, " 0 unanswered") {
@@ -204,13 +223,165 @@ func TestPoolWorkerKilled(t *testing.T) {
 	kill(0)
 	upload(t, ctx, "gradient.png")
 	rs := results(t, ctx, len(files)+1)
-	checkNative(t, net, rs[0], fixture.images["gradient.png"])
+	checkNative(t, net, rs[0], fixture.images["gradient.png"], nativeTol)
 	p = readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
 	if p.Workers != "1" || !strings.Contains(p.Text, "fresh worker") || strings.Contains(p.Text, " 0 unanswered") {
 		t.Errorf("after killing the last worker the pool line says %+v", p)
 	}
 	t.Logf("pool line: %s", p.Text)
 }
+
+// saveMemoryTol bounds how far packing the weights to save memory
+// (float16, F(2x2) in blocks 4 and 5) moves a probability:
+// TestEngineSaveMemory measures 1e-4 on the samples natively.
+const saveMemoryTol = 5e-3
+
+// TestPoolSaveMemory: ?memory=save makes the app's two workers pack the
+// model's weights (model.SaveMemory). With the default model every sample
+// keeps the native top 5 with probabilities within saveMemoryTol, moved by
+// more than 0 (the packed weights ran), and the pool line says so; with a
+// full-width VGG16 at 224x224, where the transformed weights dominate, the
+// two workers hold less than 0.65x the wasm memory of the float32 pool
+// (measured 0.58x right after loading: the int8 file and the float32
+// weights read before packing set the peak). The
+// app's Memory setting does the same and survives a reload; automatic
+// leaves the 32x32 default model in float32 and its label follows
+// navigator.deviceMemory; a widget's memory attribute reaches its frame.
+func TestPoolSaveMemory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "models")
+	os.MkdirAll(dir, 0o755)
+	big := inference.RandomModel(224, 1, 5)
+	big.Info.Description = "random full-width VGG16 at 224x224"
+	if err := model.WriteModelFile(filepath.Join(dir, "vgg16-224.vggo.safetensors"), big, "int8"); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, freePort(t), "-models", dir)
+	defer srv.stop()
+	ctx := newBrowser(t)
+	net := defaultNet(t)
+	samples, paths := appSamples(t)
+	pool := func(query string) poolState {
+		t.Helper()
+		run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/?"+query))
+		if got := waitFor(t, ctx, "the model", modelReadyExpr, 90*time.Second); strings.Contains(string(got), "error") {
+			t.Fatalf("%s: model: %s", query, got)
+		}
+		return readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
+	}
+	bytesOf := func(p poolState) int64 {
+		n, err := strconv.ParseInt(p.WasmBytes, 10, 64)
+		if err != nil || n <= 0 {
+			t.Fatalf("pool line %+v: no wasm memory", p)
+		}
+		return n
+	}
+
+	// The default model: the probabilities.
+	saving := pool("threads=2&memory=save")
+	if name, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#model-status").dataset.model`)); name != defaultModelName {
+		t.Fatalf("the app loaded %q first, want %s", name, defaultModelName)
+	}
+	if saving.Workers != "2" || saving.SaveMemory != "true" || !strings.Contains(saving.Text, "packed to save memory") {
+		t.Errorf("memory=save: pool line %+v, want 2 workers packing the weights", saving)
+	}
+	run(t, ctx, 10*time.Second, chromedp.SetUploadFiles(chromedp.ID("file-input"), samples))
+	worst := 0.0
+	for _, r := range results(t, ctx, len(samples)) {
+		worst = math.Max(worst, checkNative(t, net, r, paths[r.Name], saveMemoryTol))
+	}
+	if worst == 0 {
+		t.Errorf("saving memory gave the float32 probabilities bit for bit: the packed weights did not run")
+	}
+
+	// Full VGG16 at 224: the memory. The picked model stays picked over
+	// the reload.
+	normal := pool("threads=2&memory=normal")
+	if normal.SaveMemory != "false" || strings.Contains(normal.Text, "save memory") {
+		t.Errorf("memory=normal: pool line %+v", normal)
+	}
+	var idx struct {
+		Models []struct{ Name, SHA256 string }
+	}
+	resp, err := http.Get(srv.url + "/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&idx)
+	resp.Body.Close()
+	if err != nil || len(idx.Models) != 2 || idx.Models[0].Name != defaultModelName || idx.Models[1].Name != "vgg16-224" {
+		t.Fatalf("GET /models: %+v, %v", idx, err)
+	}
+	if got := selectModel(t, ctx, "vgg16-224", idx.Models[1].SHA256); got == "" || strings.HasPrefix(got, "error") {
+		t.Fatalf("vgg16-224: %s", got)
+	}
+	normal = readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
+	saving = pool("threads=2&memory=save")
+	if name, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#model-status").dataset.model`)); name != "vgg16-224" || saving.SaveMemory != "true" {
+		t.Fatalf("after the reload: model %q, pool line %+v", name, saving)
+	}
+	t.Logf("full VGG16 at 224, 2 workers after loading: %d bytes of wasm memory in float32, %d saving memory (%.2fx)",
+		bytesOf(normal), bytesOf(saving), float64(bytesOf(saving))/float64(bytesOf(normal)))
+	if float64(bytesOf(saving)) >= 0.65*float64(bytesOf(normal)) {
+		t.Errorf("full VGG16 at 224: 2 workers hold %d bytes saving memory, %d in float32: want less than 0.65x", bytesOf(saving), bytesOf(normal))
+	}
+
+	// The app's setting: chosen, kept over a reload, and back to automatic.
+	if got := selectModel(t, ctx, defaultModelName, idx.Models[0].SHA256); got == "" || strings.HasPrefix(got, "error") {
+		t.Fatalf("%s: %s", defaultModelName, got)
+	}
+	pool("threads=2") // no memory query: the setting decides
+	choose := func(v string) {
+		t.Helper()
+		run(t, ctx, 5*time.Second, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector("#memory-select");
+			s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, v)))
+	}
+	settled := func(want string) poolState {
+		t.Helper()
+		expr := fmt.Sprintf(`(() => { const p = document.querySelector("#model-workers"), s = document.querySelector("#model-status");
+			return p && s && s.dataset.state === "ready" && s.dataset.model === %q && p.dataset.saveMemory === %q && +p.dataset.wasmBytes > 0; })()`,
+			defaultModelName, want)
+		waitFor(t, ctx, "the default model with save-memory "+want, expr, 60*time.Second)
+		return readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
+	}
+	settled("false")
+	choose(memorySave)
+	if p := settled("true"); p.Workers != "2" {
+		t.Errorf("after choosing save: %+v", p)
+	}
+	if p := pool("threads=2"); p.SaveMemory != "true" {
+		t.Errorf("after a reload the pool line says %+v, want the saved setting in use", p)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#memory-select").value`)); v != memorySave {
+		t.Errorf("after a reload the Memory setting shows %q", v)
+	}
+	choose("")
+	settled("false") // automatic: 32x32 is below saveMemoryFromSize on any device
+	gb, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`navigator.deviceMemory || 0`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	label, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#memory-select option[value='']").textContent`))
+	if (gb > 0 && gb <= 2) != strings.Contains(label, "saving for inputs of 64×64 and up") {
+		t.Errorf("deviceMemory %g GB: the automatic choice says %q", gb, label)
+	}
+	t.Logf("deviceMemory %g GB: %q", gb, label)
+
+	// A widget's memory attribute.
+	host := servePage(t, eventRecorder+fmt.Sprintf(`<script src="%s/embed.js" defer></script>
+<vggo-classifier id="w" memory="save"></vggo-classifier></body></html>`, srv.url))
+	run(t, ctx, 30*time.Second, chromedp.Navigate(host))
+	waitEvent(t, ctx, "w", "vggo-ready", 1)
+	raw := inFrame(t, ctx, "memory=save", 10*time.Second, chromedp.Evaluate[[]byte](poolLineExpr("embed-workers")))
+	if p := readPool(t, raw); p.SaveMemory != "true" {
+		t.Errorf("widget with memory=\"save\": pool line %+v", p)
+	}
+	inFrame(t, ctx, "memory=save", 10*time.Second, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{samples[0]}))
+	ev := waitEvent(t, ctx, "w", "vggo-result", 1)
+	checkNative(t, net, asPageResult(ev), samples[0], saveMemoryTol)
+}
+
+// memorySave is the app's value for saving memory (wasm/ui's memorySave).
+const memorySave = "save"
 
 // TestPoolWidgetFallback: a widget with threads="2" on a host page that is
 // not cross-origin isolated (no SharedArrayBuffer) runs its two workers

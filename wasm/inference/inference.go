@@ -53,9 +53,12 @@ func CheckSHA256(data []byte, want, name string) error {
 }
 
 // Load parses a vggo model file from data and builds its network (weights
-// are dequantized and transformed once here, not per image). On error the
-// previously loaded model stays in use.
-func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
+// are dequantized and transformed once here, not per image). opts packs the
+// weights to save memory (LoadOptions); a lone engine with
+// options other than the zero ones holds a one-shard network instead of a
+// Net, and so cannot teach. On error the previously loaded model stays in
+// use.
+func (e *Engine) Load(data []byte, name string, opts model.ShardOptions) (protocol.Loaded, error) {
 	start := time.Now()
 	var (
 		m     *model.Model
@@ -64,9 +67,10 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 		shard *model.Shard
 		err   error
 	)
-	if e.split() {
-		// Only this worker's channels of each layer, cut as they are read.
-		shard, info, err = model.ReadShard(bytes.NewReader(data), int64(len(data)), name, e.index, e.count, model.ShardOptions{})
+	if e.split() || opts != (model.ShardOptions{}) {
+		// Only this worker's channels of each layer, cut as they are read
+		// and packed as opts asks (all of them for a lone engine).
+		shard, info, err = model.ReadShard(bytes.NewReader(data), int64(len(data)), name, e.index, max(e.count, 1), opts)
 		if err != nil {
 			return protocol.Loaded{}, err
 		}
@@ -90,7 +94,18 @@ func (e *Engine) Load(data []byte, name string) (protocol.Loaded, error) {
 		LoadMillis:  millisSince(start),
 		Description: info.Description,
 		FlipAverage: info.FlipAverage,
+		SaveMemory:  opts != (model.ShardOptions{}),
 	}, nil
+}
+
+// LoadOptions is how Load packs the weights for req: model.SaveMemory
+// where the page asks to save memory, else as float32 for Net's speed and
+// arithmetic.
+func LoadOptions(req protocol.LoadRequest) model.ShardOptions {
+	if req.SaveMemory {
+		return model.SaveMemory()
+	}
+	return model.ShardOptions{}
 }
 
 // Ready reports whether a model is loaded.

@@ -68,7 +68,7 @@ func TestClassifyMatchesNative(t *testing.T) {
 			imgBytes := testImage(t)
 
 			var e Engine
-			loaded, err := e.Load(data, "fixture")
+			loaded, err := e.Load(data, "fixture", model.ShardOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,13 +153,13 @@ func TestLoadAndClassifyErrors(t *testing.T) {
 		t.Errorf("classify before load: err = %v", err)
 	}
 	// A truncated model file is refused and names the file.
-	if _, err := e.Load(data[:len(data)/2], "half.vggo.safetensors"); err == nil || !strings.Contains(err.Error(), "half.vggo.safetensors") {
+	if _, err := e.Load(data[:len(data)/2], "half.vggo.safetensors", model.ShardOptions{}); err == nil || !strings.Contains(err.Error(), "half.vggo.safetensors") {
 		t.Errorf("truncated model: err = %v", err)
 	}
 	if e.Ready() {
 		t.Fatal("engine ready after a failed load")
 	}
-	if _, err := e.Load(data, "good"); err != nil {
+	if _, err := e.Load(data, "good", model.ShardOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -239,7 +239,7 @@ func TestClassifyReportsOOD(t *testing.T) {
 		t.Fatal(err)
 	}
 	var e Engine
-	if _, err := e.Load(data, "default"); err != nil {
+	if _, err := e.Load(data, "default", model.ShardOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	sample, err := os.ReadFile("../../web/static/samples/test-01001-dress.png")
@@ -269,7 +269,7 @@ func TestClassifyReportsOOD(t *testing.T) {
 		}
 	}
 	_, fixture := writeFixture(t, "int8")
-	if _, err := e.Load(fixture, "fixture"); err != nil {
+	if _, err := e.Load(fixture, "fixture", model.ShardOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := e.Classify(sample, "sample.png"); err != nil || res.OOD != nil {
@@ -289,7 +289,7 @@ func TestClassifyImageSampledMatchesClassify(t *testing.T) {
 	if _, err := e.ClassifyImage(image.NewNRGBA(image.Rect(0, 0, 1, 1)), "early.png", protocol.DecoderBrowser, 0); err == nil || !strings.Contains(err.Error(), "early.png: no model") {
 		t.Fatalf("ClassifyImage before Load: %v", err)
 	}
-	if _, err := e.Load(data, "fixture"); err != nil {
+	if _, err := e.Load(data, "fixture", model.ShardOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	imgBytes := testImage(t)

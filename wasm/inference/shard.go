@@ -31,9 +31,14 @@ func (e *Engine) split() bool { return e.count > 1 }
 // forwardOOD runs one preprocessed image through the network: alone, or
 // as the leader of the pool.
 func (e *Engine) forwardOOD(x []float32) ([]float32, []float64, *model.OOD, error) {
-	if e.shard == nil {
+	switch {
+	case e.shard == nil:
 		probs, scores := e.net.ForwardOOD(1, x)
 		return probs, scores, e.net.OOD(), nil
+	case !e.split(): // a lone engine saving memory: one shard, nothing to exchange
+		_, x = e.shard.PassInput(1, x)
+		probs, scores, err := e.shard.ForwardOOD(1, x, loneExchange)
+		return probs, scores, e.shard.OOD(), err
 	}
 	probs, scores, err := e.leadPass(e.shard, x, protocol.ShardRun{Batch: 1})
 	return probs, scores, e.shard.OOD(), err

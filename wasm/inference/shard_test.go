@@ -1,8 +1,14 @@
 package inference
 
 import (
+	"bytes"
 	"errors"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -85,7 +91,7 @@ func (p *goroutinePool) wait() error {
 func TestEngineSplitEqualsLone(t *testing.T) {
 	_, data := writeFixture(t, "int8")
 	var lone Engine
-	if _, err := lone.Load(data, "m"); err != nil {
+	if _, err := lone.Load(data, "m", model.ShardOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want, err := lone.Classify(testImage(t), "img.png")
@@ -95,7 +101,7 @@ func TestEngineSplitEqualsLone(t *testing.T) {
 	for _, n := range []int{2, 3} {
 		p := newGoroutinePool(n)
 		for _, e := range p.engines {
-			if _, err := e.Load(data, "m"); err != nil {
+			if _, err := e.Load(data, "m", model.ShardOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -156,5 +162,90 @@ func TestEngineLoneBenchLoad(t *testing.T) {
 	got, _, err := e.bench[[2]int{32, 16}].ForwardOOD(3, x, loneExchange)
 	if err != nil || !slices.Equal(got, net.Forward(3, x)) {
 		t.Errorf("one shard gives %v (err %v), Net %v", got, err, net.Forward(3, x))
+	}
+}
+
+// TestEngineSaveMemory: the default model loaded to save memory
+// (LoadOptions with SaveMemory: float16 weights, F(2x2) in blocks 4 and 5),
+// alone and in 2 shards, classifies every sample as the float32 Net does
+// within 5e-3 in probability with the same top class, moves at least one
+// probability (the packing is in use), gives the same bits alone and in
+// shards, says so in Loaded, and refuses to teach with the reason.
+func TestEngineSaveMemory(t *testing.T) {
+	data, err := os.ReadFile("../../web/models/fashion-mnist-vgg16.vggo.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := filepath.Glob("../../web/static/samples/*.png")
+	if err != nil || len(samples) < 10 {
+		t.Fatalf("samples: %v, %v", samples, err)
+	}
+	save := LoadOptions(protocol.LoadRequest{SaveMemory: true})
+	if save != model.SaveMemory() || LoadOptions(protocol.LoadRequest{}) != (model.ShardOptions{}) {
+		t.Fatalf("LoadOptions: %+v", save)
+	}
+	var float, lone Engine
+	if loaded, err := float.Load(data, "default", model.ShardOptions{}); err != nil || loaded.SaveMemory {
+		t.Fatalf("float32 load: %+v, %v", loaded, err)
+	}
+	if loaded, err := lone.Load(data, "default", save); err != nil || !loaded.SaveMemory || !loaded.FlipAverage {
+		t.Fatalf("saving load: %+v, %v", loaded, err)
+	}
+	p := newGoroutinePool(2)
+	for _, e := range p.engines {
+		if _, err := e.Load(data, "default", save); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const tol = 5e-3
+	worst := 0.0
+	for _, path := range samples {
+		file, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(path)
+		want, err := float.Classify(file, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := lone.Classify(file, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		split, err := p.engines[0].Classify(file, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.wait(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(split.Probs, got.Probs) {
+			t.Errorf("%s: 2 shards saving memory %v, one engine %v", name, split.Probs, got.Probs)
+		}
+		for i := range want.Probs {
+			worst = math.Max(worst, math.Abs(float64(got.Probs[i]-want.Probs[i])))
+		}
+		if got.Top[0].Class != want.Top[0].Class {
+			t.Errorf("%s: top class %s saving memory, %s in float32", name, got.Top[0].Class, want.Top[0].Class)
+		}
+		if got.OOD == nil || got.OOD.Flagged != want.OOD.Flagged {
+			t.Errorf("%s: OOD %+v saving memory, %+v in float32", name, got.OOD, want.OOD)
+		}
+	}
+	t.Logf("max |saving memory - float32| over %d samples: %.2g", len(samples), worst)
+	if worst > tol || worst == 0 {
+		t.Errorf("saving memory moves probabilities by up to %.3g: want more than 0 (the packing in use) and at most %g", worst, tol)
+	}
+	sample, err := os.ReadFile(samples[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lone.Features(img, "a.png", false); err == nil || !strings.Contains(err.Error(), "packed to save memory") {
+		t.Errorf("teaching on a saving engine: %v", err)
 	}
 }

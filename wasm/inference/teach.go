@@ -343,8 +343,11 @@ func slug(name string) string {
 // holds one shard of a pool (teaching needs the whole base in one worker;
 // the teach page runs one).
 func (e *Engine) notAlone() string {
-	if e.shard != nil {
+	switch {
+	case e.shard == nil:
+		return "no base model is loaded yet"
+	case e.split():
 		return "teaching needs the whole base in one worker, this worker holds a shard of a pool"
 	}
-	return "no base model is loaded yet"
+	return "teaching needs the whole base as float32, this worker holds it packed to save memory"
 }

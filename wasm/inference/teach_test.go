@@ -37,7 +37,7 @@ func TestTeachFashionMNIST(t *testing.T) {
 
 func teachFashionMNIST(t *testing.T, data []byte, tune bool) {
 	var base Engine
-	if _, err := base.Load(data, "fashion-mnist-vgg16"); err != nil {
+	if _, err := base.Load(data, "fashion-mnist-vgg16", model.ShardOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	imgs, labels, err := fixture.FashionMNISTTest(1000)
@@ -75,7 +75,7 @@ func teachFashionMNIST(t *testing.T, data []byte, tune bool) {
 	}
 	t.Logf("evaluation: %s, %.1f %% of %d; %s", ev.Method, 100*ev.Accuracy, ev.Evaluated, ev.Explain)
 	var taught Engine
-	loaded, err := taught.Load(file, "Tops")
+	loaded, err := taught.Load(file, "Tops", model.ShardOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestTeachRefuses(t *testing.T) {
 	if err := model.WriteModel(&buf, m, model.DTypeInt8); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Load(buf.Bytes(), "r"); err != nil {
+	if _, err := e.Load(buf.Bytes(), "r", model.ShardOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	c := m.Base.Arch.Channels()

@@ -49,6 +49,9 @@ type LoadRequest struct {
 	URL    string `json:"url"`
 	SHA256 string `json:"sha256"` // lower-case hex; the bytes must match before use
 	Bytes  int64  `json:"bytes"`  // expected size, for progress when the server sends no Content-Length
+	// SaveMemory packs the weights as model.SaveMemory says: for phones
+	// and other devices short of memory, at some cost in speed and accuracy.
+	SaveMemory bool `json:"saveMemory,omitempty"`
 }
 
 // Progress reports a model download.
@@ -83,6 +86,9 @@ type Loaded struct {
 	// FlipAverage: the model classifies every picture as it is and
 	// mirrored and averages the two (model.Info.FlipAverage).
 	FlipAverage bool `json:"flipAverage,omitempty"`
+	// SaveMemory: the weights are packed to save memory, as the request
+	// asked (LoadRequest.SaveMemory).
+	SaveMemory bool `json:"saveMemory,omitempty"`
 
 	// WasmBytes is the worker's wasm memory after loading (issue 14: the
 	// pool reports the sum over its workers).

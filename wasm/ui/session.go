@@ -36,17 +36,24 @@ type modelSession struct {
 
 	worker  *workerPool
 	onReply func(app.Context, workerReply)
-	// fixedWorkers, where set before start, is the pool size whatever the
-	// settings say: the teach page needs the whole base in one worker.
-	fixedWorkers int
+	// wholeBase, where set before start, asks for the whole base as
+	// float32 in one worker whatever the settings say: the teach page's
+	// features, head and exported file need it.
+	wholeBase bool
 	// workersSetting is the app's pool size setting, 0 for automatic.
 	workersSetting int
-	entry          protocol.ModelEntry // the model asked for last
-	state          string              // one of the model* states
-	failure        string              // why, once state is modelFailed
-	progress       protocol.Progress
-	loaded         protocol.Loaded
-	loadID         int // the last load request; replies to earlier ones are stale
+	// memorySetting is the app's memory setting (memoryNormal,
+	// memorySave), "" for automatic.
+	memorySetting string
+	// memoryChoice is the page's memory choice as the pool starts: the
+	// ?memory query, else memorySetting ("" for automatic).
+	memoryChoice string
+	entry        protocol.ModelEntry // the model asked for last
+	state        string              // one of the model* states
+	failure      string              // why, once state is modelFailed
+	progress     protocol.Progress
+	loaded       protocol.Loaded
+	loadID       int // the last load request; replies to earlier ones are stale
 }
 
 // start starts the inference workers (sessionWorkers says how many);
@@ -57,6 +64,8 @@ func (s *modelSession) start(ctx app.Context, onReply func(app.Context, workerRe
 	q := ctx.Page().URL().Query()
 	s.onReply = onReply
 	s.workersSetting = storedWorkers(ctx)
+	s.memorySetting = storedMemory(ctx)
+	s.memoryChoice = sessionMemory(ctx, s.memorySetting)
 	s.worker = startPool(ctx, workerBuild(""), s.poolSize(ctx), q.Get(exchangeQuery), onReply)
 	s.state = modelNone
 }
@@ -66,6 +75,22 @@ func (s *modelSession) start(ctx app.Context, onReply func(app.Context, workerRe
 func (s *modelSession) setWorkers(ctx app.Context, n int) {
 	ctx.LocalStorage().Set(storedThreadsKey, strconv.Itoa(n))
 	s.workersSetting = parseWorkers(strconv.Itoa(n))
+	s.restart(ctx)
+}
+
+// setMemory saves the app's memory setting (memoryNormal, memorySave, or
+// "" for automatic) and restarts the pool with it, loading the model
+// again if there is one: fresh workers, since wasm memory never shrinks.
+func (s *modelSession) setMemory(ctx app.Context, v string) {
+	ctx.LocalStorage().Set(storedMemoryKey, v)
+	s.memorySetting = parseMemory(v)
+	s.restart(ctx)
+}
+
+// restart replaces the pool with one sized by the settings now, loading
+// the model again if there is one.
+func (s *modelSession) restart(ctx app.Context) {
+	s.memoryChoice = sessionMemory(ctx, s.memorySetting)
 	old := s.worker
 	old.stop()
 	s.worker = startPool(ctx, old.build, s.poolSize(ctx), old.force, s.onReply)
@@ -77,8 +102,8 @@ func (s *modelSession) setWorkers(ctx app.Context, n int) {
 
 // poolSize is the number of workers this session runs.
 func (s *modelSession) poolSize(ctx app.Context) int {
-	if s.fixedWorkers > 0 {
-		return s.fixedWorkers
+	if s.wholeBase {
+		return 1
 	}
 	return sessionWorkers(ctx)
 }
@@ -102,6 +127,35 @@ func storedWorkers(ctx app.Context) int {
 	return parseWorkers(stored)
 }
 
+// storedMemory is the app's saved memory setting, "" for automatic.
+func storedMemory(ctx app.Context) string {
+	var stored string
+	ctx.LocalStorage().Get(storedMemoryKey, &stored)
+	return parseMemory(stored)
+}
+
+// sessionMemory is a page's memory choice: ?memory=save or normal (the
+// widget's memory attribute), else the app's setting ("" for automatic).
+func sessionMemory(ctx app.Context, setting string) string {
+	if v := parseMemory(ctx.Page().URL().Query().Get(memoryQuery)); v != "" {
+		return v
+	}
+	return setting
+}
+
+// savesMemory is whether the workers pack m's weights to save memory: as
+// the page chose, else automatically (autoSavesMemory); never for the
+// teach page, which needs the float32 base.
+func (s *modelSession) savesMemory(m protocol.ModelEntry) bool {
+	switch {
+	case s.wholeBase:
+		return false
+	case s.memoryChoice != "":
+		return s.memoryChoice == memorySave
+	}
+	return autoSavesMemory(m.InputSize)
+}
+
 // stop terminates the worker, if started.
 func (s *modelSession) stop() { s.worker.stop() }
 
@@ -114,6 +168,7 @@ func (s *modelSession) load(m protocol.ModelEntry) {
 	s.progress = protocol.Progress{Name: m.Name, Total: m.Bytes}
 	s.loadID = s.worker.send(protocol.KindLoad, protocol.LoadRequest{
 		Name: m.Name, URL: m.Href(), SHA256: m.SHA256, Bytes: m.Bytes,
+		SaveMemory: s.savesMemory(m),
 	}, nil)
 }
 

@@ -124,9 +124,10 @@ func (t *Teach) OnMount(ctx app.Context) {
 	}
 	t.phase = teachIdle
 	t.epochsSetting = headspec.Default().Epochs
-	// One worker: it keeps the whole base, which the features, the head on
-	// top of it and the exported file all need (a pool splits the base).
-	t.base.fixedWorkers = 1
+	// One worker with the whole float32 base, which the features, the head
+	// on top of it and the exported file all need (a pool splits the base,
+	// saving memory packs it).
+	t.base.wholeBase = true
 	t.base.start(ctx, t.onBaseReply)
 	t.base.fetchIndex(ctx, t.useIndex)
 	openTeachStore(ctx, func(ctx app.Context, s *teachStore) {

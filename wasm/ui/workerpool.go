@@ -24,6 +24,63 @@ const (
 	exchangeQuery    = "exchange"
 )
 
+// Whether the workers pack the model's weights to save memory
+// (model.SaveMemory): the page's ?memory=save or normal (the widget's
+// memory attribute), else the app's setting, else automatic: saving
+// where the browser reports at most lowMemoryGB of device memory and the
+// model's input is at least saveMemoryFromSize.
+const (
+	storedMemoryKey = "vggo.memory"
+	memoryQuery     = "memory"
+	memoryNormal    = "normal"
+	memorySave      = "save"
+	// lowMemoryGB: navigator.deviceMemory rounds down to a power of two
+	// and stops at 8, so 2 means a device with less than 4 GB, where a
+	// tab holding over 300 MB of wasm memory (full VGG16 at 224x224 in
+	// float32) risks being killed.
+	lowMemoryGB = 2
+	// saveMemoryFromSize: from 64x64 up, blocks 4 and 5 run Winograd
+	// F(4x4) or F(2x2) and their transformed weights (4x and 1.8x the
+	// float32 ones) dominate a worker's memory, which packing halves or
+	// better; below, blocks 5 (and at 32x32 block 4's F(2x2)) hold most
+	// of it and packing saves little (measured: the default model in two
+	// workers, 168 MB either way, since the float32 weights read before
+	// packing set the peak), at 1.5x the time.
+	saveMemoryFromSize = 64
+)
+
+// parseMemory reads a memory value: memoryNormal or memorySave, anything
+// else "" (automatic).
+func parseMemory(v string) string {
+	if v == memoryNormal || v == memorySave {
+		return v
+	}
+	return ""
+}
+
+// deviceMemoryGB is navigator.deviceMemory, 0 where the browser does not
+// say (Firefox, Safari, pages that are not secure contexts).
+func deviceMemoryGB() float64 {
+	v := app.Window().Get("navigator").Get("deviceMemory")
+	if v.Type() != app.TypeNumber {
+		return 0
+	}
+	return v.Float()
+}
+
+// lowMemoryDevice reports whether the browser says the device has at
+// most lowMemoryGB of memory.
+func lowMemoryDevice() bool {
+	gb := deviceMemoryGB()
+	return gb > 0 && gb <= lowMemoryGB
+}
+
+// autoSavesMemory is the automatic memory choice for a model of the given
+// input size.
+func autoSavesMemory(inputSize int) bool {
+	return lowMemoryDevice() && inputSize >= saveMemoryFromSize
+}
+
 // DefaultWorkers is navigator.hardwareConcurrency capped at MaxWorkers.
 func DefaultWorkers() int {
 	n := app.Window().Get("navigator").Get("hardwareConcurrency")
@@ -125,6 +182,8 @@ type workerPool struct {
 
 	// memory is the workers' wasm memory together once the model is loaded.
 	memory int64
+	// saveMemory: the loaded model's weights are packed to save memory.
+	saveMemory bool
 	// note says, for people, what happened to the pool ("" when nothing did).
 	note string
 	// killNext, set by the test hook, kills a worker right after the next
@@ -380,7 +439,7 @@ func (p *workerPool) checkLoaded(ctx app.Context) {
 		memory += m.memory
 	}
 	p.ready = true
-	p.memory = memory
+	p.memory, p.saveMemory = memory, loaded.SaveMemory
 	if !p.loadedOK {
 		p.loadedOK = true
 		loaded.WasmBytes = memory
@@ -604,12 +663,15 @@ func poolLine(id string, p *workerPool) app.UI {
 		return app.Text("")
 	}
 	text := p.modeWords() + "."
-	if p.memory > 0 {
+	switch {
+	case p.memory > 0 && p.saveMemory:
+		text = fmt.Sprintf("%s (%s of wasm memory together, weights packed to save memory).", p.modeWords(), protocol.HumanBytes(p.memory))
+	case p.memory > 0:
 		text = fmt.Sprintf("%s (%s of wasm memory together).", p.modeWords(), protocol.HumanBytes(p.memory))
 	}
 	if p.note != "" {
 		text += " " + p.note
 	}
 	return app.P().ID(id).Class("note").DataSet("workers", p.size()).DataSet("mode", p.mode).
-		DataSet("wasm-bytes", p.memory).Text(text)
+		DataSet("wasm-bytes", p.memory).DataSet("save-memory", p.saveMemory).Text(text)
 }

@@ -149,7 +149,7 @@ func load(id int, req protocol.LoadRequest) error {
 	if cacheErr == nil {
 		if data, ok := cached(cache, key); ok {
 			if inference.CheckSHA256(data, req.SHA256, req.Name) == nil {
-				loaded, err := engine.Load(data, req.Name)
+				loaded, err := engine.Load(data, req.Name, inference.LoadOptions(req))
 				if err == nil {
 					loaded.FromCache = true
 					loaded.WasmBytes = wasmBytes()
@@ -168,7 +168,7 @@ func load(id int, req protocol.LoadRequest) error {
 	if err := inference.CheckSHA256(data, req.SHA256, req.Name); err != nil {
 		return err
 	}
-	loaded, err := engine.Load(data, req.Name)
+	loaded, err := engine.Load(data, req.Name, inference.LoadOptions(req))
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@
   const ORIGIN = new URL(me.src).origin;
   const widgets = new Set();
 
-  // One listener for every widget: a message counts only if it comes from
-  // the vggo origin and from the very window of one of our frames.
+  // One listener for all widgets: a message counts only from the vggo
+  // origin and from the very window of one of our frames.
   window.addEventListener("message", (ev) => {
     if (ev.origin !== ORIGIN) return;
     for (const w of widgets) {
@@ -45,7 +45,7 @@
   };
 
   class VggoClassifier extends HTMLElement {
-    static get observedAttributes() { return ["model", "top", "theme", "threads"]; }
+    static get observedAttributes() { return ["model", "top", "theme", "threads", "memory"]; }
 
     constructor() {
       super();
@@ -82,7 +82,7 @@
       q.set("model", this.getAttribute("model") || "");
       q.set("top", this.getAttribute("top") || "");
       q.set("theme", this.getAttribute("theme") || "auto");
-      if (this.hasAttribute("threads")) q.set("threads", this.getAttribute("threads"));
+      for (const a of ["threads", "memory"]) if (this.hasAttribute(a)) q.set(a, this.getAttribute(a));
       const f = document.createElement("iframe");
       f.src = ORIGIN + "/embed?" + q.toString();
       f.title = "Image classifier";
