@@ -34,18 +34,19 @@ const (
 	memoryQuery     = "memory"
 	memoryNormal    = "normal"
 	memorySave      = "save"
-	// lowMemoryGB: navigator.deviceMemory rounds down to a power of two
-	// and stops at 8, so 2 means a device with less than 4 GB, where a
-	// tab holding over 300 MB of wasm memory (full VGG16 at 224x224 in
-	// float32) risks being killed.
+	// lowMemoryGB: navigator.deviceMemory rounds down to a power of two,
+	// so 2 means a device with less than 4 GB, where a tab holding over
+	// 300 MB of wasm memory (full VGG16 at 224x224 in float32) risks
+	// being killed.
 	lowMemoryGB = 2
 	// saveMemoryFromSize: from 64x64 up, blocks 4 and 5 run Winograd
-	// F(4x4) or F(2x2) and their transformed weights (4x and 1.8x the
-	// float32 ones) dominate a worker's memory, which packing halves or
-	// better; below, blocks 5 (and at 32x32 block 4's F(2x2)) hold most
-	// of it and packing saves little (measured: the default model in two
-	// workers, 168 MB either way, since the float32 weights read before
-	// packing set the peak), at 1.5x the time.
+	// F(4x4) or F(2x2), and their transformed weights (4x and 1.8x as many
+	// values as the float32 kernels) dominate a worker's memory; packing
+	// halves them or better. At 32x32 block 5 runs direct convolution,
+	// whose float32 kernels packing leaves as they are, and the float32
+	// weights read before packing set each worker's peak: the default
+	// model in two workers took 168 MB either way, and packing would cost
+	// 1.5-1.7x the time for nothing.
 	saveMemoryFromSize = 64
 )
 
