@@ -76,3 +76,30 @@ func TestSessionStatus(t *testing.T) {
 		t.Errorf("failed: %q, busy %v", got, s.busy())
 	}
 }
+
+// TestSavesMemory: the page's choice decides whether the workers pack the
+// weights, the teach page never packs them, and automatic packs nothing
+// where the browser does not report its memory (as here, natively).
+func TestSavesMemory(t *testing.T) {
+	big := protocol.ModelEntry{Name: "m", InputSize: 224}
+	for _, c := range []struct {
+		setting   string
+		wholeBase bool
+		want      bool
+	}{
+		{memorySave, false, true},
+		{memoryNormal, false, false},
+		{"", false, false},
+		{memorySave, true, false},
+	} {
+		s := modelSession{memoryChoice: parseMemory(c.setting), wholeBase: c.wholeBase}
+		if got := s.savesMemory(big); got != c.want {
+			t.Errorf("choice %q, whole base %v: savesMemory = %v, want %v", c.setting, c.wholeBase, got, c.want)
+		}
+	}
+	for in, want := range map[string]string{"save": memorySave, "normal": memoryNormal, "": "", "auto": "", "SAVE": "", "1": ""} {
+		if got := parseMemory(in); got != want {
+			t.Errorf("parseMemory(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

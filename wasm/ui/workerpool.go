@@ -60,8 +60,12 @@ func parseMemory(v string) string {
 }
 
 // deviceMemoryGB is navigator.deviceMemory, 0 where the browser does not
-// say (Firefox, Safari, pages that are not secure contexts).
+// say (Firefox, Safari, pages that are not secure contexts) and outside a
+// browser.
 func deviceMemoryGB() float64 {
+	if app.IsServer {
+		return 0
+	}
 	v := app.Window().Get("navigator").Get("deviceMemory")
 	if v.Type() != app.TypeNumber {
 		return 0
