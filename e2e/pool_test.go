@@ -408,23 +408,36 @@ func TestPoolWidgetFallback(t *testing.T) {
 }
 
 // TestPoolBench: /bench?threads=N runs the split pass at 1, 2 and 4
-// workers (4 on this 2-core machine must still finish) and in the message
-// mode; every row says its workers, mode and memory.
+// workers (4 on this 2-core machine must still finish), in the message
+// mode and with the memory-saving weights; every row says its workers,
+// mode and memory. In the shared mode the followers join the passes after
+// the first from the control buffer, parked (ParkedPasses > 0); nowhere
+// else.
 func TestPoolBench(t *testing.T) {
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
-	for _, c := range []struct{ query, workers, mode string }{
-		{"&threads=1", "1", "single"},
-		{"&threads=2", "2", "shared"},
-		{"&threads=4", "4", "shared"},
-		{"&threads=2&exchange=message", "2", "message"},
-		{"&threads=2&weights=f16&tiles=small", "2", "shared"},
+	ctx := newBrowser(t)
+	for _, c := range []struct {
+		query   string
+		workers int
+		mode    string
+	}{
+		{"&threads=1", 1, "single"},
+		{"&threads=2", 2, "shared"},
+		{"&threads=4", 4, "shared"},
+		{"&threads=2&exchange=message", 2, "message"},
+		{"&threads=2&weights=f16&tiles=small", 2, "shared"},
 	} {
 		t.Run(c.query, func(t *testing.T) {
-			_, medians := benchBuild(t, srv, "", c.query)
-			if len(medians) != 1 || !(medians[0] > 0) {
-				t.Errorf("bench rows %v, want one positive median", medians)
+			rows := poolBenchRows(t, ctx, srv.url+"/bench?sizes=32&width=16&warmup=1&runs=3&auto=1"+c.query)
+			if len(rows) != 1 || !(rows[0].Median > 0) || rows[0].Workers != c.workers || rows[0].Exchange != c.mode || rows[0].WasmBytes <= 0 {
+				t.Fatalf("bench rows %+v, want one positive median from %d workers in mode %s, with memory", rows, c.workers, c.mode)
 			}
+			parked := rows[0].ParkedPasses
+			if shared := c.mode == "shared"; shared && parked == 0 || !shared && parked != 0 {
+				t.Errorf("%d passes joined parked in mode %s (4 passes, %d followers)", parked, c.mode, c.workers-1)
+			}
+			t.Logf("%+v", rows[0])
 		})
 	}
 }
@@ -436,6 +449,9 @@ type poolBenchRow struct {
 	Workers   int     `json:"workers"`
 	Exchange  string  `json:"exchange"`
 	WasmBytes int64   `json:"wasmBytes"`
+	// ParkedPasses: the followers' passes that began from the control
+	// buffer (protocol.BenchRow.ParkedPasses).
+	ParkedPasses int `json:"parkedPasses"`
 }
 
 // poolBenchRows runs /bench with query in a tab of ctx's browser and
@@ -448,7 +464,8 @@ func poolBenchRows(t testing.TB, ctx context.Context, url string) []poolBenchRow
 		if (e) return JSON.stringify({error: e.textContent});
 		if (!t || t.dataset.state !== "done") return null;
 		return JSON.stringify({rows: [...t.querySelectorAll("tbody tr")].map(r => ({size: +r.dataset.size,
-			median: +r.dataset.median, workers: +r.dataset.workers, exchange: r.dataset.exchange, wasmBytes: +r.dataset.wasmBytes}))}); })()`, 10*time.Minute)
+			median: +r.dataset.median, workers: +r.dataset.workers, exchange: r.dataset.exchange, wasmBytes: +r.dataset.wasmBytes,
+			parkedPasses: +(r.dataset.parkedPasses || 0)}))}); })()`, 10*time.Minute)
 	var s string
 	json.Unmarshal(raw, &s)
 	var got struct {

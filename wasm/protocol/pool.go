@@ -42,6 +42,26 @@ const (
 	KindShardFailed = "shard-failed"
 )
 
+// The control SharedArrayBuffer's Int32 words (shared mode): the barrier's
+// (abort, arrived, generation), then the pass the leader started last and
+// its ShardRun, so that a follower waiting there (parked, between passes)
+// starts the pass at once instead of when KindShardRun arrives.
+const (
+	ControlAbort      = 0 // nonzero: the pool is over (the page or a failing worker sets it)
+	ControlArrived    = 1 // workers at the barrier
+	ControlGeneration = 2 // barriers passed
+	ControlPass       = 3 // the last pass the leader started; its ShardRun follows
+	ControlBatch      = 4
+	ControlSize       = 5
+	ControlWidthDiv   = 6
+	ControlMaxFull    = 7
+	ControlLayers     = 8
+	ControlBench      = 9  // 1 for a benchmark pass
+	ControlDataEpoch  = 10 // ShardRun.DataEpoch
+	// ControlBytes is the control buffer's size.
+	ControlBytes = 4 * 11
+)
+
 // Extra message fields of the pool messages.
 const (
 	FieldPorts   = "ports"
@@ -77,9 +97,12 @@ type BenchLoad struct {
 	SmallTiles  bool `json:"smallTiles,omitempty"`  // F(2x2) in blocks 4 and 5 (model.ShardOptions)
 }
 
-// BenchLoaded answers BenchLoad.
+// BenchLoaded answers BenchLoad (and KindMemory).
 type BenchLoaded struct {
 	WasmBytes int64 `json:"wasmBytes"` // the worker's wasm memory, with the shard built
+	// ParkedPasses counts the passes this worker joined from the control
+	// buffer, parked after the one before, rather than from KindShardRun.
+	ParkedPasses int `json:"parkedPasses,omitempty"`
 }
 
 // ShardRun starts pass Pass on a worker.
@@ -99,6 +122,10 @@ type ShardRun struct {
 	// Layers is the number of conv layers a pass runs: 13, or K for a base
 	// cut by -base-layers K.
 	Layers int `json:"layers"`
+	// DataEpoch numbers the leader's shared data buffers (shared mode): it
+	// grows with each new, larger buffer, which only KindShardRun carries,
+	// so a parked follower whose buffer is older waits for the message.
+	DataEpoch int `json:"dataEpoch,omitempty"`
 }
 
 // ShardPart is one worker's part of one layer's output.

@@ -173,6 +173,9 @@ type BenchRow struct {
 	Workers   int    `json:"workers,omitempty"`
 	Exchange  string `json:"exchange,omitempty"`
 	WasmBytes int64  `json:"wasmBytes,omitempty"`
+	// ParkedPasses: the followers' passes so far that started from the
+	// control buffer (BenchLoaded.ParkedPasses, summed).
+	ParkedPasses int `json:"parkedPasses,omitempty"`
 }
 
 // ErrorReply carries a failure of the request with the same id.

@@ -291,7 +291,8 @@ func (b *Bench) renderTable(state string) app.UI {
 			app.Range(b.rows).Slice(func(i int) app.UI {
 				r := b.rows[i]
 				return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).
-					DataSet("workers", r.Workers).DataSet("exchange", r.Exchange).DataSet("wasm-bytes", r.WasmBytes).Body(
+					DataSet("workers", r.Workers).DataSet("exchange", r.Exchange).DataSet("wasm-bytes", r.WasmBytes).
+					DataSet("parked-passes", r.ParkedPasses).Body(
 					app.Td().Text(fmt.Sprintf("%d×%d", r.Size, r.Size)),
 					app.Td().Text(networkWords(r.WidthDiv)),
 					app.Td().Text(fmt.Sprintf("%d (%s)", r.Workers, r.Exchange)),

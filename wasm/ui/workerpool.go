@@ -142,6 +142,7 @@ type poolBench struct {
 	next    int   // index of the size being run
 	waiting int   // bench-loaded replies still due for it
 	memory  int64 // the workers' wasm memory, summed over their replies
+	parked  int   // the followers' parked passes so far, summed likewise
 
 	// After the leader's row, every worker reports its memory (KindMemory)
 	// before the row goes to the page and the next size starts.
@@ -226,7 +227,7 @@ func (p *workerPool) regroup() {
 	var ports []app.Value // ports[i]: a JS array of worker i's ports, by peer
 	if n > 1 {
 		if p.mode == protocol.ExchangeShared {
-			p.control = app.Window().Get("SharedArrayBuffer").New(16)
+			p.control = app.Window().Get("SharedArrayBuffer").New(protocol.ControlBytes)
 		}
 		// go-app's Call converts an app.Value inside a Go slice wrongly,
 		// so the arrays are built in JavaScript.
@@ -366,7 +367,7 @@ func (p *workerPool) onMember(ctx app.Context, m *poolMember, r workerReply) {
 	}
 	if req.bench != nil && r.Kind == protocol.KindBenchRow {
 		b := req.bench
-		b.row, b.waiting, b.memory = &r, len(p.members), 0
+		b.row, b.waiting, b.memory, b.parked = &r, len(p.members), 0, 0
 		for _, m := range p.members {
 			m.client.sendWith(req.attempt, protocol.KindMemory, nil, nil, nil)
 		}
@@ -502,6 +503,7 @@ func (p *workerPool) benchMemory(req *poolRequest, r workerReply) {
 	var bl protocol.BenchLoaded
 	if r.decode(&bl) == nil {
 		b.memory += bl.WasmBytes
+		b.parked += bl.ParkedPasses
 	}
 	if b.waiting--; b.waiting > 0 {
 		return
@@ -510,7 +512,7 @@ func (p *workerPool) benchMemory(req *poolRequest, r workerReply) {
 	b.row = nil
 	var row protocol.BenchRow
 	if reply.decode(&row) == nil {
-		row.WasmBytes = b.memory
+		row.WasmBytes, row.ParkedPasses = b.memory, b.parked
 		row.Workers, row.Exchange = len(p.members), p.mode
 		reply.Body, _ = json.Marshal(row)
 	}
@@ -534,6 +536,7 @@ func (p *workerPool) benchLoaded(req *poolRequest, r workerReply) {
 	var bl protocol.BenchLoaded
 	if r.decode(&bl) == nil {
 		b.memory += bl.WasmBytes
+		b.parked += bl.ParkedPasses
 	}
 	if b.waiting--; b.waiting > 0 {
 		return
@@ -569,8 +572,9 @@ func (p *workerPool) drop(ctx app.Context, idx int, why string) {
 	if p.control != nil {
 		atomics := app.Window().Get("Atomics")
 		ctl := app.Window().Get("Int32Array").New(p.control)
-		atomics.Call("store", ctl, 0, 1)
-		atomics.Call("notify", ctl, 2)
+		atomics.Call("store", ctl, protocol.ControlAbort, 1)
+		atomics.Call("notify", ctl, protocol.ControlGeneration) // workers at a barrier
+		atomics.Call("notify", ctl, protocol.ControlPass)       // and parked ones
 	}
 	for i, m := range p.members {
 		if i != idx {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+	"time"
 	"unsafe"
 
 	"vggo/model"
@@ -23,10 +24,14 @@ var errAborted = errors.New("the worker pool was stopped (a worker died or faile
 type pool struct {
 	req     protocol.PoolRequest
 	ports   []js.Value // MessagePort to each other worker, by index
-	control js.Value   // Int32Array over the page's control SharedArrayBuffer: [abort, arrived, generation]
+	control js.Value   // Int32Array over the page's control SharedArrayBuffer (protocol.Control*)
 	data    js.Value   // the leader's shared data buffer (shared mode)
 	dataLen int        // its size in float32 values
-	pass    int        // the last pass started (leader) or joined
+	// dataEpoch numbers data: the leader counts its buffers, a follower
+	// keeps the number of the one it has (protocol.ShardRun.DataEpoch).
+	dataEpoch int
+	pass      int // the last pass started (leader) or joined
+	parked    int // passes joined while parked (follower)
 
 	aborted bool
 	abortCh chan struct{}
@@ -114,18 +119,22 @@ func (p *pool) Start(run protocol.ShardRun, x []float32) (model.Exchange, error)
 	}
 	p.pass++
 	run.Pass = p.pass
-	body, _ := json.Marshal(run)
-	msg := map[string]any{protocol.FieldKind: protocol.KindShardRun, protocol.FieldID: 0, protocol.FieldBody: string(body)}
+	msg := map[string]any{protocol.FieldKind: protocol.KindShardRun, protocol.FieldID: 0}
 	if p.req.Mode == protocol.ExchangeShared {
 		if need := len(x) + 2*run.MaxFull; p.dataLen < need {
 			p.data = js.Global().Get("SharedArrayBuffer").New(4 * need)
 			p.dataLen = need
+			p.dataEpoch++
 		}
+		run.DataEpoch = p.dataEpoch
 		js.CopyBytesToJS(p.bytesAt(0, len(x)), floatBytes(x))
 		msg[protocol.FieldData] = p.data
+		p.publish(run)
 	} else {
 		msg[protocol.FieldBlob] = toJSBytes(floatBytes(x))
 	}
+	body, _ := json.Marshal(run)
+	msg[protocol.FieldBody] = string(body)
 	for i, port := range p.ports {
 		if i != p.req.Index {
 			port.Call("postMessage", msg)
@@ -134,21 +143,26 @@ func (p *pool) Start(run protocol.ShardRun, x []float32) (model.Exchange, error)
 	return p.exchange(run), nil
 }
 
-// follow runs this worker's share of a pass the leader started. A
-// failure other than an abort is reported to the page, which drops this
-// worker from the pool.
+// followReported runs this worker's share of a pass the leader started,
+// then parks for the next. A failure other than an abort is reported to
+// the page, which drops this worker from the pool.
 func (p *pool) followReported(msg js.Value) {
-	if err := p.follow(msg); err != nil && !errors.Is(err, errAborted) {
+	err := p.follow(msg)
+	if err == nil {
+		err = p.park()
+	}
+	if err != nil && !errors.Is(err, errAborted) {
 		if p.control.Truthy() { // wake the others waiting for this worker
 			atomics := js.Global().Get("Atomics")
-			atomics.Call("store", p.control, 0, 1)
-			atomics.Call("notify", p.control, 2)
+			atomics.Call("store", p.control, protocol.ControlAbort, 1)
+			atomics.Call("notify", p.control, protocol.ControlGeneration)
 		}
 		post(protocol.KindShardFailed, 0, protocol.ErrorReply{Message: fmt.Sprintf("worker %d of %d: %v", p.req.Index, p.req.Count, err)})
 	}
 }
 
-// follow runs this worker's share of a pass the leader started.
+// follow runs this worker's share of a pass the leader started, unless
+// it joined that pass parked already.
 func (p *pool) follow(msg js.Value) error {
 	var run protocol.ShardRun
 	if err := json.Unmarshal([]byte(msg.Get(protocol.FieldBody).String()), &run); err != nil {
@@ -157,16 +171,93 @@ func (p *pool) follow(msg js.Value) error {
 	if p.aborted {
 		return errAborted
 	}
-	p.pass = run.Pass
+	if run.Pass <= p.pass {
+		return nil
+	}
 	x := make([]float32, run.Batch*run.Size*run.Size*3)
 	if p.req.Mode == protocol.ExchangeShared {
 		p.data = msg.Get(protocol.FieldData)
 		p.dataLen = p.data.Get("byteLength").Int() / 4
+		p.dataEpoch = run.DataEpoch
 		js.CopyBytesToGo(floatBytes(x), p.bytesAt(0, len(x)))
 	} else {
 		js.CopyBytesToGo(floatBytes(x), msg.Get(protocol.FieldBlob))
 	}
+	p.pass = run.Pass
 	return engine.Follow(run, x, p.exchange(run))
+}
+
+// parkFor is how long a follower stays parked after a pass.
+const parkFor = 100 * time.Millisecond
+
+// parkSliceMillis bounds one wait while parked, so that an abort the page
+// signals on another word is seen within it.
+const parkSliceMillis = 10
+
+// publish writes the pass the leader starts into the control buffer and
+// wakes the parked followers (shared mode).
+func (p *pool) publish(run protocol.ShardRun) {
+	if !p.control.Truthy() {
+		return
+	}
+	atomics := js.Global().Get("Atomics")
+	bench := 0
+	if run.Bench {
+		bench = 1
+	}
+	for _, w := range [][2]int{
+		{protocol.ControlBatch, run.Batch}, {protocol.ControlSize, run.Size}, {protocol.ControlWidthDiv, run.WidthDiv},
+		{protocol.ControlMaxFull, run.MaxFull}, {protocol.ControlLayers, run.Layers}, {protocol.ControlBench, bench},
+		{protocol.ControlDataEpoch, run.DataEpoch},
+	} {
+		atomics.Call("store", p.control, w[0], w[1])
+	}
+	atomics.Call("store", p.control, protocol.ControlPass, run.Pass)
+	atomics.Call("notify", p.control, protocol.ControlPass)
+}
+
+// park keeps a follower waiting on the control buffer for parkFor after
+// a pass (shared mode), instead of in the event loop: a pass the leader
+// starts meanwhile begins at once, when Atomics.notify wakes it, rather
+// than when KindShardRun arrives (in Chromium 2-5 ms later, while the
+// leader waits at the first barrier). Messages to this worker wait
+// meanwhile, at most parkFor after its last pass; a pass on a data
+// buffer it has not seen is left to the message, which brings it.
+func (p *pool) park() error {
+	if p.req.Mode != protocol.ExchangeShared || !p.control.Truthy() || p.data.IsUndefined() || p.data.IsNull() {
+		return nil
+	}
+	atomics := js.Global().Get("Atomics")
+	word := func(i int) int { return atomics.Call("load", p.control, i).Int() }
+	deadline := time.Now().Add(parkFor)
+	for time.Now().Before(deadline) {
+		if p.aborted || word(protocol.ControlAbort) != 0 {
+			p.abort()
+			return errAborted
+		}
+		pass := word(protocol.ControlPass)
+		if pass <= p.pass {
+			atomics.Call("wait", p.control, protocol.ControlPass, p.pass, parkSliceMillis)
+			continue
+		}
+		if pass != p.pass+1 || word(protocol.ControlDataEpoch) != p.dataEpoch {
+			return nil
+		}
+		run := protocol.ShardRun{
+			Pass: pass, Batch: word(protocol.ControlBatch), Size: word(protocol.ControlSize), WidthDiv: word(protocol.ControlWidthDiv),
+			MaxFull: word(protocol.ControlMaxFull), Layers: word(protocol.ControlLayers), Bench: word(protocol.ControlBench) == 1,
+			DataEpoch: p.dataEpoch,
+		}
+		x := make([]float32, run.Batch*run.Size*run.Size*3)
+		js.CopyBytesToGo(floatBytes(x), p.bytesAt(0, len(x)))
+		p.pass = pass
+		p.parked++
+		if err := engine.Follow(run, x, p.exchange(run)); err != nil {
+			return err
+		}
+		deadline = time.Now().Add(parkFor)
+	}
+	return nil
 }
 
 // exchange returns the Exchange of one pass in the pool's mode.
@@ -268,19 +359,19 @@ func (p *pool) bytesAt(off, count int) js.Value {
 func (p *pool) barrier() error {
 	atomics := js.Global().Get("Atomics")
 	ctl := p.control
-	gen := atomics.Call("load", ctl, 2).Int()
-	if atomics.Call("add", ctl, 1, 1).Int() == p.req.Count-1 {
-		atomics.Call("store", ctl, 1, 0)
-		atomics.Call("add", ctl, 2, 1)
-		atomics.Call("notify", ctl, 2)
+	gen := atomics.Call("load", ctl, protocol.ControlGeneration).Int()
+	if atomics.Call("add", ctl, protocol.ControlArrived, 1).Int() == p.req.Count-1 {
+		atomics.Call("store", ctl, protocol.ControlArrived, 0)
+		atomics.Call("add", ctl, protocol.ControlGeneration, 1)
+		atomics.Call("notify", ctl, protocol.ControlGeneration)
 		return nil
 	}
-	for atomics.Call("load", ctl, 2).Int() == gen {
-		if atomics.Call("load", ctl, 0).Int() != 0 {
+	for atomics.Call("load", ctl, protocol.ControlGeneration).Int() == gen {
+		if atomics.Call("load", ctl, protocol.ControlAbort).Int() != 0 {
 			p.abort()
 			return errAborted
 		}
-		atomics.Call("wait", ctl, 2, gen, 200)
+		atomics.Call("wait", ctl, protocol.ControlGeneration, gen, 200)
 	}
 	return nil
 }
