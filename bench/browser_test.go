@@ -1,10 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"vggo/wasm/protocol"
 )
 
 // TestIsolatedHandler checks the headers that make the page cross-origin
@@ -50,5 +54,19 @@ func TestIsolatedHandler(t *testing.T) {
 		if rec.Header().Get("Cross-Origin-Opener-Policy") != "same-origin" || rec.Header().Get("Cross-Origin-Embedder-Policy") != "require-corp" {
 			t.Errorf("%s: missing COOP/COEP headers: %v", tc.path, rec.Header())
 		}
+	}
+}
+
+// TestBenchControlBytes: the benchmark page's pool makes its control
+// buffer as large as the workers expect (protocol.ControlBytes); a
+// smaller one fails every pass with "Invalid atomic access index".
+func TestBenchControlBytes(t *testing.T) {
+	js, err := os.ReadFile("page/bench.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("new SharedArrayBuffer(%d)", protocol.ControlBytes)
+	if !strings.Contains(string(js), want) {
+		t.Errorf("page/bench.js does not make its control buffer with %s", want)
 	}
 }

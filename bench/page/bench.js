@@ -95,7 +95,9 @@
     await Promise.all(ready);
     const mode = n === 1 ? 'single' : (self.crossOriginIsolated ? 'shared' : 'message');
     if (n > 1) {
-      const control = mode === 'shared' ? new SharedArrayBuffer(16) : null;
+      // protocol.ControlBytes: the barrier's words and the pass a parked
+      // follower starts from (TestBenchControlBytes keeps them equal).
+      const control = mode === 'shared' ? new SharedArrayBuffer(44) : null;
       const ports = workers.map(() => new Array(n).fill(null));
       for (let i = 0; i < n; i++) {
         for (let j = i + 1; j < n; j++) {
