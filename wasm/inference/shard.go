@@ -28,33 +28,34 @@ func (e *Engine) SetShard(index, count int, pool Pool) {
 // split reports whether the engine is one of several workers.
 func (e *Engine) split() bool { return e.count > 1 }
 
-// forwardOOD runs one preprocessed image through the network: alone, or
-// as the leader of the pool.
+// forwardOOD runs one preprocessed image through the network: a Net, or
+// a shard (alone, or as the leader of the pool).
 func (e *Engine) forwardOOD(x []float32) ([]float32, []float64, *model.OOD, error) {
-	switch {
-	case e.shard == nil:
+	if e.shard == nil {
 		probs, scores := e.net.ForwardOOD(1, x)
 		return probs, scores, e.net.OOD(), nil
-	case !e.split(): // a lone engine saving memory: one shard, nothing to exchange
-		_, x = e.shard.PassInput(1, x)
-		probs, scores, err := e.shard.ForwardOOD(1, x, loneExchange)
-		return probs, scores, e.shard.OOD(), err
 	}
-	probs, scores, err := e.leadPass(e.shard, x, protocol.ShardRun{Batch: 1})
+	probs, scores, err := e.shardPass(e.shard, x, protocol.ShardRun{Batch: 1})
 	return probs, scores, e.shard.OOD(), err
 }
 
-// leadPass runs one image through shard s (shard 0) with the others.
-func (e *Engine) leadPass(s *model.Shard, x []float32, run protocol.ShardRun) ([]float32, []float64, error) {
-	if e.index != 0 || e.pool == nil {
-		return nil, nil, fmt.Errorf("worker %d of %d was asked to lead a pass", e.index, e.count)
-	}
+// shardPass runs run.Batch images through shard s (shard 0): with the
+// other workers of the pool, or alone when s is the only shard (a lone
+// engine saving memory, or timing BenchLoad's network), where its part is
+// the whole activation.
+func (e *Engine) shardPass(s *model.Shard, x []float32, run protocol.ShardRun) ([]float32, []float64, error) {
 	batch := run.Batch
 	run.Batch, x = s.PassInput(batch, x) // the pool runs the mirror images too when the model averages them
-	run.Size, run.MaxFull, run.Layers = s.InputSize(), s.MaxActivation(run.Batch), s.Depth()
-	ex, err := e.pool.Start(run, x)
-	if err != nil {
-		return nil, nil, err
+	ex := model.Exchange(loneExchange)
+	if e.split() {
+		if e.index != 0 || e.pool == nil {
+			return nil, nil, fmt.Errorf("worker %d of %d was asked to lead a pass", e.index, e.count)
+		}
+		run.Size, run.MaxFull, run.Layers = s.InputSize(), s.MaxActivation(run.Batch), s.Depth()
+		var err error
+		if ex, err = e.pool.Start(run, x); err != nil {
+			return nil, nil, err
+		}
 	}
 	return s.ForwardOOD(batch, x, ex)
 }
@@ -116,11 +117,7 @@ func (e *Engine) Bench(req protocol.BenchRequest, report func(protocol.BenchRow)
 		}
 		x := benchInput(size, req.Batch)
 		run := protocol.ShardRun{Batch: req.Batch, Bench: true, Size: size, WidthDiv: req.WidthDiv}
-		forward := func() error { _, _, err := e.leadPass(s, x, run); return err }
-		if !e.split() { // a lone worker with BenchLoad's network: nothing to exchange
-			forward = func() error { _, _, err := s.ForwardOOD(req.Batch, x, loneExchange); return err }
-		}
-		row, err := timeRuns(size, req, forward)
+		row, err := timeRuns(size, req, func() error { _, _, err := e.shardPass(s, x, run); return err })
 		if err != nil {
 			return err
 		}

@@ -62,6 +62,29 @@ const (
 	ControlBytes = 4 * 11
 )
 
+// ControlWords are the control-buffer words a leader writes for run
+// before it stores run.Pass at ControlPass: (word, value) pairs.
+func (r ShardRun) ControlWords() [][2]int {
+	bench := 0
+	if r.Bench {
+		bench = 1
+	}
+	return [][2]int{
+		{ControlBatch, r.Batch}, {ControlSize, r.Size}, {ControlWidthDiv, r.WidthDiv}, {ControlMaxFull, r.MaxFull},
+		{ControlLayers, r.Layers}, {ControlBench, bench}, {ControlDataEpoch, r.DataEpoch},
+	}
+}
+
+// ShardRunFromControl is the ShardRun of pass that ControlWords wrote;
+// word loads one word of the control buffer.
+func ShardRunFromControl(pass int, word func(int) int) ShardRun {
+	return ShardRun{
+		Pass: pass, Batch: word(ControlBatch), Size: word(ControlSize), WidthDiv: word(ControlWidthDiv),
+		MaxFull: word(ControlMaxFull), Layers: word(ControlLayers), Bench: word(ControlBench) == 1,
+		DataEpoch: word(ControlDataEpoch),
+	}
+}
+
 // Extra message fields of the pool messages.
 const (
 	FieldPorts   = "ports"

@@ -119,3 +119,24 @@ func FuzzParseIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestShardRunControlRoundTrip: the words a leader publishes for a pass
+// give a parked follower the same ShardRun back, every field, and none
+// of them lands on the barrier's words or outside the buffer.
+func TestShardRunControlRoundTrip(t *testing.T) {
+	for _, run := range []ShardRun{
+		{Pass: 7, Batch: 2, Size: 224, WidthDiv: 1, MaxFull: 3211264, Layers: 13, Bench: false, DataEpoch: 3},
+		{Pass: 1, Batch: 32, Size: 32, WidthDiv: 16, MaxFull: 131072, Layers: 10, Bench: true, DataEpoch: 1},
+	} {
+		buf := make([]int, ControlBytes/4)
+		for _, w := range run.ControlWords() {
+			if w[0] <= ControlPass || w[0] >= len(buf) {
+				t.Fatalf("word %d: outside the pass's words %d..%d", w[0], ControlPass+1, len(buf)-1)
+			}
+			buf[w[0]] = w[1]
+		}
+		if got := ShardRunFromControl(run.Pass, func(i int) int { return buf[i] }); got != run {
+			t.Errorf("round trip: %+v, want %+v", got, run)
+		}
+	}
+}

@@ -174,17 +174,27 @@ func (p *pool) follow(msg js.Value) error {
 	if run.Pass <= p.pass {
 		return nil
 	}
-	x := make([]float32, run.Batch*run.Size*run.Size*3)
-	if p.req.Mode == protocol.ExchangeShared {
-		p.data = msg.Get(protocol.FieldData)
-		p.dataLen = p.data.Get("byteLength").Int() / 4
-		p.dataEpoch = run.DataEpoch
-		js.CopyBytesToGo(floatBytes(x), p.bytesAt(0, len(x)))
-	} else {
-		js.CopyBytesToGo(floatBytes(x), msg.Get(protocol.FieldBlob))
+	if p.req.Mode != protocol.ExchangeShared {
+		return p.share(run, func(x []float32) { js.CopyBytesToGo(floatBytes(x), msg.Get(protocol.FieldBlob)) })
 	}
+	p.data = msg.Get(protocol.FieldData)
+	p.dataLen = p.data.Get("byteLength").Int() / 4
+	p.dataEpoch = run.DataEpoch
+	return p.share(run, p.sharedInput)
+}
+
+// share runs this worker's share of pass run, on the input that fill
+// copies in.
+func (p *pool) share(run protocol.ShardRun, fill func(x []float32)) error {
+	x := make([]float32, run.Batch*run.Size*run.Size*3)
+	fill(x)
 	p.pass = run.Pass
 	return engine.Follow(run, x, p.exchange(run))
+}
+
+// sharedInput copies a pass's input out of the shared data buffer.
+func (p *pool) sharedInput(x []float32) {
+	js.CopyBytesToGo(floatBytes(x), p.bytesAt(0, len(x)))
 }
 
 // parkFor is how long a follower stays parked after a pass.
@@ -201,15 +211,7 @@ func (p *pool) publish(run protocol.ShardRun) {
 		return
 	}
 	atomics := js.Global().Get("Atomics")
-	bench := 0
-	if run.Bench {
-		bench = 1
-	}
-	for _, w := range [][2]int{
-		{protocol.ControlBatch, run.Batch}, {protocol.ControlSize, run.Size}, {protocol.ControlWidthDiv, run.WidthDiv},
-		{protocol.ControlMaxFull, run.MaxFull}, {protocol.ControlLayers, run.Layers}, {protocol.ControlBench, bench},
-		{protocol.ControlDataEpoch, run.DataEpoch},
-	} {
+	for _, w := range run.ControlWords() {
 		atomics.Call("store", p.control, w[0], w[1])
 	}
 	atomics.Call("store", p.control, protocol.ControlPass, run.Pass)
@@ -224,7 +226,7 @@ func (p *pool) publish(run protocol.ShardRun) {
 // meanwhile, at most parkFor after its last pass; a pass on a data
 // buffer it has not seen is left to the message, which brings it.
 func (p *pool) park() error {
-	if p.req.Mode != protocol.ExchangeShared || !p.control.Truthy() || p.data.IsUndefined() || p.data.IsNull() {
+	if p.req.Mode != protocol.ExchangeShared || !p.control.Truthy() || !p.data.Truthy() {
 		return nil
 	}
 	atomics := js.Global().Get("Atomics")
@@ -243,16 +245,8 @@ func (p *pool) park() error {
 		if pass != p.pass+1 || word(protocol.ControlDataEpoch) != p.dataEpoch {
 			return nil
 		}
-		run := protocol.ShardRun{
-			Pass: pass, Batch: word(protocol.ControlBatch), Size: word(protocol.ControlSize), WidthDiv: word(protocol.ControlWidthDiv),
-			MaxFull: word(protocol.ControlMaxFull), Layers: word(protocol.ControlLayers), Bench: word(protocol.ControlBench) == 1,
-			DataEpoch: p.dataEpoch,
-		}
-		x := make([]float32, run.Batch*run.Size*run.Size*3)
-		js.CopyBytesToGo(floatBytes(x), p.bytesAt(0, len(x)))
-		p.pass = pass
 		p.parked++
-		if err := engine.Follow(run, x, p.exchange(run)); err != nil {
+		if err := p.share(protocol.ShardRunFromControl(pass, word), p.sharedInput); err != nil {
 			return err
 		}
 		deadline = time.Now().Add(parkFor)
