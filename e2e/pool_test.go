@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"vggo/model"
@@ -246,7 +247,8 @@ const saveMemoryTol = 5e-3
 // weights read before packing set the peak). The
 // app's Memory setting does the same and survives a reload; automatic
 // leaves the 32x32 default model in float32 and its label follows
-// navigator.deviceMemory; a widget's memory attribute reaches its frame.
+// navigator.deviceMemory, and on a device that reports 2 GB it packs the
+// 224x224 model; a widget's memory attribute reaches its frame.
 func TestPoolSaveMemory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "models")
 	os.MkdirAll(dir, 0o755)
@@ -365,6 +367,31 @@ func TestPoolSaveMemory(t *testing.T) {
 		t.Errorf("deviceMemory %g GB: the automatic choice says %q", gb, label)
 	}
 	t.Logf("deviceMemory %g GB: %q", gb, label)
+
+	// Automatic on a device that reports 2 GB (navigator.deviceMemory
+	// spoofed in a fresh browser, so nothing is stored): the 32x32 default
+	// model stays float32, the 224x224 model is packed.
+	low := newBrowser(t)
+	if _, err := chromedp.Call(low, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `Object.defineProperty(Navigator.prototype, "deviceMemory", {get: () => 2})`}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, low, 30*time.Second, chromedp.Navigate(srv.url+"/?threads=2"))
+	if got := waitModel(t, low, defaultModelName); got == "" || strings.HasPrefix(got, "error") {
+		t.Fatalf("2 GB device, default model: %s", got)
+	}
+	if p := readPool(t, waitFor(t, low, "the pool line", poolLineExpr("model-workers"), 10*time.Second)); p.SaveMemory != "false" {
+		t.Errorf("2 GB device, automatic, 32x32: pool line %+v, want float32", p)
+	}
+	if label, _ := chromedp.Run(low, chromedp.Evaluate[string](`document.querySelector("#memory-select option[value='']").textContent`)); !strings.Contains(label, "saving for inputs of 64×64 and up") {
+		t.Errorf("2 GB device: the automatic choice says %q", label)
+	}
+	if got := selectModel(t, low, "vgg16-224", idx.Models[1].SHA256); got == "" || strings.HasPrefix(got, "error") {
+		t.Fatalf("2 GB device, vgg16-224: %s", got)
+	}
+	if p := readPool(t, waitFor(t, low, "the pool line", poolLineExpr("model-workers"), 10*time.Second)); p.SaveMemory != "true" {
+		t.Errorf("2 GB device, automatic, 224x224: pool line %+v, want the weights packed", p)
+	}
 
 	// A widget's memory attribute.
 	host := servePage(t, eventRecorder+fmt.Sprintf(`<script src="%s/embed.js" defer></script>
