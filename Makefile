@@ -11,7 +11,7 @@ GOROOT   := $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 10s
 
-.PHONY: gpu-check-dry-run test test-native test-browser test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train default-model bench-peers
+.PHONY: gpu-check-dry-run test test-native test-browser test-wasm test-generic bench deps vet wasm wasm-release server run fuzz train experiment bench-train default-model bench-peers bench-browser
 
 ## default-model: retrain the embedded Fashion-MNIST model from scratch (docs/model-card.md)
 default-model:
@@ -100,6 +100,15 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -exec=$(WASMEXEC) ./kernels/... ./model ./model/safetensors ./model/rank ./model/imagefile ./wasm/protocol ./wasm/inference
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh ./kernels/... ./wasm/inference
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh -run 'Float64|PyTorch|Shard|MergeChannels' ./model
+
+## bench-browser: the wasm kernel benchmarks in headless Chromium, plain and relaxed SIMD (BENCH=regexp, default WasmDirectStore)
+BENCH ?= WasmDirectStore
+bench-browser:
+	GOOS=js GOARCH=wasm $(GO) test -c -o bin/kernels-plain.test.wasm ./kernels
+	GOOS=js GOARCH=wasm $(GO) test -c -tags relaxedsimd -o bin/kernels-relaxed.test.wasm ./kernels
+	$(GO) run ./scripts/wasmfix bin/kernels-relaxed.test.wasm
+	$(GO) run ./scripts/wasmbrowser bin/kernels-plain.test.wasm -test.run='^$$' -test.bench='$(BENCH)' -test.count=5 -test.benchtime=10x | tee bench-browser.txt
+	$(GO) run ./scripts/wasmbrowser bin/kernels-relaxed.test.wasm -test.run='^$$' -test.bench='$(BENCH)' -test.count=5 -test.benchtime=10x | tee -a bench-browser.txt
 
 ## bench: kernel and forward-pass benchmarks, natively and under node (wasm)
 bench:

@@ -17,7 +17,8 @@ import (
 )
 
 // Tile size: mr rows by nr columns (a multiple of 4). Locals used:
-// R0-R3 and R4..R(mr+2), V0..V(mr*nr/4 + nr/4); both run out at 16.
+// R0-R3, R4..R(mr+2) and R9 (the C kernel's stride), V0..V(mr*nr/4 + nr/4);
+// R9 bounds mr at 6, and the v128 locals run out at 16.
 const mr, nr = 6, 8
 
 const nv = nr / 4 // v128 vectors per row
@@ -63,7 +64,7 @@ func main() {
 			*out = "gemm_relaxed_wasm.s"
 		}
 	}
-	if nr%4 != 0 || mr < 2 || mr+2 > 15 || mr*nv+nv+1 > 16 {
+	if nr%4 != 0 || mr < 2 || mr+2 >= 9 || mr*nv+nv+1 > 16 {
 		fmt.Fprintf(os.Stderr, "gemm_gen_wasm: a %dx%d tile does not fit in 16 locals\n", mr, nr)
 		os.Exit(1)
 	}
@@ -102,41 +103,89 @@ TEXT ·%s(SB), NOSPLIT, $0-32
 	}
 	e(0, "I64Load kc+0(FP)", "Set R0", "I64Load a+8(FP)", "Set R1",
 		"I64Load b+16(FP)", "Set R2", "I64Load tile+24(FP)", "Set R3")
-	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
-			e(0, "I32Const $0", "I32x4Splat", "Set "+acc(i, j))
-		}
-	}
-	b.WriteString("loop:\n")
-	e(0, "Loop")
-	for j := 0; j < nv; j++ {
-		e(1, "Get R2", "I32WrapI64", fmt.Sprintf("V128Load $%d", j*16), "Set "+bv(j))
-	}
-	for i := 0; i < mr; i++ {
-		e(1, "Get R1")
-		if i > 0 {
-			e(1, "Get "+rowOff(i), "I64Add")
-		}
-		e(1, "I32WrapI64", "F32Load $0", "F32x4Splat", "Set "+bc)
-		for j := 0; j < nv; j++ {
-			if *relaxed { // relaxed_madd(a, b, c) = a*b + c
-				e(1, "Get "+bc, "Get "+bv(j), "Get "+acc(i, j))
-				e(1, relaxedOp("F32x4RelaxedMadd")...)
-				e(1, "Set "+acc(i, j))
-			} else {
-				e(1, "Get "+bc, "Get "+bv(j), "F32x4Mul", "Get "+acc(i, j), "F32x4Add", "Set "+acc(i, j))
+	// kloop zeroes the accumulators and runs the k loop (label names the
+	// loop: each function needs its own).
+	kloop := func(label string) {
+		for i := 0; i < mr; i++ {
+			for j := 0; j < nv; j++ {
+				e(0, "I32Const $0", "I32x4Splat", "Set "+acc(i, j))
 			}
 		}
+		b.WriteString(label + ":\n")
+		e(0, "Loop")
+		for j := 0; j < nv; j++ {
+			e(1, "Get R2", "I32WrapI64", fmt.Sprintf("V128Load $%d", j*16), "Set "+bv(j))
+		}
+		for i := 0; i < mr; i++ {
+			e(1, "Get R1")
+			if i > 0 {
+				e(1, "Get "+rowOff(i), "I64Add")
+			}
+			e(1, "I32WrapI64", "F32Load $0", "F32x4Splat", "Set "+bc)
+			for j := 0; j < nv; j++ {
+				if *relaxed { // relaxed_madd(a, b, c) = a*b + c
+					e(1, "Get "+bc, "Get "+bv(j), "Get "+acc(i, j))
+					e(1, relaxedOp("F32x4RelaxedMadd")...)
+					e(1, "Set "+acc(i, j))
+				} else {
+					e(1, "Get "+bc, "Get "+bv(j), "F32x4Mul", "Get "+acc(i, j), "F32x4Add", "Set "+acc(i, j))
+				}
+			}
+		}
+		e(1, "Get R1", i64(4), "I64Add", "Set R1")
+		e(1, "Get R2", i64(nr*4), "I64Add", "Set R2")
+		e(1, "Get R0", i64(1), "I64Sub", "Tee R0", "I64Eqz", "I32Eqz", "BrIf "+label)
+		e(0, "End")
 	}
-	e(1, "Get R1", i64(4), "I64Add", "Set R1")
-	e(1, "Get R2", i64(nr*4), "I64Add", "Set R2")
-	e(1, "Get R0", i64(1), "I64Sub", "Tee R0", "I64Eqz", "I32Eqz", "BrIf loop")
-	e(0, "End")
+	kloop("loop")
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
 			e(0, "Get R3", i64((i*nv+j)*16), "I64Add", "I32WrapI64", "Get "+acc(i, j), "V128Store $0")
 		}
 	}
+	e(0, "RET")
+
+	// The same kernel storing straight into C: the row-major output rows
+	// at c, c+ldc, ... (ldc in floats), added to what C holds when load is
+	// not 0. A tile the caller would only copy to C with no bias or ReLU
+	// (every full tile of a Winograd GEMM) skips the round trip through
+	// the stack and the Go epilogue.
+	fmt.Fprintf(&b, `
+// func %sC(kc int, a, b, c *float32, ldc, load int)
+//
+// As %s, but the tile goes to c[i*ldc+j] (plus c's old value when load
+// != 0). R3 = the current C row, R9 = ldc in bytes.
+TEXT ·%sC(SB), NOSPLIT, $0-48
+`, name, name, name)
+	e(0, "I64Load kc+0(FP)", i64(2), "I64Shl", "Set "+rowOff(1))
+	for i := 2; i < mr; i++ {
+		e(0, "Get "+rowOff(1), i64(i), "I64Mul", "Set "+rowOff(i))
+	}
+	e(0, "I64Load kc+0(FP)", "Set R0", "I64Load a+8(FP)", "Set R1",
+		"I64Load b+16(FP)", "Set R2", "I64Load c+24(FP)", "Set R3",
+		"I64Load ldc+32(FP)", i64(2), "I64Shl", "Set R9")
+	kloop("loopc")
+	store := func(ind int, load bool) {
+		for i := 0; i < mr; i++ {
+			for j := 0; j < nv; j++ {
+				e(ind, "Get R3", i64(j*16), "I64Add", "I32WrapI64")
+				if load {
+					e(ind, "Get R3", i64(j*16), "I64Add", "I32WrapI64", "V128Load $0", "Get "+acc(i, j), "F32x4Add")
+				} else {
+					e(ind, "Get "+acc(i, j))
+				}
+				e(ind, "V128Store $0")
+			}
+			if i < mr-1 {
+				e(ind, "Get R3", "Get R9", "I64Add", "Set R3")
+			}
+		}
+	}
+	e(0, "I64Load load+40(FP)", "I64Eqz", "If")
+	store(1, false)
+	e(0, "Else")
+	store(1, true)
+	e(0, "End")
 	e(0, "RET")
 
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {

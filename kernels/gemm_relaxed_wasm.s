@@ -303,3 +303,489 @@ loop:
 	Get V11
 	V128Store $0
 	RET
+
+// func gemmSIMD128Asm6x8C(kc int, a, b, c *float32, ldc, load int)
+//
+// As gemmSIMD128Asm6x8, but the tile goes to c[i*ldc+j] (plus c's old value when load
+// != 0). R3 = the current C row, R9 = ldc in bytes.
+TEXT ·gemmSIMD128Asm6x8C(SB), NOSPLIT, $0-48
+	I64Load kc+0(FP)
+	I64Const $2
+	I64Shl
+	Set R4
+	Get R4
+	I64Const $2
+	I64Mul
+	Set R5
+	Get R4
+	I64Const $3
+	I64Mul
+	Set R6
+	Get R4
+	I64Const $4
+	I64Mul
+	Set R7
+	Get R4
+	I64Const $5
+	I64Mul
+	Set R8
+	I64Load kc+0(FP)
+	Set R0
+	I64Load a+8(FP)
+	Set R1
+	I64Load b+16(FP)
+	Set R2
+	I64Load c+24(FP)
+	Set R3
+	I64Load ldc+32(FP)
+	I64Const $2
+	I64Shl
+	Set R9
+	I32Const $0
+	I32x4Splat
+	Set V0
+	I32Const $0
+	I32x4Splat
+	Set V1
+	I32Const $0
+	I32x4Splat
+	Set V2
+	I32Const $0
+	I32x4Splat
+	Set V3
+	I32Const $0
+	I32x4Splat
+	Set V4
+	I32Const $0
+	I32x4Splat
+	Set V5
+	I32Const $0
+	I32x4Splat
+	Set V6
+	I32Const $0
+	I32x4Splat
+	Set V7
+	I32Const $0
+	I32x4Splat
+	Set V8
+	I32Const $0
+	I32x4Splat
+	Set V9
+	I32Const $0
+	I32x4Splat
+	Set V10
+	I32Const $0
+	I32x4Splat
+	Set V11
+loopc:
+	Loop
+		Get R2
+		I32WrapI64
+		V128Load $0
+		Set V12
+		Get R2
+		I32WrapI64
+		V128Load $16
+		Set V13
+		Get R1
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V0
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V0
+		Get V14
+		Get V13
+		Get V1
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V1
+		Get R1
+		Get R4
+		I64Add
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V2
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V2
+		Get V14
+		Get V13
+		Get V3
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V3
+		Get R1
+		Get R5
+		I64Add
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V4
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V4
+		Get V14
+		Get V13
+		Get V5
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V5
+		Get R1
+		Get R6
+		I64Add
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V6
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V6
+		Get V14
+		Get V13
+		Get V7
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V7
+		Get R1
+		Get R7
+		I64Add
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V8
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V8
+		Get V14
+		Get V13
+		Get V9
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V9
+		Get R1
+		Get R8
+		I64Add
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V10
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V10
+		Get V14
+		Get V13
+		Get V11
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V11
+		Get R1
+		I64Const $4
+		I64Add
+		Set R1
+		Get R2
+		I64Const $32
+		I64Add
+		Set R2
+		Get R0
+		I64Const $1
+		I64Sub
+		Tee R0
+		I64Eqz
+		I32Eqz
+		BrIf loopc
+	End
+	I64Load load+40(FP)
+	I64Eqz
+	If
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get V0
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get V1
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get V2
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get V3
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get V4
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get V5
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get V6
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get V7
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get V8
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get V9
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get V10
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get V11
+		V128Store $0
+	Else
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V0
+		F32x4Add
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V1
+		F32x4Add
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V2
+		F32x4Add
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V3
+		F32x4Add
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V4
+		F32x4Add
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V5
+		F32x4Add
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V6
+		F32x4Add
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V7
+		F32x4Add
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V8
+		F32x4Add
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V9
+		F32x4Add
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V10
+		F32x4Add
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V11
+		F32x4Add
+		V128Store $0
+	End
+	RET
