@@ -62,10 +62,25 @@ var awkwardConvShapes = []convShape{
 	{2, 13, 11, 32, 24},
 	{1, 5, 12, 64, 70},
 	{1, 2, 1, 1, 1},
-	{3, 17, 21, 8, 12},  // more tiles than one phased group
+	{5, 17, 21, 8, 12},  // more tiles than one phased group (TestAwkwardShapesCoverPhasedGroups)
 	{1, 9, 10, 300, 20}, // Cin over one GEMM K block (kc=256 on AVX-512), not a multiple of 16
 	{1, 5, 6, 520, 8},   // Cin over one K block of every microkernel (kc ≤ 512)
 	{2, 12, 12, 16, 32}, // interior tiles with whole vectors (unrolled fast paths)
+}
+
+// TestAwkwardShapesCoverPhasedGroups keeps a shape in awkwardConvShapes
+// whose tiles fill more than one phased group with either tile size, so
+// the phased strategy's group loop is tested.
+func TestAwkwardShapesCoverPhasedGroups(t *testing.T) {
+	for _, m := range []int{4, 2} {
+		most := 0
+		for _, s := range awkwardConvShapes {
+			most = max(most, s.n*((s.h+m-1)/m)*((s.w+m-1)/m))
+		}
+		if most <= winoPhasedTiles {
+			t.Errorf("F(%dx%d): the most tiles of any shape is %d, not over one group of %d", m, m, most, winoPhasedTiles)
+		}
+	}
 }
 
 // withWinoMode runs fn with the Winograd strategy forced (1 blocks, 2 phased).
