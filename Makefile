@@ -101,8 +101,8 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh ./kernels/... ./wasm/inference
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh -run 'Float64|PyTorch|Shard|MergeChannels' ./model
 
-## bench-browser: the wasm kernel benchmarks in headless Chromium, plain and relaxed SIMD (BENCH=regexp, default WasmDirectStore)
-BENCH ?= WasmDirectStore
+## bench-browser: the wasm kernel benchmarks in headless Chromium, plain and relaxed SIMD (BENCH=regexp, default WasmKernelPaths)
+BENCH ?= WasmKernelPaths
 bench-browser:
 	GOOS=js GOARCH=wasm $(GO) test -c -o bin/kernels-plain.test.wasm ./kernels
 	GOOS=js GOARCH=wasm $(GO) test -c -tags relaxedsimd -o bin/kernels-relaxed.test.wasm ./kernels

@@ -48,6 +48,20 @@ func gemmSIMD128Asm6x8(kc int, a, b, tile *float32)
 //go:noescape
 func gemmSIMD128Asm6x8C(kc int, a, b, c *float32, ldc, load int)
 
+// gemmSIMD128Asm4x8 and gemmSIMD128Asm4x8C are the same kernels for the
+// first 4 rows of a 6-row A strip (tile: 4 rows of 8 floats).
+//
+//go:noescape
+func gemmSIMD128Asm4x8(kc int, a, b, tile *float32)
+
+//go:noescape
+func gemmSIMD128Asm4x8C(kc int, a, b, c *float32, ldc, load int)
+
+// shortStrips runs a strip with at most 4 live rows on the 4-row kernels
+// instead of computing 6; tests and BenchmarkWasmShortStrips turn it off
+// to compare (same bits: each row's sums are the same steps).
+var shortStrips = true
+
 // directStore lets a full tile with no bias or ReLU (every full tile of
 // the Winograd GEMMs) go straight from the kernel to C; tests and
 // BenchmarkWasmDirectStore turn it off to compare with the epilogue path,
@@ -61,12 +75,26 @@ var directStore = true
 func microSIMD128Asm(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
 	a = a[:kc*6]
 	b = b[:kc*8]
-	if rows == 6 && cols == 8 && bias == nil && !relu && directStore {
-		_ = c[5*ldc+7]
-		l := 0
-		if load {
-			l = 1
+	l := 0
+	if load {
+		l = 1
+	}
+	store := cols == 8 && bias == nil && !relu && directStore
+	if rows <= 4 && shortStrips {
+		// Batch-1 passes at 32x32 have 4 tiles or pixels in every layer of
+		// blocks 3-5, a third of the 6-row kernel's work wasted.
+		if rows == 4 && store {
+			_ = c[3*ldc+7]
+			gemmSIMD128Asm4x8C(kc, &a[0], &b[0], &c[0], ldc, l)
+			return
 		}
+		var tile [4 * 8]float32
+		gemmSIMD128Asm4x8(kc, &a[0], &b[0], &tile[0])
+		storeTile(tile[:], 8, c, ldc, rows, cols, load, bias, relu)
+		return
+	}
+	if rows == 6 && store {
+		_ = c[5*ldc+7]
 		gemmSIMD128Asm6x8C(kc, &a[0], &b[0], &c[0], ldc, l)
 		return
 	}

@@ -60,52 +60,98 @@ func TestWasmMicrokernelRounding(t *testing.T) {
 	t.Logf("RelaxedSIMD=%v, fused=%v", RelaxedSIMD, got == fused)
 }
 
-// TestWasmDirectStore: full tiles stored by the kernel itself
-// (directStore) give the bits the epilogue path gives, with and without
-// accumulating into C, across K blocks and with a row stride wider than
-// N, and write nothing outside C.
-func TestWasmDirectStore(t *testing.T) {
-	defer func(old bool) { directStore = old }(directStore)
-	for i, tc := range []gemmCase{
+// TestWasmKernelPaths: full tiles stored by the kernel itself
+// (directStore) and strips of at most 4 rows run on the 4-row kernels
+// (shortStrips) give the bits the 6-row kernel and the epilogue give, with
+// and without accumulating into C, bias and ReLU, across K blocks and with
+// a row stride wider than N, and write nothing outside C.
+func TestWasmKernelPaths(t *testing.T) {
+	defer func(d, s bool) { directStore, shortStrips = d, s }(directStore, shortStrips)
+	cases := []gemmCase{
 		{m: 60, n: 64, k: 256},
 		{m: 60, n: 64, k: 256, accumulate: true, ldExtra: 3},
 		{m: 18, n: 24, k: 600, ldExtra: 8},           // two K blocks: the second loads C
-		{m: 13, n: 20, k: 27, accumulate: true},      // partial tiles take the epilogue
-		{m: 12, n: 16, k: 5, bias: true, relu: true}, // so do tiles with bias and ReLU
-	} {
-		directStore = false
-		viaEpilogue, want := runGemmCase(t, simd128AsmGemm, tc, uint64(i), true)
-		directStore = true
-		direct, _ := runGemmCase(t, simd128AsmGemm, tc, uint64(i), false)
-		for j := range direct {
-			if math.Float32bits(direct[j]) != math.Float32bits(viaEpilogue[j]) {
-				t.Fatalf("%+v: element %d: direct store %g, epilogue %g", tc, j, direct[j], viaEpilogue[j])
+		{m: 13, n: 20, k: 27, accumulate: true},      // partial tiles
+		{m: 12, n: 16, k: 5, bias: true, relu: true}, // bias and ReLU
+	}
+	for m := 1; m <= 5; m++ { // strips of 1-4 rows, and one of 5 (6-row kernel)
+		cases = append(cases,
+			gemmCase{m: m, n: 24, k: 40},
+			gemmCase{m: 6 + m, n: 20, k: 600, accumulate: true, ldExtra: 2},
+			gemmCase{m: m, n: 16, k: 9, bias: true, relu: true},
+		)
+	}
+	for i, tc := range cases {
+		directStore, shortStrips = false, false
+		want6, want := runGemmCase(t, simd128AsmGemm, tc, uint64(i), true)
+		for _, paths := range [][2]bool{{true, false}, {false, true}, {true, true}} {
+			directStore, shortStrips = paths[0], paths[1]
+			got, _ := runGemmCase(t, simd128AsmGemm, tc, uint64(i), false)
+			for j := range got {
+				if math.Float32bits(got[j]) != math.Float32bits(want6[j]) {
+					t.Fatalf("%+v, directStore=%t shortStrips=%t: element %d: %g, 6-row kernel and epilogue %g", tc, paths[0], paths[1], j, got[j], want6[j])
+				}
 			}
 		}
-		if e := maxRelErr(direct, want); e > 1e-5 {
+		if e := maxRelErr(want6, want); e > 1e-5 {
 			t.Fatalf("%+v: max relative error %.3g > 1e-5", tc, e)
 		}
 	}
 }
 
-// BenchmarkWasmDirectStore times VGG16's 13 conv layers at 224x224
-// (each as the model runs it: direct for the first, Winograd F(4x4) for
-// the rest, per WinogradTile), with the kernel storing full tiles itself
-// (directStore, the default) and through the stack and the epilogue,
-// alternating pass by pass in one process, and reports both times and
-// their ratio. In Chromium, the engine users have: make bench-browser.
-func BenchmarkWasmDirectStore(b *testing.B) {
-	defer func(old bool) { directStore = old }(directStore)
+// BenchmarkWasmKernelPaths times VGG16's 13 conv layers (each as the
+// model runs it: the convolution WinogradTile picks) with one of the
+// kernel paths on and off, alternating pass by pass in one process, and
+// reports both times and their ratio:
+//   - directStore at 224x224 batch 1 (full tiles stored by the kernel);
+//   - shortStrips at 32x32 batch 1 (strips of 4 rows on the 4-row kernel).
+//
+// In Chromium, the engine users have: make bench-browser.
+func BenchmarkWasmKernelPaths(b *testing.B) {
+	defer func(d, s bool) { directStore, shortStrips = d, s }(directStore, shortStrips)
+	for _, c := range []struct {
+		name string
+		size int
+		knob *bool
+	}{{"directStore/224", 224, &directStore}, {"shortStrips/32", 32, &shortStrips}} {
+		b.Run(c.name, func(b *testing.B) {
+			pass := vgg16ConvPass(c.size)
+			timed := func(on bool) time.Duration {
+				*c.knob = on
+				t0 := time.Now()
+				pass()
+				return time.Since(t0)
+			}
+			for range 3 { // Chromium compiles hot functions with its optimizing tier
+				timed(true)
+				timed(false)
+			}
+			var on, off time.Duration
+			for b.Loop() {
+				on += timed(true)
+				off += timed(false)
+			}
+			*c.knob = true
+			b.ReportMetric(ms(on)/float64(b.N), "on-ms/pass")
+			b.ReportMetric(ms(off)/float64(b.N), "off-ms/pass")
+			b.ReportMetric(float64(on)/float64(off), "on/off")
+		})
+	}
+}
+
+// vgg16ConvPass returns a function that runs VGG16's 13 conv layers once
+// on one size×size image (random weights and inputs, each layer on the
+// convolution WinogradTile picks, as the model packs it).
+func vgg16ConvPass(size int) func() {
 	type layer struct {
-		hw   int
-		in   []float32
-		out  []float32
-		conv interface {
+		hw      int
+		in, out []float32
+		conv    interface {
 			Forward(n, h, w int, in, out []float32, relu bool)
 		}
 	}
 	var layers []layer
-	hw := 224
+	hw := size
 	rng := newRand(3)
 	for l, ch := range vgg16ConvChannels {
 		cin, cout := ch[0], ch[1]
@@ -121,22 +167,9 @@ func BenchmarkWasmDirectStore(b *testing.B) {
 			hw /= 2
 		}
 	}
-	pass := func(direct bool) time.Duration {
-		directStore = direct
-		t0 := time.Now()
+	return func() {
 		for _, ly := range layers {
 			ly.conv.Forward(1, ly.hw, ly.hw, ly.in, ly.out, true)
 		}
-		return time.Since(t0)
 	}
-	pass(true) // Chromium compiles hot functions with its optimizing tier
-	pass(false)
-	var on, off time.Duration
-	for b.Loop() {
-		on += pass(true)
-		off += pass(false)
-	}
-	b.ReportMetric(ms(on)/float64(b.N), "direct-ms/pass")
-	b.ReportMetric(ms(off)/float64(b.N), "epilogue-ms/pass")
-	b.ReportMetric(float64(on)/float64(off), "direct/epilogue")
 }
