@@ -197,6 +197,7 @@ TEXT ·%sC(SB), NOSPLIT, $0-48
 	}
 	kernels(mr)
 	kernels(4)
+	kernels(2)
 
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1341,3 +1341,318 @@ loop4c:
 		V128Store $0
 	End
 	RET
+
+// func gemmSIMD128Asm2x8(kc int, a, b, tile *float32)
+//
+// Accumulates a 2x8 tile over kc >= 1 steps: tile[i*8+j] =
+// sum_k a[i*kc+k] * b[k*8+j] (the first 2 rows of an A strip and a B
+// panel, in the packed layouts of gemmKernel), each step
+// one f32x4.relaxed_madd (fused or not, as the engine chooses),
+// behind a marker for scripts/wasmfix.
+// Locals: R0 = steps left, R1 = a (row 0, step k), R2 = b, R3 = tile,
+// R4-R4 = byte offsets of A rows 1-1 from row 0; V0-V3 accumulators
+// (row i, vector v in V(i*2+v)), V12-V13 the B row, V14 the broadcast A value.
+// Addresses are computed explicitly (Get Rn; I32WrapI64) before every load
+// and store; loads carry their constant offset.
+TEXT ·gemmSIMD128Asm2x8(SB), NOSPLIT, $0-32
+	I64Load kc+0(FP)
+	I64Const $2
+	I64Shl
+	Set R4
+	I64Load kc+0(FP)
+	Set R0
+	I64Load a+8(FP)
+	Set R1
+	I64Load b+16(FP)
+	Set R2
+	I64Load tile+24(FP)
+	Set R3
+	I32Const $0
+	I32x4Splat
+	Set V0
+	I32Const $0
+	I32x4Splat
+	Set V1
+	I32Const $0
+	I32x4Splat
+	Set V2
+	I32Const $0
+	I32x4Splat
+	Set V3
+loop2:
+	Loop
+		Get R2
+		I32WrapI64
+		V128Load $0
+		Set V12
+		Get R2
+		I32WrapI64
+		V128Load $16
+		Set V13
+		Get R1
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V0
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V0
+		Get V14
+		Get V13
+		Get V1
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V1
+		Get R1
+		Get R4
+		I64Add
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V2
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V2
+		Get V14
+		Get V13
+		Get V3
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V3
+		Get R1
+		I64Const $4
+		I64Add
+		Set R1
+		Get R2
+		I64Const $32
+		I64Add
+		Set R2
+		Get R0
+		I64Const $1
+		I64Sub
+		Tee R0
+		I64Eqz
+		I32Eqz
+		BrIf loop2
+	End
+	Get R3
+	I64Const $0
+	I64Add
+	I32WrapI64
+	Get V0
+	V128Store $0
+	Get R3
+	I64Const $16
+	I64Add
+	I32WrapI64
+	Get V1
+	V128Store $0
+	Get R3
+	I64Const $32
+	I64Add
+	I32WrapI64
+	Get V2
+	V128Store $0
+	Get R3
+	I64Const $48
+	I64Add
+	I32WrapI64
+	Get V3
+	V128Store $0
+	RET
+
+// func gemmSIMD128Asm2x8C(kc int, a, b, c *float32, ldc, load int)
+//
+// As gemmSIMD128Asm2x8, but the tile goes to c[i*ldc+j] (plus c's old value when load
+// != 0). R3 = the current C row, R9 = ldc in bytes.
+TEXT ·gemmSIMD128Asm2x8C(SB), NOSPLIT, $0-48
+	I64Load kc+0(FP)
+	I64Const $2
+	I64Shl
+	Set R4
+	I64Load kc+0(FP)
+	Set R0
+	I64Load a+8(FP)
+	Set R1
+	I64Load b+16(FP)
+	Set R2
+	I64Load c+24(FP)
+	Set R3
+	I64Load ldc+32(FP)
+	I64Const $2
+	I64Shl
+	Set R9
+	I32Const $0
+	I32x4Splat
+	Set V0
+	I32Const $0
+	I32x4Splat
+	Set V1
+	I32Const $0
+	I32x4Splat
+	Set V2
+	I32Const $0
+	I32x4Splat
+	Set V3
+loop2c:
+	Loop
+		Get R2
+		I32WrapI64
+		V128Load $0
+		Set V12
+		Get R2
+		I32WrapI64
+		V128Load $16
+		Set V13
+		Get R1
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V0
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V0
+		Get V14
+		Get V13
+		Get V1
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V1
+		Get R1
+		Get R4
+		I64Add
+		I32WrapI64
+		F32Load $0
+		F32x4Splat
+		Set V14
+		Get V14
+		Get V12
+		Get V2
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V2
+		Get V14
+		Get V13
+		Get V3
+		I64Const $4209846921410143602
+		Drop
+		F32x4RelaxedMadd
+		Set V3
+		Get R1
+		I64Const $4
+		I64Add
+		Set R1
+		Get R2
+		I64Const $32
+		I64Add
+		Set R2
+		Get R0
+		I64Const $1
+		I64Sub
+		Tee R0
+		I64Eqz
+		I32Eqz
+		BrIf loop2c
+	End
+	I64Load load+40(FP)
+	I64Eqz
+	If
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get V0
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get V1
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get V2
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get V3
+		V128Store $0
+	Else
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V0
+		F32x4Add
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V1
+		F32x4Add
+		V128Store $0
+		Get R3
+		Get R9
+		I64Add
+		Set R3
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $0
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V2
+		F32x4Add
+		V128Store $0
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		Get R3
+		I64Const $16
+		I64Add
+		I32WrapI64
+		V128Load $0
+		Get V3
+		F32x4Add
+		V128Store $0
+	End
+	RET

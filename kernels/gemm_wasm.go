@@ -57,8 +57,16 @@ func gemmSIMD128Asm4x8(kc int, a, b, tile *float32)
 //go:noescape
 func gemmSIMD128Asm4x8C(kc int, a, b, c *float32, ldc, load int)
 
-// shortStrips runs a strip with at most 4 live rows on the 4-row kernels
-// instead of computing 6; tests and BenchmarkWasmShortStrips turn it off
+// gemmSIMD128Asm2x8 and gemmSIMD128Asm2x8C: the same for the first 2 rows.
+//
+//go:noescape
+func gemmSIMD128Asm2x8(kc int, a, b, tile *float32)
+
+//go:noescape
+func gemmSIMD128Asm2x8C(kc int, a, b, c *float32, ldc, load int)
+
+// shortStrips runs a strip with at most 2 or 4 live rows on the 2- or
+// 4-row kernels instead of computing 6; tests and BenchmarkWasmShortStrips turn it off
 // to compare (same bits: each row's sums are the same steps).
 var shortStrips = true
 
@@ -80,6 +88,19 @@ func microSIMD128Asm(kc int, a, b, c []float32, ldc, rows, cols int, load bool, 
 		l = 1
 	}
 	store := cols == 8 && bias == nil && !relu && directStore
+	if rows <= 2 && shortStrips {
+		// A batch of 2 at 32x32 (a flip-averaged picture) has 8 tiles or
+		// pixels in every layer of blocks 3-5: a strip of 6 and one of 2.
+		if rows == 2 && store {
+			_ = c[ldc+7]
+			gemmSIMD128Asm2x8C(kc, &a[0], &b[0], &c[0], ldc, l)
+			return
+		}
+		var tile [2 * 8]float32
+		gemmSIMD128Asm2x8(kc, &a[0], &b[0], &tile[0])
+		storeTile(tile[:], 8, c, ldc, rows, cols, load, bias, relu)
+		return
+	}
 	if rows <= 4 && shortStrips {
 		// Batch-1 passes at 32x32 have 4 tiles or pixels in every layer of
 		// blocks 3-5, a third of the 6-row kernel's work wasted.

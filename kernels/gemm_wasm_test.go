@@ -74,7 +74,7 @@ func TestWasmKernelPaths(t *testing.T) {
 		{m: 13, n: 20, k: 27, accumulate: true},      // partial tiles
 		{m: 12, n: 16, k: 5, bias: true, relu: true}, // bias and ReLU
 	}
-	for m := 1; m <= 5; m++ { // strips of 1-4 rows, and one of 5 (6-row kernel)
+	for m := 1; m <= 5; m++ { // strips of 1-2 and 3-4 rows, and one of 5 (6-row kernel)
 		cases = append(cases,
 			gemmCase{m: m, n: 24, k: 40},
 			gemmCase{m: 6 + m, n: 20, k: 600, accumulate: true, ldExtra: 2},
@@ -104,18 +104,20 @@ func TestWasmKernelPaths(t *testing.T) {
 // kernel paths on and off, alternating pass by pass in one process, and
 // reports both times and their ratio:
 //   - directStore at 224x224 batch 1 (full tiles stored by the kernel);
-//   - shortStrips at 32x32 batch 1 (strips of 4 rows on the 4-row kernel).
+//   - shortStrips at 32x32 batch 1 and 2 (strips of 4 and 2 rows on the 4-
+//     and 2-row kernels; 2 is a flip-averaged picture).
 //
 // In Chromium, the engine users have: make bench-browser.
 func BenchmarkWasmKernelPaths(b *testing.B) {
 	defer func(d, s bool) { directStore, shortStrips = d, s }(directStore, shortStrips)
 	for _, c := range []struct {
-		name string
-		size int
-		knob *bool
-	}{{"directStore/224", 224, &directStore}, {"shortStrips/32", 32, &shortStrips}} {
+		name  string
+		size  int
+		knob  *bool
+		batch int
+	}{{"directStore/224", 224, &directStore, 1}, {"shortStrips/32", 32, &shortStrips, 1}, {"shortStrips/32-batch2", 32, &shortStrips, 2}} {
 		b.Run(c.name, func(b *testing.B) {
-			pass := vgg16ConvPass(c.size)
+			pass := vgg16ConvPass(c.size, c.batch)
 			timed := func(on bool) time.Duration {
 				*c.knob = on
 				t0 := time.Now()
@@ -140,9 +142,9 @@ func BenchmarkWasmKernelPaths(b *testing.B) {
 }
 
 // vgg16ConvPass returns a function that runs VGG16's 13 conv layers once
-// on one size×size image (random weights and inputs, each layer on the
+// on batch size×size images (random weights and inputs, each layer on the
 // convolution WinogradTile picks, as the model packs it).
-func vgg16ConvPass(size int) func() {
+func vgg16ConvPass(size, batch int) func() {
 	type layer struct {
 		hw      int
 		in, out []float32
@@ -156,8 +158,8 @@ func vgg16ConvPass(size int) func() {
 	for l, ch := range vgg16ConvChannels {
 		cin, cout := ch[0], ch[1]
 		kernel, bias := randFloats(rng, 9*cin*cout), randFloats(rng, cout)
-		ly := layer{hw: hw, in: randFloats(rng, hw*hw*cin), out: make([]float32, hw*hw*cout)}
-		if tile := WinogradTile(1, cin, hw, hw); tile == 0 {
+		ly := layer{hw: hw, in: randFloats(rng, batch*hw*hw*cin), out: make([]float32, batch*hw*hw*cout)}
+		if tile := WinogradTile(1, cin, hw, hw); tile == 0 { // the model's rule: per image
 			ly.conv = NewConv3x3(cin, cout, kernel, bias)
 		} else {
 			ly.conv = NewWinograd3x3Tile(cin, cout, kernel, bias, tile)
@@ -169,7 +171,7 @@ func vgg16ConvPass(size int) func() {
 	}
 	return func() {
 		for _, ly := range layers {
-			ly.conv.Forward(1, ly.hw, ly.hw, ly.in, ly.out, true)
+			ly.conv.Forward(batch, ly.hw, ly.hw, ly.in, ly.out, true)
 		}
 	}
 }
