@@ -61,8 +61,8 @@ func TestWasmMicrokernelRounding(t *testing.T) {
 }
 
 // TestWasmKernelPaths: full tiles stored by the kernel itself
-// (directStore) and strips of at most 4 rows run on the 4-row kernels
-// (shortStrips) give the bits the 6-row kernel and the epilogue give, with
+// (directStore) and strips of at most 2 or 4 rows run on the 2- or 4-row
+// kernels (shortStrips), alone and together, give the bits the 6-row kernel and the epilogue give, with
 // and without accumulating into C, bias and ReLU, across K blocks and with
 // a row stride wider than N, and write nothing outside C.
 func TestWasmKernelPaths(t *testing.T) {
