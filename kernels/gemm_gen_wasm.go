@@ -1,12 +1,14 @@
 //go:build ignore
 
 // This program writes gemm_simd128_wasm.s, the wasm SIMD128 assembly SGEMM
-// microkernel: go run gemm_gen_wasm.go [-o file]. With -relaxed it writes
-// gemm_relaxed_wasm.s instead, the same kernel with each multiply and add
+// microkernels: go run gemm_gen_wasm.go [-o file]. With -relaxed it writes
+// gemm_relaxed_wasm.s instead, the same kernels with each multiply and add
 // done by one f32x4.relaxed_madd, for builds with the relaxedsimd tag.
+// The kernels: the mr x nr tile and its 4- and 2-row versions, each once
+// storing into a tile buffer and once straight into C (the ...C ones).
 // The tile size is the constants below; the Go side (the //go:noescape
-// declaration, microSIMD128Asm and the gemmKernel entry in gemm_wasm.go)
-// names the same size and must follow a change.
+// declarations, microSIMD128Asm and the gemmKernel entry in gemm_wasm.go)
+// names the same sizes and must follow a change.
 package main
 
 import (
