@@ -106,15 +106,16 @@ TEXT ·%s(SB), NOSPLIT, $0-32
 `, name, rows, nr, nr, nr, rows, madd, rowOff(1), rowOff(rows-1), rows-1, acc(0, 0), acc(rows-1, nv-1),
 			nv, bv(0), bv(nv-1), bc, name)
 
-		e(0, "I64Load kc+0(FP)", i64(2), "I64Shl", "Set "+rowOff(1))
-		for i := 2; i < rows; i++ {
-			e(0, "Get "+rowOff(1), i64(i), "I64Mul", "Set "+rowOff(i))
-		}
-		e(0, "I64Load kc+0(FP)", "Set R0", "I64Load a+8(FP)", "Set R1",
-			"I64Load b+16(FP)", "Set R2", "I64Load tile+24(FP)", "Set R3")
-		// kloop zeroes the accumulators and runs the k loop (label names the
+		// kloop loads the arguments (R3 = the fourth, out: the tile or C),
+		// zeroes the accumulators and runs the k loop (label names the
 		// loop: each function needs its own).
-		kloop := func(label string) {
+		kloop := func(out, label string) {
+			e(0, "I64Load kc+0(FP)", i64(2), "I64Shl", "Set "+rowOff(1))
+			for i := 2; i < rows; i++ {
+				e(0, "Get "+rowOff(1), i64(i), "I64Mul", "Set "+rowOff(i))
+			}
+			e(0, "I64Load kc+0(FP)", "Set R0", "I64Load a+8(FP)", "Set R1",
+				"I64Load b+16(FP)", "Set R2", "I64Load "+out+"+24(FP)", "Set R3")
 			for i := 0; i < rows; i++ {
 				for j := 0; j < nv; j++ {
 					e(0, "I32Const $0", "I32x4Splat", "Set "+acc(i, j))
@@ -146,7 +147,7 @@ TEXT ·%s(SB), NOSPLIT, $0-32
 			e(1, "Get R0", i64(1), "I64Sub", "Tee R0", "I64Eqz", "I32Eqz", "BrIf "+label)
 			e(0, "End")
 		}
-		kloop(fmt.Sprintf("loop%d", rows))
+		kloop("tile", fmt.Sprintf("loop%d", rows))
 		for i := 0; i < rows; i++ {
 			for j := 0; j < nv; j++ {
 				e(0, "Get R3", i64((i*nv+j)*16), "I64Add", "I32WrapI64", "Get "+acc(i, j), "V128Store $0")
@@ -166,14 +167,8 @@ TEXT ·%s(SB), NOSPLIT, $0-32
 // != 0). R3 = the current C row, R9 = ldc in bytes.
 TEXT ·%sC(SB), NOSPLIT, $0-48
 `, name, name, name)
-		e(0, "I64Load kc+0(FP)", i64(2), "I64Shl", "Set "+rowOff(1))
-		for i := 2; i < rows; i++ {
-			e(0, "Get "+rowOff(1), i64(i), "I64Mul", "Set "+rowOff(i))
-		}
-		e(0, "I64Load kc+0(FP)", "Set R0", "I64Load a+8(FP)", "Set R1",
-			"I64Load b+16(FP)", "Set R2", "I64Load c+24(FP)", "Set R3",
-			"I64Load ldc+32(FP)", i64(2), "I64Shl", "Set R9")
-		kloop(fmt.Sprintf("loop%dc", rows))
+		e(0, "I64Load ldc+32(FP)", i64(2), "I64Shl", "Set R9")
+		kloop("c", fmt.Sprintf("loop%dc", rows))
 		store := func(ind int, load bool) {
 			for i := 0; i < rows; i++ {
 				for j := 0; j < nv; j++ {

@@ -310,6 +310,10 @@ loop6:
 // As gemmSIMD128Asm6x8, but the tile goes to c[i*ldc+j] (plus c's old value when load
 // != 0). R3 = the current C row, R9 = ldc in bytes.
 TEXT ·gemmSIMD128Asm6x8C(SB), NOSPLIT, $0-48
+	I64Load ldc+32(FP)
+	I64Const $2
+	I64Shl
+	Set R9
 	I64Load kc+0(FP)
 	I64Const $2
 	I64Shl
@@ -338,10 +342,6 @@ TEXT ·gemmSIMD128Asm6x8C(SB), NOSPLIT, $0-48
 	Set R2
 	I64Load c+24(FP)
 	Set R3
-	I64Load ldc+32(FP)
-	I64Const $2
-	I64Shl
-	Set R9
 	I32Const $0
 	I32x4Splat
 	Set V0
@@ -1011,6 +1011,10 @@ loop4:
 // As gemmSIMD128Asm4x8, but the tile goes to c[i*ldc+j] (plus c's old value when load
 // != 0). R3 = the current C row, R9 = ldc in bytes.
 TEXT ·gemmSIMD128Asm4x8C(SB), NOSPLIT, $0-48
+	I64Load ldc+32(FP)
+	I64Const $2
+	I64Shl
+	Set R9
 	I64Load kc+0(FP)
 	I64Const $2
 	I64Shl
@@ -1031,10 +1035,6 @@ TEXT ·gemmSIMD128Asm4x8C(SB), NOSPLIT, $0-48
 	Set R2
 	I64Load c+24(FP)
 	Set R3
-	I64Load ldc+32(FP)
-	I64Const $2
-	I64Shl
-	Set R9
 	I32Const $0
 	I32x4Splat
 	Set V0
@@ -1476,6 +1476,10 @@ loop2:
 // As gemmSIMD128Asm2x8, but the tile goes to c[i*ldc+j] (plus c's old value when load
 // != 0). R3 = the current C row, R9 = ldc in bytes.
 TEXT ·gemmSIMD128Asm2x8C(SB), NOSPLIT, $0-48
+	I64Load ldc+32(FP)
+	I64Const $2
+	I64Shl
+	Set R9
 	I64Load kc+0(FP)
 	I64Const $2
 	I64Shl
@@ -1488,10 +1492,6 @@ TEXT ·gemmSIMD128Asm2x8C(SB), NOSPLIT, $0-48
 	Set R2
 	I64Load c+24(FP)
 	Set R3
-	I64Load ldc+32(FP)
-	I64Const $2
-	I64Shl
-	Set R9
 	I32Const $0
 	I32x4Splat
 	Set V0

@@ -85,44 +85,42 @@ var directStore = true
 func microSIMD128Asm(kc int, a, b, c []float32, ldc, rows, cols int, load bool, bias []float32, relu bool) {
 	a = a[:kc*6]
 	b = b[:kc*8]
-	l := 0
-	if load {
-		l = 1
-	}
-	store := cols == 8 && bias == nil && !relu && directStore
-	if rows <= 2 && shortStrips {
+	kr := 6 // the kernel's rows
+	switch {
+	case shortStrips && rows <= 2:
 		// A batch of 2 at 32x32 (a flip-averaged picture) has 8 tiles or
 		// pixels in every layer of blocks 3-5: a strip of 6 and one of 2.
-		if rows == 2 && store {
-			_ = c[ldc+7]
+		kr = 2
+	case shortStrips && rows <= 4:
+		// Batch-1 passes at 32x32 have 4 tiles or pixels there, a third
+		// of the 6-row kernel's work wasted.
+		kr = 4
+	}
+	if rows == kr && cols == 8 && bias == nil && !relu && directStore {
+		_ = c[(kr-1)*ldc+7]
+		l := 0
+		if load {
+			l = 1
+		}
+		switch kr {
+		case 2:
 			gemmSIMD128Asm2x8C(kc, &a[0], &b[0], &c[0], ldc, l)
-			return
-		}
-		var tile [2 * 8]float32
-		gemmSIMD128Asm2x8(kc, &a[0], &b[0], &tile[0])
-		storeTile(tile[:], 8, c, ldc, rows, cols, load, bias, relu)
-		return
-	}
-	if rows <= 4 && shortStrips {
-		// Batch-1 passes at 32x32 have 4 tiles or pixels in every layer of
-		// blocks 3-5, a third of the 6-row kernel's work wasted.
-		if rows == 4 && store {
-			_ = c[3*ldc+7]
+		case 4:
 			gemmSIMD128Asm4x8C(kc, &a[0], &b[0], &c[0], ldc, l)
-			return
+		default:
+			gemmSIMD128Asm6x8C(kc, &a[0], &b[0], &c[0], ldc, l)
 		}
-		var tile [4 * 8]float32
-		gemmSIMD128Asm4x8(kc, &a[0], &b[0], &tile[0])
-		storeTile(tile[:], 8, c, ldc, rows, cols, load, bias, relu)
-		return
-	}
-	if rows == 6 && store {
-		_ = c[5*ldc+7]
-		gemmSIMD128Asm6x8C(kc, &a[0], &b[0], &c[0], ldc, l)
 		return
 	}
 	var tile [6 * 8]float32
-	gemmSIMD128Asm6x8(kc, &a[0], &b[0], &tile[0])
+	switch kr {
+	case 2:
+		gemmSIMD128Asm2x8(kc, &a[0], &b[0], &tile[0])
+	case 4:
+		gemmSIMD128Asm4x8(kc, &a[0], &b[0], &tile[0])
+	default:
+		gemmSIMD128Asm6x8(kc, &a[0], &b[0], &tile[0])
+	}
 	if rows < 6 || cols < 8 {
 		storeTile(tile[:], 8, c, ldc, rows, cols, load, bias, relu)
 		return

@@ -38,6 +38,7 @@ type pool struct {
 	parts   chan partMessage
 	early   map[[2]int]map[int]js.Value // parts that came before their exchange: (pass, layer) → from → bytes
 	staging []float32
+	input   []float32 // a follower's pass input (share)
 	release []func()
 }
 
@@ -184,9 +185,14 @@ func (p *pool) follow(msg js.Value) error {
 }
 
 // share runs this worker's share of pass run, on the input that fill
-// copies in.
+// copies in (into a buffer kept across passes: a pass reads its input
+// only while it runs).
 func (p *pool) share(run protocol.ShardRun, fill func(x []float32)) error {
-	x := make([]float32, run.Batch*run.Size*run.Size*3)
+	n := run.Batch * run.Size * run.Size * 3
+	if cap(p.input) < n {
+		p.input = make([]float32, n)
+	}
+	x := p.input[:n]
 	fill(x)
 	p.pass = run.Pass
 	return engine.Follow(run, x, p.exchange(run))
