@@ -101,14 +101,18 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh ./kernels/... ./wasm/inference
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh -run 'Float64|PyTorch|Shard|MergeChannels' ./model
 
-## bench-browser: the wasm kernel benchmarks in headless Chromium, plain and relaxed SIMD (BENCH=regexp, default WasmKernelPaths)
-BENCH ?= WasmKernelPaths
+## bench-browser: the wasm kernel and model benchmarks in headless Chromium, plain and relaxed SIMD (BENCH=regexp, default WasmKernelPaths|ShardOfTwo)
+BENCH ?= WasmKernelPaths|ShardOfTwo
 bench-browser:
-	GOOS=js GOARCH=wasm $(GO) test -c -o bin/kernels-plain.test.wasm ./kernels
-	GOOS=js GOARCH=wasm $(GO) test -c -tags relaxedsimd -o bin/kernels-relaxed.test.wasm ./kernels
-	$(GO) run ./scripts/wasmfix bin/kernels-relaxed.test.wasm
-	$(GO) run ./scripts/wasmbrowser bin/kernels-plain.test.wasm -test.run='^$$' -test.bench='$(BENCH)' -test.count=5 -test.benchtime=10x | tee bench-browser.txt
-	$(GO) run ./scripts/wasmbrowser bin/kernels-relaxed.test.wasm -test.run='^$$' -test.bench='$(BENCH)' -test.count=5 -test.benchtime=10x | tee -a bench-browser.txt
+	rm -f bench-browser.txt
+	for pkg in kernels model; do \
+		GOOS=js GOARCH=wasm $(GO) test -c -o bin/$$pkg-plain.test.wasm ./$$pkg && \
+		GOOS=js GOARCH=wasm $(GO) test -c -tags relaxedsimd -o bin/$$pkg-relaxed.test.wasm ./$$pkg && \
+		$(GO) run ./scripts/wasmfix bin/$$pkg-relaxed.test.wasm && \
+		for build in plain relaxed; do \
+			$(GO) run ./scripts/wasmbrowser bin/$$pkg-$$build.test.wasm -test.run='^$$' -test.bench='$(BENCH)' -test.count=5 -test.benchtime=10x | tee -a bench-browser.txt || exit 1; \
+		done || exit 1; \
+	done
 
 ## bench: kernel and forward-pass benchmarks, natively and under node (wasm)
 bench:

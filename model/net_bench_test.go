@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"vggo/kernels"
 )
@@ -74,6 +75,59 @@ func BenchmarkVGG16Forward(b *testing.B) {
 				net.Forward(c.batch, x)
 			}
 			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N*c.batch), "ms/image")
+		})
+	}
+}
+
+// BenchmarkShardOfTwo times shard 0 of a 2-way split of the full-width
+// VGG16 (its own channels of every layer; its exchange only places its own
+// part) against the whole network as one shard, alternating pass by pass,
+// at 224 and 32 batch 1, and reports the ratio: what two pool workers
+// could at best take of one worker's time, before exchanges and barriers.
+// In Chromium: make bench-browser BENCH=ShardOfTwo.
+func BenchmarkShardOfTwo(b *testing.B) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	base := randomConvBase(rng, FullVGG16)
+	for _, size := range []int{224, 32} {
+		b.Run(fmt.Sprintf("%dx%d", size, size), func(b *testing.B) {
+			m := &Model{
+				Info: Info{Arch: "vgg16", InputSize: size, WidthDiv: 1, Head: HeadGAP,
+					Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, Preprocess: PreprocessCaffe},
+				Base: *base,
+				Head: Head{Kind: HeadGAP, Dense: []DenseParams{randomDenseParams(rng, 512, 256), randomDenseParams(rng, 256, 10)}},
+			}
+			x := uniformFloats(rng, size*size*3, 1)
+			timed := func(count int) func() time.Duration {
+				s, err := NewShard(m, 0, count)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ex := func(layer, c int, part, full []float32) error {
+					lo, hi := ShardChannels(c, count, 0)
+					PlaceChannels(full, c, lo, hi, 0, part)
+					return nil
+				}
+				return func() time.Duration {
+					t0 := time.Now()
+					if _, _, err := s.ForwardOOD(1, x, ex); err != nil {
+						b.Fatal(err)
+					}
+					return time.Since(t0)
+				}
+			}
+			whole, half := timed(1), timed(2)
+			for range 3 { // Chromium compiles hot functions with its optimizing tier
+				whole()
+				half()
+			}
+			var w, h time.Duration
+			for b.Loop() {
+				w += whole()
+				h += half()
+			}
+			b.ReportMetric(float64(w.Microseconds())/1000/float64(b.N), "whole-ms/pass")
+			b.ReportMetric(float64(h.Microseconds())/1000/float64(b.N), "shard-ms/pass")
+			b.ReportMetric(float64(h)/float64(w), "shard/whole")
 		})
 	}
 }
