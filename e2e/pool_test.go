@@ -439,21 +439,32 @@ func TestPoolWidgetFallback(t *testing.T) {
 // mode and with the memory-saving weights; every row says its workers,
 // mode and memory. In the shared mode the followers join the passes after
 // the first from the control buffer, parked (ParkedPasses > 0); nowhere
-// else.
+// else. The shared-mode workers poll at the barriers when each can have
+// a core (as many workers as navigator.hardwareConcurrency or fewer) or
+// spin=1 says so, and then pass some barriers polling; they never poll
+// otherwise.
 func TestPoolBench(t *testing.T) {
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
 	ctx := newBrowser(t)
+	run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/bench"))
+	cores, err := chromedp.Run(ctx, chromedp.Evaluate[int](`navigator.hardwareConcurrency`))
+	if err != nil || cores < 1 {
+		t.Fatalf("navigator.hardwareConcurrency = %d, %v", cores, err)
+	}
 	for _, c := range []struct {
 		query   string
 		workers int
 		mode    string
+		spin    bool
 	}{
-		{"&threads=1", 1, "single"},
-		{"&threads=2", 2, "shared"},
-		{"&threads=4", 4, "shared"},
-		{"&threads=2&exchange=message", 2, "message"},
-		{"&threads=2&weights=f16&tiles=small", 2, "shared"},
+		{"&threads=1", 1, "single", false},
+		{"&threads=2", 2, "shared", 2 <= cores},
+		{"&threads=4", 4, "shared", 4 <= cores},
+		{"&threads=2&spin=0", 2, "shared", false},
+		{"&threads=4&spin=1", 4, "shared", true},
+		{"&threads=2&exchange=message&spin=1", 2, "message", false},
+		{"&threads=2&weights=f16&tiles=small", 2, "shared", 2 <= cores},
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			rows := poolBenchRows(t, ctx, srv.url+"/bench?sizes=32&width=16&warmup=1&runs=3&auto=1"+c.query)
@@ -463,6 +474,10 @@ func TestPoolBench(t *testing.T) {
 			parked := rows[0].ParkedPasses
 			if shared := c.mode == "shared"; shared && parked == 0 || !shared && parked != 0 {
 				t.Errorf("%d passes joined parked in mode %s (4 passes, %d followers)", parked, c.mode, c.workers-1)
+			}
+			if polled := rows[0].PolledBarriers; rows[0].Spin != c.spin || c.spin && polled == 0 || !c.spin && polled != 0 {
+				t.Errorf("spin %v with %d barriers passed polling, want spin %v (%d cores) and polled barriers only then",
+					rows[0].Spin, polled, c.spin, cores)
 			}
 			t.Logf("%+v", rows[0])
 		})
@@ -479,6 +494,10 @@ type poolBenchRow struct {
 	// ParkedPasses: the followers' passes that began from the control
 	// buffer (protocol.BenchRow.ParkedPasses).
 	ParkedPasses int `json:"parkedPasses"`
+	// Spin and PolledBarriers: whether the workers polled at the barriers,
+	// and how many barriers they passed so (protocol.BenchRow).
+	Spin           bool `json:"spin"`
+	PolledBarriers int  `json:"polledBarriers"`
 }
 
 // poolBenchRows runs /bench with query in a tab of ctx's browser and
@@ -492,7 +511,8 @@ func poolBenchRows(t testing.TB, ctx context.Context, url string) []poolBenchRow
 		if (!t || t.dataset.state !== "done") return null;
 		return JSON.stringify({rows: [...t.querySelectorAll("tbody tr")].map(r => ({size: +r.dataset.size,
 			median: +r.dataset.median, workers: +r.dataset.workers, exchange: r.dataset.exchange, wasmBytes: +r.dataset.wasmBytes,
-			parkedPasses: +(r.dataset.parkedPasses || 0)}))}); })()`, 10*time.Minute)
+			parkedPasses: +(r.dataset.parkedPasses || 0), spin: r.dataset.spin === "true",
+			polledBarriers: +(r.dataset.polledBarriers || 0)}))}); })()`, 10*time.Minute)
 	var s string
 	json.Unmarshal(raw, &s)
 	var got struct {
@@ -550,8 +570,8 @@ func BenchmarkPoolScaling(b *testing.B) {
 						one[r.Size] = r.Median
 					}
 					// Stderr, not b.Logf: the testing package cuts a benchmark's log short.
-					fmt.Fprintf(os.Stderr, "pool bench: %s %s %dx%d: %.1f ms (%.2fx of 1 worker), %d workers %s, wasm memory %.0f MB\n",
-						build, c, r.Size, r.Size, r.Median, r.Median/one[r.Size], r.Workers, r.Exchange, float64(r.WasmBytes)/(1<<20))
+					fmt.Fprintf(os.Stderr, "pool bench: %s %s %dx%d: %.1f ms (%.2fx of 1 worker), %d workers %s (polling %v), wasm memory %.0f MB\n",
+						build, c, r.Size, r.Size, r.Median, r.Median/one[r.Size], r.Workers, r.Exchange, r.Spin, float64(r.WasmBytes)/(1<<20))
 				}
 			}
 		}

@@ -94,6 +94,11 @@
     }
     await Promise.all(ready);
     const mode = n === 1 ? 'single' : (self.crossOriginIsolated ? 'shared' : 'message');
+    // Polling before sleeping at each barrier, as the app's pool does
+    // (wasm/ui/workerpool.go spins): with the shared exchange, when every
+    // worker can have a core; ?spin=1 or 0 overrides.
+    const spinParam = params.get('spin');
+    const spin = mode === 'shared' && (spinParam === '1' || (spinParam !== '0' && n <= (navigator.hardwareConcurrency || 1)));
     if (n > 1) {
       // protocol.ControlBytes: the barrier's words and the pass a parked
       // follower starts from (TestBenchControlBytes keeps them equal).
@@ -106,7 +111,7 @@
           ports[j][i] = ch.port2;
         }
       }
-      workers.forEach((w, i) => w.postMessage({ kind: 'pool', id: 0, body: JSON.stringify({ index: i, count: n, mode }),
+      workers.forEach((w, i) => w.postMessage({ kind: 'pool', id: 0, body: JSON.stringify({ index: i, count: n, mode, spin }),
         ports: ports[i], control }, ports[i].filter(Boolean)));
     }
     // send posts one request to the given workers and resolves with the
@@ -119,7 +124,7 @@
     let loaded = '';
     return {
       version: 'vggo (this checkout), ' + n + ' Go wasm worker(s), ' + (build === 'relaxed' ? 'relaxed SIMD' : 'SIMD128') +
-        ', exchange ' + mode,
+        ', exchange ' + mode + (spin ? ', polling' : ''),
       threads: n,
       run: async (size, batch) => {
         if (loaded !== String(size)) {

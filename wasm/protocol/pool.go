@@ -109,6 +109,14 @@ type PoolRequest struct {
 	Index int    `json:"index"`
 	Count int    `json:"count"`
 	Mode  string `json:"mode"` // ExchangeShared or ExchangeMessage (ExchangeSingle when Count is 1)
+	// Spin: in shared mode, a worker polls the control buffer for a while
+	// before it sleeps in Atomics.wait, at each barrier and after each
+	// pass. Waking a sleeping worker took about half a millisecond in
+	// Chromium on a 2-core machine, once per layer, which at 32x32 was as
+	// long as a layer's work. The page asks for it only when every worker
+	// can have a core: a worker polling for one that waits for a core
+	// only delays it.
+	Spin bool `json:"spin,omitempty"`
 }
 
 // BenchLoad asks a worker for its shard of the random benchmark network
@@ -126,6 +134,9 @@ type BenchLoaded struct {
 	// ParkedPasses counts the passes this worker joined from the control
 	// buffer, parked after the one before, rather than from KindShardRun.
 	ParkedPasses int `json:"parkedPasses,omitempty"`
+	// PolledBarriers counts the barriers this worker passed while polling
+	// (PoolRequest.Spin), without sleeping in Atomics.wait.
+	PolledBarriers int `json:"polledBarriers,omitempty"`
 }
 
 // ShardRun starts pass Pass on a worker.

@@ -172,10 +172,14 @@ type BenchRow struct {
 	// and their wasm memory together.
 	Workers   int    `json:"workers,omitempty"`
 	Exchange  string `json:"exchange,omitempty"`
+	Spin      bool   `json:"spin,omitempty"` // PoolRequest.Spin
 	WasmBytes int64  `json:"wasmBytes,omitempty"`
 	// ParkedPasses: the followers' passes so far that started from the
 	// control buffer (BenchLoaded.ParkedPasses, summed).
 	ParkedPasses int `json:"parkedPasses,omitempty"`
+	// PolledBarriers: the workers' barriers so far passed while polling
+	// (BenchLoaded.PolledBarriers, summed).
+	PolledBarriers int `json:"polledBarriers,omitempty"`
 }
 
 // ErrorReply carries a failure of the request with the same id.

@@ -23,7 +23,9 @@ type BenchSettings struct {
 	Auto     bool   // start on load
 	Build    string // worker build (build=simd128 or relaxed); "" picks the fastest the browser runs
 	Workers  int    // inference workers (threads=N); 0 is DefaultWorkers
-	Exchange string // exchange=message forces messages between the workers on an isolated page
+	// Pool: exchange=message forces messages between the workers on an
+	// isolated page; spin=1 or 0 the workers' polling on or off.
+	Pool poolFlags
 	// HalfWeights (weights=f16) keeps the Winograd weights as float16:
 	// half the memory, less accurate (model.ShardOptions).
 	HalfWeights bool
@@ -70,9 +72,7 @@ func ParseBenchSettings(q url.Values) BenchSettings {
 		s.Build = b
 	}
 	s.Workers = parseWorkers(q.Get(threadsQuery))
-	if q.Get(exchangeQuery) == protocol.ExchangeMessage {
-		s.Exchange = protocol.ExchangeMessage
-	}
+	s.Pool = poolFlagsFrom(q)
 	s.HalfWeights = q.Get("weights") == "f16"
 	s.SmallTiles = q.Get("tiles") == "small"
 	return s
@@ -110,7 +110,7 @@ func (b *Bench) OnMount(ctx app.Context) {
 	if workers == 0 {
 		workers = DefaultWorkers()
 	}
-	b.worker = startPool(ctx, workerBuild(b.settings.Build), workers, b.settings.Exchange, b.onReply)
+	b.worker = startPool(ctx, workerBuild(b.settings.Build), workers, b.settings.Pool, b.onReply)
 	if b.settings.Auto {
 		b.start(ctx, app.Event{})
 	}
@@ -292,10 +292,10 @@ func (b *Bench) renderTable(state string) app.UI {
 				r := b.rows[i]
 				return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).
 					DataSet("workers", r.Workers).DataSet("exchange", r.Exchange).DataSet("wasm-bytes", r.WasmBytes).
-					DataSet("parked-passes", r.ParkedPasses).Body(
+					DataSet("parked-passes", r.ParkedPasses).DataSet("spin", r.Spin).DataSet("polled-barriers", r.PolledBarriers).Body(
 					app.Td().Text(fmt.Sprintf("%d×%d", r.Size, r.Size)),
 					app.Td().Text(networkWords(r.WidthDiv)),
-					app.Td().Text(fmt.Sprintf("%d (%s)", r.Workers, r.Exchange)),
+					app.Td().Text(poolWords(r)),
 					app.Td().Text(protocol.HumanBytes(r.WasmBytes)+" wasm"),
 					app.Td().Text(r.Runs),
 					app.Td().Text(fmt.Sprintf("%.1f", r.MedianMillis)),
@@ -321,4 +321,13 @@ func networkWords(widthDiv int) string {
 		return "full VGG16"
 	}
 	return fmt.Sprintf("VGG16, 1/%d of the channels", widthDiv)
+}
+
+// poolWords says how a row's workers ran: how many, their exchange, and
+// whether they polled.
+func poolWords(r protocol.BenchRow) string {
+	if r.Spin {
+		return fmt.Sprintf("%d (%s, polling)", r.Workers, r.Exchange)
+	}
+	return fmt.Sprintf("%d (%s)", r.Workers, r.Exchange)
 }

@@ -66,7 +66,7 @@ func (s *modelSession) start(ctx app.Context, onReply func(app.Context, workerRe
 	s.workersSetting = storedWorkers(ctx)
 	s.memorySetting = storedMemory(ctx)
 	s.memoryChoice = sessionMemory(ctx, s.memorySetting)
-	s.worker = startPool(ctx, workerBuild(""), s.poolSize(ctx), q.Get(exchangeQuery), onReply)
+	s.worker = startPool(ctx, workerBuild(""), s.poolSize(ctx), poolFlagsFrom(q), onReply)
 	s.state = modelNone
 }
 
@@ -93,7 +93,7 @@ func (s *modelSession) restart(ctx app.Context) {
 	s.memoryChoice = sessionMemory(ctx, s.memorySetting)
 	old := s.worker
 	old.stop()
-	s.worker = startPool(ctx, old.build, s.poolSize(ctx), old.force, s.onReply)
+	s.worker = startPool(ctx, old.build, s.poolSize(ctx), old.flags, s.onReply)
 	s.worker.nextID = old.nextID // ids stay unique across pools
 	if s.entry.SHA256 != "" && s.state != modelNone {
 		s.load(s.entry)

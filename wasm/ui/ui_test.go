@@ -125,11 +125,37 @@ func TestParseBenchSettings(t *testing.T) {
 		{"batch=2", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 2}},
 		{"batch=0", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
 		{"weights=f8&tiles=tiny", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
+		{"exchange=message&spin=0", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{exchange: "message", spin: "0"}}},
+		{"exchange=shared&spin=yes", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
+		{"spin=1", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{spin: "1"}}},
 	}
 	for _, c := range cases {
 		q, _ := url.ParseQuery(c.query)
 		if got := ParseBenchSettings(q); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%q: got %+v, want %+v", c.query, got, c.want)
+		}
+	}
+}
+
+// TestSpinsFlags: a page's spin flag decides whether the workers poll,
+// but only where they share a buffer: the message exchange and a lone
+// worker have no barrier to poll at. (The automatic choice reads the
+// browser's core count; the e2e TestPoolBench checks it.)
+func TestSpinsFlags(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		mode string
+		flag string
+		want bool
+	}{
+		{2, "shared", "1", true},
+		{8, "shared", "1", true},
+		{2, "shared", "0", false},
+		{2, "message", "1", false},
+		{1, "single", "1", false},
+	} {
+		if got := spins(c.n, c.mode, c.flag); got != c.want {
+			t.Errorf("spins(%d, %q, %q) = %v, want %v", c.n, c.mode, c.flag, got, c.want)
 		}
 	}
 }

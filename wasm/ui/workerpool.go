@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -17,12 +18,34 @@ const MaxWorkers = 4
 // Where the pool size comes from: the page's ?threads=N (the widget's
 // threads attribute arrives that way), else the app's setting, else the
 // device's core count capped at MaxWorkers. ?exchange=message forces the
-// message exchange on an isolated page (tests, benchmarks).
+// message exchange on an isolated page and ?spin=1 or 0 the workers'
+// polling on or off (poolFlags; tests, benchmarks).
 const (
 	storedThreadsKey = "vggo.threads"
 	threadsQuery     = "threads"
 	exchangeQuery    = "exchange"
+	spinQuery        = "spin"
 )
+
+// poolFlags are a page's overrides of the pool's automatic choices, from
+// its query.
+type poolFlags struct {
+	exchange string // protocol.ExchangeMessage forces messages; "" chooses
+	spin     string // "1" or "0" turns polling (protocol.PoolRequest.Spin) on or off; "" chooses
+}
+
+// poolFlagsFrom reads the flags from a page's query; other values mean
+// the automatic choice.
+func poolFlagsFrom(q url.Values) poolFlags {
+	var f poolFlags
+	if q.Get(exchangeQuery) == protocol.ExchangeMessage {
+		f.exchange = protocol.ExchangeMessage
+	}
+	if v := q.Get(spinQuery); v == "1" || v == "0" {
+		f.spin = v
+	}
+	return f
+}
 
 // Whether the workers pack the model's weights to save memory
 // (model.SaveMemory): the page's ?memory=save or normal (the widget's
@@ -87,13 +110,33 @@ func autoSavesMemory(inputSize int) bool {
 }
 
 // DefaultWorkers is navigator.hardwareConcurrency capped at MaxWorkers.
-func DefaultWorkers() int {
+func DefaultWorkers() int { return clampWorkers(cores()) }
+
+// cores is navigator.hardwareConcurrency, 1 where the browser does not say.
+func cores() int {
 	n := app.Window().Get("navigator").Get("hardwareConcurrency")
-	cores := 1
-	if n.Type() == app.TypeNumber {
-		cores = n.Int()
+	if n.Type() != app.TypeNumber {
+		return 1
 	}
-	return clampWorkers(cores)
+	return max(1, n.Int())
+}
+
+// spins is whether n workers exchanging in mode poll before they sleep
+// (protocol.PoolRequest.Spin): with the shared exchange, when each can
+// have a core of its own (at most as many workers as the browser says
+// the device has cores), unless flag ("1" or "0") says otherwise. On 2
+// cores, 4 polling workers took 5x as long as 1 worker at 32x32.
+func spins(n int, mode, flag string) bool {
+	if mode != protocol.ExchangeShared {
+		return false
+	}
+	switch flag {
+	case "1":
+		return true
+	case "0":
+		return false
+	}
+	return n <= cores()
 }
 
 // clampWorkers keeps a pool size in 1..2×MaxWorkers (more than the
@@ -113,12 +156,12 @@ func parseWorkers(v string) int {
 // exchangeMode is how n workers on this page exchange activations: the
 // shared buffer where the page is cross-origin isolated (unless force
 // asks for messages), messages otherwise, nothing for one worker.
-func exchangeMode(n int, force string) string {
+func exchangeMode(n int, flags poolFlags) string {
 	if n <= 1 {
 		return protocol.ExchangeSingle
 	}
 	w := app.Window()
-	if force != protocol.ExchangeMessage && w.Get("crossOriginIsolated").Truthy() && w.Get("SharedArrayBuffer").Truthy() {
+	if flags.exchange != protocol.ExchangeMessage && w.Get("crossOriginIsolated").Truthy() && w.Get("SharedArrayBuffer").Truthy() {
 		return protocol.ExchangeShared
 	}
 	return protocol.ExchangeMessage
@@ -143,6 +186,7 @@ type poolBench struct {
 	waiting int   // bench-loaded replies still due for it
 	memory  int64 // the workers' wasm memory, summed over their replies
 	parked  int   // the followers' parked passes so far, summed likewise
+	polled  int   // the workers' polled barriers so far, summed likewise
 
 	// After the leader's row, every worker reports its memory (KindMemory)
 	// before the row goes to the page and the next size starts.
@@ -170,11 +214,12 @@ type poolMember struct {
 type workerPool struct {
 	ctx     app.Context
 	build   string
-	force   string // protocol.ExchangeMessage to force messages
+	flags   poolFlags
 	onReply func(app.Context, workerReply)
 
 	members []*poolMember
 	mode    string
+	spin    bool      // the workers poll (protocol.PoolRequest.Spin)
 	control app.Value // the shared mode's control buffer, one per regrouping
 	nextID  int
 
@@ -198,8 +243,8 @@ type workerPool struct {
 }
 
 // startPool starts n workers of the build given.
-func startPool(ctx app.Context, build string, n int, force string, onReply func(app.Context, workerReply)) *workerPool {
-	p := &workerPool{ctx: ctx, build: build, force: force, onReply: onReply, open: map[int]*poolRequest{}, ready: true}
+func startPool(ctx app.Context, build string, n int, flags poolFlags, onReply func(app.Context, workerReply)) *workerPool {
+	p := &workerPool{ctx: ctx, build: build, flags: flags, onReply: onReply, open: map[int]*poolRequest{}, ready: true}
 	for i := 0; i < max(n, 1); i++ {
 		p.members = append(p.members, p.startMember())
 	}
@@ -222,7 +267,8 @@ func (p *workerPool) size() int { return len(p.members) }
 // control buffer) and makes the pool load its model again.
 func (p *workerPool) regroup() {
 	n := len(p.members)
-	p.mode = exchangeMode(n, p.force)
+	p.mode = exchangeMode(n, p.flags)
+	p.spin = spins(n, p.mode, p.flags.spin)
 	p.control = nil
 	var ports []app.Value // ports[i]: a JS array of worker i's ports, by peer
 	if n > 1 {
@@ -257,7 +303,7 @@ func (p *workerPool) regroup() {
 		if p.control != nil {
 			extra[protocol.FieldControl] = p.control
 		}
-		m.client.sendWith(0, protocol.KindPool, protocol.PoolRequest{Index: i, Count: n, Mode: p.mode}, extra, transfer)
+		m.client.sendWith(0, protocol.KindPool, protocol.PoolRequest{Index: i, Count: n, Mode: p.mode, Spin: p.spin}, extra, transfer)
 	}
 	if p.load != nil {
 		p.startLoad()
@@ -367,7 +413,7 @@ func (p *workerPool) onMember(ctx app.Context, m *poolMember, r workerReply) {
 	}
 	if req.bench != nil && r.Kind == protocol.KindBenchRow {
 		b := req.bench
-		b.row, b.waiting, b.memory, b.parked = &r, len(p.members), 0, 0
+		b.row, b.waiting, b.memory, b.parked, b.polled = &r, len(p.members), 0, 0, 0
 		for _, m := range p.members {
 			m.client.sendWith(req.attempt, protocol.KindMemory, nil, nil, nil)
 		}
@@ -376,7 +422,7 @@ func (p *workerPool) onMember(ctx app.Context, m *poolMember, r workerReply) {
 	if r.Kind == protocol.KindBenchRow {
 		var row protocol.BenchRow
 		if r.decode(&row) == nil {
-			row.Workers, row.Exchange = len(p.members), p.mode
+			row.Workers, row.Exchange, row.Spin = len(p.members), p.mode, p.spin
 			r.Body, _ = json.Marshal(row)
 		}
 	}
@@ -504,6 +550,7 @@ func (p *workerPool) benchMemory(req *poolRequest, r workerReply) {
 	if r.decode(&bl) == nil {
 		b.memory += bl.WasmBytes
 		b.parked += bl.ParkedPasses
+		b.polled += bl.PolledBarriers
 	}
 	if b.waiting--; b.waiting > 0 {
 		return
@@ -512,8 +559,8 @@ func (p *workerPool) benchMemory(req *poolRequest, r workerReply) {
 	b.row = nil
 	var row protocol.BenchRow
 	if reply.decode(&row) == nil {
-		row.WasmBytes, row.ParkedPasses = b.memory, b.parked
-		row.Workers, row.Exchange = len(p.members), p.mode
+		row.WasmBytes, row.ParkedPasses, row.PolledBarriers = b.memory, b.parked, b.polled
+		row.Workers, row.Exchange, row.Spin = len(p.members), p.mode, p.spin
 		reply.Body, _ = json.Marshal(row)
 	}
 	reply.ID = req.id
@@ -537,6 +584,7 @@ func (p *workerPool) benchLoaded(req *poolRequest, r workerReply) {
 	if r.decode(&bl) == nil {
 		b.memory += bl.WasmBytes
 		b.parked += bl.ParkedPasses
+		b.polled += bl.PolledBarriers
 	}
 	if b.waiting--; b.waiting > 0 {
 		return

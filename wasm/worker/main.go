@@ -106,7 +106,7 @@ func handle(msg js.Value) {
 			}
 		}
 	case protocol.KindMemory:
-		post(protocol.KindBenchLoaded, id, protocol.BenchLoaded{WasmBytes: wasmBytes(), ParkedPasses: workers.parked})
+		post(protocol.KindBenchLoaded, id, protocol.BenchLoaded{WasmBytes: wasmBytes(), ParkedPasses: workers.parked, PolledBarriers: workers.polled})
 	case protocol.KindBench:
 		var req protocol.BenchRequest
 		if err = json.Unmarshal(body, &req); err == nil {
