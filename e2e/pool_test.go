@@ -482,6 +482,19 @@ func TestPoolBench(t *testing.T) {
 			t.Logf("%+v", rows[0])
 		})
 	}
+	// A pass after a pause starts parked too: the page tells the
+	// followers (KindPark) before it sends the leader a request that runs
+	// one. The second size's first pass is such a pass (the first size's
+	// first pass starts by message: no follower has the data buffer yet).
+	t.Run("second size", func(t *testing.T) {
+		rows := poolBenchRows(t, ctx, srv.url+"/bench?sizes=64,32&width=16&warmup=1&runs=3&auto=1&threads=2")
+		if len(rows) != 2 {
+			t.Fatalf("bench rows %+v, want two", rows)
+		}
+		if got := rows[1].ParkedPasses - rows[0].ParkedPasses; got != 4 {
+			t.Errorf("the follower joined %d of the second size's 4 passes parked, want all (rows %+v)", got, rows)
+		}
+	})
 }
 
 // poolBenchRow is one row of the /bench table.

@@ -22,6 +22,11 @@ const (
 	// or failed); a pass in progress ends with an error at once. The
 	// worker acts on it before any queued message.
 	KindAbort = "abort"
+	// KindPark, page → follower, no body (shared mode): a pass is about
+	// to start (the page has just sent the leader a request that runs
+	// one); wait for it on the control buffer, as after a pass, so that it
+	// starts on Atomics.notify and not when KindShardRun arrives. No reply.
+	KindPark = "park"
 	// KindBenchLoad, page → worker: BenchLoad; reply KindBenchLoaded: BenchLoaded.
 	KindBenchLoad   = "bench-load"
 	KindBenchLoaded = "bench-loaded"

@@ -342,6 +342,9 @@ func (p *workerPool) dispatch(r *poolRequest) {
 		p.benchNextSize(r)
 		return
 	}
+	if r.kind == protocol.KindClassify {
+		p.parkFollowers()
+	}
 	p.members[0].client.sendWith(r.attempt, r.kind, r.body, nil, nil, r.blob)
 	if k := p.killNext; k != nil && r.kind == protocol.KindClassify {
 		p.killNext = nil
@@ -591,7 +594,21 @@ func (p *workerPool) benchLoaded(req *poolRequest, r workerReply) {
 	}
 	one := b.req
 	one.Sizes = []int{b.req.Sizes[b.next]}
+	p.parkFollowers()
 	p.members[0].client.sendWith(req.attempt, protocol.KindBench, one, nil, nil)
+}
+
+// parkFollowers tells the followers (shared mode) that the request the
+// leader gets next runs a pass (protocol.KindPark): each then waits for
+// it on the control buffer, so that a pass after a pause starts on every
+// worker at once, as one right after another pass does.
+func (p *workerPool) parkFollowers() {
+	if p.mode != protocol.ExchangeShared {
+		return
+	}
+	for _, m := range p.members[1:] {
+		m.client.sendWith(0, protocol.KindPark, nil, nil, nil)
+	}
 }
 
 // flush sends the requests held while the pool was loading.

@@ -98,6 +98,8 @@ func handle(msg js.Value) {
 		}
 	case protocol.KindShardRun:
 		workers.followReported(msg)
+	case protocol.KindPark:
+		workers.parkReported()
 	case protocol.KindBenchLoad:
 		var req protocol.BenchLoad
 		if err = json.Unmarshal(body, &req); err == nil {

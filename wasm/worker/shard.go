@@ -146,14 +146,24 @@ func (p *pool) Start(run protocol.ShardRun, x []float32) (model.Exchange, error)
 }
 
 // followReported runs this worker's share of a pass the leader started,
-// then parks for the next. A failure other than an abort is reported to
-// the page, which drops this worker from the pool.
+// then parks for the next (reported).
 func (p *pool) followReported(msg js.Value) {
-	err := p.follow(msg)
-	if err == nil {
-		err = p.park()
-	}
-	if err != nil && !errors.Is(err, errAborted) {
+	p.reported(func() error {
+		if err := p.follow(msg); err != nil {
+			return err
+		}
+		return p.park()
+	})
+}
+
+// parkReported is KindPark: it parks for the pass the page is starting,
+// and runs this worker's share of it (reported).
+func (p *pool) parkReported() { p.reported(p.park) }
+
+// reported runs work, a follower's share of passes. A failure other than
+// an abort is reported to the page, which drops this worker from the pool.
+func (p *pool) reported(work func() error) {
+	if err := work(); err != nil && !errors.Is(err, errAborted) {
 		if p.control.Truthy() { // wake the others waiting for this worker
 			atomics := js.Global().Get("Atomics")
 			atomics.Call("store", p.control, protocol.ControlAbort, 1)
@@ -238,14 +248,14 @@ func (p *pool) publish(run protocol.ShardRun) {
 }
 
 // park keeps a follower waiting on the control buffer for parkFor after
-// a pass (shared mode), instead of in the event loop: a pass the leader
-// starts meanwhile begins at once, when Atomics.notify wakes it, rather
-// than when KindShardRun arrives (in Chromium 2-5 ms later, while the
-// leader waits at the first barrier). Messages to this worker wait
-// meanwhile, at most parkFor after its last pass; a pass on a data
+// a pass or a KindPark (shared mode), instead of in the event loop: a pass
+// the leader starts meanwhile begins at once, when Atomics.notify wakes
+// it, rather than when KindShardRun arrives (in Chromium 2-5 ms later,
+// while the leader waits at the first barrier). Messages to this worker
+// wait meanwhile, at most parkFor after its last pass; a pass on a data
 // buffer it has not seen is left to the message, which brings it.
 func (p *pool) park() error {
-	if p.req.Mode != protocol.ExchangeShared || !p.control.Truthy() || !p.data.Truthy() {
+	if p.req.Mode != protocol.ExchangeShared || p.req.Index == 0 || !p.control.Truthy() || !p.data.Truthy() {
 		return nil
 	}
 	atomics := js.Global().Get("Atomics")
