@@ -16,7 +16,7 @@ func TestReportMarkdown(t *testing.T) {
 	}
 	vggo := ser(100, 110, 90)
 	peer := ser(250, 260, 240)
-	o := &options{runs: 3, warmup: 1, trainRuns: 3, ftRuns: 1, loadLimit: 0.5, retries: 2, repeatShare: 0.25}
+	o := &options{runs: 3, warmup: 1, warmupTime: 500 * time.Millisecond, trainRuns: 3, ftRuns: 1, loadLimit: 0.5, retries: 2, repeatShare: 0.25}
 	r := &report{started: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), elapsed: 90 * time.Second, opts: o,
 		env: map[string]string{"CPU": "Test CPU 9000"},
 		browser: []row{
@@ -27,6 +27,7 @@ func TestReportMarkdown(t *testing.T) {
 			{name: "train step", unit: "img/s", batch: 64, vggo: ser(1000), torch: ser(4000)},
 			{name: "fine-tune", unit: "s", vggo: ser(20000), torch: ser(50000)},
 		},
+		warmups: []string{"vggo 224x224 batch 1: 3"},
 	}
 	md := r.markdown()
 	for _, want := range []string{
@@ -36,6 +37,8 @@ func TestReportMarkdown(t *testing.T) {
 		"| train step | 64.0 img/s | 16.0 img/s | 4.00 |",
 		"| fine-tune | 20.0 s | 50.0 s | 2.50 |",
 		"2026-01-02 03:04 UTC",
+		"after at least 1 warm-up run(s) and 500ms of them per engine and input",
+		"Untimed runs each engine made before the timed ones (at least 1 and 500ms of them):\n\n- vggo 224x224 batch 1: 3\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
