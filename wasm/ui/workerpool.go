@@ -154,8 +154,8 @@ func parseWorkers(v string) int {
 }
 
 // exchangeMode is how n workers on this page exchange activations: the
-// shared buffer where the page is cross-origin isolated (unless force
-// asks for messages), messages otherwise, nothing for one worker.
+// shared buffer where the page is cross-origin isolated (unless flags ask
+// for messages), messages otherwise, nothing for one worker.
 func exchangeMode(n int, flags poolFlags) string {
 	if n <= 1 {
 		return protocol.ExchangeSingle

@@ -146,19 +146,22 @@ func (p *pool) Start(run protocol.ShardRun, x []float32) (model.Exchange, error)
 }
 
 // followReported runs this worker's share of a pass the leader started,
-// then parks for the next (reported).
+// then parks for the next (reported). The message of a pass the worker
+// joined parked already is only skipped: it comes when the park is over,
+// and parking again for it would only hold up the messages after it.
 func (p *pool) followReported(msg js.Value) {
 	p.reported(func() error {
-		if err := p.follow(msg); err != nil {
+		ran, err := p.follow(msg)
+		if err != nil || !ran {
 			return err
 		}
-		return p.park()
+		return p.park(false)
 	})
 }
 
 // parkReported is KindPark: it parks for the pass the page is starting,
-// and runs this worker's share of it (reported).
-func (p *pool) parkReported() { p.reported(p.park) }
+// polling first, and runs this worker's share of it (reported).
+func (p *pool) parkReported() { p.reported(func() error { return p.park(true) }) }
 
 // reported runs work, a follower's share of passes. A failure other than
 // an abort is reported to the page, which drops this worker from the pool.
@@ -174,25 +177,25 @@ func (p *pool) reported(work func() error) {
 }
 
 // follow runs this worker's share of a pass the leader started, unless
-// it joined that pass parked already.
-func (p *pool) follow(msg js.Value) error {
+// it joined that pass parked already (ran false).
+func (p *pool) follow(msg js.Value) (ran bool, err error) {
 	var run protocol.ShardRun
 	if err := json.Unmarshal([]byte(msg.Get(protocol.FieldBody).String()), &run); err != nil {
-		return err
+		return false, err
 	}
 	if p.aborted {
-		return errAborted
+		return false, errAborted
 	}
 	if run.Pass <= p.pass {
-		return nil
+		return false, nil
 	}
 	if p.req.Mode != protocol.ExchangeShared {
-		return p.share(run, func(x []float32) { js.CopyBytesToGo(floatBytes(x), msg.Get(protocol.FieldBlob)) })
+		return true, p.share(run, func(x []float32) { js.CopyBytesToGo(floatBytes(x), msg.Get(protocol.FieldBlob)) })
 	}
 	p.data = msg.Get(protocol.FieldData)
 	p.dataLen = p.data.Get("byteLength").Int() / 4
 	p.dataEpoch = run.DataEpoch
-	return p.share(run, p.sharedInput)
+	return true, p.share(run, p.sharedInput)
 }
 
 // share runs this worker's share of pass run, on the input that fill
@@ -223,8 +226,10 @@ const parkSliceMillis = 10
 
 // How long a worker of a polling pool (protocol.PoolRequest.Spin) polls
 // before it sleeps in Atomics.wait: at a barrier, about twice the usual
-// gap between two workers' arrivals at 32x32; after a pass, long enough
-// for the page to start the next one in a run of passes. Waking from
+// gap between two workers' arrivals at 32x32; parked on KindPark, long
+// enough for the leader to start the pass the page announced. Not after
+// a pass: no pass may follow it, and a worker polling then takes a core
+// from whatever the page or another tab runs next. Waking from
 // Atomics.wait cost about half a millisecond each time in Chromium on 2
 // cores (an earlier try that polled a fixed 3000 times before waiting
 // had left the waits as they were).
@@ -248,20 +253,24 @@ func (p *pool) publish(run protocol.ShardRun) {
 }
 
 // park keeps a follower waiting on the control buffer for parkFor after
-// a pass or a KindPark (shared mode), instead of in the event loop: a pass
+// a pass or a KindPark (shared mode; announced: polling first), instead
+// of in the event loop: a pass
 // the leader starts meanwhile begins at once, when Atomics.notify wakes
 // it, rather than when KindShardRun arrives (in Chromium 2-5 ms later,
 // while the leader waits at the first barrier). Messages to this worker
 // wait meanwhile, at most parkFor after its last pass; a pass on a data
 // buffer it has not seen is left to the message, which brings it.
-func (p *pool) park() error {
+func (p *pool) park(announced bool) error {
 	if p.req.Mode != protocol.ExchangeShared || p.req.Index == 0 || !p.control.Truthy() || !p.data.Truthy() {
 		return nil
 	}
 	atomics := js.Global().Get("Atomics")
 	word := func(i int) int { return atomics.Call("load", p.control, i).Int() }
 	deadline := time.Now().Add(parkFor)
-	poll := p.pollUntil(parkSpin)
+	var poll time.Time
+	if announced {
+		poll = p.pollUntil(parkSpin)
+	}
 	for time.Now().Before(deadline) {
 		if p.aborted || word(protocol.ControlAbort) != 0 {
 			p.abort()
@@ -283,7 +292,7 @@ func (p *pool) park() error {
 			return err
 		}
 		deadline = time.Now().Add(parkFor)
-		poll = p.pollUntil(parkSpin)
+		poll = time.Time{}
 	}
 	return nil
 }
