@@ -95,7 +95,7 @@ func (r *report) markdown() string {
 	}
 	if len(r.browser) > 0 {
 		fmt.Fprintf(&b, "\n## Browser (headless Chromium, one session, wasm)\n\n")
-		fmt.Fprintf(&b, "Median of %d timed runs after at least %d warm-up run(s) and %v of them per engine and input (Chromium optimizes hot wasm functions only after they have run a while; the warm-up counts are at the end of this file); forward pass only, inputs and weights prepared outside the timing, output read back inside it. vggo's first row runs on the page's one thread (Go's wasm port has no threads); its worker rows split each forward pass over N Web Workers, each its own Go wasm instance (threads = workers), timed by the leading worker.\n\n", o.runs, o.warmup, o.warmupTime)
+		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up run(s) and then %v more of them per engine and input (Chromium optimizes hot wasm functions only after they have run a while; the warm-up counts are at the end of this file); forward pass only, inputs and weights prepared outside the timing, output read back inside it. vggo's first row runs on the page's one thread (Go's wasm port has no threads); its worker rows split each forward pass over N Web Workers, each its own Go wasm instance (threads = workers), timed by the leading worker.\n\n", o.runs, o.warmup, o.warmupTime)
 		fmt.Fprintf(&b, "\"Cores used\" is the CPU time of the browser (all its processes) per second of the run: an engine with 2 threads should show close to 2 when two cores are idle for it.\n\n")
 		fmt.Fprintf(&b, "| input | engine | threads | median ms | time ÷ vggo | cores used | other load, cores |\n| --- | --- | --- | ---: | ---: | ---: | --- |\n")
 		for _, x := range r.browser {
@@ -135,7 +135,7 @@ func (r *report) markdown() string {
 		}
 	}
 	if len(r.warmups) > 0 {
-		fmt.Fprintf(&b, "\n## Browser warm-up runs\n\nUntimed runs each engine made before the timed ones (at least %d and %v of them):\n\n", o.warmup, o.warmupTime)
+		fmt.Fprintf(&b, "\n## Browser warm-up runs\n\nUntimed runs each engine made before the timed ones (%d, then more for %v):\n\n", o.warmup, o.warmupTime)
 		for _, w := range r.warmups {
 			fmt.Fprintf(&b, "- %s\n", w)
 		}

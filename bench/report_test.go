@@ -37,8 +37,8 @@ func TestReportMarkdown(t *testing.T) {
 		"| train step | 64.0 img/s | 16.0 img/s | 4.00 |",
 		"| fine-tune | 20.0 s | 50.0 s | 2.50 |",
 		"2026-01-02 03:04 UTC",
-		"after at least 1 warm-up run(s) and 500ms of them per engine and input",
-		"Untimed runs each engine made before the timed ones (at least 1 and 500ms of them):\n\n- vggo 224x224 batch 1: 3\n",
+		"after 1 warm-up run(s) and then 500ms more of them per engine and input",
+		"Untimed runs each engine made before the timed ones (1, then more for 500ms):\n\n- vggo 224x224 batch 1: 3\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
