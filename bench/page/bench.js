@@ -133,7 +133,10 @@
         }
         // As the app's pool does (parkFollowers): the followers wait for
         // the pass on the control buffer, not for the leader's message.
-        if (mode === 'shared') for (const w of workers.slice(1)) w.postMessage({ kind: 'park', id: 0 });
+        if (mode === 'shared') {
+          const body = JSON.stringify({ sentMillis: performance.timeOrigin + performance.now() });
+          for (const w of workers.slice(1)) w.postMessage({ kind: 'park', id: 0, body });
+        }
         const row = await send([workers[0]], 'bench', { sizes: [size], widthDiv: 1, warmup: 0, runs: 1, batch }, 'bench-row');
         return row.medianMillis;
       },

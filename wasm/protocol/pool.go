@@ -22,10 +22,11 @@ const (
 	// or failed); a pass in progress ends with an error at once. The
 	// worker acts on it before any queued message.
 	KindAbort = "abort"
-	// KindPark, page → follower, no body (shared mode): a pass is about
-	// to start (the page has just sent the leader a request that runs
-	// one); wait for it on the control buffer, as after a pass, so that it
-	// starts on Atomics.notify and not when KindShardRun arrives. No reply.
+	// KindPark, page → follower, ParkRequest (shared mode): a pass is
+	// about to start (the page has just sent the leader a request that
+	// runs one); wait for it on the control buffer, as after a pass, so
+	// that it starts on Atomics.notify and not when KindShardRun arrives.
+	// No reply.
 	KindPark = "park"
 	// KindBenchLoad, page → worker: BenchLoad; reply KindBenchLoaded: BenchLoaded.
 	KindBenchLoad   = "bench-load"
@@ -122,6 +123,17 @@ type PoolRequest struct {
 	// can have a core: a worker polling for one that waits for a core
 	// only delays it.
 	Spin bool `json:"spin,omitempty"`
+}
+
+// ParkRequest is KindPark's body.
+type ParkRequest struct {
+	// SentMillis is performance.timeOrigin + performance.now() on the page
+	// when it sent the message: a follower that has started a pass since
+	// then (every context of the page reads the same clock this way) has
+	// run the announced pass already, and does not park for it. A park
+	// message waits in the follower's queue while the follower is parked
+	// or running passes, so under a stream of requests they pile up.
+	SentMillis float64 `json:"sentMillis"`
 }
 
 // BenchLoad asks a worker for its shard of the random benchmark network

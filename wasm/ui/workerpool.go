@@ -606,8 +606,10 @@ func (p *workerPool) parkFollowers() {
 	if p.mode != protocol.ExchangeShared {
 		return
 	}
+	perf := app.Window().Get("performance")
+	park := protocol.ParkRequest{SentMillis: perf.Get("timeOrigin").Float() + perf.Call("now").Float()}
 	for _, m := range p.members[1:] {
-		m.client.sendWith(0, protocol.KindPark, nil, nil, nil)
+		m.client.sendWith(0, protocol.KindPark, park, nil, nil)
 	}
 }
 

@@ -99,7 +99,10 @@ func handle(msg js.Value) {
 	case protocol.KindShardRun:
 		workers.followReported(msg)
 	case protocol.KindPark:
-		workers.parkReported()
+		var req protocol.ParkRequest
+		if err = json.Unmarshal(body, &req); err == nil {
+			workers.parkReported(req)
+		}
 	case protocol.KindBenchLoad:
 		var req protocol.BenchLoad
 		if err = json.Unmarshal(body, &req); err == nil {

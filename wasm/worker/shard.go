@@ -33,6 +33,9 @@ type pool struct {
 	pass      int // the last pass started (leader) or joined
 	parked    int // passes joined while parked (follower)
 	polled    int // barriers passed while polling (PoolRequest.Spin)
+	// lastPassMillis is when this worker last started its share of a pass
+	// (pageMillis), 0 before the first.
+	lastPassMillis float64
 
 	aborted bool
 	abortCh chan struct{}
@@ -160,8 +163,20 @@ func (p *pool) followReported(msg js.Value) {
 }
 
 // parkReported is KindPark: it parks for the pass the page is starting,
-// polling first, and runs this worker's share of it (reported).
-func (p *pool) parkReported() { p.reported(func() error { return p.park(true) }) }
+// polling first, and runs this worker's share of it (reported), unless
+// the message is stale: the worker has started a pass since it was sent.
+func (p *pool) parkReported(req protocol.ParkRequest) {
+	if announcedPassRun(req.SentMillis, p.lastPassMillis) {
+		return
+	}
+	p.reported(func() error { return p.park(true) })
+}
+
+// pageMillis is the clock of protocol.ParkRequest.SentMillis.
+func pageMillis() float64 {
+	perf := js.Global().Get("performance")
+	return perf.Get("timeOrigin").Float() + perf.Call("now").Float()
+}
 
 // reported runs work, a follower's share of passes. A failure other than
 // an abort is reported to the page, which drops this worker from the pool.
@@ -207,6 +222,7 @@ func (p *pool) share(run protocol.ShardRun, fill func(x []float32)) error {
 		p.input = make([]float32, n)
 	}
 	x := p.input[:n]
+	p.lastPassMillis = pageMillis()
 	fill(x)
 	p.pass = run.Pass
 	return engine.Follow(run, x, p.exchange(run))
@@ -254,12 +270,12 @@ func (p *pool) publish(run protocol.ShardRun) {
 
 // park keeps a follower waiting on the control buffer for parkFor after
 // a pass or a KindPark (shared mode; announced: polling first), instead
-// of in the event loop: a pass
-// the leader starts meanwhile begins at once, when Atomics.notify wakes
-// it, rather than when KindShardRun arrives (in Chromium 2-5 ms later,
-// while the leader waits at the first barrier). Messages to this worker
-// wait meanwhile, at most parkFor after its last pass; a pass on a data
-// buffer it has not seen is left to the message, which brings it.
+// of in the event loop: a pass the leader starts meanwhile begins at
+// once, when Atomics.notify wakes it, rather than when KindShardRun
+// arrives (in Chromium 2-5 ms later, while the leader waits at the first
+// barrier). Messages to this worker wait meanwhile, at most parkFor after
+// its last pass; a pass on a data buffer it has not seen is left to the
+// message, which brings it.
 func (p *pool) park(announced bool) error {
 	if p.req.Mode != protocol.ExchangeShared || p.req.Index == 0 || !p.control.Truthy() || !p.data.Truthy() {
 		return nil
