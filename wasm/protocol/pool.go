@@ -116,12 +116,12 @@ type PoolRequest struct {
 	Count int    `json:"count"`
 	Mode  string `json:"mode"` // ExchangeShared or ExchangeMessage (ExchangeSingle when Count is 1)
 	// Spin: in shared mode, a worker polls the control buffer for a while
-	// before it sleeps in Atomics.wait, at each barrier and after each
-	// pass. Waking a sleeping worker took about half a millisecond in
-	// Chromium on a 2-core machine, once per layer, which at 32x32 was as
-	// long as a layer's work. The page asks for it only when every worker
-	// can have a core: a worker polling for one that waits for a core
-	// only delays it.
+	// before it sleeps in Atomics.wait, at each barrier and when parked
+	// for a pass the page announced (KindPark). Waking a sleeping worker
+	// took about half a millisecond in Chromium on a 2-core machine, once
+	// per layer, which at 32x32 was as long as a layer's work. The page
+	// asks for it only when every worker can have a core: a worker
+	// polling for one that waits for a core only delays it.
 	Spin bool `json:"spin,omitempty"`
 }
 
