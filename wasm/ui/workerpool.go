@@ -125,7 +125,7 @@ func cores() int {
 // (protocol.PoolRequest.Spin): with the shared exchange, when each can
 // have a core of its own (at most as many workers as the browser says
 // the device has cores), unless flag ("1" or "0") says otherwise. On 2
-// cores, 4 polling workers took 5x as long as 1 worker at 32x32.
+// cores, 4 polling workers took 4-5x as long as 1 worker at 32x32.
 func spins(n int, mode, flag string) bool {
 	if mode != protocol.ExchangeShared {
 		return false
@@ -544,17 +544,22 @@ func (p *workerPool) benchNextSize(req *poolRequest) {
 	}
 }
 
-// benchMemory sums the workers' memory after a size's timed runs; with
-// the last reply the held row goes to the page (memory, workers, mode)
-// and, if the leader has finished the size, the next one starts.
-func (p *workerPool) benchMemory(req *poolRequest, r workerReply) {
-	b := req.bench
+// add sums one worker's BenchLoaded reply into the size's totals.
+func (b *poolBench) add(r workerReply) {
 	var bl protocol.BenchLoaded
 	if r.decode(&bl) == nil {
 		b.memory += bl.WasmBytes
 		b.parked += bl.ParkedPasses
 		b.polled += bl.PolledBarriers
 	}
+}
+
+// benchMemory sums the workers' memory after a size's timed runs; with
+// the last reply the held row goes to the page (memory, workers, mode)
+// and, if the leader has finished the size, the next one starts.
+func (p *workerPool) benchMemory(req *poolRequest, r workerReply) {
+	b := req.bench
+	b.add(r)
 	if b.waiting--; b.waiting > 0 {
 		return
 	}
@@ -583,12 +588,7 @@ func (p *workerPool) benchLoaded(req *poolRequest, r workerReply) {
 		p.benchMemory(req, r)
 		return
 	}
-	var bl protocol.BenchLoaded
-	if r.decode(&bl) == nil {
-		b.memory += bl.WasmBytes
-		b.parked += bl.ParkedPasses
-		b.polled += bl.PolledBarriers
-	}
+	b.add(r)
 	if b.waiting--; b.waiting > 0 {
 		return
 	}

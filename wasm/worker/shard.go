@@ -417,7 +417,8 @@ func (p *pool) bytesAt(off, count int) js.Value {
 
 // barrier waits until every worker of the pool has arrived (shared
 // mode): the last to arrive bumps the generation and wakes the others.
-// It gives up when the page or a worker sets the abort word.
+// It gives up when the page or a worker sets the abort word. In a
+// polling pool it polls for barrierSpin before it sleeps, as park does.
 func (p *pool) barrier() error {
 	atomics := js.Global().Get("Atomics")
 	ctl := p.control
@@ -428,18 +429,20 @@ func (p *pool) barrier() error {
 		atomics.Call("notify", ctl, protocol.ControlGeneration)
 		return nil
 	}
-	for poll := p.pollUntil(barrierSpin); time.Now().Before(poll); {
-		if atomics.Call("load", ctl, protocol.ControlGeneration).Int() != gen {
-			p.polled++
-			return nil
-		}
-	}
+	poll, slept := p.pollUntil(barrierSpin), false
 	for atomics.Call("load", ctl, protocol.ControlGeneration).Int() == gen {
 		if atomics.Call("load", ctl, protocol.ControlAbort).Int() != 0 {
 			p.abort()
 			return errAborted
 		}
+		if time.Now().Before(poll) {
+			continue
+		}
 		atomics.Call("wait", ctl, protocol.ControlGeneration, gen, 200)
+		slept = true
+	}
+	if p.req.Spin && !slept {
+		p.polled++
 	}
 	return nil
 }
