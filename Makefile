@@ -99,7 +99,7 @@ test-generic:
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -exec=$(WASMEXEC) ./kernels/... ./model ./model/safetensors ./model/rank ./model/imagefile ./wasm/protocol ./wasm/inference
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh ./kernels/... ./wasm/inference
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh -run 'Float64|PyTorch|Shard|MergeChannels' ./model
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -short -tags relaxedsimd -exec=$(CURDIR)/scripts/node-relaxed-exec.sh -run 'Float64|PyTorch|Shard|CutMerge|RowB' ./model
 
 ## bench-browser: the wasm kernel and model benchmarks in headless Chromium, plain and relaxed SIMD (BENCH=regexp, default WasmKernelPaths|ShardOfTwo)
 BENCH ?= WasmKernelPaths|ShardOfTwo

@@ -29,13 +29,14 @@ type poolState struct {
 	Text       string `json:"text"`
 	WasmBytes  string `json:"wasmBytes"`
 	SaveMemory string `json:"saveMemory"`
+	RowBlocks  string `json:"rowBlocks"`
 }
 
 // poolLineExpr reads the pool line with the given id as JSON.
 func poolLineExpr(id string) string {
 	return fmt.Sprintf(`(() => { const p = document.querySelector("#%s");
 		return p ? JSON.stringify({workers: p.dataset.workers, mode: p.dataset.mode, text: p.textContent,
-			wasmBytes: p.dataset.wasmBytes, saveMemory: p.dataset.saveMemory}) : null; })()`, id)
+			wasmBytes: p.dataset.wasmBytes, saveMemory: p.dataset.saveMemory, rowBlocks: p.dataset.rowBlocks}) : null; })()`, id)
 }
 
 func readPool(t testing.TB, raw []byte) poolState {
@@ -149,7 +150,9 @@ func cmpFloat(a, b float64) int {
 // app being cross-origin isolated) and 2 workers forced to the message
 // exchange gives every sample the native engine's top 5 and probabilities
 // within 1e-5, and all give the same probabilities bit for bit; the page
-// says which mode runs.
+// says which mode runs. So do pools forced (?rows=N) to split their first
+// blocks by rows (model.ShardOptions.RowBlocks; at 32x32 the workers
+// choose none), in both exchanges, and the pool line says so.
 func TestPoolAgreesWithNative(t *testing.T) {
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
@@ -157,11 +160,14 @@ func TestPoolAgreesWithNative(t *testing.T) {
 	net := defaultNet(t)
 	samples, paths := appSamples(t)
 	var first map[string][]float64
-	for _, c := range []struct{ query, workers, mode string }{
-		{"threads=1", "1", "single"},
-		{"threads=2", "2", "shared"},
-		{"threads=2&exchange=message", "2", "message"},
-		{"threads=3", "3", "shared"},
+	for _, c := range []struct{ query, workers, mode, rows string }{
+		{"threads=1", "1", "single", "0"},
+		{"threads=2", "2", "shared", "0"},
+		{"threads=2&exchange=message", "2", "message", "0"},
+		{"threads=3", "3", "shared", "0"},
+		{"threads=2&rows=2", "2", "shared", "2"},
+		{"threads=2&rows=3&exchange=message", "2", "message", "3"},
+		{"threads=3&rows=5", "3", "shared", "5"},
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/?"+c.query))
@@ -169,8 +175,8 @@ func TestPoolAgreesWithNative(t *testing.T) {
 				t.Fatalf("model: %s", got)
 			}
 			p := readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
-			if p.Workers != c.workers || p.Mode != c.mode {
-				t.Errorf("pool line %+v, want %s workers in mode %s", p, c.workers, c.mode)
+			if p.Workers != c.workers || p.Mode != c.mode || p.RowBlocks != c.rows || (c.rows != "0") != strings.Contains(p.Text, "split by rows") {
+				t.Errorf("pool line %+v, want %s workers in mode %s, %s blocks split by rows", p, c.workers, c.mode, c.rows)
 			}
 			t.Logf("pool line: %s", p.Text)
 			run(t, ctx, 10*time.Second, chromedp.SetUploadFiles(chromedp.ID("file-input"), samples))
@@ -442,7 +448,8 @@ func TestPoolWidgetFallback(t *testing.T) {
 // else. The shared-mode workers poll at the barriers when each can have
 // a core (as many workers as navigator.hardwareConcurrency or fewer) or
 // spin=1 says so, and then pass some barriers polling; they never poll
-// otherwise.
+// otherwise. Rows say which blocks the workers split by rows: their own
+// choice (model.ShardOptions.RowBlocks), or ?rows=N.
 func TestPoolBench(t *testing.T) {
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
@@ -453,18 +460,21 @@ func TestPoolBench(t *testing.T) {
 		t.Fatalf("navigator.hardwareConcurrency = %d, %v", cores, err)
 	}
 	for _, c := range []struct {
-		query   string
-		workers int
-		mode    string
-		spin    bool
+		query     string
+		workers   int
+		mode      string
+		spin      bool
+		rowBlocks int // at 32x32 and width 1/16 two workers split block 1 by rows on their own, three or more none
 	}{
-		{"&threads=1", 1, "single", false},
-		{"&threads=2", 2, "shared", 2 <= cores},
-		{"&threads=4", 4, "shared", 4 <= cores},
-		{"&threads=2&spin=0", 2, "shared", false},
-		{"&threads=4&spin=1", 4, "shared", true},
-		{"&threads=2&exchange=message&spin=1", 2, "message", false},
-		{"&threads=2&weights=f16&tiles=small", 2, "shared", 2 <= cores},
+		{"&threads=1", 1, "single", false, 0},
+		{"&threads=2", 2, "shared", 2 <= cores, 1},
+		{"&threads=4", 4, "shared", 4 <= cores, 0},
+		{"&threads=2&spin=0", 2, "shared", false, 1},
+		{"&threads=4&spin=1", 4, "shared", true, 0},
+		{"&threads=2&exchange=message&spin=1", 2, "message", false, 1},
+		{"&threads=2&weights=f16&tiles=small", 2, "shared", 2 <= cores, 1},
+		{"&threads=2&rows=0", 2, "shared", 2 <= cores, 0},
+		{"&threads=3&rows=4", 3, "shared", 3 <= cores, 4},
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			rows := poolBenchRows(t, ctx, srv.url+"/bench?sizes=32&width=16&warmup=1&runs=3&auto=1"+c.query)
@@ -474,6 +484,9 @@ func TestPoolBench(t *testing.T) {
 			parked := rows[0].ParkedPasses
 			if shared := c.mode == "shared"; shared && parked == 0 || !shared && parked != 0 {
 				t.Errorf("%d passes joined parked in mode %s (4 passes, %d followers)", parked, c.mode, c.workers-1)
+			}
+			if rows[0].RowBlocks != c.rowBlocks {
+				t.Errorf("%d blocks split by rows, want %d", rows[0].RowBlocks, c.rowBlocks)
 			}
 			if polled := rows[0].PolledBarriers; rows[0].Spin != c.spin || c.spin && polled == 0 || !c.spin && polled != 0 {
 				t.Errorf("spin %v with %d barriers passed polling, want spin %v (%d cores) and polled barriers only then",
@@ -511,6 +524,8 @@ type poolBenchRow struct {
 	// and how many barriers they passed so (protocol.BenchRow).
 	Spin           bool `json:"spin"`
 	PolledBarriers int  `json:"polledBarriers"`
+	// RowBlocks: the blocks the pool split by rows (protocol.BenchRow).
+	RowBlocks int `json:"rowBlocks"`
 }
 
 // poolBenchRows runs /bench with query in a tab of ctx's browser and
@@ -525,7 +540,7 @@ func poolBenchRows(t testing.TB, ctx context.Context, url string) []poolBenchRow
 		return JSON.stringify({rows: [...t.querySelectorAll("tbody tr")].map(r => ({size: +r.dataset.size,
 			median: +r.dataset.median, workers: +r.dataset.workers, exchange: r.dataset.exchange, wasmBytes: +r.dataset.wasmBytes,
 			parkedPasses: +(r.dataset.parkedPasses || 0), spin: r.dataset.spin === "true",
-			polledBarriers: +(r.dataset.polledBarriers || 0)}))}); })()`, 10*time.Minute)
+			polledBarriers: +(r.dataset.polledBarriers || 0), rowBlocks: +(r.dataset.rowBlocks || 0)}))}); })()`, 10*time.Minute)
 	var s string
 	json.Unmarshal(raw, &s)
 	var got struct {

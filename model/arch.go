@@ -195,9 +195,9 @@ func (b *ConvBase) Check() error {
 }
 
 // check is Check for a base whose layers may hold only the output
-// channels [lo, hi) that cut gives for a layer of cout channels (a shard
-// read by ReadShard); nil cut wants every channel.
-func (b *ConvBase) check(cut func(cout int) (lo, hi int)) error {
+// channels [lo, hi) that cut gives for a layer (a shard read by
+// ReadShard); nil cut wants every channel.
+func (b *ConvBase) check(cut channelCut) error {
 	var errs []string
 	if l := b.Arch.Layers; l < 0 || l > ConvLayers {
 		return &ShapeError{Problems: []string{fmt.Sprintf("base layers %d: want 1..%d (0: all %d)", l, ConvLayers, ConvLayers)}}
@@ -212,7 +212,7 @@ func (b *ConvBase) check(cut func(cout int) (lo, hi int)) error {
 		p := b.Layers[i]
 		cout := s.Cout
 		if cut != nil {
-			lo, hi := cut(s.Cout)
+			lo, hi := cut(i)
 			cout = hi - lo
 		}
 		if want := 9 * s.Cin * cout; len(p.Kernel) != want {

@@ -91,7 +91,7 @@ func (m *Model) Check() error {
 
 // check is Check for a model whose conv layers may be cut to the output
 // channels cut gives (ConvBase.check).
-func (m *Model) check(cut func(cout int) (lo, hi int)) error {
+func (m *Model) check(cut channelCut) error {
 	in := m.Info
 	if err := in.Validate(); err != nil {
 		return err

@@ -57,8 +57,11 @@ func ReadShard(r io.ReaderAt, size int64, name string, index, count int, opts Sh
 	if count < 1 || index < 0 || index >= count {
 		return nil, Info{}, fmt.Errorf("%s: shard %d of %d: want 0 <= shard < count", name, index, count)
 	}
-	cut := func(cout int) (lo, hi int) { return ShardChannels(cout, count, index) }
-	m, err := readModel(r, size, cut)
+	var cut channelCut
+	m, err := readModel(r, size, func(info Info) channelCut {
+		cut = shardCut(info.ModelArch(), info.InputSize, index, count, opts)
+		return cut
+	})
 	if err != nil {
 		return nil, Info{}, namedReadError(err, name)
 	}
@@ -124,9 +127,34 @@ func (hr *hashingReaderAt) sum(size int64) (string, error) {
 	return hex.EncodeToString(hr.h.Sum(nil)), nil
 }
 
-// readModel reads the file; with cut, each conv layer keeps only the
-// output channels cut gives, cut as soon as it is read.
-func readModel(r io.ReaderAt, size int64, cut func(cout int) (lo, hi int)) (*Model, error) {
+// channelCut gives the output channels [lo, hi) that a model's conv
+// layer holds (a shard read by ReadShard), by layer index.
+type channelCut func(layer int) (lo, hi int)
+
+// shardCut is the channels shard index of count reads of each conv layer
+// of a network of arch at input size: all of them in the blocks it may
+// run by rows (rowBlockCandidates), its ShardChannels elsewhere.
+func shardCut(arch Arch, size, index, count int, opts ShardOptions) channelCut {
+	byRows := 0
+	for b, i := rowBlockCandidates(arch, size, count, opts), 0; i < arch.Depth() && b > 0; i++ {
+		byRows = i + 1
+		if arch.Conv(i).PoolAfter {
+			b--
+		}
+	}
+	return func(layer int) (lo, hi int) {
+		c := arch.Conv(layer).Cout
+		if layer < byRows {
+			return 0, c
+		}
+		return ShardChannels(c, count, index)
+	}
+}
+
+// readModel reads the file; with cutFor, each conv layer keeps only the
+// output channels that the cut cutFor returns for the file's Info gives,
+// cut as soon as it is read.
+func readModel(r io.ReaderAt, size int64, cutFor func(Info) channelCut) (*Model, error) {
 	hr := &hashingReaderAt{r: r, h: sha256.New()}
 	f, err := safetensors.Read(hr, size)
 	if err != nil {
@@ -141,6 +169,10 @@ func readModel(r io.ReaderAt, size int64, cut func(cout int) (lo, hi int)) (*Mod
 		return nil, err
 	}
 	m := &Model{Info: info, Base: ConvBase{Arch: info.ModelArch()}, Head: Head{Kind: info.Head}}
+	var cut channelCut
+	if cutFor != nil {
+		cut = cutFor(info)
+	}
 	// Shapes come from the file; Check below validates them against the
 	// architecture and the class list.
 	var problems []string
@@ -215,7 +247,7 @@ func readModel(r io.ReaderAt, size int64, cut func(cout int) (lo, hi int)) (*Mod
 		s := m.Base.Arch.Conv(i)
 		p := ConvParams{Kernel: kernel(s.Name, []int{3, 3, s.Cin, s.Cout}), Bias: bias(s.Name, s.Cout)}
 		if cut != nil && p.Kernel != nil && p.Bias != nil {
-			lo, hi := cut(s.Cout)
+			lo, hi := cut(i)
 			p = ConvParams{Kernel: SliceChannels(p.Kernel, 9*s.Cin, s.Cout, lo, hi), Bias: SliceChannels(p.Bias, 1, s.Cout, lo, hi)}
 		}
 		m.Base.Layers[i] = p

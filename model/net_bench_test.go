@@ -102,9 +102,9 @@ func BenchmarkShardOfTwo(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				ex := func(layer, c int, part, full []float32) error {
-					lo, hi := ShardChannels(c, count, 0)
-					PlaceChannels(full, c, lo, hi, 0, part)
+				ex := func(layer int, cut Cut, part, full []float32) error {
+					lo, hi := cut.Range(count, 0)
+					cut.Place(full, lo, hi, part)
 					return nil
 				}
 				return func() time.Duration {

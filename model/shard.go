@@ -32,32 +32,9 @@ func ShardChannels(c, n, k int) (lo, hi int) {
 	return min(c, first*ShardAlign), min(c, (first+count)*ShardAlign)
 }
 
-// MergeChannels writes the whole activation full (pixels × c, channels
-// fastest: NHWC with the batch, rows and columns flattened into pixels)
-// from the parts of the n shards of ShardChannels: part(k) is shard k's
-// pixels × (hi-lo) channels. It is the merge after each layer of a split
-// forward pass; the values are copied, never recomputed.
-func MergeChannels(full []float32, pixels, c, n int, part func(k int) []float32) {
-	if len(full) != pixels*c {
-		panic(fmt.Sprintf("model: MergeChannels: len(full) = %d, want %d pixels × %d channels", len(full), pixels, c))
-	}
-	for k := 0; k < n; k++ {
-		lo, hi := ShardChannels(c, n, k)
-		w := hi - lo
-		if w == 0 {
-			continue
-		}
-		p := part(k)
-		if len(p) != pixels*w {
-			panic(fmt.Sprintf("model: MergeChannels: shard %d of %d: part has %d values, want %d pixels × %d channels", k, n, len(p), pixels, w))
-		}
-		PlaceChannels(full, c, lo, hi, 0, p)
-	}
-}
-
 // PlaceChannels copies rows, channels [lo, hi) of the pixels from p0 on
 // (len(rows)/(hi-lo) pixels, channels fastest), into their places in full
-// (pixels × c). It is MergeChannels for a run of one shard's pixels, so an
+// (pixels × c). It is Cut.Place for a run of one shard's pixels, so an
 // exchange can merge a part through a small buffer, a piece at a time,
 // instead of holding the whole part (at 224x224 one of two shards' part of
 // block 1 is 6.4 MB).
@@ -87,18 +64,21 @@ func SliceChannels(x []float32, rows, c, lo, hi int) []float32 {
 }
 
 // Exchange hands a shard the whole activation after conv layer `layer`
-// (after its max-pool where the layer ends a block), which has `channels`
-// channels: part is this shard's channels of it, full receives all of
-// them, from every shard's part (MergeChannels). Every shard calls it once per layer, in layer order. An
-// error (a peer is gone) ends the forward pass.
-type Exchange func(layer, channels int, part, full []float32) error
+// (after its max-pool where the layer ends a block): part is this shard's
+// part of it (cut.Range: its channels, or its rows after a block split by
+// rows), full receives the whole activation, from every shard's part
+// (Cut.Place). Every shard calls it once per layer of a block split by
+// channels and once per block split by rows, in layer order, with the
+// same layer and cut. An error (a peer is gone) ends the forward pass.
+type Exchange func(layer int, cut Cut, part, full []float32) error
 
 // shardLayer is one conv layer of a Shard: only the output channels
 // [lo, hi) of it, conv nil when the range is empty.
 type shardLayer struct {
 	spec   ConvSpec
 	h, w   int
-	lo, hi int
+	tile   int // Winograd tile (0: direct), as ShardOptions.tileFor picks
+	lo, hi int // all channels in a block split by rows
 	conv   conv3x3
 }
 
@@ -111,7 +91,8 @@ type shardLayer struct {
 // next layer. Each output value comes from the same kernel arithmetic on
 // the same input as in Net, with the same algorithm per layer (the
 // Winograd tile depends on the input channels and size only), so the
-// result equals Net's bit for bit.
+// result equals Net's bit for bit. The first blocks may instead be split
+// by rows (ShardOptions.RowBlocks; see rowBlock), with the same result.
 //
 // Like a Net, a Shard is not safe for concurrent use.
 type Shard struct {
@@ -119,9 +100,11 @@ type Shard struct {
 	size         int
 	convs        [ConvLayers]shardLayer // the first depth are used (a cut base has fewer)
 	depth        int
-	head         *Net // shard 0: a Net with only the head (and the conv shapes); nil otherwise
+	rows         []rowBlock // the leading blocks split by rows
+	head         *Net       // shard 0: a Net with only the head (and the conv shapes); nil otherwise
 
-	part [2][]float32 // this shard's conv output and its max-pooled output
+	part [2][]float32 // this shard's conv output and its max-pooled output (or its rows of a row block's)
+	band [2][]float32 // a row block's layer outputs, alternating
 	full []float32    // the whole activation after the last exchange
 }
 
@@ -164,6 +147,14 @@ type ShardOptions struct {
 	// results match Net's to rounding rather than bit for bit; shards built
 	// alike still agree bit for bit.
 	SmallTiles bool
+	// RowBlocks is the number of leading blocks split by rows instead of
+	// output channels (see rowBlock): 0 lets the shard choose (the blocks,
+	// from block 1 on, where rows computed twice cost a shard at most
+	// rowOverheadMax more work: at 224x224 with 2 shards, blocks 1 and 2;
+	// at 32x32 none), -1 none. Only whole blocks are split by rows, and
+	// none from the first with an OOD layer before its last conv layer.
+	// All shards of a pass must be built alike.
+	RowBlocks int
 }
 
 // SaveMemory is the packing for devices short of memory: float16
@@ -186,9 +177,9 @@ func TakeShardWith(m *Model, index, count int, opts ShardOptions) (*Shard, error
 	return newShard(m, index, count, true, opts, nil)
 }
 
-// newShard builds the shard; precut says m's conv layers hold only this
-// shard's channels already (ReadShard; it is their ShardChannels).
-func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut func(cout int) (lo, hi int)) (*Shard, error) {
+// newShard builds the shard; precut, if not nil, says which channels m's
+// conv layers hold (ReadShard's shardCut: at least the shard's own).
+func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut channelCut) (*Shard, error) {
 	if count < 1 || index < 0 || index >= count {
 		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < count", index, count)
 	}
@@ -202,26 +193,46 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut f
 	depth := m.Base.Arch.Depth()
 	s := &Shard{index: index, count: count, size: size, depth: depth}
 	head := &Net{size: size, arch: m.Base.Arch, last: depth - 1}
+	h := size
+	for i := range depth {
+		spec := m.Base.Arch.Conv(i)
+		s.convs[i] = shardLayer{spec: spec, h: h, w: h, tile: opts.tileFor(spec, h)}
+		if spec.PoolAfter {
+			h /= 2
+		}
+	}
+	s.rows = planRowBlocks(s.convs[:depth], rowBlockCandidates(m.Base.Arch, size, count, opts), index, count, m.OOD)
+	byRows := 0 // layers [0, byRows) are in row blocks
+	if len(s.rows) > 0 {
+		byRows = s.rows[len(s.rows)-1].last + 1
+	}
 	// Layer by layer: cut this shard's channels, let go of the layer's
 	// float32 weights (take), transform the cut. With take, the garbage
 	// collector runs after each layer, so the transformed layers fill the
 	// memory the whole layers leave and wasm memory (which never shrinks)
 	// peaks at about the float32 base plus one layer's cut and scratch.
-	h := size
 	for i := range depth {
-		spec := m.Base.Arch.Conv(i)
-		lo, hi := ShardChannels(spec.Cout, count, index)
-		l := shardLayer{spec: spec, h: h, w: h, lo: lo, hi: hi}
+		l := &s.convs[i]
+		spec := l.spec
+		l.lo, l.hi = 0, spec.Cout
+		if i >= byRows {
+			l.lo, l.hi = ShardChannels(spec.Cout, count, index)
+		}
+		lo, hi := l.lo, l.hi
 		if hi > lo {
 			p := m.Base.Layers[i]
+			held := 0 // the first channel the layer's weights hold
+			if precut != nil {
+				held, _ = precut(i)
+			}
 			kernel, bias := p.Kernel, p.Bias
-			if precut == nil {
-				kernel, bias = SliceChannels(p.Kernel, 9*spec.Cin, spec.Cout, lo, hi), SliceChannels(p.Bias, 1, spec.Cout, lo, hi)
+			if cout := len(p.Bias); lo-held != 0 || hi-held != cout {
+				kernel, bias = SliceChannels(p.Kernel, 9*spec.Cin, cout, lo-held, hi-held), SliceChannels(p.Bias, 1, cout, lo-held, hi-held)
 			}
 			if take {
 				m.Base.Layers[i] = ConvParams{}
 			}
-			if tile := opts.tileFor(spec, h); tile != 0 && opts.HalfWeights {
+			if tile := l.tile; tile != 0 && opts.HalfWeights {
 				l.conv = kernels.NewWinograd3x3Half(spec.Cin, hi-lo, kernel, bias, tile)
 			} else if tile != 0 {
 				l.conv = kernels.NewWinograd3x3Tile(spec.Cin, hi-lo, kernel, bias, tile)
@@ -234,11 +245,7 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut f
 		if take {
 			runtime.GC()
 		}
-		s.convs[i] = l
-		head.convs[i] = convLayer{spec: spec, h: h, w: h}
-		if spec.PoolAfter {
-			h /= 2
-		}
+		head.convs[i] = convLayer{spec: spec, h: l.h, w: l.w}
 	}
 	if index == 0 {
 		head.headKind = m.Head.Kind
@@ -268,8 +275,22 @@ func (s *Shard) InputSize() int { return s.size }
 // base cut by -base-layers).
 func (s *Shard) Depth() int { return s.depth }
 
+// RowBlocks is the number of leading blocks the shard runs by rows
+// (ShardOptions.RowBlocks).
+func (s *Shard) RowBlocks() int { return len(s.rows) }
+
+// Exchanges is the number of times a pass calls its Exchange: once per
+// conv layer, but once per block split by rows.
+func (s *Shard) Exchanges() int {
+	n := s.depth
+	for _, rb := range s.rows {
+		n -= rb.last - rb.first
+	}
+	return n
+}
+
 // Channels returns the output channels [lo, hi) this shard computes of conv
-// layer `layer`.
+// layer `layer`: all of them in a block split by rows.
 func (s *Shard) Channels(layer int) (lo, hi int) {
 	l := s.convs[layer]
 	return l.lo, l.hi
@@ -295,7 +316,20 @@ func (s *Shard) Run(batch int, x []float32, ex Exchange, after func(layer int, f
 	}
 	s.grow(batch)
 	cur := x
+	for _, rb := range s.rows {
+		full, err := s.runRows(batch, cur, rb, ex)
+		if err != nil {
+			return nil, err
+		}
+		if after != nil {
+			after(rb.last, full)
+		}
+		cur = full
+	}
 	for i, l := range s.convs[:s.depth] {
+		if s.inRowBlock(i) {
+			continue
+		}
 		w := l.hi - l.lo
 		out := s.part[0][:batch*l.h*l.w*w]
 		if l.conv != nil {
@@ -311,7 +345,7 @@ func (s *Shard) Run(batch int, x []float32, ex Exchange, after func(layer int, f
 			out = pooled
 		}
 		full := s.full[:batch*h*wd*l.spec.Cout]
-		if err := ex(i, l.spec.Cout, out, full); err != nil {
+		if err := ex(i, Cut{Batch: batch, Height: h, Width: wd, Channels: l.spec.Cout}, out, full); err != nil {
 			return nil, err
 		}
 		if after != nil {
@@ -372,7 +406,10 @@ func (s *Shard) ForwardOOD(batch int, x []float32, ex Exchange) (probs []float32
 // a pass of batch images exchanges: what a shared exchange buffer must hold.
 func (s *Shard) MaxActivation(batch int) int {
 	n := 0
-	for _, l := range s.convs[:s.depth] {
+	for i, l := range s.convs[:s.depth] {
+		if s.inRowBlock(i) && !l.spec.PoolAfter {
+			continue // exchanged only at the block's end
+		}
 		h, w := l.h, l.w
 		if l.spec.PoolAfter {
 			h, w = h/2, w/2
@@ -382,12 +419,36 @@ func (s *Shard) MaxActivation(batch int) int {
 	return n
 }
 
+// inRowBlock reports whether conv layer i is in a block split by rows.
+func (s *Shard) inRowBlock(i int) bool {
+	return len(s.rows) > 0 && i <= s.rows[len(s.rows)-1].last
+}
+
 // grow sizes the buffers for a batch: part[0] for this shard's largest
 // conv output, part[1] for its largest pooled one (a quarter of its layer's
-// conv output), full for the largest whole activation.
+// conv output, or its rows of a row block's), band for the largest output
+// of a row block's layer (one image), full for the largest whole
+// activation.
 func (s *Shard) grow(batch int) {
-	conv, pooled, full := 0, 0, 0
-	for _, l := range s.convs[:s.depth] {
+	conv, pooled, full, band := 0, 0, 0, 0
+	for _, rb := range s.rows {
+		last := s.convs[rb.last]
+		pooled = max(pooled, batch*(rb.r1-rb.r0)*(last.w/2)*last.spec.Cout)
+		for j, b := range rb.bands {
+			l := s.convs[rb.first+j]
+			band = max(band, (b.hi-b.lo)*l.w*l.spec.Cout)
+		}
+	}
+	if len(s.band[0]) < band {
+		s.band = [2][]float32{make([]float32, band), make([]float32, band)}
+	}
+	for i, l := range s.convs[:s.depth] {
+		if s.inRowBlock(i) {
+			if l.spec.PoolAfter { // a row block's output is whole only pooled
+				full = max(full, batch*(l.h/2)*(l.w/2)*l.spec.Cout)
+			}
+			continue
+		}
 		conv = max(conv, batch*l.h*l.w*(l.hi-l.lo))
 		if l.spec.PoolAfter {
 			pooled = max(pooled, batch*(l.h/2)*(l.w/2)*(l.hi-l.lo))

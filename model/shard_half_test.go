@@ -293,7 +293,7 @@ func TestShardSmallTiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		feat, err := s.Run(1, x, func(_, _ int, part, full []float32) error { copy(full, part); return nil }, nil)
+		feat, err := s.Run(1, x, func(_ int, _ Cut, part, full []float32) error { copy(full, part); return nil }, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

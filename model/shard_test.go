@@ -59,7 +59,7 @@ func TestMergeChannels(t *testing.T) {
 		for i := range got {
 			got[i] = float32(math.NaN())
 		}
-		MergeChannels(got, tc.pixels, tc.c, tc.n, func(k int) []float32 { return parts[k] })
+		Cut{Batch: 1, Height: tc.pixels, Width: 1, Channels: tc.c}.Merge(got, tc.n, func(k int) []float32 { return parts[k] })
 		if !slices.Equal(got, full) {
 			t.Errorf("pixels=%d c=%d n=%d: merge differs from the original", tc.pixels, tc.c, tc.n)
 		}
@@ -122,10 +122,11 @@ type localExchange struct {
 	arrive int
 	gen    int
 	fail   error // returned by every exchange once set
+	calls  []int // exchanges per shard
 }
 
 func newLocalExchange(n int) *localExchange {
-	e := &localExchange{n: n, parts: make([][]float32, n)}
+	e := &localExchange{n: n, parts: make([][]float32, n), calls: make([]int, n)}
 	e.cond = sync.NewCond(&e.mu)
 	return e
 }
@@ -146,13 +147,14 @@ func (e *localExchange) barrier() {
 }
 
 func (e *localExchange) forShard(k int) Exchange {
-	return func(layer, c int, part, full []float32) error {
+	return func(layer int, cut Cut, part, full []float32) error {
 		if e.fail != nil {
 			return e.fail
 		}
+		e.calls[k]++
 		e.parts[k] = part
 		e.barrier()
-		MergeChannels(full, len(full)/c, c, e.n, func(j int) []float32 { return e.parts[j] })
+		cut.Merge(full, e.n, func(j int) []float32 { return e.parts[j] })
 		e.barrier()
 		return nil
 	}
@@ -176,6 +178,14 @@ func runShards(t *testing.T, m *Model, n, batch int, x []float32) ([]float32, []
 		}
 		shards[k] = s
 	}
+	return runBuiltShards(t, shards, batch, x)
+}
+
+// runBuiltShards runs shards, built alike, concurrently on x and returns
+// shard 0's probabilities and scores.
+func runBuiltShards(t *testing.T, shards []*Shard, batch int, x []float32) ([]float32, []float64) {
+	t.Helper()
+	n := len(shards)
 	ex := newLocalExchange(n)
 	var probs []float32
 	var scores []float64
@@ -196,6 +206,11 @@ func runShards(t *testing.T, m *Model, n, batch int, x []float32) ([]float32, []
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
+	}
+	for k, s := range shards {
+		if ex.calls[k] != s.Exchanges() {
+			t.Errorf("shard %d of %d (%d row blocks) exchanged %d times, Exchanges says %d", k, n, s.RowBlocks(), ex.calls[k], s.Exchanges())
+		}
 	}
 	return probs, scores
 }
@@ -223,6 +238,18 @@ func TestShardForwardEqualsNet(t *testing.T) {
 		models[fmt.Sprintf("div16 size64 cut after %d gap", k)] = cutModel(rng, full, k, 64, HeadGAP, 3)
 	}
 	models["div16 size32 cut after 9 seed"] = cutModel(rng, full, 9, 32, HeadSeed, 2)
+	forEachNetCase(t, rng, models, func(name string, m *Model, batch int, x, wantProbs []float32, wantScores []float64) {
+		for _, n := range []int{1, 2, 3, 4, 5} {
+			probs, scores := runShards(t, m, n, batch, x)
+			checkEqualsNet(t, fmt.Sprintf("%s batch %d, %d shards", name, batch, n), probs, scores, wantProbs, wantScores)
+		}
+	})
+}
+
+// forEachNetCase calls check on every model with a random input of
+// batches of 1 and 2 and Net.ForwardOOD's results on it.
+func forEachNetCase(t *testing.T, rng *rand.Rand, models map[string]*Model, check func(name string, m *Model, batch int, x, wantProbs []float32, wantScores []float64)) {
+	t.Helper()
 	for name, m := range models {
 		net, err := NewNet(m)
 		if err != nil {
@@ -232,40 +259,51 @@ func TestShardForwardEqualsNet(t *testing.T) {
 		for _, batch := range []int{1, 2} {
 			x := uniformFloats(rng, batch*size*size*3, 100)
 			wantProbs, wantScores := net.ForwardOOD(batch, x)
-			for _, n := range []int{1, 2, 3, 4, 5} {
-				probs, scores := runShards(t, m, n, batch, x)
-				if !slices.Equal(probs, wantProbs) {
-					t.Errorf("%s batch %d, %d shards: probabilities %v, Net gives %v", name, batch, n, probs, wantProbs)
-				}
-				if !slices.Equal(scores, wantScores) {
-					t.Errorf("%s batch %d, %d shards: OOD scores %v, Net gives %v", name, batch, n, scores, wantScores)
-				}
-			}
+			check(name, m, batch, x, wantProbs, wantScores)
 		}
 	}
 }
 
+// checkEqualsNet compares a split pass's results with Net's, bit for bit.
+func checkEqualsNet(t *testing.T, what string, probs []float32, scores []float64, wantProbs []float32, wantScores []float64) {
+	t.Helper()
+	if !slices.Equal(probs, wantProbs) {
+		t.Errorf("%s: probabilities %v, Net gives %v", what, probs, wantProbs)
+	}
+	if !slices.Equal(scores, wantScores) {
+		t.Errorf("%s: OOD scores %v, Net gives %v", what, scores, wantScores)
+	}
+}
+
 // TestShardHoldsItsChannels: the n shards together hold one copy of the
-// conv base (their channel ranges tile each layer), only shard 0 has the
-// head, and bad shard numbers are refused.
+// conv base (their channel ranges tile each layer) but for the blocks
+// split by rows, which each holds whole; only shard 0 has the head, and
+// bad shard numbers are refused.
 func TestShardHoldsItsChannels(t *testing.T) {
 	m := randomNetModel(rand.New(rand.NewPCG(1, 1)), 16, 32, HeadGAP, 3)
 	const n = 3
-	for layer := 0; layer < ConvLayers; layer++ {
-		total := 0
-		for k := 0; k < n; k++ {
-			s, err := NewShard(m, k, n)
-			if err != nil {
-				t.Fatal(err)
+	for _, rowBlocks := range []int{-1, 2} { // blocks 1-2 (layers 0-3) by rows: every shard holds them whole
+		for layer := 0; layer < ConvLayers; layer++ {
+			total := 0
+			for k := 0; k < n; k++ {
+				c := *m
+				s, err := TakeShardWith(&c, k, n, ShardOptions{RowBlocks: rowBlocks})
+				if err != nil {
+					t.Fatal(err)
+				}
+				lo, hi := s.Channels(layer)
+				total += hi - lo
+				if (s.head != nil) != (k == 0) {
+					t.Errorf("shard %d: has head %v", k, s.head != nil)
+				}
 			}
-			lo, hi := s.Channels(layer)
-			total += hi - lo
-			if (s.head != nil) != (k == 0) {
-				t.Errorf("shard %d: has head %v", k, s.head != nil)
+			want := m.Base.Arch.Conv(layer).Cout
+			if rowBlocks == 2 && layer < 4 {
+				want *= n
 			}
-		}
-		if want := m.Base.Arch.Conv(layer).Cout; total != want {
-			t.Errorf("layer %d: shards hold %d channels, want %d", layer, total, want)
+			if total != want {
+				t.Errorf("row blocks %d, layer %d: shards hold %d channels, want %d", rowBlocks, layer, total, want)
+			}
 		}
 	}
 	for _, bad := range [][2]int{{-1, 2}, {2, 2}, {0, 0}} {
@@ -276,24 +314,29 @@ func TestShardHoldsItsChannels(t *testing.T) {
 }
 
 // TestShardExchangeError: a failed exchange (a peer gone) ends the pass
-// with that error instead of a result.
+// with that error instead of a result, whether the layer's block is split
+// by channels (an exchange after every layer) or by rows (one at the
+// block's end).
 func TestShardExchangeError(t *testing.T) {
 	m := randomNetModel(rand.New(rand.NewPCG(2, 2)), 16, 32, HeadGAP, 3)
-	s, err := NewShard(m, 0, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gone := errors.New("worker 1 is gone")
-	x := make([]float32, 32*32*3)
-	calls := 0
-	_, _, err = s.ForwardOOD(1, x, func(layer, c int, part, full []float32) error {
-		calls++
-		if layer == 3 {
-			return gone
+	for _, tc := range []struct{ rowBlocks, calls int }{{-1, 4}, {2, 2}} {
+		c := *m
+		s, err := TakeShardWith(&c, 0, 2, ShardOptions{RowBlocks: tc.rowBlocks})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if !errors.Is(err, gone) || calls != 4 {
-		t.Errorf("err %v after %d exchanges, want %v after 4", err, calls, gone)
+		gone := errors.New("worker 1 is gone")
+		x := make([]float32, 32*32*3)
+		calls := 0
+		_, _, err = s.ForwardOOD(1, x, func(layer int, _ Cut, part, full []float32) error {
+			calls++
+			if layer == 3 {
+				return gone
+			}
+			return nil
+		})
+		if !errors.Is(err, gone) || calls != tc.calls {
+			t.Errorf("row blocks %d: err %v after %d exchanges, want %v after %d", tc.rowBlocks, err, calls, gone, tc.calls)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func (e *Engine) Load(data []byte, name string, opts model.ShardOptions) (protoc
 		shard *model.Shard
 		err   error
 	)
-	if e.split() || opts != (model.ShardOptions{}) {
+	if e.split() || opts != (model.ShardOptions{RowBlocks: opts.RowBlocks}) { // row blocks need a pool
 		// Only this worker's channels of each layer, cut as they are read
 		// and packed as opts asks (all of them for a lone engine).
 		shard, info, err = model.ReadShard(bytes.NewReader(data), int64(len(data)), name, e.index, max(e.count, 1), opts)
@@ -94,18 +94,29 @@ func (e *Engine) Load(data []byte, name string, opts model.ShardOptions) (protoc
 		LoadMillis:  millisSince(start),
 		Description: info.Description,
 		FlipAverage: info.FlipAverage,
-		SaveMemory:  opts != (model.ShardOptions{}),
+		SaveMemory:  opts.HalfWeights || opts.SmallTiles,
+		RowBlocks:   rowBlocks(shard),
 	}, nil
+}
+
+// rowBlocks is s.RowBlocks, 0 without a shard.
+func rowBlocks(s *model.Shard) int {
+	if s == nil {
+		return 0
+	}
+	return s.RowBlocks()
 }
 
 // LoadOptions is how Load packs the weights for req: model.SaveMemory
 // where the page asks to save memory, else as float32 for Net's speed and
 // arithmetic.
 func LoadOptions(req protocol.LoadRequest) model.ShardOptions {
+	var opts model.ShardOptions
 	if req.SaveMemory {
-		return model.SaveMemory()
+		opts = model.SaveMemory()
 	}
-	return model.ShardOptions{}
+	opts.RowBlocks = req.RowBlocks
+	return opts
 }
 
 // Ready reports whether a model is loaded.

@@ -51,7 +51,7 @@ func (e *Engine) shardPass(s *model.Shard, x []float32, run protocol.ShardRun) (
 		if e.index != 0 || e.pool == nil {
 			return nil, nil, fmt.Errorf("worker %d of %d was asked to lead a pass", e.index, e.count)
 		}
-		run.Size, run.MaxFull, run.Layers = s.InputSize(), s.MaxActivation(run.Batch), s.Depth()
+		run.Size, run.MaxFull, run.Exchanges = s.InputSize(), s.MaxActivation(run.Batch), s.Exchanges()
 		var err error
 		if ex, err = e.pool.Start(run, x); err != nil {
 			return nil, nil, err
@@ -83,7 +83,7 @@ func (e *Engine) BenchLoad(req protocol.BenchLoad) error {
 	if req.Size < 32 || req.Size > 512 {
 		return fmt.Errorf("bench: input size %d outside 32..512", req.Size)
 	}
-	s, err := model.TakeShardWith(RandomModel(req.Size, req.WidthDiv, 1), e.index, max(e.count, 1), model.ShardOptions{HalfWeights: req.HalfWeights, SmallTiles: req.SmallTiles})
+	s, err := model.TakeShardWith(RandomModel(req.Size, req.WidthDiv, 1), e.index, max(e.count, 1), model.ShardOptions{HalfWeights: req.HalfWeights, SmallTiles: req.SmallTiles, RowBlocks: req.RowBlocks})
 	if err != nil {
 		return fmt.Errorf("bench: size %d: %w", req.Size, err)
 	}
@@ -121,6 +121,7 @@ func (e *Engine) Bench(req protocol.BenchRequest, report func(protocol.BenchRow)
 		if err != nil {
 			return err
 		}
+		row.RowBlocks = s.RowBlocks()
 		report(row)
 	}
 	return nil
@@ -128,7 +129,7 @@ func (e *Engine) Bench(req protocol.BenchRequest, report func(protocol.BenchRow)
 
 // loneExchange is the exchange of a network in one shard: its part is
 // the whole activation.
-func loneExchange(layer, c int, part, full []float32) error {
+func loneExchange(layer int, cut model.Cut, part, full []float32) error {
 	copy(full, part)
 	return nil
 }

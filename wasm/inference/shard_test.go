@@ -60,10 +60,10 @@ func (p *goroutinePool) barrier() {
 
 func (p *goroutinePool) exchange(k int) model.Exchange {
 	n := len(p.engines)
-	return func(layer, c int, part, full []float32) error {
+	return func(layer int, cut model.Cut, part, full []float32) error {
 		p.parts[k] = part
 		p.barrier()
-		model.MergeChannels(full, len(full)/c, c, n, func(j int) []float32 { return p.parts[j] })
+		cut.Merge(full, n, func(j int) []float32 { return p.parts[j] })
 		p.barrier()
 		return nil
 	}

@@ -61,7 +61,7 @@ const (
 	ControlSize       = 5
 	ControlWidthDiv   = 6
 	ControlMaxFull    = 7
-	ControlLayers     = 8
+	ControlExchanges  = 8
 	ControlBench      = 9  // 1 for a benchmark pass
 	ControlDataEpoch  = 10 // ShardRun.DataEpoch
 	// ControlBytes is the control buffer's size.
@@ -77,7 +77,7 @@ func (r ShardRun) ControlWords() [][2]int {
 	}
 	return [][2]int{
 		{ControlBatch, r.Batch}, {ControlSize, r.Size}, {ControlWidthDiv, r.WidthDiv}, {ControlMaxFull, r.MaxFull},
-		{ControlLayers, r.Layers}, {ControlBench, bench}, {ControlDataEpoch, r.DataEpoch},
+		{ControlExchanges, r.Exchanges}, {ControlBench, bench}, {ControlDataEpoch, r.DataEpoch},
 	}
 }
 
@@ -86,7 +86,7 @@ func (r ShardRun) ControlWords() [][2]int {
 func ShardRunFromControl(pass int, word func(int) int) ShardRun {
 	return ShardRun{
 		Pass: pass, Batch: word(ControlBatch), Size: word(ControlSize), WidthDiv: word(ControlWidthDiv),
-		MaxFull: word(ControlMaxFull), Layers: word(ControlLayers), Bench: word(ControlBench) == 1,
+		MaxFull: word(ControlMaxFull), Exchanges: word(ControlExchanges), Bench: word(ControlBench) == 1,
 		DataEpoch: word(ControlDataEpoch),
 	}
 }
@@ -143,6 +143,7 @@ type BenchLoad struct {
 	WidthDiv    int  `json:"widthDiv"`
 	HalfWeights bool `json:"halfWeights,omitempty"` // float16 Winograd weights (model.ShardOptions)
 	SmallTiles  bool `json:"smallTiles,omitempty"`  // F(2x2) in blocks 4 and 5 (model.ShardOptions)
+	RowBlocks   int  `json:"rowBlocks,omitempty"`   // leading blocks split by rows: 0 automatic, -1 none (model.ShardOptions)
 }
 
 // BenchLoaded answers BenchLoad (and KindMemory).
@@ -166,13 +167,15 @@ type ShardRun struct {
 	WidthDiv int `json:"widthDiv,omitempty"` // bench only
 	// MaxFull is the largest whole activation of the pass (values): in
 	// shared mode the data buffer holds the input, then two regions of
-	// MaxFull values that the exchanges after even and odd layers (counted
-	// over all passes: Pass × Layers + layer) use in turn, so consecutive
-	// exchanges, across passes too, never share a region.
+	// MaxFull values that even and odd exchanges (counted over all
+	// passes: Pass × Exchanges + the exchange's number in the pass) use in
+	// turn, so consecutive exchanges, across passes too, never share a
+	// region.
 	MaxFull int `json:"maxFull"`
-	// Layers is the number of conv layers a pass runs: 13, or K for a base
-	// cut by -base-layers K.
-	Layers int `json:"layers"`
+	// Exchanges is the number of exchanges a pass makes
+	// (model.Shard.Exchanges): one per conv layer, but one per block split
+	// by rows.
+	Exchanges int `json:"exchanges"`
 	// DataEpoch numbers the leader's shared data buffers (shared mode): it
 	// grows with each new, larger buffer, which only KindShardRun carries,
 	// so a parked follower whose buffer is older waits for the message.

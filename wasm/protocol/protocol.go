@@ -52,6 +52,9 @@ type LoadRequest struct {
 	// SaveMemory packs the weights as model.SaveMemory says: for phones
 	// and other devices short of memory, at some cost in speed and accuracy.
 	SaveMemory bool `json:"saveMemory,omitempty"`
+	// RowBlocks is model.ShardOptions.RowBlocks for a pool: 0 lets the
+	// workers choose (the page's ?rows= overrides it, for tests).
+	RowBlocks int `json:"rowBlocks,omitempty"`
 }
 
 // Progress reports a model download.
@@ -93,6 +96,20 @@ type Loaded struct {
 	// WasmBytes is the worker's wasm memory after loading (issue 14: the
 	// pool reports the sum over its workers).
 	WasmBytes int64 `json:"wasmBytes,omitempty"`
+	// RowBlocks: the leading blocks a pool's workers split by rows
+	// (model.Shard.RowBlocks).
+	RowBlocks int `json:"rowBlocks,omitempty"`
+}
+
+// RowBlockWords says which blocks a pool splits by rows ("" for none).
+func RowBlockWords(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "block 1 split by rows"
+	}
+	return fmt.Sprintf("blocks 1-%d split by rows", n)
 }
 
 // ClassifyRequest accompanies an image blob.
@@ -156,6 +173,7 @@ type BenchRequest struct {
 
 	HalfWeights bool `json:"halfWeights,omitempty"` // float16 Winograd weights (model.ShardOptions; pool benchmarks)
 	SmallTiles  bool `json:"smallTiles,omitempty"`  // F(2x2) in blocks 4 and 5 (model.ShardOptions; pool benchmarks)
+	RowBlocks   int  `json:"rowBlocks,omitempty"`   // leading blocks split by rows: 0 automatic, -1 none (model.ShardOptions; pool benchmarks)
 }
 
 // BenchRow is the timing of one input size.
@@ -174,6 +192,9 @@ type BenchRow struct {
 	Exchange  string `json:"exchange,omitempty"`
 	Spin      bool   `json:"spin,omitempty"` // PoolRequest.Spin
 	WasmBytes int64  `json:"wasmBytes,omitempty"`
+	// RowBlocks: the leading blocks the pool split by rows
+	// (model.Shard.RowBlocks).
+	RowBlocks int `json:"rowBlocks,omitempty"`
 	// ParkedPasses: the followers' passes so far that started from the
 	// control buffer (BenchLoaded.ParkedPasses, summed).
 	ParkedPasses int `json:"parkedPasses,omitempty"`

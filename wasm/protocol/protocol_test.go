@@ -125,8 +125,8 @@ func FuzzParseIndex(f *testing.F) {
 // of them lands on the barrier's words or outside the buffer.
 func TestShardRunControlRoundTrip(t *testing.T) {
 	for _, run := range []ShardRun{
-		{Pass: 7, Batch: 2, Size: 224, WidthDiv: 1, MaxFull: 3211264, Layers: 13, Bench: false, DataEpoch: 3},
-		{Pass: 1, Batch: 32, Size: 32, WidthDiv: 16, MaxFull: 131072, Layers: 10, Bench: true, DataEpoch: 1},
+		{Pass: 7, Batch: 2, Size: 224, WidthDiv: 1, MaxFull: 3211264, Exchanges: 13, Bench: false, DataEpoch: 3},
+		{Pass: 1, Batch: 32, Size: 32, WidthDiv: 16, MaxFull: 131072, Exchanges: 10, Bench: true, DataEpoch: 1},
 	} {
 		buf := make([]int, ControlBytes/4)
 		for _, w := range run.ControlWords() {

@@ -133,7 +133,7 @@ func (b *Bench) start(ctx app.Context, e app.Event) {
 	b.startedAt = app.Window().Get("performance").Call("now").Float()
 	s := b.settings
 	b.runID = b.worker.send(protocol.KindBench, protocol.BenchRequest{
-		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, Batch: s.Batch, HalfWeights: s.HalfWeights, SmallTiles: s.SmallTiles,
+		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, Batch: s.Batch, HalfWeights: s.HalfWeights, SmallTiles: s.SmallTiles, RowBlocks: s.Pool.rows,
 	}, nil)
 	b.watchFrames(ctx)
 }
@@ -291,7 +291,7 @@ func (b *Bench) renderTable(state string) app.UI {
 			app.Range(b.rows).Slice(func(i int) app.UI {
 				r := b.rows[i]
 				return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).
-					DataSet("workers", r.Workers).DataSet("exchange", r.Exchange).DataSet("wasm-bytes", r.WasmBytes).
+					DataSet("workers", r.Workers).DataSet("exchange", r.Exchange).DataSet("wasm-bytes", r.WasmBytes).DataSet("row-blocks", r.RowBlocks).
 					DataSet("parked-passes", r.ParkedPasses).DataSet("spin", r.Spin).DataSet("polled-barriers", r.PolledBarriers).Body(
 					app.Td().Text(fmt.Sprintf("%d×%d", r.Size, r.Size)),
 					app.Td().Text(networkWords(r.WidthDiv)),
@@ -323,11 +323,15 @@ func networkWords(widthDiv int) string {
 	return fmt.Sprintf("VGG16, 1/%d of the channels", widthDiv)
 }
 
-// poolWords says how a row's workers ran: how many, their exchange, and
-// whether they polled.
+// poolWords says how a row's workers ran: how many, their exchange,
+// whether they polled and which blocks they split by rows.
 func poolWords(r protocol.BenchRow) string {
+	words := r.Exchange
 	if r.Spin {
-		return fmt.Sprintf("%d (%s, polling)", r.Workers, r.Exchange)
+		words += ", polling"
 	}
-	return fmt.Sprintf("%d (%s)", r.Workers, r.Exchange)
+	if w := protocol.RowBlockWords(r.RowBlocks); w != "" {
+		words += ", " + w
+	}
+	return fmt.Sprintf("%d (%s)", r.Workers, words)
 }

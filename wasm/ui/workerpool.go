@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
@@ -19,12 +20,14 @@ const MaxWorkers = 4
 // threads attribute arrives that way), else the app's setting, else the
 // device's core count capped at MaxWorkers. ?exchange=message forces the
 // message exchange on an isolated page and ?spin=1 or 0 the workers'
-// polling on or off (poolFlags; tests, benchmarks).
+// polling on or off, ?rows=N splits the first N blocks by rows and
+// ?rows=0 none (poolFlags; tests, benchmarks).
 const (
 	storedThreadsKey = "vggo.threads"
 	threadsQuery     = "threads"
 	exchangeQuery    = "exchange"
 	spinQuery        = "spin"
+	rowsQuery        = "rows"
 )
 
 // poolFlags are a page's overrides of the pool's automatic choices, from
@@ -32,6 +35,7 @@ const (
 type poolFlags struct {
 	exchange string // protocol.ExchangeMessage forces messages; "" chooses
 	spin     string // "1" or "0" turns polling (protocol.PoolRequest.Spin) on or off; "" chooses
+	rows     int    // model.ShardOptions.RowBlocks: 1-5 blocks split by rows, -1 none, 0 chooses
 }
 
 // poolFlagsFrom reads the flags from a page's query; other values mean
@@ -43,6 +47,12 @@ func poolFlagsFrom(q url.Values) poolFlags {
 	}
 	if v := q.Get(spinQuery); v == "1" || v == "0" {
 		f.spin = v
+	}
+	if n, err := strconv.Atoi(q.Get(rowsQuery)); err == nil && n >= 0 {
+		f.rows = min(n, 5) // VGG16's blocks
+		if n == 0 {
+			f.rows = -1
+		}
 	}
 	return f
 }
@@ -235,6 +245,8 @@ type workerPool struct {
 	memory int64
 	// saveMemory: the loaded model's weights are packed to save memory.
 	saveMemory bool
+	// rowBlocks: the leading blocks the workers split by rows.
+	rowBlocks int
 	// note says, for people, what happened to the pool ("" when nothing did).
 	note string
 	// killNext, set by the test hook, kills a worker right after the next
@@ -316,6 +328,9 @@ func (p *workerPool) send(kind string, body any, blob app.Value) int {
 	r := &poolRequest{id: p.nextID, kind: kind, body: body, blob: blob}
 	switch kind {
 	case protocol.KindLoad:
+		req := body.(protocol.LoadRequest)
+		req.RowBlocks = p.flags.rows
+		r.body = req
 		p.load, p.loadedOK = r, false
 		p.startLoad()
 		return r.id
@@ -494,7 +509,7 @@ func (p *workerPool) checkLoaded(ctx app.Context) {
 		memory += m.memory
 	}
 	p.ready = true
-	p.memory, p.saveMemory = memory, loaded.SaveMemory
+	p.memory, p.saveMemory, p.rowBlocks = memory, loaded.SaveMemory, loaded.RowBlocks
 	if !p.loadedOK {
 		p.loadedOK = true
 		loaded.WasmBytes = memory
@@ -540,7 +555,7 @@ func (p *workerPool) benchNextSize(req *poolRequest) {
 	p.open[req.attempt] = req
 	b.waiting, b.memory = len(p.members), 0
 	for _, m := range p.members {
-		m.client.sendWith(req.attempt, protocol.KindBenchLoad, protocol.BenchLoad{Size: b.req.Sizes[b.next], WidthDiv: b.req.WidthDiv, HalfWeights: b.req.HalfWeights, SmallTiles: b.req.SmallTiles}, nil, nil)
+		m.client.sendWith(req.attempt, protocol.KindBenchLoad, protocol.BenchLoad{Size: b.req.Sizes[b.next], WidthDiv: b.req.WidthDiv, HalfWeights: b.req.HalfWeights, SmallTiles: b.req.SmallTiles, RowBlocks: b.req.RowBlocks}, nil, nil)
 	}
 }
 
@@ -738,16 +753,23 @@ func poolLine(id string, p *workerPool) app.UI {
 	if p == nil {
 		return app.Text("")
 	}
+	var notes []string
+	if p.memory > 0 {
+		notes = append(notes, protocol.HumanBytes(p.memory)+" of wasm memory together")
+	}
+	if p.memory > 0 && p.saveMemory {
+		notes = append(notes, "weights packed to save memory")
+	}
+	if w := protocol.RowBlockWords(p.rowBlocks); w != "" {
+		notes = append(notes, w)
+	}
 	text := p.modeWords() + "."
-	switch {
-	case p.memory > 0 && p.saveMemory:
-		text = fmt.Sprintf("%s (%s of wasm memory together, weights packed to save memory).", p.modeWords(), protocol.HumanBytes(p.memory))
-	case p.memory > 0:
-		text = fmt.Sprintf("%s (%s of wasm memory together).", p.modeWords(), protocol.HumanBytes(p.memory))
+	if len(notes) > 0 {
+		text = fmt.Sprintf("%s (%s).", p.modeWords(), strings.Join(notes, ", "))
 	}
 	if p.note != "" {
 		text += " " + p.note
 	}
 	return app.P().ID(id).Class("note").DataSet("workers", p.size()).DataSet("mode", p.mode).
-		DataSet("wasm-bytes", p.memory).DataSet("save-memory", p.saveMemory).Text(text)
+		DataSet("wasm-bytes", p.memory).DataSet("save-memory", p.saveMemory).DataSet("row-blocks", p.rowBlocks).Text(text)
 }

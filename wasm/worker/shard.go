@@ -326,77 +326,86 @@ func (p *pool) pollUntil(spin time.Duration) time.Time {
 func (p *pool) exchange(run protocol.ShardRun) model.Exchange {
 	n, k := p.req.Count, p.req.Index
 	inputs := run.Batch * run.Size * run.Size * 3
-	return func(layer, c int, part, full []float32) error {
+	seq := 0 // this exchange's number in the pass
+	return func(layer int, cut model.Cut, part, full []float32) error {
 		if p.aborted {
 			return errAborted
 		}
-		pixels := len(full) / c
-		lo, hi := model.ShardChannels(c, n, k)
+		seq++
+		lo, hi := cut.Range(n, k)
+		unit := cut.Unit()
 		if p.req.Mode == protocol.ExchangeShared {
-			// Shard j's part is at base + pixels*lo_j in the shared
+			// Shard j's part is at base + unit*lo_j in the shared
 			// buffer. This worker's own part merges from where it is;
-			// each other part is copied into wasm memory a piece at a
-			// time (mergePiecewise), just before it is placed.
-			base := inputs + (run.Pass*run.Layers+layer)%2*run.MaxFull
+			// each other part is copied into wasm memory (merge).
+			base := inputs + (run.Pass*run.Exchanges+seq)%2*run.MaxFull
 			if hi > lo {
-				js.CopyBytesToJS(p.bytesAt(base+pixels*lo, pixels*(hi-lo)), floatBytes(part))
+				js.CopyBytesToJS(p.bytesAt(base+unit*lo, len(part)), floatBytes(part))
 			}
 			if err := p.barrier(); err != nil {
 				return err
 			}
 			for j := 0; j < n; j++ {
-				lo, hi := model.ShardChannels(c, n, j)
+				lo, hi := cut.Range(n, j)
 				switch {
 				case hi == lo:
 				case j == k:
-					model.PlaceChannels(full, c, lo, hi, 0, part)
+					cut.Place(full, lo, hi, part)
 				default:
-					p.mergePiecewise(full, c, lo, hi, func(p0, count int) js.Value {
-						return p.bytesAt(base+pixels*lo+p0*(hi-lo), count*(hi-lo))
+					p.merge(full, cut, lo, hi, func(v0, count int) js.Value {
+						return p.bytesAt(base+unit*lo+v0, count)
 					})
 				}
 			}
 			return nil
 		}
 		// Message mode: the other parts arrive as byte arrays in
-		// JavaScript's memory and are placed a piece at a time too.
-		got, err := p.swapParts(run.Pass, layer, part, pixels, c)
+		// JavaScript's memory.
+		got, err := p.swapParts(run.Pass, layer, cut, part)
 		if err != nil {
 			return err
 		}
-		if hi > lo {
-			model.PlaceChannels(full, c, lo, hi, 0, part)
-		}
+		cut.Place(full, lo, hi, part)
 		for j, u8 := range got {
-			lo, hi := model.ShardChannels(c, n, j)
-			p.mergePiecewise(full, c, lo, hi, func(p0, count int) js.Value {
-				return u8.Call("subarray", 4*p0*(hi-lo), 4*(p0+count)*(hi-lo))
+			lo, hi := cut.Range(n, j)
+			p.merge(full, cut, lo, hi, func(v0, count int) js.Value {
+				return u8.Call("subarray", 4*v0, 4*(v0+count))
 			})
 		}
 		return nil
 	}
 }
 
-// mergeStagingValues bounds the buffer another worker's part passes
-// through on its way into the whole activation (256 KB): placing a part
-// a piece at a time keeps a worker from holding a second copy of it (at
-// 224x224 with 2 workers, 6.4 MB in shared mode and 12.8 MB in message
-// mode), for about 25 more copies from JavaScript per exchange there.
+// mergeStagingValues bounds the buffer another worker's part of a layer
+// split by channels passes through on its way into the whole activation
+// (256 KB): placing a part a piece at a time keeps a worker from holding
+// a second copy of it (at 224x224 with 2 workers, 6.4 MB in shared mode
+// and 12.8 MB in message mode), for about 25 more copies from JavaScript
+// per exchange there.
 const mergeStagingValues = 1 << 16
 
-// mergePiecewise places channels [lo, hi) of every pixel of full
-// (pixels × c) from another worker's part in JavaScript memory, read by
-// bytes(p0, count): its pixels [p0, p0+count) as bytes.
-func (p *pool) mergePiecewise(full []float32, c, lo, hi int, bytes func(p0, count int) js.Value) {
+// merge places another worker's part [lo, hi) of cut, in JavaScript
+// memory, into full; values(v0, count) is the part's values [v0,
+// v0+count) as bytes. Rows go straight to their place, one run per
+// image; channels through the staging buffer, a piece at a time
+// (PlaceChannels), since each pixel's channels sit apart in full.
+func (p *pool) merge(full []float32, cut model.Cut, lo, hi int, values func(v0, count int) js.Value) {
+	if cut.ByRows {
+		for b := range cut.Batch {
+			at, v0, count := cut.ImageRows(b, lo, hi)
+			js.CopyBytesToGo(floatBytes(full[at:at+count]), values(v0, count))
+		}
+		return
+	}
 	w := hi - lo
-	pixels := len(full) / c
+	pixels := len(full) / cut.Channels
 	per := max(1, mergeStagingValues/w)
 	staging := p.stagingFor(min(pixels, per) * w)
 	for p0 := 0; p0 < pixels; p0 += per {
 		count := min(per, pixels-p0)
 		buf := staging[:count*w]
-		js.CopyBytesToGo(floatBytes(buf), bytes(p0, count))
-		model.PlaceChannels(full, c, lo, hi, p0, buf)
+		js.CopyBytesToGo(floatBytes(buf), values(p0*w, count*w))
+		model.PlaceChannels(full, cut.Channels, lo, hi, p0, buf)
 	}
 }
 
@@ -449,9 +458,9 @@ func (p *pool) barrier() error {
 
 // swapParts posts this worker's part to every other one and returns
 // theirs, by sender, checked for size (message mode).
-func (p *pool) swapParts(pass, layer int, part []float32, pixels, c int) (map[int]js.Value, error) {
+func (p *pool) swapParts(pass, layer int, cut model.Cut, part []float32) (map[int]js.Value, error) {
 	n, k := p.req.Count, p.req.Index
-	lo, hi := model.ShardChannels(c, n, k)
+	lo, hi := cut.Range(n, k)
 	if hi > lo {
 		body, _ := json.Marshal(protocol.ShardPart{Pass: pass, Layer: layer, From: k})
 		for j, port := range p.ports {
@@ -471,7 +480,7 @@ func (p *pool) swapParts(pass, layer int, part []float32, pixels, c int) (map[in
 	}
 	want := 0
 	for j := 0; j < n; j++ {
-		if lo, hi := model.ShardChannels(c, n, j); j != k && hi > lo {
+		if lo, hi := cut.Range(n, j); j != k && hi > lo {
 			want++
 		}
 	}
@@ -493,9 +502,9 @@ func (p *pool) swapParts(pass, layer int, part []float32, pixels, c int) (map[in
 		}
 	}
 	for j, u8 := range got {
-		lo, hi := model.ShardChannels(c, n, j)
-		if u8.Get("length").Int() != 4*pixels*(hi-lo) {
-			return nil, fmt.Errorf("worker %d sent %d bytes for layer %d, want %d", j, u8.Get("length").Int(), layer, 4*pixels*(hi-lo))
+		lo, hi := cut.Range(n, j)
+		if want := 4 * (hi - lo) * cut.Unit(); u8.Get("length").Int() != want {
+			return nil, fmt.Errorf("worker %d sent %d bytes for layer %d, want %d", j, u8.Get("length").Int(), layer, want)
 		}
 	}
 	return got, nil
