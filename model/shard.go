@@ -109,8 +109,10 @@ type Shard struct {
 }
 
 // NewShard packs shard index of count (0 <= index < count) of m's network
-// for inference: each conv layer cut to ShardChannels, transformed as
-// NewNet would; shard 0 also gets the head. m is checked as in NewNet.
+// for inference: each conv layer cut to ShardChannels (whole in the
+// blocks the shard splits by rows, ShardOptions.RowBlocks' automatic
+// choice), transformed as NewNet would; shard 0 also gets the head. m is
+// checked as in NewNet.
 func NewShard(m *Model, index, count int) (*Shard, error) {
 	return newShard(m, index, count, false, ShardOptions{}, nil)
 }
