@@ -140,3 +140,13 @@ func TestShardRunControlRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestRowBlockWords: what pool lines and bench rows say about the blocks
+// a pool splits by rows.
+func TestRowBlockWords(t *testing.T) {
+	for n, want := range map[int]string{0: "", 1: "block 1 split by rows", 2: "blocks 1-2 split by rows", 5: "blocks 1-5 split by rows"} {
+		if got := RowBlockWords(n); got != want {
+			t.Errorf("RowBlockWords(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -128,6 +128,10 @@ func TestParseBenchSettings(t *testing.T) {
 		{"exchange=message&spin=0", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{exchange: "message", spin: "0"}}},
 		{"exchange=shared&spin=yes", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
 		{"spin=1", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{spin: "1"}}},
+		{"rows=2", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{rows: 2}}},
+		{"rows=0", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{rows: -1}}},
+		{"rows=9", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{rows: 5}}},
+		{"rows=-1&rows=x", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
 	}
 	for _, c := range cases {
 		q, _ := url.ParseQuery(c.query)
