@@ -14,8 +14,8 @@ import (
 // own rows of the block's pooled output, on a band of the block's input
 // rows wide enough for them, and the shards exchange only the block's
 // pooled output. A shard then holds the whole weights of these layers (at
-// full width 1 MB of float32 for block 1 and 2 MB for block 2, transformed
-// into 4x that by F(4x4)) and computes a few rows twice that its
+// full width 0.15 MB of float32 for block 1 and 0.9 MB for block 2,
+// transformed into 4x that by F(4x4)) and computes a few rows twice that its
 // neighbour computes too: the halo that 3x3 convolutions need, rounded to
 // whole Winograd tiles so that every output it keeps comes from the same
 // tile, on the same inputs, as in Net, bit for bit.
@@ -152,10 +152,11 @@ func rowBands(tiles, heights []int, need rowBand) []rowBand {
 const rowOverheadMax = 0.12
 
 // rowBlockCandidates is how many leading blocks of a network of arch at
-// input size, split into count shards, run by rows under opts (ShardOptions.RowBlocks): whole blocks
-// that end in a max-pool, from block 1 on, while the automatic choice's
-// overhead stays within rowOverheadMax. It does not know the model's OOD
-// layers: newShard then stops before a block with one inside it.
+// input size, split into count shards, run by rows under opts
+// (ShardOptions.RowBlocks): whole blocks that end in a max-pool, from
+// block 1 on, as many as opts asks or, automatically, while the overhead
+// stays within rowOverheadMax. It does not know the model's OOD layers:
+// newShard then stops before a block with one inside it.
 func rowBlockCandidates(arch Arch, size, count int, opts ShardOptions) int {
 	if count < 2 || opts.RowBlocks < 0 {
 		return 0
