@@ -135,14 +135,11 @@ type channelCut func(layer int) (lo, hi int)
 
 // shardCut is the channels shard index of count reads of each conv layer
 // of a network of arch at input size: all of them in the blocks it may
-// run by rows (rowBlockCandidates), its ShardChannels elsewhere.
+// run by rows (rowBlockEnds), its ShardChannels elsewhere.
 func shardCut(arch Arch, size, index, count int, opts ShardOptions) channelCut {
-	byRows := 0
-	for b, i := rowBlockCandidates(arch, size, count, opts), 0; i < arch.Depth() && b > 0; i++ {
-		byRows = i + 1
-		if arch.Conv(i).PoolAfter {
-			b--
-		}
+	byRows := 0 // layers [0, byRows) are in those blocks
+	if ends := rowBlockEnds(arch, size, count, opts); len(ends) > 0 {
+		byRows = ends[len(ends)-1] + 1
 	}
 	return func(layer int) (lo, hi int) {
 		c := arch.Conv(layer).Cout

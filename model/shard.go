@@ -203,11 +203,7 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 			h /= 2
 		}
 	}
-	s.rows = planRowBlocks(s.convs[:depth], rowBlockCandidates(m.Base.Arch, size, count, opts), index, count, m.OOD)
-	byRows := 0 // layers [0, byRows) are in row blocks
-	if len(s.rows) > 0 {
-		byRows = s.rows[len(s.rows)-1].last + 1
-	}
+	s.rows = planRowBlocks(s.convs[:depth], rowBlockEnds(m.Base.Arch, size, count, opts), index, count, m.OOD)
 	// Layer by layer: cut this shard's channels, let go of the layer's
 	// float32 weights (take), transform the cut. With take, the garbage
 	// collector runs after each layer, so the transformed layers fill the
@@ -217,7 +213,7 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 		l := &s.convs[i]
 		spec := l.spec
 		l.lo, l.hi = 0, spec.Cout
-		if i >= byRows {
+		if !s.inRowBlock(i) {
 			l.lo, l.hi = ShardChannels(spec.Cout, count, index)
 		}
 		lo, hi := l.lo, l.hi

@@ -151,17 +151,18 @@ func rowBands(tiles, heights []int, need rowBand) []rowBand {
 // even share of the block) for ShardOptions' automatic choice.
 const rowOverheadMax = 0.12
 
-// rowBlockCandidates is how many leading blocks of a network of arch at
-// input size, split into count shards, run by rows under opts
-// (ShardOptions.RowBlocks): whole blocks that end in a max-pool, from
-// block 1 on, as many as opts asks or, automatically, while the overhead
-// stays within rowOverheadMax. It does not know the model's OOD layers:
-// newShard then stops before a block with one inside it.
-func rowBlockCandidates(arch Arch, size, count int, opts ShardOptions) int {
+// rowBlockEnds returns the last conv layer of each leading block of a
+// network of arch at input size, split into count shards, that runs by
+// rows under opts (ShardOptions.RowBlocks): whole blocks that end in a
+// max-pool, from block 1 on, as many as opts asks or, automatically,
+// while the overhead stays within rowOverheadMax. It does not know the
+// model's OOD layers: newShard then stops before a block with one inside
+// it.
+func rowBlockEnds(arch Arch, size, count int, opts ShardOptions) []int {
 	if count < 2 || opts.RowBlocks < 0 {
-		return 0
+		return nil
 	}
-	blocks := 0
+	var ends []int
 	h := size
 	for first := 0; first < arch.Depth(); {
 		last := first
@@ -172,16 +173,16 @@ func rowBlockCandidates(arch Arch, size, count int, opts ShardOptions) int {
 			break // the base is cut inside this block
 		}
 		if opts.RowBlocks > 0 {
-			if blocks == opts.RowBlocks {
+			if len(ends) == opts.RowBlocks {
 				break
 			}
 		} else if rowOverhead(arch, first, last, h, count, opts) > rowOverheadMax {
 			break
 		}
-		blocks++
+		ends = append(ends, last)
 		first, h = last+1, h/2
 	}
-	return blocks
+	return ends
 }
 
 // rowOverhead is the largest extra work of a shard in block [first,
@@ -189,50 +190,38 @@ func rowBlockCandidates(arch Arch, size, count int, opts ShardOptions) int {
 // computed, weighted by each layer's multiply-adds per row, over an even
 // share of the block, minus 1.
 func rowOverhead(arch Arch, first, last, h, count int, opts ShardOptions) float64 {
-	tiles, heights := blockTiles(arch, first, last, h, opts)
+	var tiles, heights []int // blocks pool only after their last layer
+	for i := first; i <= last; i++ {
+		tiles, heights = append(tiles, opts.tileFor(arch.Conv(i), h)), append(heights, h)
+	}
 	even, worst := 0.0, 0.0
 	for k := range count {
 		r0, r1 := ShardRows(h/2, count, k)
 		if r1 == r0 {
 			continue
 		}
-		bands := rowBands(tiles, heights, rowBand{2 * r0, 2 * r1})
 		work := 0.0
-		for j, b := range bands {
+		for j, b := range rowBands(tiles, heights, rowBand{2 * r0, 2 * r1}) {
 			s := arch.Conv(first + j)
-			work += float64((b.hi-b.lo)*s.Cin*s.Cout) * float64(h)
+			work += float64((b.hi - b.lo) * s.Cin * s.Cout)
 		}
 		worst = max(worst, work)
 	}
 	for j := range tiles {
 		s := arch.Conv(first + j)
-		even += float64(h*s.Cin*s.Cout) * float64(h) / float64(count)
+		even += float64(h*s.Cin*s.Cout) / float64(count)
 	}
 	return worst/even - 1
 }
 
-// blockTiles returns the Winograd tile (0: direct) and input height of
-// each layer of block [first, last] for input height h (blocks pool only
-// after their last layer).
-func blockTiles(arch Arch, first, last, h int, opts ShardOptions) (tiles, heights []int) {
-	for i := first; i <= last; i++ {
-		tiles = append(tiles, opts.tileFor(arch.Conv(i), h))
-		heights = append(heights, h)
-	}
-	return tiles, heights
-}
-
-// planRowBlocks returns the first `blocks` blocks of the shard's layers
-// as rowBlocks for shard index of count, stopping before a block with an
-// OOD layer other than its last (only a block's pooled output is whole
-// on every shard).
-func planRowBlocks(convs []shardLayer, blocks, index, count int, ood *OOD) []rowBlock {
+// planRowBlocks returns the blocks of the shard's layers that end at
+// ends (rowBlockEnds) as rowBlocks for shard index of count, stopping
+// before a block with an OOD layer other than its last (only a block's
+// pooled output is whole on every shard).
+func planRowBlocks(convs []shardLayer, ends []int, index, count int, ood *OOD) []rowBlock {
 	var plan []rowBlock
-	for first := 0; len(plan) < blocks && first < len(convs); {
-		last := first
-		for !convs[last].spec.PoolAfter {
-			last++
-		}
+	first := 0
+	for _, last := range ends {
 		if ood != nil {
 			for _, L := range ood.Layers {
 				if L.Layer >= first && L.Layer < last {

@@ -47,9 +47,9 @@ func TestCutMerge(t *testing.T) {
 			for k := range parts {
 				lo, hi := c.Range(n, k)
 				if c.ByRows { // the rows of every image, image after image
+					row := c.Width * c.Channels
 					for b := range c.Batch {
-						at, _, cnt := c.ImageRows(b, lo, hi)
-						parts[k] = append(parts[k], full[at:at+cnt]...)
+						parts[k] = append(parts[k], full[(b*c.Height+lo)*row:(b*c.Height+hi)*row]...)
 					}
 				} else {
 					parts[k] = SliceChannels(full, c.Batch*c.Height*c.Width, c.Channels, lo, hi)
@@ -114,13 +114,13 @@ func TestRowBlockCandidates(t *testing.T) {
 		{32, 2, ShardOptions{RowBlocks: 9}, 5},
 		{224, 4, ShardOptions{}, 1},
 	} {
-		if got := rowBlockCandidates(full, tc.size, tc.count, tc.opts); got != tc.want {
+		if got := len(rowBlockEnds(full, tc.size, tc.count, tc.opts)); got != tc.want {
 			t.Errorf("size %d, %d shards, %+v: %d row blocks, want %d", tc.size, tc.count, tc.opts, got, tc.want)
 		}
 	}
 	// A base cut inside block 3 has two whole blocks.
-	if got := rowBlockCandidates(Arch{WidthDiv: 1, Layers: 6}, 64, 2, ShardOptions{RowBlocks: 5}); got != 2 {
-		t.Errorf("base cut after 6 layers: %d row blocks, want 2", got)
+	if got := rowBlockEnds(Arch{WidthDiv: 1, Layers: 6}, 64, 2, ShardOptions{RowBlocks: 5}); !slices.Equal(got, []int{1, 3}) {
+		t.Errorf("base cut after 6 layers: row blocks end at layers %v, want [1 3]", got)
 	}
 }
 
