@@ -29,14 +29,14 @@ type poolState struct {
 	Text       string `json:"text"`
 	WasmBytes  string `json:"wasmBytes"`
 	SaveMemory string `json:"saveMemory"`
-	RowBlocks  string `json:"rowBlocks"`
+	Splits     string `json:"splits"` // protocol.Loaded.Splits, comma-separated
 }
 
 // poolLineExpr reads the pool line with the given id as JSON.
 func poolLineExpr(id string) string {
 	return fmt.Sprintf(`(() => { const p = document.querySelector("#%s");
 		return p ? JSON.stringify({workers: p.dataset.workers, mode: p.dataset.mode, text: p.textContent,
-			wasmBytes: p.dataset.wasmBytes, saveMemory: p.dataset.saveMemory, rowBlocks: p.dataset.rowBlocks}) : null; })()`, id)
+			wasmBytes: p.dataset.wasmBytes, saveMemory: p.dataset.saveMemory, splits: p.dataset.splits}) : null; })()`, id)
 }
 
 func readPool(t testing.TB, raw []byte) poolState {
@@ -150,9 +150,12 @@ func cmpFloat(a, b float64) int {
 // app being cross-origin isolated) and 2 workers forced to the message
 // exchange gives every sample the native engine's top 5 and probabilities
 // within 1e-5, and all give the same probabilities bit for bit; the page
-// says which mode runs. So do pools forced (?rows=N) to split their first
-// blocks by rows (model.ShardOptions.RowBlocks; at 32x32 the workers
-// choose none), in both exchanges, and the pool line says so.
+// says which mode runs. So do pools forced (?rows=N, ?images=N) to split
+// their first blocks by rows or by images (model.ShardOptions; the
+// default model averages each picture with its mirror image, so two
+// workers choose blocks 1-2 by images on their own, three by channels),
+// in both exchanges, three workers sharing two images among them, and
+// the pool line says how.
 func TestPoolAgreesWithNative(t *testing.T) {
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
@@ -160,14 +163,16 @@ func TestPoolAgreesWithNative(t *testing.T) {
 	net := defaultNet(t)
 	samples, paths := appSamples(t)
 	var first map[string][]float64
-	for _, c := range []struct{ query, workers, mode, rows string }{
-		{"threads=1", "1", "single", "0"},
-		{"threads=2", "2", "shared", "0"},
-		{"threads=2&exchange=message", "2", "message", "0"},
-		{"threads=3", "3", "shared", "0"},
-		{"threads=2&rows=2", "2", "shared", "2"},
-		{"threads=2&rows=3&exchange=message", "2", "message", "3"},
-		{"threads=3&rows=5", "3", "shared", "5"},
+	for _, c := range []struct{ query, workers, mode, splits, words string }{
+		{"threads=1", "1", "single", "", ""},
+		{"threads=2", "2", "shared", "images,images", "blocks 1-2 split by images"},
+		{"threads=2&exchange=message", "2", "message", "images,images", "blocks 1-2 split by images"},
+		{"threads=3", "3", "shared", "channels,channels", ""},
+		{"threads=2&images=0", "2", "shared", "", ""},
+		{"threads=2&rows=2", "2", "shared", "rows,rows", "blocks 1-2 split by rows"},
+		{"threads=2&rows=3&exchange=message", "2", "message", "rows,rows,rows", "blocks 1-3 split by rows"},
+		{"threads=3&rows=5", "3", "shared", "rows,rows,rows,rows,rows", "blocks 1-5 split by rows"},
+		{"threads=3&images=3&exchange=message", "3", "message", "images,images,images", "blocks 1-3 split by images"},
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			run(t, ctx, 30*time.Second, chromedp.Navigate(srv.url+"/?"+c.query))
@@ -175,8 +180,8 @@ func TestPoolAgreesWithNative(t *testing.T) {
 				t.Fatalf("model: %s", got)
 			}
 			p := readPool(t, waitFor(t, ctx, "the pool line", poolLineExpr("model-workers"), 10*time.Second))
-			if p.Workers != c.workers || p.Mode != c.mode || p.RowBlocks != c.rows || (c.rows != "0") != strings.Contains(p.Text, "split by rows") {
-				t.Errorf("pool line %+v, want %s workers in mode %s, %s blocks split by rows", p, c.workers, c.mode, c.rows)
+			if p.Workers != c.workers || p.Mode != c.mode || p.Splits != c.splits || (c.words != "") != strings.Contains(p.Text, "split by") || !strings.Contains(p.Text, c.words) {
+				t.Errorf("pool line %+v, want %s workers in mode %s, blocks split by %q, saying %q", p, c.workers, c.mode, c.splits, c.words)
 			}
 			t.Logf("pool line: %s", p.Text)
 			run(t, ctx, 10*time.Second, chromedp.SetUploadFiles(chromedp.ID("file-input"), samples))
@@ -448,8 +453,8 @@ func TestPoolWidgetFallback(t *testing.T) {
 // else. The shared-mode workers poll at the barriers when each can have
 // a core (as many workers as navigator.hardwareConcurrency or fewer) or
 // spin=1 says so, and then pass some barriers polling; they never poll
-// otherwise. Rows say which blocks the workers split by rows: their own
-// choice (model.ShardOptions.RowBlocks), or ?rows=N.
+// otherwise. Rows say how the workers split the leading blocks: their
+// own choice (model.ShardOptions), or ?rows=N and ?images=N.
 func TestPoolBench(t *testing.T) {
 	srv := startServer(t, freePort(t))
 	defer srv.stop()
@@ -460,21 +465,28 @@ func TestPoolBench(t *testing.T) {
 		t.Fatalf("navigator.hardwareConcurrency = %d, %v", cores, err)
 	}
 	for _, c := range []struct {
-		query     string
-		workers   int
-		mode      string
-		spin      bool
-		rowBlocks int // at 32x32 and width 1/16 two workers split block 1 by rows on their own, three or more none
+		query   string
+		workers int
+		mode    string
+		spin    bool
+		// At 32x32 and width 1/16 two workers split block 1 by rows for
+		// one image and blocks 1-2 by images for two, on their own; three
+		// or more hold blocks 1-2 whole for batches they divide, and
+		// split one image's by channels.
+		splits string
 	}{
-		{"&threads=1", 1, "single", false, 0},
-		{"&threads=2", 2, "shared", 2 <= cores, 1},
-		{"&threads=4", 4, "shared", 4 <= cores, 0},
-		{"&threads=2&spin=0", 2, "shared", false, 1},
-		{"&threads=4&spin=1", 4, "shared", true, 0},
-		{"&threads=2&exchange=message&spin=1", 2, "message", false, 1},
-		{"&threads=2&weights=f16&tiles=small", 2, "shared", 2 <= cores, 1},
-		{"&threads=2&rows=0", 2, "shared", 2 <= cores, 0},
-		{"&threads=3&rows=4", 3, "shared", 3 <= cores, 4},
+		{"&threads=1", 1, "single", false, ""},
+		{"&threads=2", 2, "shared", 2 <= cores, "rows,channels"},
+		{"&threads=2&batch=2", 2, "shared", 2 <= cores, "images,images"},
+		{"&threads=4", 4, "shared", 4 <= cores, "channels,channels"},
+		{"&threads=2&spin=0", 2, "shared", false, "rows,channels"},
+		{"&threads=4&spin=1", 4, "shared", true, "channels,channels"},
+		{"&threads=2&exchange=message&spin=1", 2, "message", false, "rows,channels"},
+		{"&threads=2&weights=f16&tiles=small", 2, "shared", 2 <= cores, "rows,channels"},
+		{"&threads=2&rows=0", 2, "shared", 2 <= cores, "channels,channels"},
+		{"&threads=2&rows=0&images=0", 2, "shared", 2 <= cores, ""},
+		{"&threads=3&rows=4", 3, "shared", 3 <= cores, "rows,rows,rows,rows"},
+		{"&threads=3&images=3", 3, "shared", 3 <= cores, "images,images,images"},
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			rows := poolBenchRows(t, ctx, srv.url+"/bench?sizes=32&width=16&warmup=1&runs=3&auto=1"+c.query)
@@ -485,8 +497,8 @@ func TestPoolBench(t *testing.T) {
 			if shared := c.mode == "shared"; shared && parked == 0 || !shared && parked != 0 {
 				t.Errorf("%d passes joined parked in mode %s (4 passes, %d followers)", parked, c.mode, c.workers-1)
 			}
-			if rows[0].RowBlocks != c.rowBlocks {
-				t.Errorf("%d blocks split by rows, want %d", rows[0].RowBlocks, c.rowBlocks)
+			if rows[0].Splits != c.splits {
+				t.Errorf("leading blocks split by %q, want %q", rows[0].Splits, c.splits)
 			}
 			if polled := rows[0].PolledBarriers; rows[0].Spin != c.spin || c.spin && polled == 0 || !c.spin && polled != 0 {
 				t.Errorf("spin %v with %d barriers passed polling, want spin %v (%d cores) and polled barriers only then",
@@ -524,8 +536,9 @@ type poolBenchRow struct {
 	// and how many barriers they passed so (protocol.BenchRow).
 	Spin           bool `json:"spin"`
 	PolledBarriers int  `json:"polledBarriers"`
-	// RowBlocks: the blocks the pool split by rows (protocol.BenchRow).
-	RowBlocks int `json:"rowBlocks"`
+	// Splits: how the pool split the leading blocks (protocol.BenchRow),
+	// comma-separated.
+	Splits string `json:"splits"`
 }
 
 // poolBenchRows runs /bench with query in a tab of ctx's browser and
@@ -540,7 +553,7 @@ func poolBenchRows(t testing.TB, ctx context.Context, url string) []poolBenchRow
 		return JSON.stringify({rows: [...t.querySelectorAll("tbody tr")].map(r => ({size: +r.dataset.size,
 			median: +r.dataset.median, workers: +r.dataset.workers, exchange: r.dataset.exchange, wasmBytes: +r.dataset.wasmBytes,
 			parkedPasses: +(r.dataset.parkedPasses || 0), spin: r.dataset.spin === "true",
-			polledBarriers: +(r.dataset.polledBarriers || 0), rowBlocks: +(r.dataset.rowBlocks || 0)}))}); })()`, 10*time.Minute)
+			polledBarriers: +(r.dataset.polledBarriers || 0), splits: r.dataset.splits || ""}))}); })()`, 10*time.Minute)
 	var s string
 	json.Unmarshal(raw, &s)
 	var got struct {

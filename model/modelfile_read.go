@@ -50,9 +50,10 @@ func ReadModel(r io.ReaderAt, size int64, name string) (*Model, error) {
 // layer only the shard's output channels from the moment the layer is
 // read: the whole float32 conv base is never in memory, only one layer of
 // it at a time, so n inference workers reading the same file hold about
-// one copy of the base between them, not n (the layers of blocks split by
-// rows, ShardOptions.RowBlocks, each reads whole: at most blocks 1-2, 2 %
-// of VGG16's weights). The Shard equals
+// one copy of the base between them, not n (the layers of the blocks
+// passes may split by rows or images, ShardOptions.RowBlocks and
+// ImageBlocks, each reads whole: automatically at most blocks 1-2, 2 % of
+// VGG16's weights). The Shard equals
 // TakeShardWith's on ReadModel's Model bit for bit; the returned Info is
 // the file's (the Model is not kept).
 func ReadShard(r io.ReaderAt, size int64, name string, index, count int, opts ShardOptions) (*Shard, Info, error) {
@@ -135,15 +136,15 @@ type channelCut func(layer int) (lo, hi int)
 
 // shardCut is the channels shard index of count reads of each conv layer
 // of a network of arch at input size: all of them in the blocks it may
-// run by rows (rowBlockEnds), its ShardChannels elsewhere.
+// split by rows or images (wholeBlockEnds), its ShardChannels elsewhere.
 func shardCut(arch Arch, size, index, count int, opts ShardOptions) channelCut {
-	byRows := 0 // layers [0, byRows) are in those blocks
-	if ends := rowBlockEnds(arch, size, count, opts); len(ends) > 0 {
-		byRows = ends[len(ends)-1] + 1
+	whole := 0 // layers [0, whole) are in those blocks
+	if ends := wholeBlockEnds(arch, size, count, opts); len(ends) > 0 {
+		whole = ends[len(ends)-1] + 1
 	}
 	return func(layer int) (lo, hi int) {
 		c := arch.Conv(layer).Cout
-		if layer < byRows {
+		if layer < whole {
 			return 0, c
 		}
 		return ShardChannels(c, count, index)

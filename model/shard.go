@@ -65,11 +65,12 @@ func SliceChannels(x []float32, rows, c, lo, hi int) []float32 {
 
 // Exchange hands a shard the whole activation after conv layer `layer`
 // (after its max-pool where the layer ends a block): part is this shard's
-// part of it (cut.Range: its channels, or its rows after a block split by
-// rows), full receives the whole activation, from every shard's part
-// (Cut.Place). Every shard calls it once per layer of a block split by
-// channels and once per block split by rows, in layer order, with the
-// same layer and cut. An error (a peer is gone) ends the forward pass.
+// part of it (cut.Range: its channels, or its rows or images after a
+// block split by rows or images), full receives the whole activation,
+// from every shard's part (Cut.Place). Every shard calls it once per
+// layer of a block split by channels and once per block split by rows or
+// images, in layer order, with the same layer and cut. An error (a peer
+// is gone) ends the forward pass.
 type Exchange func(layer int, cut Cut, part, full []float32) error
 
 // shardLayer is one conv layer of a Shard: only the output channels
@@ -78,8 +79,27 @@ type shardLayer struct {
 	spec   ConvSpec
 	h, w   int
 	tile   int // Winograd tile (0: direct), as ShardOptions.tileFor picks
-	lo, hi int // all channels in a block split by rows
+	lo, hi int // all channels in a whole block
 	conv   conv3x3
+	// cut is, in a whole block that some passes split by channels
+	// (Shard.mayCutChannels), the shard's ShardChannels of the layer,
+	// packed on their own; nil otherwise.
+	cut *channelConv
+}
+
+// channelConv is a conv layer's output channels [lo, hi), packed.
+type channelConv struct {
+	lo, hi int
+	conv   conv3x3
+}
+
+// byChannels returns the channels [lo, hi) the layer computes when a
+// pass splits it by channels, and their conv (nil when none).
+func (l *shardLayer) byChannels() (lo, hi int, conv conv3x3) {
+	if l.cut != nil {
+		return l.cut.lo, l.cut.hi, l.cut.conv
+	}
+	return l.lo, l.hi, l.conv
 }
 
 // Shard is the part of a Net that one of n inference workers holds when
@@ -92,7 +112,8 @@ type shardLayer struct {
 // the same input as in Net, with the same algorithm per layer (the
 // Winograd tile depends on the input channels and size only), so the
 // result equals Net's bit for bit. The first blocks may instead be split
-// by rows (ShardOptions.RowBlocks; see rowBlock), with the same result.
+// by rows or by images (ShardOptions.RowBlocks and ImageBlocks; see
+// wholeBlock), with the same result.
 //
 // Like a Net, a Shard is not safe for concurrent use.
 type Shard struct {
@@ -100,17 +121,18 @@ type Shard struct {
 	size         int
 	convs        [ConvLayers]shardLayer // the first depth are used (a cut base has fewer)
 	depth        int
-	rows         []rowBlock // the leading blocks split by rows
-	head         *Net       // shard 0: a Net with only the head (and the conv shapes); nil otherwise
+	opts         ShardOptions
+	whole        []wholeBlock // the leading blocks held whole
+	head         *Net         // shard 0: a Net with only the head (and the conv shapes); nil otherwise
 
-	part [2][]float32 // this shard's conv output and its max-pooled output (or its rows of a row block's)
-	band [2][]float32 // a row block's layer outputs, alternating
+	part [2][]float32 // this shard's conv output and its max-pooled output (or its rows or images of a whole block's)
+	band [2][]float32 // a whole block's layer outputs by rows or images, alternating
 	full []float32    // the whole activation after the last exchange
 }
 
 // NewShard packs shard index of count (0 <= index < count) of m's network
 // for inference: each conv layer cut to ShardChannels (whole in the
-// blocks the shard splits by rows, ShardOptions.RowBlocks' automatic
+// blocks the shard may split by rows or images, ShardOptions' automatic
 // choice), transformed as NewNet would; shard 0 also gets the head. m is
 // checked as in NewNet.
 func NewShard(m *Model, index, count int) (*Shard, error) {
@@ -149,14 +171,22 @@ type ShardOptions struct {
 	// results match Net's to rounding rather than bit for bit; shards built
 	// alike still agree bit for bit.
 	SmallTiles bool
-	// RowBlocks is the number of leading blocks split by rows instead of
-	// output channels (see rowBlock): 0 lets the shard choose (the blocks,
-	// from block 1 on, where rows computed twice cost a shard at most
-	// rowOverheadMax more work: at 224x224 with 2 shards, blocks 1 and 2;
-	// at 32x32 none), -1 none. Only whole blocks are split by rows, and
-	// none from the first with an OOD layer before its last conv layer.
-	// All shards of a pass must be built alike.
+	// RowBlocks is the number of leading blocks every pass splits by
+	// rows instead of output channels (see wholeBlock): 0 lets the shard
+	// choose per pass (the blocks, from block 1 on, where rows computed
+	// twice cost a shard at most rowOverheadMax more work: at 224x224
+	// with 2 shards, blocks 1 and 2; at 32x32 none), -1 none. Only whole
+	// blocks are split by rows, and none from the first with an OOD layer
+	// before its last conv layer. All shards of a pass must be built
+	// alike.
 	RowBlocks int
+	// ImageBlocks is the number of leading blocks every pass splits by
+	// images (see wholeBlock), whatever its batch: 0 lets the shard
+	// choose (it holds the weights of blocks 1 and 2 whole, 2 % of
+	// VGG16's, and splits them, and any row blocks, by images in the
+	// passes whose batch divides among the shards within rowOverheadMax),
+	// -1 none. It takes precedence over RowBlocks.
+	ImageBlocks int
 }
 
 // SaveMemory is the packing for devices short of memory: float16
@@ -193,17 +223,10 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 		return nil, err
 	}
 	depth := m.Base.Arch.Depth()
-	s := &Shard{index: index, count: count, size: size, depth: depth}
+	s := &Shard{index: index, count: count, size: size, depth: depth, opts: opts}
 	head := &Net{size: size, arch: m.Base.Arch, last: depth - 1}
-	h := size
-	for i := range depth {
-		spec := m.Base.Arch.Conv(i)
-		s.convs[i] = shardLayer{spec: spec, h: h, w: h, tile: opts.tileFor(spec, h)}
-		if spec.PoolAfter {
-			h /= 2
-		}
-	}
-	s.rows = planRowBlocks(s.convs[:depth], rowBlockEnds(m.Base.Arch, size, count, opts), index, count, m.OOD)
+	s.convs = shardLayers(m.Base.Arch, size, opts)
+	s.whole = planWholeBlocks(m.Base.Arch, s.convs[:depth], wholeBlockEnds(m.Base.Arch, size, count, opts), index, count, m.OOD, opts)
 	// Layer by layer: cut this shard's channels, let go of the layer's
 	// float32 weights (take), transform the cut. With take, the garbage
 	// collector runs after each layer, so the transformed layers fill the
@@ -212,32 +235,42 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 	for i := range depth {
 		l := &s.convs[i]
 		spec := l.spec
-		l.lo, l.hi = 0, spec.Cout
-		if !s.inRowBlock(i) {
-			l.lo, l.hi = ShardChannels(spec.Cout, count, index)
+		l.lo, l.hi = ShardChannels(spec.Cout, count, index)
+		b := s.wholeBlockOf(i)
+		if b != nil {
+			l.lo, l.hi = 0, spec.Cout
 		}
-		lo, hi := l.lo, l.hi
-		if hi > lo {
-			p := m.Base.Layers[i]
-			held := 0 // the first channel the layer's weights hold
-			if precut != nil {
-				held, _ = precut(i)
-			}
+		p := m.Base.Layers[i]
+		held := 0 // the first channel the layer's weights hold
+		if precut != nil {
+			held, _ = precut(i)
+		}
+		// pack returns the conv of channels [lo, hi) of the layer.
+		pack := func(lo, hi int) conv3x3 {
 			kernel, bias := p.Kernel, p.Bias
 			if cout := len(p.Bias); lo-held != 0 || hi-held != cout {
 				kernel, bias = SliceChannels(p.Kernel, 9*spec.Cin, cout, lo-held, hi-held), SliceChannels(p.Bias, 1, cout, lo-held, hi-held)
 			}
-			if take {
-				m.Base.Layers[i] = ConvParams{}
+			switch tile := l.tile; {
+			case tile != 0 && opts.HalfWeights:
+				return kernels.NewWinograd3x3Half(spec.Cin, hi-lo, kernel, bias, tile)
+			case tile != 0:
+				return kernels.NewWinograd3x3Tile(spec.Cin, hi-lo, kernel, bias, tile)
 			}
-			if tile := l.tile; tile != 0 && opts.HalfWeights {
-				l.conv = kernels.NewWinograd3x3Half(spec.Cin, hi-lo, kernel, bias, tile)
-			} else if tile != 0 {
-				l.conv = kernels.NewWinograd3x3Tile(spec.Cin, hi-lo, kernel, bias, tile)
-			} else {
-				l.conv = kernels.NewConv3x3(spec.Cin, hi-lo, kernel, bias)
+			return kernels.NewConv3x3(spec.Cin, hi-lo, kernel, bias)
+		}
+		if l.hi > l.lo {
+			l.conv = pack(l.lo, l.hi)
+		}
+		if b != nil && s.mayCutChannels(*b) {
+			c := &channelConv{}
+			c.lo, c.hi = ShardChannels(spec.Cout, count, index)
+			if c.hi > c.lo {
+				c.conv = pack(c.lo, c.hi)
 			}
-		} else if take {
+			l.cut = c
+		}
+		if take {
 			m.Base.Layers[i] = ConvParams{}
 		}
 		if take {
@@ -260,6 +293,21 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 	return s, nil
 }
 
+// shardLayers returns the shapes and Winograd tiles of the conv layers of
+// a network of arch at input size, packed under opts, without weights.
+func shardLayers(arch Arch, size int, opts ShardOptions) [ConvLayers]shardLayer {
+	var convs [ConvLayers]shardLayer
+	h := size
+	for i := range arch.Depth() {
+		spec := arch.Conv(i)
+		convs[i] = shardLayer{spec: spec, h: h, w: h, tile: opts.tileFor(spec, h)}
+		if spec.PoolAfter {
+			h /= 2
+		}
+	}
+	return convs
+}
+
 // Index and Count say which shard this is, of how many.
 func (s *Shard) Index() int { return s.index }
 
@@ -273,22 +321,55 @@ func (s *Shard) InputSize() int { return s.size }
 // base cut by -base-layers).
 func (s *Shard) Depth() int { return s.depth }
 
-// RowBlocks is the number of leading blocks the shard runs by rows
-// (ShardOptions.RowBlocks).
-func (s *Shard) RowBlocks() int { return len(s.rows) }
+// WholeBlocks is the number of leading blocks whose weights the shard
+// holds whole, which passes may split by rows or by images
+// (ShardOptions.RowBlocks and ImageBlocks).
+func (s *Shard) WholeBlocks() int { return len(s.whole) }
 
-// Exchanges is the number of times a pass calls its Exchange: once per
-// conv layer, but once per block split by rows.
-func (s *Shard) Exchanges() int {
-	n := s.depth
-	for _, rb := range s.rows {
-		n -= rb.last - rb.first
+// Splits says how a pass of batch images splits each whole block, in
+// order: "rows", "images" or "channels".
+func (s *Shard) Splits(batch int) []string {
+	var splits []string
+	for _, b := range s.whole {
+		splits = append(splits, [...]string{byChannels: "channels", byRows: "rows", byImages: "images"}[s.mode(b, batch)])
 	}
+	return splits
+}
+
+// Exchanges is the number of times a pass of batch images calls its
+// Exchange: once per conv layer, but once per block split by rows or
+// images.
+func (s *Shard) Exchanges(batch int) int {
+	n := 0
+	s.steps(batch, func(passStep) { n++ })
 	return n
 }
 
-// Channels returns the output channels [lo, hi) this shard computes of conv
-// layer `layer`: all of them in a block split by rows.
+// passStep is one step of a pass, ending in one exchange: a whole block
+// split by rows or images (block), or conv layer `layer` split by
+// channels.
+type passStep struct {
+	layer int
+	block *wholeBlock
+	mode  blockMode
+}
+
+// steps calls f with the steps of a pass of batch images, in order.
+func (s *Shard) steps(batch int, f func(passStep)) {
+	for i := 0; i < s.depth; i++ {
+		if b := s.wholeBlockOf(i); b != nil && b.first == i {
+			if mode := s.mode(*b, batch); mode != byChannels {
+				f(passStep{layer: b.last, block: b, mode: mode})
+				i = b.last
+				continue
+			}
+		}
+		f(passStep{layer: i, mode: byChannels})
+	}
+}
+
+// Channels returns the output channels [lo, hi) of conv layer `layer`
+// whose weights this shard holds: all of them in a whole block.
 func (s *Shard) Channels(layer int) (lo, hi int) {
 	l := s.convs[layer]
 	return l.lo, l.hi
@@ -314,44 +395,59 @@ func (s *Shard) Run(batch int, x []float32, ex Exchange, after func(layer int, f
 	}
 	s.grow(batch)
 	cur := x
-	for _, rb := range s.rows {
-		full, err := s.runRows(batch, cur, rb, ex)
+	var err error
+	s.steps(batch, func(step passStep) {
 		if err != nil {
-			return nil, err
+			return
+		}
+		var full []float32
+		switch step.mode {
+		case byRows:
+			full, err = s.runRows(batch, cur, *step.block, ex)
+		case byImages:
+			full, err = s.runImages(batch, cur, *step.block, ex)
+		default:
+			full, err = s.runChannels(batch, cur, step.layer, ex)
+		}
+		if err != nil {
+			return
 		}
 		if after != nil {
-			after(rb.last, full)
+			after(step.layer, full)
 		}
 		cur = full
-	}
-	for i, l := range s.convs[:s.depth] {
-		if s.inRowBlock(i) {
-			continue
-		}
-		w := l.hi - l.lo
-		out := s.part[0][:batch*l.h*l.w*w]
-		if l.conv != nil {
-			l.conv.Forward(batch, l.h, l.w, cur, out, true)
-		}
-		h, wd := l.h, l.w
-		if l.spec.PoolAfter {
-			h, wd = h/2, wd/2
-			pooled := s.part[1][:batch*h*wd*w]
-			if w > 0 {
-				kernels.MaxPool2x2(batch, l.h, l.w, w, out, pooled)
-			}
-			out = pooled
-		}
-		full := s.full[:batch*h*wd*l.spec.Cout]
-		if err := ex(i, Cut{Batch: batch, Height: h, Width: wd, Channels: l.spec.Cout}, out, full); err != nil {
-			return nil, err
-		}
-		if after != nil {
-			after(i, full)
-		}
-		cur = full
+	})
+	if err != nil {
+		return nil, err
 	}
 	return cur, nil
+}
+
+// runChannels runs this shard's channels of conv layer i (and its
+// max-pool) on batch whole input activations x and exchanges them; full
+// receives the whole activation.
+func (s *Shard) runChannels(batch int, x []float32, i int, ex Exchange) ([]float32, error) {
+	l := &s.convs[i]
+	lo, hi, conv := l.byChannels()
+	w := hi - lo
+	out := s.part[0][:batch*l.h*l.w*w]
+	if conv != nil {
+		conv.Forward(batch, l.h, l.w, x, out, true)
+	}
+	h, wd := l.h, l.w
+	if l.spec.PoolAfter {
+		h, wd = h/2, wd/2
+		pooled := s.part[1][:batch*h*wd*w]
+		if w > 0 {
+			kernels.MaxPool2x2(batch, l.h, l.w, w, out, pooled)
+		}
+		out = pooled
+	}
+	full := s.full[:batch*h*wd*l.spec.Cout]
+	if err := ex(i, Cut{Batch: batch, Height: h, Width: wd, Channels: l.spec.Cout}, out, full); err != nil {
+		return nil, err
+	}
+	return full, nil
 }
 
 // PassInput is what the pool runs for batch preprocessed images x (shard
@@ -404,54 +500,66 @@ func (s *Shard) ForwardOOD(batch int, x []float32, ex Exchange) (probs []float32
 // a pass of batch images exchanges: what a shared exchange buffer must hold.
 func (s *Shard) MaxActivation(batch int) int {
 	n := 0
-	for i, l := range s.convs[:s.depth] {
-		if s.inRowBlock(i) && !l.spec.PoolAfter {
-			continue // exchanged only at the block's end
-		}
+	s.steps(batch, func(step passStep) {
+		l := s.convs[step.layer]
 		h, w := l.h, l.w
 		if l.spec.PoolAfter {
 			h, w = h/2, w/2
 		}
 		n = max(n, batch*h*w*l.spec.Cout)
-	}
+	})
 	return n
 }
 
-// inRowBlock reports whether conv layer i is in a block split by rows.
-func (s *Shard) inRowBlock(i int) bool {
-	return len(s.rows) > 0 && i <= s.rows[len(s.rows)-1].last
+// wholeBlockOf returns the whole block that holds conv layer i, or nil.
+func (s *Shard) wholeBlockOf(i int) *wholeBlock {
+	for j := range s.whole {
+		if b := &s.whole[j]; i >= b.first && i <= b.last {
+			return b
+		}
+	}
+	return nil
 }
 
-// grow sizes the buffers for a batch: part[0] for this shard's largest
-// conv output, part[1] for its largest pooled one (a quarter of its layer's
-// conv output, or its rows of a row block's), band for the largest output
-// of a row block's layer (one image), full for the largest whole
-// activation.
+// grow sizes the buffers for a pass of batch images: part[0] for this
+// shard's largest conv output by channels, part[1] for its largest pooled
+// one (a quarter of its layer's conv output, or its rows or images of a
+// whole block's), band for the largest output of a whole block's layer by
+// rows (one image's band) or by images (the shard's images), full for the
+// largest whole activation.
 func (s *Shard) grow(batch int) {
 	conv, pooled, full, band := 0, 0, 0, 0
-	for _, rb := range s.rows {
-		last := s.convs[rb.last]
-		pooled = max(pooled, batch*(rb.r1-rb.r0)*(last.w/2)*last.spec.Cout)
-		for j, b := range rb.bands {
-			l := s.convs[rb.first+j]
-			band = max(band, (b.hi-b.lo)*l.w*l.spec.Cout)
+	s.steps(batch, func(step passStep) {
+		l := s.convs[step.layer]
+		switch b := step.block; step.mode {
+		case byRows:
+			pooled = max(pooled, batch*(b.r1-b.r0)*(l.w/2)*l.spec.Cout)
+			for j, r := range b.bands {
+				bl := s.convs[b.first+j]
+				band = max(band, (r.hi-r.lo)*bl.w*bl.spec.Cout)
+			}
+		case byImages:
+			i0, i1 := ShardRows(batch, s.count, s.index)
+			pooled = max(pooled, (i1-i0)*(l.h/2)*(l.w/2)*l.spec.Cout)
+			for _, bl := range s.convs[b.first : b.last+1] {
+				band = max(band, (i1-i0)*bl.h*bl.w*bl.spec.Cout)
+			}
+		default:
+			lo, hi, _ := l.byChannels()
+			conv = max(conv, batch*l.h*l.w*(hi-lo))
+			if l.spec.PoolAfter {
+				pooled = max(pooled, batch*(l.h/2)*(l.w/2)*(hi-lo))
+			}
+			full = max(full, batch*l.h*l.w*l.spec.Cout)
 		}
-	}
+		h, w := l.h, l.w
+		if l.spec.PoolAfter {
+			h, w = h/2, w/2
+		}
+		full = max(full, batch*h*w*l.spec.Cout)
+	})
 	if len(s.band[0]) < band {
 		s.band = [2][]float32{make([]float32, band), make([]float32, band)}
-	}
-	for i, l := range s.convs[:s.depth] {
-		if s.inRowBlock(i) {
-			if l.spec.PoolAfter { // a row block's output is whole only pooled
-				full = max(full, batch*(l.h/2)*(l.w/2)*l.spec.Cout)
-			}
-			continue
-		}
-		conv = max(conv, batch*l.h*l.w*(l.hi-l.lo))
-		if l.spec.PoolAfter {
-			pooled = max(pooled, batch*(l.h/2)*(l.w/2)*(l.hi-l.lo))
-		}
-		full = max(full, batch*l.h*l.w*l.spec.Cout)
 	}
 	if len(s.full) < full {
 		s.full = make([]float32, full)

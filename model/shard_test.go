@@ -208,8 +208,8 @@ func runBuiltShards(t *testing.T, shards []*Shard, batch int, x []float32) ([]fl
 		t.Fatal(err)
 	}
 	for k, s := range shards {
-		if ex.calls[k] != s.Exchanges() {
-			t.Errorf("shard %d of %d (%d row blocks) exchanged %d times, Exchanges says %d", k, n, s.RowBlocks(), ex.calls[k], s.Exchanges())
+		if ex.calls[k] != s.Exchanges(pb) {
+			t.Errorf("shard %d of %d (whole blocks split by %v) exchanged %d times, Exchanges says %d", k, n, s.Splits(pb), ex.calls[k], s.Exchanges(pb))
 		}
 	}
 	return probs, scores
@@ -287,7 +287,7 @@ func TestShardHoldsItsChannels(t *testing.T) {
 			total := 0
 			for k := 0; k < n; k++ {
 				c := *m
-				s, err := TakeShardWith(&c, k, n, ShardOptions{RowBlocks: rowBlocks})
+				s, err := TakeShardWith(&c, k, n, ShardOptions{RowBlocks: rowBlocks, ImageBlocks: -1})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -315,13 +315,16 @@ func TestShardHoldsItsChannels(t *testing.T) {
 
 // TestShardExchangeError: a failed exchange (a peer gone) ends the pass
 // with that error instead of a result, whether the layer's block is split
-// by channels (an exchange after every layer) or by rows (one at the
-// block's end).
+// by channels (an exchange after every layer) or by rows or images (one
+// at the block's end).
 func TestShardExchangeError(t *testing.T) {
 	m := randomNetModel(rand.New(rand.NewPCG(2, 2)), 16, 32, HeadGAP, 3)
-	for _, tc := range []struct{ rowBlocks, calls int }{{-1, 4}, {2, 2}} {
+	for _, tc := range []struct {
+		opts  ShardOptions
+		calls int
+	}{{ShardOptions{RowBlocks: -1}, 4}, {ShardOptions{RowBlocks: 2}, 2}, {ShardOptions{ImageBlocks: 2}, 2}} {
 		c := *m
-		s, err := TakeShardWith(&c, 0, 2, ShardOptions{RowBlocks: tc.rowBlocks})
+		s, err := TakeShardWith(&c, 0, 2, tc.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,7 +339,7 @@ func TestShardExchangeError(t *testing.T) {
 			return nil
 		})
 		if !errors.Is(err, gone) || calls != tc.calls {
-			t.Errorf("row blocks %d: err %v after %d exchanges, want %v after %d", tc.rowBlocks, err, calls, gone, tc.calls)
+			t.Errorf("%+v: err %v after %d exchanges, want %v after %d", tc.opts, err, calls, gone, tc.calls)
 		}
 	}
 }

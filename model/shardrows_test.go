@@ -28,16 +28,19 @@ func TestShardRows(t *testing.T) {
 	}
 }
 
-// TestCutMerge: cutting an activation into the shards' parts by rows or
-// by channels and merging them (Cut.Merge) gives it back exactly, with
-// batches, odd sizes and more shards than rows or channels. The output is
-// poisoned first, so a value the merge skips shows.
+// TestCutMerge: cutting an activation into the shards' parts by rows, by
+// images or by channels and merging them (Cut.Merge) gives it back
+// exactly, with batches, odd sizes and more shards than rows, images or
+// channels. The output is poisoned first, so a value the merge skips
+// shows.
 func TestCutMerge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []Cut{
 		{Batch: 1, Height: 7, Width: 5, Channels: 3, ByRows: true},
 		{Batch: 3, Height: 4, Width: 2, Channels: 16, ByRows: true},
 		{Batch: 2, Height: 1, Width: 1, Channels: 8, ByRows: true},
+		{Batch: 3, Height: 2, Width: 3, Channels: 5, ByImages: true},
+		{Batch: 1, Height: 4, Width: 4, Channels: 2, ByImages: true},
 		{Batch: 2, Height: 3, Width: 3, Channels: 17},
 		{Batch: 1, Height: 2, Width: 2, Channels: 4},
 	} {
@@ -46,12 +49,16 @@ func TestCutMerge(t *testing.T) {
 			parts := make([][]float32, n)
 			for k := range parts {
 				lo, hi := c.Range(n, k)
-				if c.ByRows { // the rows of every image, image after image
+				image := c.Height * c.Width * c.Channels
+				switch {
+				case c.ByRows: // the rows of every image, image after image
 					row := c.Width * c.Channels
 					for b := range c.Batch {
 						parts[k] = append(parts[k], full[(b*c.Height+lo)*row:(b*c.Height+hi)*row]...)
 					}
-				} else {
+				case c.ByImages:
+					parts[k] = append(parts[k], full[lo*image:hi*image]...)
+				default:
 					parts[k] = SliceChannels(full, c.Batch*c.Height*c.Width, c.Channels, lo, hi)
 				}
 				if len(parts[k]) != (hi-lo)*c.Unit() {
@@ -96,10 +103,12 @@ func TestRowBands(t *testing.T) {
 	}
 }
 
-// TestRowBlockCandidates: the automatic choice splits 224x224's first two
-// blocks by rows for 2 shards and none at 32x32 (where the halo would
-// double block 2's work), and RowBlocks forces or forbids them.
-func TestRowBlockCandidates(t *testing.T) {
+// TestWholeBlockCandidates: the automatic choice holds 224x224's first
+// two blocks whole for 2 shards (worth splitting by rows) and, at 32x32
+// (where the halo would double block 2's work), the same two for their
+// small weights (to split by images); RowBlocks and ImageBlocks force or
+// forbid them.
+func TestWholeBlockCandidates(t *testing.T) {
 	full := Arch{WidthDiv: 1}
 	for _, tc := range []struct {
 		size, count int
@@ -108,19 +117,57 @@ func TestRowBlockCandidates(t *testing.T) {
 	}{
 		{224, 2, ShardOptions{}, 2},
 		{224, 1, ShardOptions{}, 0},
-		{224, 2, ShardOptions{RowBlocks: -1}, 0},
-		{32, 2, ShardOptions{}, 0},
+		{224, 2, ShardOptions{RowBlocks: -1, ImageBlocks: -1}, 0},
+		{224, 2, ShardOptions{ImageBlocks: -1}, 2},
+		{224, 4, ShardOptions{ImageBlocks: -1}, 1},
+		{224, 4, ShardOptions{}, 2},
+		{32, 2, ShardOptions{ImageBlocks: -1}, 0},
+		{32, 2, ShardOptions{}, 2},
+		{32, 2, ShardOptions{RowBlocks: -1}, 2},
+		{32, 4, ShardOptions{}, 2},
 		{32, 2, ShardOptions{RowBlocks: 3}, 3},
 		{32, 2, ShardOptions{RowBlocks: 9}, 5},
-		{224, 4, ShardOptions{}, 1},
+		{32, 2, ShardOptions{ImageBlocks: 4, RowBlocks: 1}, 4},
 	} {
-		if got := len(rowBlockEnds(full, tc.size, tc.count, tc.opts)); got != tc.want {
-			t.Errorf("size %d, %d shards, %+v: %d row blocks, want %d", tc.size, tc.count, tc.opts, got, tc.want)
+		if got := len(wholeBlockEnds(full, tc.size, tc.count, tc.opts)); got != tc.want {
+			t.Errorf("size %d, %d shards, %+v: %d whole blocks, want %d", tc.size, tc.count, tc.opts, got, tc.want)
 		}
 	}
 	// A base cut inside block 3 has two whole blocks.
-	if got := rowBlockEnds(Arch{WidthDiv: 1, Layers: 6}, 64, 2, ShardOptions{RowBlocks: 5}); !slices.Equal(got, []int{1, 3}) {
-		t.Errorf("base cut after 6 layers: row blocks end at layers %v, want [1 3]", got)
+	if got := wholeBlockEnds(Arch{WidthDiv: 1, Layers: 6}, 64, 2, ShardOptions{RowBlocks: 5}); !slices.Equal(got, []int{1, 3}) {
+		t.Errorf("base cut after 6 layers: whole blocks end at layers %v, want [1 3]", got)
+	}
+}
+
+// TestBlockModes: a pass splits the whole blocks by images when its
+// batch divides among the shards within rowOverheadMax, else by rows
+// where their halo is cheap, else by channels; forced modes hold for
+// every batch.
+func TestBlockModes(t *testing.T) {
+	arch := Arch{WidthDiv: 1} // the plan only: full VGG16's weights would take a while to pack
+	for _, tc := range []struct {
+		size, count, batch int
+		opts               ShardOptions
+		want               []string
+	}{
+		{224, 2, 1, ShardOptions{}, []string{"rows", "rows"}},
+		{224, 2, 2, ShardOptions{}, []string{"images", "images"}},
+		{224, 2, 3, ShardOptions{}, []string{"rows", "rows"}}, // 2 images against 1.5: 33 % more
+		{224, 2, 17, ShardOptions{}, []string{"images", "images"}},
+		{224, 2, 2, ShardOptions{ImageBlocks: -1}, []string{"rows", "rows"}},
+		{224, 4, 1, ShardOptions{}, []string{"rows", "channels"}},
+		{224, 4, 8, ShardOptions{}, []string{"images", "images"}},
+		{32, 2, 1, ShardOptions{}, []string{"channels", "channels"}},
+		{32, 2, 2, ShardOptions{}, []string{"images", "images"}},
+		{32, 2, 32, ShardOptions{RowBlocks: 2}, []string{"rows", "rows"}},
+		{32, 2, 1, ShardOptions{ImageBlocks: 1}, []string{"images"}},
+		{32, 3, 2, ShardOptions{}, []string{"channels", "channels"}},
+	} {
+		s := &Shard{index: 1, count: tc.count, size: tc.size, depth: arch.Depth(), opts: tc.opts, convs: shardLayers(arch, tc.size, tc.opts)}
+		s.whole = planWholeBlocks(arch, s.convs[:s.depth], wholeBlockEnds(arch, tc.size, tc.count, tc.opts), 1, tc.count, nil, tc.opts)
+		if got := s.Splits(tc.batch); !slices.Equal(got, tc.want) {
+			t.Errorf("size %d, %d shards, batch %d, %+v: blocks split by %v, want %v", tc.size, tc.count, tc.batch, tc.opts, got, tc.want)
+		}
 	}
 }
 
@@ -140,13 +187,14 @@ func runShardsWith(t *testing.T, m *Model, n, batch int, x []float32, opts Shard
 	return probs, scores, shards
 }
 
-// TestShardRowBlocksEqualNet: shards that split their first blocks by rows
-// give Net.ForwardOOD's probabilities and OOD scores bit for bit: every
-// number of row blocks, splits into 2-5 shards (rows that do not divide,
-// more shards than rows), F(4x4), F(2x2) and direct layers in the row
-// blocks, batches of 1 and 2, a flip-averaging model, a cut base; and the
+// TestShardWholeBlocksEqualNet: shards that split their first blocks by
+// rows or by images give Net.ForwardOOD's probabilities and OOD scores
+// bit for bit: every number of such blocks, splits into 2-5 shards (rows
+// or images that do not divide, more shards than rows or images), F(4x4),
+// F(2x2) and direct layers in the blocks, batches of 1 and 2 (by images,
+// also 3 and 4), a flip-averaging model, a cut base; and the
 // MaxActivation a shared buffer is sized by still holds every exchange.
-func TestShardRowBlocksEqualNet(t *testing.T) {
+func TestShardWholeBlocksEqualNet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	withOOD, _, _ := oodModel(t)
 	withOOD.Info.FlipAverage = true
@@ -159,21 +207,40 @@ func TestShardRowBlocksEqualNet(t *testing.T) {
 		"div8 size64 cut after 7 gap": cutModel(rng, full, 7, 64, HeadGAP, 3),
 	}
 	forEachNetCase(t, rng, models, func(name string, m *Model, batch int, x, wantProbs []float32, wantScores []float64) {
-		for _, rows := range []int{1, 2, 3, 5} {
+		for _, blocks := range []int{1, 2, 3, 5} {
 			for _, n := range []int{2, 3, 5} {
-				probs, scores, shards := runShardsWith(t, m, n, batch, x, ShardOptions{RowBlocks: rows})
-				if shards[0].RowBlocks() == 0 {
-					t.Errorf("%s, %d row blocks asked, %d shards: none split by rows", name, rows, n)
+				for _, opts := range []ShardOptions{{RowBlocks: blocks}, {ImageBlocks: blocks}} {
+					probs, scores, shards := runShardsWith(t, m, n, batch, x, opts)
+					if shards[0].WholeBlocks() == 0 {
+						t.Errorf("%s, %+v, %d shards: no block held whole", name, opts, n)
+					}
+					checkEqualsNet(t, fmt.Sprintf("%s batch %d, %+v, %d shards", name, batch, opts, n), probs, scores, wantProbs, wantScores)
 				}
-				checkEqualsNet(t, fmt.Sprintf("%s batch %d, %d row blocks, %d shards", name, batch, rows, n), probs, scores, wantProbs, wantScores)
 			}
 		}
 	})
+	// By images, batches the shards divide evenly, and unevenly.
+	m := models["div4 size64 gap"]
+	net, err := NewNet(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []int{3, 4} {
+		x := uniformFloats(rng, batch*64*64*3, 100)
+		wantProbs, wantScores := net.ForwardOOD(batch, x)
+		for _, n := range []int{2, 3} {
+			for _, opts := range []ShardOptions{{}, {ImageBlocks: 3}} {
+				probs, scores, shards := runShardsWith(t, m, n, batch, x, opts)
+				checkEqualsNet(t, fmt.Sprintf("div4 size64 gap batch %d, %+v, %d shards (%v)", batch, opts, n, shards[0].Splits(batch)), probs, scores, wantProbs, wantScores)
+			}
+		}
+	}
 }
 
 // TestRowBlocksStopAtOOD: a block with an OOD layer before its last conv
-// layer, whose whole activation a row block never has, and every block
-// after it are split by channels, and the result is still Net's.
+// layer, whose whole activation a block split by rows or images never
+// has, and every block after it are split by channels, and the result is
+// still Net's.
 func TestRowBlocksStopAtOOD(t *testing.T) {
 	m, _, _ := oodModel(t)
 	if got := m.OOD.Layers[1].Layer; got != 6 {
@@ -187,7 +254,7 @@ func TestRowBlocksStopAtOOD(t *testing.T) {
 	x := uniformFloats(rand.New(rand.NewPCG(1, 1)), 32*32*3, 100)
 	wantProbs, wantScores := net.ForwardOOD(1, x)
 	probs, scores, shards := runShardsWith(t, m, 2, 1, x, ShardOptions{RowBlocks: 5})
-	if got := shards[0].RowBlocks(); got != 2 {
+	if got := shards[0].WholeBlocks(); got != 2 {
 		t.Errorf("%d row blocks, want 2 (the OOD layer is inside block 3)", got)
 	}
 	checkEqualsNet(t, "blocks 1-2 by rows", probs, scores, wantProbs, wantScores)
@@ -207,7 +274,7 @@ func TestReadShardRowBlocks(t *testing.T) {
 	data := buf.Bytes()
 	x := uniformFloats(rng, 64*64*3, 100)
 	for _, rows := range []int{-1, 2} {
-		opts := ShardOptions{RowBlocks: rows}
+		opts := ShardOptions{RowBlocks: rows, ImageBlocks: -1}
 		want, _, taken := runShardsWith(t, m, 2, 1, x, opts)
 		shards := make([]*Shard, 2)
 		for k := range shards {

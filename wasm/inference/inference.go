@@ -67,7 +67,7 @@ func (e *Engine) Load(data []byte, name string, opts model.ShardOptions) (protoc
 		shard *model.Shard
 		err   error
 	)
-	if e.split() || opts != (model.ShardOptions{RowBlocks: opts.RowBlocks}) { // row blocks need a pool
+	if e.split() || opts != (model.ShardOptions{RowBlocks: opts.RowBlocks, ImageBlocks: opts.ImageBlocks}) { // whole blocks need a pool
 		// Only this worker's channels of each layer, cut as they are read
 		// and packed as opts asks (all of them for a lone engine).
 		shard, info, err = model.ReadShard(bytes.NewReader(data), int64(len(data)), name, e.index, max(e.count, 1), opts)
@@ -95,16 +95,22 @@ func (e *Engine) Load(data []byte, name string, opts model.ShardOptions) (protoc
 		Description: info.Description,
 		FlipAverage: info.FlipAverage,
 		SaveMemory:  opts.HalfWeights || opts.SmallTiles,
-		RowBlocks:   rowBlocks(shard),
+		Splits:      pictureSplits(shard, info),
 	}, nil
 }
 
-// rowBlocks is s.RowBlocks, 0 without a shard.
-func rowBlocks(s *model.Shard) int {
+// pictureSplits is how a pass of one picture splits shard s's whole
+// blocks (model.Shard.Splits): two images for a flip-averaging model;
+// none without a shard.
+func pictureSplits(s *model.Shard, info model.Info) []string {
 	if s == nil {
-		return 0
+		return nil
 	}
-	return s.RowBlocks()
+	batch := 1
+	if info.FlipAverage {
+		batch = 2
+	}
+	return s.Splits(batch)
 }
 
 // LoadOptions is how Load packs the weights for req: model.SaveMemory
@@ -115,7 +121,7 @@ func LoadOptions(req protocol.LoadRequest) model.ShardOptions {
 	if req.SaveMemory {
 		opts = model.SaveMemory()
 	}
-	opts.RowBlocks = req.RowBlocks
+	opts.RowBlocks, opts.ImageBlocks = req.RowBlocks, req.ImageBlocks
 	return opts
 }
 

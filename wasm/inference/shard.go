@@ -51,7 +51,7 @@ func (e *Engine) shardPass(s *model.Shard, x []float32, run protocol.ShardRun) (
 		if e.index != 0 || e.pool == nil {
 			return nil, nil, fmt.Errorf("worker %d of %d was asked to lead a pass", e.index, e.count)
 		}
-		run.Size, run.MaxFull, run.Exchanges = s.InputSize(), s.MaxActivation(run.Batch), s.Exchanges()
+		run.Size, run.MaxFull, run.Exchanges = s.InputSize(), s.MaxActivation(run.Batch), s.Exchanges(run.Batch)
 		var err error
 		if ex, err = e.pool.Start(run, x); err != nil {
 			return nil, nil, err
@@ -83,7 +83,7 @@ func (e *Engine) BenchLoad(req protocol.BenchLoad) error {
 	if req.Size < 32 || req.Size > 512 {
 		return fmt.Errorf("bench: input size %d outside 32..512", req.Size)
 	}
-	s, err := model.TakeShardWith(RandomModel(req.Size, req.WidthDiv, 1), e.index, max(e.count, 1), model.ShardOptions{HalfWeights: req.HalfWeights, SmallTiles: req.SmallTiles, RowBlocks: req.RowBlocks})
+	s, err := model.TakeShardWith(RandomModel(req.Size, req.WidthDiv, 1), e.index, max(e.count, 1), model.ShardOptions{HalfWeights: req.HalfWeights, SmallTiles: req.SmallTiles, RowBlocks: req.RowBlocks, ImageBlocks: req.ImageBlocks})
 	if err != nil {
 		return fmt.Errorf("bench: size %d: %w", req.Size, err)
 	}
@@ -121,7 +121,7 @@ func (e *Engine) Bench(req protocol.BenchRequest, report func(protocol.BenchRow)
 		if err != nil {
 			return err
 		}
-		row.RowBlocks = s.RowBlocks()
+		row.Splits = s.Splits(req.Batch)
 		report(row)
 	}
 	return nil

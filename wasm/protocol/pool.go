@@ -144,6 +144,7 @@ type BenchLoad struct {
 	HalfWeights bool `json:"halfWeights,omitempty"` // float16 Winograd weights (model.ShardOptions)
 	SmallTiles  bool `json:"smallTiles,omitempty"`  // F(2x2) in blocks 4 and 5 (model.ShardOptions)
 	RowBlocks   int  `json:"rowBlocks,omitempty"`   // leading blocks split by rows: 0 automatic, -1 none (model.ShardOptions)
+	ImageBlocks int  `json:"imageBlocks,omitempty"` // leading blocks split by images: 0 automatic, -1 none (model.ShardOptions)
 }
 
 // BenchLoaded answers BenchLoad (and KindMemory).

@@ -52,9 +52,11 @@ type LoadRequest struct {
 	// SaveMemory packs the weights as model.SaveMemory says: for phones
 	// and other devices short of memory, at some cost in speed and accuracy.
 	SaveMemory bool `json:"saveMemory,omitempty"`
-	// RowBlocks is model.ShardOptions.RowBlocks for a pool: 0 lets the
-	// workers choose (the page's ?rows= overrides it, for tests).
-	RowBlocks int `json:"rowBlocks,omitempty"`
+	// RowBlocks and ImageBlocks are model.ShardOptions' for a pool: 0
+	// lets the workers choose (the page's ?rows= and ?images= override
+	// them, for tests and benchmarks).
+	RowBlocks   int `json:"rowBlocks,omitempty"`
+	ImageBlocks int `json:"imageBlocks,omitempty"`
 }
 
 // Progress reports a model download.
@@ -96,20 +98,27 @@ type Loaded struct {
 	// WasmBytes is the worker's wasm memory after loading (issue 14: the
 	// pool reports the sum over its workers).
 	WasmBytes int64 `json:"wasmBytes,omitempty"`
-	// RowBlocks: the leading blocks a pool's workers split by rows
-	// (model.Shard.RowBlocks).
-	RowBlocks int `json:"rowBlocks,omitempty"`
+	// Splits: how a pool's pass of one picture (two images for a
+	// flip-averaging model) splits the leading blocks the workers hold
+	// whole (model.Shard.Splits).
+	Splits []string `json:"splits,omitempty"`
 }
 
-// RowBlockWords says which blocks a pool splits by rows ("" for none).
-func RowBlockWords(n int) string {
+// SplitWords says how a pool splits its leading blocks (model.Shard.Splits):
+// "blocks 1-2 split by images", "block 1 split by rows"; "" where they are
+// split by channels, as every other block is.
+func SplitWords(splits []string) string {
+	n := 0
+	for n < len(splits) && splits[n] == splits[0] && splits[0] != "channels" {
+		n++
+	}
 	switch n {
 	case 0:
 		return ""
 	case 1:
-		return "block 1 split by rows"
+		return "block 1 split by " + splits[0]
 	}
-	return fmt.Sprintf("blocks 1-%d split by rows", n)
+	return fmt.Sprintf("blocks 1-%d split by %s", n, splits[0])
 }
 
 // ClassifyRequest accompanies an image blob.
@@ -174,6 +183,7 @@ type BenchRequest struct {
 	HalfWeights bool `json:"halfWeights,omitempty"` // float16 Winograd weights (model.ShardOptions; pool benchmarks)
 	SmallTiles  bool `json:"smallTiles,omitempty"`  // F(2x2) in blocks 4 and 5 (model.ShardOptions; pool benchmarks)
 	RowBlocks   int  `json:"rowBlocks,omitempty"`   // leading blocks split by rows: 0 automatic, -1 none (model.ShardOptions; pool benchmarks)
+	ImageBlocks int  `json:"imageBlocks,omitempty"` // leading blocks split by images: 0 automatic, -1 none (model.ShardOptions; pool benchmarks)
 }
 
 // BenchRow is the timing of one input size.
@@ -192,9 +202,9 @@ type BenchRow struct {
 	Exchange  string `json:"exchange,omitempty"`
 	Spin      bool   `json:"spin,omitempty"` // PoolRequest.Spin
 	WasmBytes int64  `json:"wasmBytes,omitempty"`
-	// RowBlocks: the leading blocks the pool split by rows
-	// (model.Shard.RowBlocks).
-	RowBlocks int `json:"rowBlocks,omitempty"`
+	// Splits: how the timed passes split the leading blocks the pool
+	// holds whole (model.Shard.Splits).
+	Splits []string `json:"splits,omitempty"`
 	// ParkedPasses: the followers' passes so far that started from the
 	// control buffer (BenchLoaded.ParkedPasses, summed).
 	ParkedPasses int `json:"parkedPasses,omitempty"`

@@ -141,12 +141,22 @@ func TestShardRunControlRoundTrip(t *testing.T) {
 	}
 }
 
-// TestRowBlockWords: what pool lines and bench rows say about the blocks
-// a pool splits by rows.
-func TestRowBlockWords(t *testing.T) {
-	for n, want := range map[int]string{0: "", 1: "block 1 split by rows", 2: "blocks 1-2 split by rows", 5: "blocks 1-5 split by rows"} {
-		if got := RowBlockWords(n); got != want {
-			t.Errorf("RowBlockWords(%d) = %q, want %q", n, got, want)
+// TestSplitWords: what pool lines and bench rows say about how a pool
+// splits its leading blocks.
+func TestSplitWords(t *testing.T) {
+	for _, tc := range []struct {
+		splits []string
+		want   string
+	}{
+		{nil, ""},
+		{[]string{"channels", "channels"}, ""},
+		{[]string{"rows"}, "block 1 split by rows"},
+		{[]string{"images", "images"}, "blocks 1-2 split by images"},
+		{[]string{"rows", "channels"}, "block 1 split by rows"},
+		{[]string{"rows", "rows", "rows", "rows", "rows"}, "blocks 1-5 split by rows"},
+	} {
+		if got := SplitWords(tc.splits); got != tc.want {
+			t.Errorf("SplitWords(%q) = %q, want %q", tc.splits, got, tc.want)
 		}
 	}
 }

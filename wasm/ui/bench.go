@@ -133,7 +133,7 @@ func (b *Bench) start(ctx app.Context, e app.Event) {
 	b.startedAt = app.Window().Get("performance").Call("now").Float()
 	s := b.settings
 	b.runID = b.worker.send(protocol.KindBench, protocol.BenchRequest{
-		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, Batch: s.Batch, HalfWeights: s.HalfWeights, SmallTiles: s.SmallTiles, RowBlocks: s.Pool.rows,
+		Sizes: s.Sizes, WidthDiv: s.WidthDiv, Warmup: s.Warmup, Runs: s.Runs, Batch: s.Batch, HalfWeights: s.HalfWeights, SmallTiles: s.SmallTiles, RowBlocks: s.Pool.rows, ImageBlocks: s.Pool.images,
 	}, nil)
 	b.watchFrames(ctx)
 }
@@ -291,7 +291,7 @@ func (b *Bench) renderTable(state string) app.UI {
 			app.Range(b.rows).Slice(func(i int) app.UI {
 				r := b.rows[i]
 				return app.Tr().DataSet("size", r.Size).DataSet("median", fmt.Sprintf("%.3f", r.MedianMillis)).
-					DataSet("workers", r.Workers).DataSet("exchange", r.Exchange).DataSet("wasm-bytes", r.WasmBytes).DataSet("row-blocks", r.RowBlocks).
+					DataSet("workers", r.Workers).DataSet("exchange", r.Exchange).DataSet("wasm-bytes", r.WasmBytes).DataSet("splits", strings.Join(r.Splits, ",")).
 					DataSet("parked-passes", r.ParkedPasses).DataSet("spin", r.Spin).DataSet("polled-barriers", r.PolledBarriers).Body(
 					app.Td().Text(fmt.Sprintf("%d×%d", r.Size, r.Size)),
 					app.Td().Text(networkWords(r.WidthDiv)),
@@ -324,13 +324,13 @@ func networkWords(widthDiv int) string {
 }
 
 // poolWords says how a row's workers ran: how many, their exchange,
-// whether they polled and which blocks they split by rows.
+// whether they polled and how they split the leading blocks.
 func poolWords(r protocol.BenchRow) string {
 	words := r.Exchange
 	if r.Spin {
 		words += ", polling"
 	}
-	if w := protocol.RowBlockWords(r.RowBlocks); w != "" {
+	if w := protocol.SplitWords(r.Splits); w != "" {
 		words += ", " + w
 	}
 	return fmt.Sprintf("%d (%s)", r.Workers, words)

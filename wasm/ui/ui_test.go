@@ -132,6 +132,8 @@ func TestParseBenchSettings(t *testing.T) {
 		{"rows=0", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{rows: -1}}},
 		{"rows=9", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{rows: 5}}},
 		{"rows=-1&rows=x", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1}},
+		{"images=2&rows=0", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 1, Pool: poolFlags{rows: -1, images: 2}}},
+		{"images=0&batch=32", BenchSettings{Sizes: []int{224, 32}, WidthDiv: 1, Warmup: 1, Runs: 5, Batch: 32, Pool: poolFlags{images: -1}}},
 	}
 	for _, c := range cases {
 		q, _ := url.ParseQuery(c.query)

@@ -21,13 +21,15 @@ const MaxWorkers = 4
 // device's core count capped at MaxWorkers. ?exchange=message forces the
 // message exchange on an isolated page and ?spin=1 or 0 the workers'
 // polling on or off, ?rows=N splits the first N blocks by rows and
-// ?rows=0 none (poolFlags; tests, benchmarks).
+// ?rows=0 none, ?images=N and ?images=0 likewise by images (poolFlags;
+// tests, benchmarks).
 const (
 	storedThreadsKey = "vggo.threads"
 	threadsQuery     = "threads"
 	exchangeQuery    = "exchange"
 	spinQuery        = "spin"
 	rowsQuery        = "rows"
+	imagesQuery      = "images"
 )
 
 // poolFlags are a page's overrides of the pool's automatic choices, from
@@ -36,6 +38,7 @@ type poolFlags struct {
 	exchange string // protocol.ExchangeMessage forces messages; "" chooses
 	spin     string // "1" or "0" turns polling (protocol.PoolRequest.Spin) on or off; "" chooses
 	rows     int    // model.ShardOptions.RowBlocks: 1-5 blocks split by rows, -1 none, 0 chooses
+	images   int    // model.ShardOptions.ImageBlocks: 1-5 blocks split by images, -1 none, 0 chooses
 }
 
 // poolFlagsFrom reads the flags from a page's query; other values mean
@@ -48,13 +51,21 @@ func poolFlagsFrom(q url.Values) poolFlags {
 	if v := q.Get(spinQuery); v == "1" || v == "0" {
 		f.spin = v
 	}
-	if n, err := strconv.Atoi(q.Get(rowsQuery)); err == nil && n >= 0 {
-		f.rows = min(n, 5) // VGG16's blocks
-		if n == 0 {
-			f.rows = -1
-		}
-	}
+	f.rows, f.images = blocksFlag(q.Get(rowsQuery)), blocksFlag(q.Get(imagesQuery))
 	return f
+}
+
+// blocksFlag reads ?rows= or ?images=: N >= 1 blocks (at most VGG16's
+// 5), 0 none (-1), anything else the automatic choice (0).
+func blocksFlag(v string) int {
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil || n < 0:
+		return 0
+	case n == 0:
+		return -1
+	}
+	return min(n, 5)
 }
 
 // Whether the workers pack the model's weights to save memory
@@ -245,8 +256,9 @@ type workerPool struct {
 	memory int64
 	// saveMemory: the loaded model's weights are packed to save memory.
 	saveMemory bool
-	// rowBlocks: the leading blocks the workers split by rows.
-	rowBlocks int
+	// splits: how a pass of one picture splits the leading blocks
+	// (protocol.Loaded.Splits).
+	splits []string
 	// note says, for people, what happened to the pool ("" when nothing did).
 	note string
 	// killNext, set by the test hook, kills a worker right after the next
@@ -329,7 +341,7 @@ func (p *workerPool) send(kind string, body any, blob app.Value) int {
 	switch kind {
 	case protocol.KindLoad:
 		req := body.(protocol.LoadRequest)
-		req.RowBlocks = p.flags.rows
+		req.RowBlocks, req.ImageBlocks = p.flags.rows, p.flags.images
 		r.body = req
 		p.load, p.loadedOK = r, false
 		p.startLoad()
@@ -509,7 +521,7 @@ func (p *workerPool) checkLoaded(ctx app.Context) {
 		memory += m.memory
 	}
 	p.ready = true
-	p.memory, p.saveMemory, p.rowBlocks = memory, loaded.SaveMemory, loaded.RowBlocks
+	p.memory, p.saveMemory, p.splits = memory, loaded.SaveMemory, loaded.Splits
 	if !p.loadedOK {
 		p.loadedOK = true
 		loaded.WasmBytes = memory
@@ -555,7 +567,7 @@ func (p *workerPool) benchNextSize(req *poolRequest) {
 	p.open[req.attempt] = req
 	b.waiting, b.memory = len(p.members), 0
 	for _, m := range p.members {
-		m.client.sendWith(req.attempt, protocol.KindBenchLoad, protocol.BenchLoad{Size: b.req.Sizes[b.next], WidthDiv: b.req.WidthDiv, HalfWeights: b.req.HalfWeights, SmallTiles: b.req.SmallTiles, RowBlocks: b.req.RowBlocks}, nil, nil)
+		m.client.sendWith(req.attempt, protocol.KindBenchLoad, protocol.BenchLoad{Size: b.req.Sizes[b.next], WidthDiv: b.req.WidthDiv, HalfWeights: b.req.HalfWeights, SmallTiles: b.req.SmallTiles, RowBlocks: b.req.RowBlocks, ImageBlocks: b.req.ImageBlocks}, nil, nil)
 	}
 }
 
@@ -760,7 +772,7 @@ func poolLine(id string, p *workerPool) app.UI {
 	if p.memory > 0 && p.saveMemory {
 		notes = append(notes, "weights packed to save memory")
 	}
-	if w := protocol.RowBlockWords(p.rowBlocks); w != "" {
+	if w := protocol.SplitWords(p.splits); w != "" {
 		notes = append(notes, w)
 	}
 	text := p.modeWords() + "."
@@ -771,5 +783,5 @@ func poolLine(id string, p *workerPool) app.UI {
 		text += " " + p.note
 	}
 	return app.P().ID(id).Class("note").DataSet("workers", p.size()).DataSet("mode", p.mode).
-		DataSet("wasm-bytes", p.memory).DataSet("save-memory", p.saveMemory).DataSet("row-blocks", p.rowBlocks).Text(text)
+		DataSet("wasm-bytes", p.memory).DataSet("save-memory", p.saveMemory).DataSet("splits", strings.Join(p.splits, ",")).Text(text)
 }

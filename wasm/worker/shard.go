@@ -386,13 +386,13 @@ const mergeStagingValues = 1 << 16
 
 // merge places another worker's part [lo, hi) of cut, in JavaScript
 // memory, into full; values(v0, count) is the part's values [v0,
-// v0+count) as bytes. Rows go straight to their place, one run per
-// image; channels through the staging buffer, a piece at a time
+// v0+count) as bytes. Rows and images go straight to their place, in
+// contiguous runs (Cut.Run); channels through the staging buffer, a piece at a time
 // (PlaceChannels), since each pixel's channels sit apart in full.
 func (p *pool) merge(full []float32, cut model.Cut, lo, hi int, values func(v0, count int) js.Value) {
-	if cut.ByRows {
-		for b := range cut.Batch {
-			at, v0, count := cut.ImageRows(b, lo, hi)
+	if cut.ByRows || cut.ByImages {
+		for i := range cut.Runs() {
+			at, v0, count := cut.Run(i, lo, hi)
 			js.CopyBytesToGo(floatBytes(full[at:at+count]), values(v0, count))
 		}
 		return
