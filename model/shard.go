@@ -272,8 +272,6 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 		}
 		if take {
 			m.Base.Layers[i] = ConvParams{}
-		}
-		if take {
 			runtime.GC()
 		}
 		head.convs[i] = convLayer{spec: spec, h: l.h, w: l.w}

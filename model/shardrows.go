@@ -22,11 +22,12 @@ import (
 //
 // With the weights whole, a pass of several images (a batch, or a
 // flip-averaging model's picture and its mirror image) can split those
-// blocks by images instead: no halo at all, and at 32x32, where rows
-// would cost a shard 25-67 % more work per block, the first two blocks
-// still leave the channel split's exchanges (at batch 32 with 2 shards,
-// 6 of 8.5 million values a pass). Which split a pass takes is chosen
-// per pass and block (Shard.mode); the weights held are the same.
+// blocks by images instead: no halo at all, and even at 32x32, where
+// rows would cost a shard 25-67 % more work per block, it spares the
+// first two blocks the channel split's exchanges (at batch 32 with 2
+// shards, 6 of the 8.5 million values a pass exchanges). Which split a
+// pass takes is chosen per pass and block (Shard.mode); the weights held
+// are the same.
 
 // ShardRows returns the rows [lo, hi) of an activation of h rows that
 // shard k of n computes in a block split by rows: the first h%n shards
