@@ -139,7 +139,7 @@ type channelCut func(layer int) (lo, hi int)
 // split by rows or images (wholeBlockEnds), its ShardChannels elsewhere.
 func shardCut(arch Arch, size, index, count int, opts ShardOptions) channelCut {
 	whole := 0 // layers [0, whole) are in those blocks
-	if ends := wholeBlockEnds(arch, size, count, opts); len(ends) > 0 {
+	if ends, _ := wholeBlockEnds(arch, size, count, opts); len(ends) > 0 {
 		whole = ends[len(ends)-1] + 1
 	}
 	return func(layer int) (lo, hi int) {

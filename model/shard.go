@@ -223,10 +223,8 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 		return nil, err
 	}
 	depth := m.Base.Arch.Depth()
-	s := &Shard{index: index, count: count, size: size, depth: depth, opts: opts}
+	s := planShard(m.Base.Arch, size, index, count, m.OOD, opts)
 	head := &Net{size: size, arch: m.Base.Arch, last: depth - 1}
-	s.convs = shardLayers(m.Base.Arch, size, opts)
-	s.whole = planWholeBlocks(m.Base.Arch, s.convs[:depth], wholeBlockEnds(m.Base.Arch, size, count, opts), index, count, m.OOD, opts)
 	// Layer by layer: cut this shard's channels, let go of the layer's
 	// float32 weights (take), transform the cut. With take, the garbage
 	// collector runs after each layer, so the transformed layers fill the
@@ -235,7 +233,8 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 	for i := range depth {
 		l := &s.convs[i]
 		spec := l.spec
-		l.lo, l.hi = ShardChannels(spec.Cout, count, index)
+		lo, hi := ShardChannels(spec.Cout, count, index)
+		l.lo, l.hi = lo, hi
 		b := s.wholeBlockOf(i)
 		if b != nil {
 			l.lo, l.hi = 0, spec.Cout
@@ -263,12 +262,10 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 			l.conv = pack(l.lo, l.hi)
 		}
 		if b != nil && s.mayCutChannels(*b) {
-			c := &channelConv{}
-			c.lo, c.hi = ShardChannels(spec.Cout, count, index)
-			if c.hi > c.lo {
-				c.conv = pack(c.lo, c.hi)
+			l.cut = &channelConv{lo: lo, hi: hi}
+			if hi > lo {
+				l.cut.conv = pack(lo, hi)
 			}
-			l.cut = c
 		}
 		if take {
 			m.Base.Layers[i] = ConvParams{}
@@ -291,19 +288,22 @@ func newShard(m *Model, index, count int, take bool, opts ShardOptions, precut c
 	return s, nil
 }
 
-// shardLayers returns the shapes and Winograd tiles of the conv layers of
-// a network of arch at input size, packed under opts, without weights.
-func shardLayers(arch Arch, size int, opts ShardOptions) [ConvLayers]shardLayer {
-	var convs [ConvLayers]shardLayer
+// planShard returns shard index of count of a network of arch at input
+// size without weights: its conv layers' shapes and Winograd tiles under
+// opts, and the leading blocks it holds whole.
+func planShard(arch Arch, size, index, count int, ood *OOD, opts ShardOptions) *Shard {
+	s := &Shard{index: index, count: count, size: size, depth: arch.Depth(), opts: opts}
 	h := size
-	for i := range arch.Depth() {
+	for i := range s.depth {
 		spec := arch.Conv(i)
-		convs[i] = shardLayer{spec: spec, h: h, w: h, tile: opts.tileFor(spec, h)}
+		s.convs[i] = shardLayer{spec: spec, h: h, w: h, tile: opts.tileFor(spec, h)}
 		if spec.PoolAfter {
 			h /= 2
 		}
 	}
-	return convs
+	ends, rows := wholeBlockEnds(arch, size, count, opts)
+	s.whole = planWholeBlocks(s.convs[:s.depth], ends, rows, index, count, ood)
+	return s
 }
 
 // Index and Count say which shard this is, of how many.
@@ -548,7 +548,6 @@ func (s *Shard) grow(batch int) {
 			if l.spec.PoolAfter {
 				pooled = max(pooled, batch*(l.h/2)*(l.w/2)*(hi-lo))
 			}
-			full = max(full, batch*l.h*l.w*l.spec.Cout)
 		}
 		h, w := l.h, l.w
 		if l.spec.PoolAfter {

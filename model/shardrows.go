@@ -150,7 +150,7 @@ type wholeBlock struct {
 	first, last int
 	r0, r1      int
 	bands       []rowBand
-	rowOverhead float64 // rowOverhead of the block for the shard's count
+	rowsPay     bool // wholeBlockEnds' automatic choice counts it worth splitting by rows
 }
 
 // blockMode is how a pass splits a block among the shards.
@@ -219,23 +219,23 @@ func (o ShardOptions) forced() (mode blockMode, n int) {
 // network of arch at input size, split into count shards, whose weights
 // every shard holds whole under opts: whole blocks that end in a
 // max-pool, from block 1 on, as many as opts forces or, automatically,
-// the longer of two runs of them: those whose rows computed twice cost a
-// shard at most rowOverheadMax more work (worth splitting by rows even
-// for one image; RowBlocks 0), and those whose weights together are at
-// most wholeWeightsMax of the base's (cheap to hold whole for the passes
-// that split by images; ImageBlocks 0). It does not know the model's OOD
-// layers: newShard then stops before a block with one inside it.
-func wholeBlockEnds(arch Arch, size, count int, opts ShardOptions) []int {
+// the longer of two runs of them: the first rows blocks, whose rows
+// computed twice cost a shard at most rowOverheadMax more work (worth
+// splitting by rows even for one image; RowBlocks 0, else rows is 0), and
+// those whose weights together are at most wholeWeightsMax of the base's
+// (cheap to hold whole for the passes that split by images; ImageBlocks
+// 0). It does not know the model's OOD layers: newShard then stops before
+// a block with one inside it.
+func wholeBlockEnds(arch Arch, size, count int, opts ShardOptions) (ends []int, rows int) {
 	if count < 2 {
-		return nil
+		return nil, 0
 	}
-	var ends []int
 	total, weights := 0, 0
 	for i := range arch.Depth() {
 		total += 9 * arch.Conv(i).Cin * arch.Conv(i).Cout
 	}
 	rowsOK, smallOK := opts.RowBlocks == 0, opts.ImageBlocks == 0
-	rows, small := 0, 0
+	small := 0
 	h := size
 	for first := 0; first < arch.Depth(); {
 		last := first
@@ -263,7 +263,7 @@ func wholeBlockEnds(arch Arch, size, count int, opts ShardOptions) []int {
 	if _, forced := opts.forced(); forced > 0 {
 		n = min(forced, len(ends))
 	}
-	return ends[:n]
+	return ends[:n], min(rows, n)
 }
 
 // rowOverhead is the largest extra work of a shard in block [first,
@@ -303,13 +303,14 @@ func imageOverhead(batch, count int) float64 {
 }
 
 // planWholeBlocks returns the blocks of the shard's layers that end at
-// ends (wholeBlockEnds) as wholeBlocks for shard index of count,
-// stopping before a block with an OOD layer other than its last (only a
-// block's pooled output is whole on every shard).
-func planWholeBlocks(arch Arch, convs []shardLayer, ends []int, index, count int, ood *OOD, opts ShardOptions) []wholeBlock {
+// ends (wholeBlockEnds; the first rows of them worth splitting by rows)
+// as wholeBlocks for shard index of count, stopping before a block with
+// an OOD layer other than its last (only a block's pooled output is whole
+// on every shard).
+func planWholeBlocks(convs []shardLayer, ends []int, rows, index, count int, ood *OOD) []wholeBlock {
 	var plan []wholeBlock
 	first := 0
-	for _, last := range ends {
+	for i, last := range ends {
 		if ood != nil {
 			for _, L := range ood.Layers {
 				if L.Layer >= first && L.Layer < last {
@@ -323,8 +324,7 @@ func planWholeBlocks(arch Arch, convs []shardLayer, ends []int, index, count int
 		}
 		r0, r1 := ShardRows(convs[last].h/2, count, index)
 		plan = append(plan, wholeBlock{first: first, last: last, r0: r0, r1: r1,
-			bands:       rowBands(tiles, heights, rowBand{2 * r0, 2 * r1}),
-			rowOverhead: rowOverhead(arch, first, last, convs[first].h, count, opts)})
+			bands: rowBands(tiles, heights, rowBand{2 * r0, 2 * r1}), rowsPay: i < rows})
 		first = last + 1
 	}
 	return plan
@@ -342,7 +342,7 @@ func (s *Shard) mode(b wholeBlock, batch int) blockMode {
 	switch {
 	case s.opts.ImageBlocks == 0 && imageOverhead(batch, s.count) <= rowOverheadMax:
 		return byImages
-	case s.opts.RowBlocks == 0 && b.rowOverhead <= rowOverheadMax:
+	case b.rowsPay:
 		return byRows
 	}
 	return byChannels
@@ -353,7 +353,7 @@ func (s *Shard) mode(b wholeBlock, batch int) blockMode {
 // block's layers packed on their own.
 func (s *Shard) mayCutChannels(b wholeBlock) bool {
 	_, forced := s.opts.forced()
-	return forced == 0 && (s.opts.RowBlocks != 0 || b.rowOverhead > rowOverheadMax)
+	return forced == 0 && !b.rowsPay
 }
 
 // runRows runs whole block wb of the shard by rows on batch whole input

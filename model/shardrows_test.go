@@ -129,12 +129,12 @@ func TestWholeBlockCandidates(t *testing.T) {
 		{32, 2, ShardOptions{RowBlocks: 9}, 5},
 		{32, 2, ShardOptions{ImageBlocks: 4, RowBlocks: 1}, 4},
 	} {
-		if got := len(wholeBlockEnds(full, tc.size, tc.count, tc.opts)); got != tc.want {
-			t.Errorf("size %d, %d shards, %+v: %d whole blocks, want %d", tc.size, tc.count, tc.opts, got, tc.want)
+		if got, _ := wholeBlockEnds(full, tc.size, tc.count, tc.opts); len(got) != tc.want {
+			t.Errorf("size %d, %d shards, %+v: %d whole blocks, want %d", tc.size, tc.count, tc.opts, len(got), tc.want)
 		}
 	}
 	// A base cut inside block 3 has two whole blocks.
-	if got := wholeBlockEnds(Arch{WidthDiv: 1, Layers: 6}, 64, 2, ShardOptions{RowBlocks: 5}); !slices.Equal(got, []int{1, 3}) {
+	if got, _ := wholeBlockEnds(Arch{WidthDiv: 1, Layers: 6}, 64, 2, ShardOptions{RowBlocks: 5}); !slices.Equal(got, []int{1, 3}) {
 		t.Errorf("base cut after 6 layers: whole blocks end at layers %v, want [1 3]", got)
 	}
 }
@@ -163,8 +163,7 @@ func TestBlockModes(t *testing.T) {
 		{32, 2, 1, ShardOptions{ImageBlocks: 1}, []string{"images"}},
 		{32, 3, 2, ShardOptions{}, []string{"channels", "channels"}},
 	} {
-		s := &Shard{index: 1, count: tc.count, size: tc.size, depth: arch.Depth(), opts: tc.opts, convs: shardLayers(arch, tc.size, tc.opts)}
-		s.whole = planWholeBlocks(arch, s.convs[:s.depth], wholeBlockEnds(arch, tc.size, tc.count, tc.opts), 1, tc.count, nil, tc.opts)
+		s := planShard(arch, tc.size, 1, tc.count, nil, tc.opts)
 		if got := s.Splits(tc.batch); !slices.Equal(got, tc.want) {
 			t.Errorf("size %d, %d shards, batch %d, %+v: blocks split by %v, want %v", tc.size, tc.count, tc.batch, tc.opts, got, tc.want)
 		}
