@@ -94,6 +94,37 @@ func TestPreprocessingMessage(t *testing.T) {
 	}
 }
 
+// The log says how many augmented draws the run caches and, when the
+// epochs outnumber them, that later epochs repeat earlier draws.
+func TestAugmentationMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		copies, epochs int
+		want, notWant  string
+	}{
+		{"fewer draws than epochs", 2, 5, "augmentation: rot=0,ws=0,hs=0,zoom=0,flip=true,bright=0-0; 2 cached draw(s) of every training image, epoch e uses draw (e-1) mod 2, so epochs 3-5 see earlier epochs' draws again, which the network can memorise (training loss drops, validation loss rises): -aug-copies 5 draws a fresh copy for every epoch\n", ""},
+		{"a draw per epoch", 3, 3, "augmentation: rot=0,ws=0,hs=0,zoom=0,flip=true,bright=0-0; 3 cached draw(s) of every training image, epoch e uses draw (e-1) mod 3\n", "again"},
+		{"no augmentation", 0, 3, "", "augmentation:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := smallFit(fixture, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), tc.epochs)
+			c.Aug.HorizontalFlip, c.AugCopies = tc.copies > 0, max(tc.copies, 1)
+			c.TrainPerClass, c.OOD.PerClass = 4, 0
+			if err := c.validate(); err != nil {
+				t.Fatal(err)
+			}
+			var log bytes.Buffer
+			if _, err := prepare(context.Background(), c, &log, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(log.String(), tc.want) || (tc.notWant != "" && strings.Contains(log.String(), tc.notWant)) {
+				t.Errorf("log lacks %q (or has %q):\n%s", tc.want, tc.notWant, log.String())
+			}
+		})
+	}
+}
+
 // Unreadable images: one warning line each, then a summary, and the split
 // is drawn again without them, so two bad files in a small class do not
 // empty its validation split; a class with too few good images is refused
