@@ -102,8 +102,8 @@ func TestAugmentationMessage(t *testing.T) {
 		copies, epochs int
 		want, notWant  string
 	}{
-		{"fewer draws than epochs", 2, 5, "augmentation: rot=0,ws=0,hs=0,zoom=0,flip=true,bright=0-0; 2 cached draw(s) of every training image, epoch e uses draw (e-1) mod 2, so epochs 3-5 see earlier epochs' draws again, which the network can memorise (training loss drops, validation loss rises): -aug-copies 5 draws a fresh copy for every epoch\n", ""},
-		{"a draw per epoch", 3, 3, "augmentation: rot=0,ws=0,hs=0,zoom=0,flip=true,bright=0-0; 3 cached draw(s) of every training image, epoch e uses draw (e-1) mod 3\n", "again"},
+		{"fewer draws than epochs", 2, 5, "augmentation: -flip; 2 cached draw(s) of every training image, epoch e uses draw (e-1) mod 2, so epochs 3-5 see earlier epochs' draws again, which the network can memorise (training loss drops, validation loss rises): -aug-copies 5 draws a fresh copy for every epoch\n", ""},
+		{"a draw per epoch", 3, 3, "augmentation: -flip; 3 cached draw(s) of every training image, epoch e uses draw (e-1) mod 3\n", "again"},
 		{"no augmentation", 0, 3, "", "augmentation:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

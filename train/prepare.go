@@ -287,7 +287,7 @@ func augmentationLine(c *fitConfig) string {
 	if !c.Aug.Enabled() {
 		return ""
 	}
-	line := fmt.Sprintf("augmentation: %s; %d cached draw(s) of every training image, epoch e uses draw (e-1) mod %d", c.Aug, c.AugCopies, c.AugCopies)
+	line := fmt.Sprintf("augmentation: %s; %d cached draw(s) of every training image, epoch e uses draw (e-1) mod %d", c.Aug.Flags(), c.AugCopies, c.AugCopies)
 	if c.AugCopies < c.Epochs {
 		line += fmt.Sprintf(", so epochs %d-%d see earlier epochs' draws again, which the network can memorise (training loss drops, validation loss rises): -aug-copies %d draws a fresh copy for every epoch",
 			c.AugCopies+1, c.Epochs, c.Epochs)

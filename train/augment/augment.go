@@ -15,6 +15,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // Params are the ranges of the random transformations, with Keras' meanings.
@@ -62,6 +63,29 @@ func (p Params) String() string {
 		s += fmt.Sprintf(",erase=%g", p.Erase)
 	}
 	return s
+}
+
+// Flags describes p for people, as the train command's flags that set it
+// ("-flip -width-shift 0.0625"), leaving out what is off; "none" when
+// nothing is on.
+func (p Params) Flags() string {
+	var f []string
+	add := func(on bool, format string, v ...any) {
+		if on {
+			f = append(f, fmt.Sprintf(format, v...))
+		}
+	}
+	add(p.RotationRange != 0, "-rotation %g", p.RotationRange)
+	add(p.WidthShift != 0, "-width-shift %g", p.WidthShift)
+	add(p.HeightShift != 0, "-height-shift %g", p.HeightShift)
+	add(p.ZoomRange != 0, "-zoom %g", p.ZoomRange)
+	add(p.HorizontalFlip, "-flip")
+	add(p.BrightnessRange != [2]float64{}, "-brightness %g,%g", p.BrightnessRange[0], p.BrightnessRange[1])
+	add(p.Erase != 0, "-erase %g", p.Erase)
+	if len(f) == 0 {
+		return "none"
+	}
+	return strings.Join(f, " ")
 }
 
 // Validate checks the ranges.

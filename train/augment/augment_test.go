@@ -199,3 +199,21 @@ func TestRandomErasing(t *testing.T) {
 		t.Errorf("String() without erasing mentions it: %s (cache keys of older runs would change)", s)
 	}
 }
+
+// Flags names the flags that are on, in the train command's syntax.
+func TestParamsFlags(t *testing.T) {
+	for _, tc := range []struct {
+		p    Params
+		want string
+	}{
+		{Params{}, "none"},
+		{Params{HorizontalFlip: true}, "-flip"},
+		{Params{RotationRange: 20, WidthShift: 0.0625, HeightShift: 0.1, ZoomRange: 0.05, HorizontalFlip: true,
+			BrightnessRange: [2]float64{0.8, 1.2}, Erase: 0.5},
+			"-rotation 20 -width-shift 0.0625 -height-shift 0.1 -zoom 0.05 -flip -brightness 0.8,1.2 -erase 0.5"},
+	} {
+		if got := tc.p.Flags(); got != tc.want {
+			t.Errorf("%+v: Flags() = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
