@@ -22,6 +22,7 @@ type fitConfig struct {
 	ValFraction    float64        `json:"val_fraction"`
 	TestFraction   float64        `json:"test_fraction"`
 	Seed           uint64         `json:"seed"`
+	SplitSeed      uint64         `json:"split_seed,omitempty"` // 0: Seed (omitted, so older checkpoints still match)
 	Classes        int            `json:"classes"`
 	ClassNames     []string       `json:"class_names"`
 	TrainPerClass  int            `json:"train_per_class"`
@@ -79,6 +80,14 @@ func (c *fitConfig) arch() model.Arch {
 	return model.Arch{WidthDiv: c.WidthDiv, Layers: c.BaseLayers}
 }
 
+// splitSeed seeds the validation and test splits.
+func (c *fitConfig) splitSeed() uint64 {
+	if c.SplitSeed != 0 {
+		return c.SplitSeed
+	}
+	return c.Seed
+}
+
 func (c *fitConfig) fingerprint() string {
 	b, _ := json.Marshal(c)
 	return string(b)
@@ -105,7 +114,8 @@ func parseFitFlags(cmd string, args []string, stderr io.Writer) (*fitConfig, err
 	fs.StringVar(&c.Data, "data", "", "dataset folder: DIR/<class>/*, DIR/{train,test}/<class>/* or a Food-101 tree (required)")
 	fs.Float64Var(&c.ValFraction, "val", 0.2, "fraction of each class's training images held out for validation")
 	fs.Float64Var(&c.TestFraction, "test", 0.1, "fraction of each class held out for testing (class-folder layout only)")
-	fs.Uint64Var(&c.Seed, "seed", 1, "seed for splits, shuffling, initialisation, dropout and augmentation")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed for splits (unless -split-seed), shuffling, initialisation, dropout and augmentation")
+	fs.Uint64Var(&c.SplitSeed, "split-seed", 0, "seed for the validation and test splits alone (0: -seed). A run that continues an earlier one's model (-weights) keeps that run's split with its -seed here and draws fresh shuffles, dropout and augmentation with a new -seed; a new -seed alone would move the earlier run's training images into validation")
 	fs.IntVar(&c.Classes, "classes", 0, "use only the first N classes in sorted order (0: all)")
 	classNames := fs.String("class-names", "", "comma-separated class names to use (default: all)")
 	fs.IntVar(&c.TrainPerClass, "train-per-class", 0, "at most N training images per class (0: all)")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -190,4 +191,49 @@ func firstFile(t *testing.T, dir string) string {
 		t.Fatalf("%s: %v", dir, err)
 	}
 	return es[0].Name()
+}
+
+// -split-seed keeps an earlier run's validation split while -seed draws
+// new shuffles and augmentation; without it, a new -seed moves images
+// between training and validation. The log says which seed does what.
+func TestSplitSeed(t *testing.T) {
+	dir := t.TempDir()
+	split := func(seed, splitSeed uint64) (val []string, aug uint64, log string) {
+		t.Helper()
+		c := smallFit(fixture, filepath.Join(dir, "run"), filepath.Join(dir, "cache"), 1)
+		c.Seed, c.SplitSeed = seed, splitSeed
+		c.Aug.HorizontalFlip, c.AugCopies = true, 1
+		c.TrainPerClass, c.OOD.PerClass = 4, 0
+		if err := c.validate(); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		pr, err := prepare(context.Background(), c, &buf, io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range pr.ds.Val {
+			val = append(val, s.Path)
+		}
+		return val, pr.src.augSeed, buf.String()
+	}
+	val1, aug1, log1 := split(1, 0)
+	val2, aug2, log2 := split(2, 0)
+	valKept, augKept, logKept := split(2, 1)
+	if slices.Equal(val1, val2) {
+		t.Fatalf("seeds 1 and 2 drew the same validation split; the test cannot tell -split-seed's effect")
+	}
+	if !slices.Equal(val1, valKept) {
+		t.Errorf("-seed 2 -split-seed 1: validation split differs from -seed 1's")
+	}
+	if aug1 == augKept || augKept != aug2 {
+		t.Errorf("augmentation seeds: -seed 1 %d, -seed 2 %d, -seed 2 -split-seed 1 %d; want the last to follow -seed", aug1, aug2, augKept)
+	}
+	const msg = "splits drawn with seed 1 (-split-seed); shuffling, initialisation, dropout and augmentation with seed 2 (-seed)\n"
+	if !strings.Contains(logKept, msg) {
+		t.Errorf("log lacks %q:\n%s", msg, logKept)
+	}
+	if strings.Contains(log1, "-split-seed") || strings.Contains(log2, "-split-seed") {
+		t.Errorf("log mentions -split-seed without one:\n%s\n%s", log1, log2)
+	}
 }

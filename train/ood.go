@@ -128,7 +128,7 @@ func cmdOOD(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("data", "", "the dataset the model was trained on (required)")
 	val := fs.Float64("val", 0.2, "validation fraction, as given to fit")
 	test := fs.Float64("test", 0.1, "test fraction, as given to fit (class-folder layout only)")
-	seed := fs.Uint64("seed", 1, "split seed, as given to fit")
+	seed := fs.Uint64("seed", 1, "split seed, as given to fit (its -split-seed when it had one)")
 	s := oodSettings{}
 	fs.IntVar(&s.PerClass, "per-class", defaultOODPerClass, "training images per class for the class means and covariance")
 	fs.Float64Var(&s.Quantile, "quantile", defaultOODQuantile, "validation quantile the threshold is set at")

@@ -38,7 +38,7 @@ type prepared struct {
 func prepare(ctx context.Context, c *fitConfig, stdout, progress, warn io.Writer) (*prepared, error) {
 	var err error
 	// Data.
-	opts := data.Options{ValFraction: c.ValFraction, TestFraction: c.TestFraction, Seed: c.Seed,
+	opts := data.Options{ValFraction: c.ValFraction, TestFraction: c.TestFraction, Seed: c.splitSeed(),
 		Classes: c.Classes, ClassNames: c.ClassNames, TrainPerClass: c.TrainPerClass, TestPerClass: c.TestPerClass}
 	ds, err := data.Load(c.Data, opts)
 	if err != nil {
@@ -46,6 +46,9 @@ func prepare(ctx context.Context, c *fitConfig, stdout, progress, warn io.Writer
 	}
 	fmt.Fprintf(stdout, "dataset %s (%s layout): %d classes, %d train / %d validation / %d test images\n",
 		c.Data, ds.Layout, len(ds.Classes), len(ds.Train), len(ds.Val), len(ds.Test))
+	if c.splitSeed() != c.Seed {
+		fmt.Fprintf(stdout, "splits drawn with seed %d (-split-seed); shuffling, initialisation, dropout and augmentation with seed %d (-seed)\n", c.splitSeed(), c.Seed)
+	}
 
 	// Conv base.
 	arch := c.arch()
