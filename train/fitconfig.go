@@ -210,6 +210,9 @@ func (c *fitConfig) validate() error {
 	if c.BaseLayers == model.ConvLayers {
 		c.BaseLayers = 0 // the whole base, as without the flag
 	}
+	if c.SplitSeed == c.Seed {
+		c.SplitSeed = 0 // the same splits as without the flag
+	}
 	// A constant rate is stored as "" so that checkpoints written before
 	// schedules existed still match on --resume.
 	if c.LRSchedule == "constant" {

@@ -236,4 +236,14 @@ func TestSplitSeed(t *testing.T) {
 	if strings.Contains(log1, "-split-seed") || strings.Contains(log2, "-split-seed") {
 		t.Errorf("log mentions -split-seed without one:\n%s\n%s", log1, log2)
 	}
+	// -split-seed equal to -seed changes nothing, so a checkpoint of the
+	// run without it resumes.
+	plain, same := smallFit(fixture, "run", "cache", 1), smallFit(fixture, "run", "cache", 1)
+	same.SplitSeed = same.Seed
+	if err := same.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if plain.fingerprint() != same.fingerprint() {
+		t.Errorf("-split-seed %d -seed %d: fingerprint differs from -seed %d's alone:\n%s\n%s", same.Seed, same.Seed, same.Seed, same.fingerprint(), plain.fingerprint())
+	}
 }
