@@ -176,6 +176,20 @@ if [ ! -f "$FROM3" ]; then
 	./bin/train fit "${stage1[@]}" "${resume1[@]}" | tee "$WORK/fit-stage1.log"
 	./bin/train fit "${stage2[@]}" "${resume2[@]}" | tee "$WORK/fit.log"
 fi
+# validate_candidates RUN BASE NAME...: mark each RUN/NAME.safetensors for
+# flip averaging (as RUN/flip-NAME.safetensors) and print the validation
+# loss and accuracy of BASE (the weights the stage started from) and of
+# every candidate: the figures each stage's choice rests on.
+validate_candidates() {
+	local run=$1 base=$2 name candidates=()
+	shift 2
+	for name in "$@"; do
+		./bin/defaultmodel package -folder-names -flip-average -in "$run/$name.safetensors" -out "$run/flip-$name.safetensors"
+		candidates+=("$run/flip-$name.safetensors")
+	done
+	./bin/defaultmodel validate -data "$DATA" "$base" "${candidates[@]}" | tee -a "$WORK/validate.txt"
+}
+
 FINAL=$RUN/model.safetensors
 CONFUSION=$RUN/confusion.png
 CURVES=$RUN/curves.png
@@ -196,34 +210,19 @@ if [ "$EPOCHS3" -gt 0 ]; then
 	./bin/train fit "${stage6[@]}" "${resume6[@]}" | tee "$WORK/fit-stage6.log"
 	./bin/defaultmodel average -out "$RUN6/swa.safetensors" "$RUN6"/epoch-{3,4,5,6}.safetensors
 	./bin/defaultmodel average -out "$RUN6/final.safetensors" "$RUN4/model.safetensors" "$RUN6/swa.safetensors"
-	candidates=()
-	for name in epoch-1 epoch-2 epoch-3 epoch-4 epoch-5 epoch-6 swa final; do
-		./bin/defaultmodel package -folder-names -flip-average -in "$RUN6/$name.safetensors" -out "$RUN6/flip-$name.safetensors"
-		candidates+=("$RUN6/flip-$name.safetensors")
-	done
-	./bin/defaultmodel validate -data "$DATA" "$RUN4/model.safetensors" "${candidates[@]}" | tee -a "$WORK/validate.txt"
+	validate_candidates "$RUN6" "$RUN4/model.safetensors" epoch-1 epoch-2 epoch-3 epoch-4 epoch-5 epoch-6 swa final
 	./bin/train evaluate -model "$RUN6/flip-final.safetensors" -data "$DATA" -out "$RUN6" | tee "$WORK/evaluate-stage6.log"
 	./bin/train fit "${stage7[@]}" "${resume7[@]}" | tee "$WORK/fit-stage7.log"
 	./bin/defaultmodel average -out "$RUN7/swa.safetensors" "$RUN7"/epoch-{3,4,5}.safetensors
 	./bin/defaultmodel average -out "$RUN7/final.safetensors" "$RUN6/flip-final.safetensors" "$RUN7/swa.safetensors"
-	candidates=()
-	for name in epoch-{1..10} swa final; do
-		./bin/defaultmodel package -folder-names -flip-average -in "$RUN7/$name.safetensors" -out "$RUN7/flip-$name.safetensors"
-		candidates+=("$RUN7/flip-$name.safetensors")
-	done
-	./bin/defaultmodel validate -data "$DATA" "$RUN6/flip-final.safetensors" "${candidates[@]}" | tee -a "$WORK/validate.txt"
+	validate_candidates "$RUN7" "$RUN6/flip-final.safetensors" epoch-{1..10} swa final
 	./bin/train evaluate -model "$RUN7/flip-final.safetensors" -data "$DATA" -out "$RUN7" | tee "$WORK/evaluate-stage7.log"
 	./bin/train fit "${stage8[@]}" "${resume8[@]}" | tee "$WORK/fit-stage8.log"
 	./bin/defaultmodel average -out "$RUN8/swa.safetensors" "$RUN8"/epoch-{5,6,7,8,9}.safetensors
 	./bin/defaultmodel average -out "$RUN8/swa79.safetensors" "$RUN8"/epoch-{7,8,9}.safetensors
 	./bin/defaultmodel average -out "$RUN8/final.safetensors" "$RUN7/flip-final.safetensors" "$RUN8/swa.safetensors"
 	./bin/defaultmodel average -out "$RUN8/final79.safetensors" "$RUN7/flip-final.safetensors" "$RUN8/swa79.safetensors"
-	candidates=()
-	for name in epoch-{1..9} swa swa79 final79 final; do
-		./bin/defaultmodel package -folder-names -flip-average -in "$RUN8/$name.safetensors" -out "$RUN8/flip-$name.safetensors"
-		candidates+=("$RUN8/flip-$name.safetensors")
-	done
-	./bin/defaultmodel validate -data "$DATA" "$RUN7/flip-final.safetensors" "${candidates[@]}" | tee -a "$WORK/validate.txt"
+	validate_candidates "$RUN8" "$RUN7/flip-final.safetensors" epoch-{1..9} swa swa79 final79 final
 	./bin/train evaluate -model "$RUN8/flip-final.safetensors" -data "$DATA" -out "$RUN8" | tee "$WORK/evaluate-stage8.log"
 	./bin/train fit "${stage10[@]}" "${resume10[@]}" | tee "$WORK/fit-stage10.log"
 	./bin/defaultmodel average -out "$RUN10/swa4.safetensors" "$RUN10"/epoch-{4..11}.safetensors
@@ -232,12 +231,7 @@ if [ "$EPOCHS3" -gt 0 ]; then
 	for m in 4 6 8; do
 		./bin/defaultmodel average -out "$RUN10/half$m.safetensors" "$RUN8/flip-final.safetensors" "$RUN10/swa$m.safetensors"
 	done
-	candidates=()
-	for name in epoch-{1..11} swa4 swa6 swa8 half4 half6 half8; do
-		./bin/defaultmodel package -folder-names -flip-average -in "$RUN10/$name.safetensors" -out "$RUN10/flip-$name.safetensors"
-		candidates+=("$RUN10/flip-$name.safetensors")
-	done
-	./bin/defaultmodel validate -data "$DATA" "$RUN8/flip-final.safetensors" "${candidates[@]}" | tee -a "$WORK/validate.txt"
+	validate_candidates "$RUN10" "$RUN8/flip-final.safetensors" epoch-{1..11} swa4 swa6 swa8 half4 half6 half8
 	./bin/train evaluate -model "$RUN10/flip-half6.safetensors" -data "$DATA" -out "$RUN10" | tee "$WORK/evaluate-stage10.log"
 	FINAL=$RUN10/flip-half6.safetensors
 	CONFUSION=$RUN10/confusion.png

@@ -240,8 +240,10 @@ func TestSplitSeed(t *testing.T) {
 	// run without it resumes.
 	plain, same := smallFit(fixture, "run", "cache", 1), smallFit(fixture, "run", "cache", 1)
 	same.SplitSeed = same.Seed
-	if err := same.validate(); err != nil {
-		t.Fatal(err)
+	for _, c := range []*fitConfig{plain, same} {
+		if err := c.validate(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if plain.fingerprint() != same.fingerprint() {
 		t.Errorf("-split-seed %d -seed %d: fingerprint differs from -seed %d's alone:\n%s\n%s", same.Seed, same.Seed, same.Seed, same.fingerprint(), plain.fingerprint())
