@@ -52,10 +52,10 @@ const (
 	// native path applies to the whole picture; the two filters differ a
 	// little. Measured with the default model (Chromium 156): 0.0049 and
 	// 0.00071 on the EXIF photos (decoded at 1/2), 0.011 on the 12 MP photo
-	// (1/8). createImageBitmap's resize of a much larger picture (to 16x
-	// the input, mipmaps then bilinear) is held to it too: 0.011 on the
-	// 12 MP photo, 0.0034 on the striped PNG. (With the model before the
-	// stage-2/3 average: 0.0061, 0.0046, 0.012 and 0.0025.)
+	// (1/8). createImageBitmap's resize of a much larger PNG (to 16x the
+	// input, mipmaps then bilinear) is held to it too: 0.0034 on the
+	// striped PNG (0.0041 with stage 11's model). (With the model before
+	// the stage-2/3 average: 0.0061, 0.0046, 0.012 and 0.0025.)
 	reducedTolerance = 0.02
 	// jpegTolerance: createImageBitmap's pixels differ from Go's decoder by
 	// a few levels (Chromium's libjpeg-turbo interpolates chroma, Go's
@@ -63,7 +63,11 @@ const (
 	// (Chromium 156): 0.0088 on the small EXIF photo, 0.005 and 0.002 on
 	// the larger ones (with the model before the stage-2/3 average: 0.016
 	// and 0.0068, and 0.026 before the resize was antialiased); the top
-	// class stays.
+	// class stays. A large JPEG that createImageBitmap also resizes has
+	// both differences, decoder and resize filter, so it is held to this
+	// tolerance, not reducedTolerance: 0.011 on the 12 MP photo with an
+	// earlier default model, 0.016 with stage 10's, 0.025 with stage 11's
+	// (a flat answer, top class 0.37, where probabilities move most).
 	jpegTolerance = 0.05
 )
 
@@ -417,14 +421,15 @@ func TestBrowserDecodeAgreesWithNative(t *testing.T) {
 				}
 				if res.Decoder == protocol.DecoderBrowser {
 					// createImageBitmap must resize a picture at least 32x the
-					// input on its shorter side to 16x first, and only such a one.
+					// input on its shorter side to 16x first, and only such a one;
+					// the resize adds its filter's difference to the decoder's.
 					reduce := min(res.Width, res.Height) >= 32*net.InputSize()
 					reduced := res.DecodedWidth < res.Width || res.DecodedHeight < res.Height
 					if reduced != reduce || reduced && min(res.DecodedWidth, res.DecodedHeight) != 16*net.InputSize() {
 						t.Errorf("%s: createImageBitmap gave %dx%d of %dx%d: resized %v, want %v", u, res.DecodedWidth, res.DecodedHeight, res.Width, res.Height, reduced, reduce)
 					}
 					if reduce {
-						tol = reducedTolerance
+						tol = max(tol, reducedTolerance)
 					}
 				}
 				if res.Decoder != want {
