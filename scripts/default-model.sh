@@ -163,21 +163,17 @@ stage8=(
 # between each and stage 8, kept by the lowest validation loss of the
 # candidates (the card's stage-10 lines). (A stage 9, three epochs at 3e-5,
 # did not beat stage 8 and is not part of the recipe.)
-stage10=(
-	-data "$DATA" -weights "$RUN8/flip-final.safetensors" -fine-tune 13 -head gap -input-size 32 -preprocess torch
-	-val 0.05 -seed 3 -split-seed 1 -flip -width-shift 0.0625 -height-shift 0.0625 -erase 0.5 -aug-copies 11
+fresh_draws=(
+	-data "$DATA" -fine-tune 13 -head gap -input-size 32 -preprocess torch
+	-val 0.05 -split-seed 1 -flip -width-shift 0.0625 -height-shift 0.0625 -erase 0.5 -aug-copies 11
 	-lr 5e-5 -lr-schedule cosine -optimizer adam -batch 32 -dropout 0.2
-	-epochs 11 -patience 0 -snapshots -export int8 -threads "$THREADS" -out "$RUN10"
+	-epochs 11 -patience 0 -snapshots -export int8 -threads "$THREADS"
 )
+stage10=("${fresh_draws[@]}" -weights "$RUN8/flip-final.safetensors" -seed 3 -out "$RUN10")
 # Stage 11: stage 10's recipe once more from stage 10, with fresh
 # shuffles, dropout and draws (-seed 4) on the same validation split; the
 # same candidates and rule (the card's stage-11 lines).
-stage11=(
-	-data "$DATA" -weights "$RUN10/flip-half6.safetensors" -fine-tune 13 -head gap -input-size 32 -preprocess torch
-	-val 0.05 -seed 4 -split-seed 1 -flip -width-shift 0.0625 -height-shift 0.0625 -erase 0.5 -aug-copies 11
-	-lr 5e-5 -lr-schedule cosine -optimizer adam -batch 32 -dropout 0.2
-	-epochs 11 -patience 0 -snapshots -export int8 -threads "$THREADS" -out "$RUN11"
-)
+stage11=("${fresh_draws[@]}" -weights "$RUN10/flip-half6.safetensors" -seed 4 -out "$RUN11")
 resume1=() resume2=() resume3=() resume6=() resume7=() resume8=() resume10=() resume11=()
 [ -f "$RUN1/checkpoint.ckpt" ] && resume1=(-resume)
 [ -f "$RUN/checkpoint.ckpt" ] && resume2=(-resume)
