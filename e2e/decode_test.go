@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -69,6 +70,25 @@ const (
 	// earlier default model, 0.016 with stage 10's, 0.025 with stage 11's
 	// (a flat answer, top class 0.37, where probabilities move most).
 	jpegTolerance = 0.05
+)
+
+// The worker also reports the network input it built (the resized picture
+// before normalisation, as 8-bit RGB). Compared with the native path's, it
+// checks the decoders without the model in the way: a flat answer moves
+// the probabilities more for the same pixels, so the tolerances above
+// shift a little with each new default model, and these do not. Where the
+// worker's pixels differ (a browser decoder on a JPEG, or a browser resize)
+// the mean absolute difference over the 32x32x3 input may be at most
+// inputMeanLevels and the largest one inputLargestLevels. Measured
+// (Chromium 156): mean 0.71 on the 12 MP photo through createImageBitmap
+// (largest 2) and 0.70 on the odd-sized EXIF photo through WebCodecs at
+// half scale (largest 14, at its edge); 0.04-0.39 on the others. A channel
+// swap, a wrong orientation or a colour-space slip costs tens of levels.
+// Everywhere else (Go's decoder; a PNG the browser does not resize) the
+// pixels must match exactly.
+const (
+	inputMeanLevels    = 1.5
+	inputLargestLevels = 32.0
 )
 
 // defaultModelName is the name /models gives the embedded default model.
@@ -325,7 +345,8 @@ var decoderPaths = []struct {
 // TestBrowserDecodeAgreesWithNative classifies the app's ten samples and
 // photo-like JPEGs, in the worker, with each decoder the worker can be left
 // with, using the default model; every result must match the native
-// classifier within the tolerances above. The JPEGs: stored sideways with
+// classifier within the tolerances above, and so must the network input
+// the worker built from it (inputDifference). The JPEGs: stored sideways with
 // EXIF orientations 6 (400x300) and 8 (odd sizes, 401x301), a 12 MP photo
 // (ImageDecoder decodes these three at a reduced scale) and a small one
 // with orientation 6 (decoded whole); and a 3000x2250 PNG with 1-pixel
@@ -337,14 +358,7 @@ func TestBrowserDecodeAgreesWithNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.ReadModelFile(filepath.Join(root, "web", "models", defaultModelName+".vggo.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := model.NewNet(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := defaultNet(t)
 	files := map[string][]byte{}
 	var urls []string
 	for _, s := range ui.Samples {
@@ -436,6 +450,17 @@ func TestBrowserDecodeAgreesWithNative(t *testing.T) {
 					t.Errorf("%s: decoded by %q, want %q", u, res.Decoder, want)
 				}
 				d := compareNative(t, net, res, files[u], tol)
+				// The input picture, which does not move with the model: the
+				// same pixels through the same resize must match exactly.
+				meanTol, mostTol := inputMeanLevels, inputLargestLevels
+				if res.Decoder == protocol.DecoderGo || !jpg && res.DecodedWidth == res.Width && res.DecodedHeight == res.Height {
+					meanTol, mostTol = 0, 0
+				}
+				mean, most := inputDifference(t, net, res, files[u])
+				if mean > meanTol || most > mostTol {
+					t.Errorf("%s (%s decoder): input picture differs from native by %.3f levels on average, %.0f at most (tolerances %g and %g)", u, res.Decoder, mean, most, meanTol, mostTol)
+				}
+				t.Logf("%s (%s decoder): input |worker-native| %.3f levels on average, %.0f at most", u, res.Decoder, mean, most)
 				if jpg {
 					worst = math.Max(worst, d)
 				}
@@ -627,4 +652,99 @@ func roundAll(xs []float64) []float64 {
 		out[i] = math.Round(x)
 	}
 	return out
+}
+
+// inputDifference compares the network input the worker reports (its
+// Input PNG: the resized picture before normalisation) with the native
+// path's for the same file, in 8-bit levels: the mean and the largest
+// absolute difference over every pixel and channel. Unlike the
+// probabilities, these do not move with the model's weights.
+func inputDifference(t testing.TB, net *model.Net, res protocol.Result, data []byte) (mean, worst float64) {
+	t.Helper()
+	img, err := model.DecodeImage(bytes.NewReader(data), res.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, mode := net.InputSize(), net.PreprocessMode()
+	native, err := model.InputImage(model.Preprocess(img, size, mode), size, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Input) == 0 {
+		t.Fatalf("%s: the worker reported no input picture", res.Name)
+	}
+	got, err := png.Decode(bytes.NewReader(res.Input))
+	if err != nil {
+		t.Fatalf("%s: the worker's input picture: %v", res.Name, err)
+	}
+	if b := got.Bounds(); b.Dx() != size || b.Dy() != size {
+		t.Fatalf("%s: the worker's input picture is %dx%d, want %dx%d", res.Name, b.Dx(), b.Dy(), size, size)
+	}
+	var sum float64
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			r0, g0, b0, _ := got.At(got.Bounds().Min.X+x, got.Bounds().Min.Y+y).RGBA()
+			r1, g1, b1, _ := native.At(x, y).RGBA()
+			for _, d := range [3]float64{
+				float64(r0>>8) - float64(r1>>8), float64(g0>>8) - float64(g1>>8), float64(b0>>8) - float64(b1>>8),
+			} {
+				sum += math.Abs(d)
+				worst = math.Max(worst, math.Abs(d))
+			}
+		}
+	}
+	return sum / float64(3*size*size), worst
+}
+
+// TestInputDifferenceCatchesWrongPixels feeds inputDifference what a broken
+// worker would report for a photo-like JPEG: the right input, then one
+// with red and blue swapped and one mirrored. The first must match exactly
+// and the other two must fail the tolerances TestBrowserDecodeAgreesWithNative
+// applies, so that test's input check can fail.
+func TestInputDifferenceCatchesWrongPixels(t *testing.T) {
+	net := defaultNet(t)
+	data := encodeJPEG(t, photoLike(400, 300, 7, 4), 1)
+	img, err := model.DecodeImage(bytes.NewReader(data), "photo.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, mode := net.InputSize(), net.PreprocessMode()
+	right, err := model.InputImage(model.Preprocess(img, size, mode), size, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		pixel func(x, y int) color.NRGBA
+		fails bool
+	}{
+		{"right", func(x, y int) color.NRGBA { return right.NRGBAAt(x, y) }, false},
+		{"red and blue swapped", func(x, y int) color.NRGBA {
+			p := right.NRGBAAt(x, y)
+			p.R, p.B = p.B, p.R
+			return p
+		}, true},
+		{"mirrored", func(x, y int) color.NRGBA { return right.NRGBAAt(size-1-x, y) }, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			reported := image.NewNRGBA(image.Rect(0, 0, size, size))
+			for y := 0; y < size; y++ {
+				for x := 0; x < size; x++ {
+					reported.SetNRGBA(x, y, c.pixel(x, y))
+				}
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, reported); err != nil {
+				t.Fatal(err)
+			}
+			mean, most := inputDifference(t, net, protocol.Result{Name: "photo.jpg", Input: buf.Bytes()}, data)
+			if fails := mean > inputMeanLevels || most > inputLargestLevels; fails != c.fails {
+				t.Errorf("mean %.3f levels, largest %.0f: fails the tolerances %v, want %v", mean, most, fails, c.fails)
+			}
+			if !c.fails && (mean != 0 || most != 0) {
+				t.Errorf("the native input itself differs: mean %.3f levels, largest %.0f", mean, most)
+			}
+			t.Logf("%s: mean %.3f levels, largest %.0f", c.name, mean, most)
+		})
+	}
 }
