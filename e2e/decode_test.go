@@ -661,15 +661,7 @@ func roundAll(xs []float64) []float64 {
 // probabilities, these do not move with the model's weights.
 func inputDifference(t testing.TB, net *model.Net, res protocol.Result, data []byte) (mean, worst float64) {
 	t.Helper()
-	img, err := model.DecodeImage(bytes.NewReader(data), res.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	size, mode := net.InputSize(), net.PreprocessMode()
-	native, err := model.InputImage(model.Preprocess(img, size, mode), size, mode)
-	if err != nil {
-		t.Fatal(err)
-	}
+	size, native := net.InputSize(), nativeInput(t, net, data, res.Name)
 	if len(res.Input) == 0 {
 		t.Fatalf("%s: the worker reported no input picture", res.Name)
 	}
@@ -696,6 +688,22 @@ func inputDifference(t testing.TB, net *model.Net, res protocol.Result, data []b
 	return sum / float64(3*size*size), worst
 }
 
+// nativeInput is the network input the native path builds from an image
+// file (named name in errors), as the picture model.InputImage makes of it.
+func nativeInput(t testing.TB, net *model.Net, data []byte, name string) *image.NRGBA {
+	t.Helper()
+	img, err := model.DecodeImage(bytes.NewReader(data), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, mode := net.InputSize(), net.PreprocessMode()
+	in, err := model.InputImage(model.Preprocess(img, size, mode), size, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 // TestInputDifferenceCatchesWrongPixels feeds inputDifference what a broken
 // worker would report for a photo-like JPEG: the right input, then one
 // with red and blue swapped and one mirrored. The first must match exactly
@@ -704,15 +712,7 @@ func inputDifference(t testing.TB, net *model.Net, res protocol.Result, data []b
 func TestInputDifferenceCatchesWrongPixels(t *testing.T) {
 	net := defaultNet(t)
 	data := encodeJPEG(t, photoLike(400, 300, 7, 4), 1)
-	img, err := model.DecodeImage(bytes.NewReader(data), "photo.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	size, mode := net.InputSize(), net.PreprocessMode()
-	right, err := model.InputImage(model.Preprocess(img, size, mode), size, mode)
-	if err != nil {
-		t.Fatal(err)
-	}
+	size, right := net.InputSize(), nativeInput(t, net, data, "photo.jpg")
 	for _, c := range []struct {
 		name  string
 		pixel func(x, y int) color.NRGBA
